@@ -48,7 +48,7 @@ def _positive(value: Any) -> Decimal:
 
 _money_schema = WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$",
                                 "examples": ["12500.00"]})
-_as_string = PlainSerializer(lambda v: f"{v:.2f}", return_type=str)
+_as_string = PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json")
 
 Money = Annotated[Decimal, BeforeValidator(parse_money), _as_string, _money_schema]
 """Any amount in RUB (may be negative, e.g. a credit note), two places, JSON string."""
