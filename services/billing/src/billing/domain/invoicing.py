@@ -368,3 +368,13 @@ def adjustment_lines(
             )
         )
     return tuple(result)
+
+
+INVOICE_NUMBER_PREFIX = "СЧ"
+
+
+def format_invoice_number(period: Period, sequence: int) -> str:
+    """Our invoice number, e.g. ``СЧ-2026-12-0001``: the period and a sequence within it."""
+    if sequence < 1:
+        raise ValueError(f"invoice sequence starts at 1, got {sequence}")
+    return f"{INVOICE_NUMBER_PREFIX}-{period}-{sequence:04d}"
