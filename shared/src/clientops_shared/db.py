@@ -1,0 +1,107 @@
+"""Per-service database plumbing and the tables every service database carries.
+
+Each service has its own MetaData (built by ``make_metadata``) and registers the shared
+messaging tables on it, so its own Alembic history creates outbox, inbox, audit and job tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "%(column_0_label)s_idx",
+    "uq": "%(table_name)s_%(column_0_name)s_key",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "pk": "%(table_name)s_pkey",
+}
+
+
+def make_metadata() -> sa.MetaData:
+    return sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True,
+                               echo=echo)
+
+
+def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+_now = sa.text("now()")
+
+
+@dataclass(frozen=True)
+class SharedTables:
+    outbox: sa.Table
+    inbox: sa.Table
+    audit: sa.Table
+    idempotency: sa.Table
+    job_run: sa.Table
+
+
+def shared_tables(metadata: sa.MetaData) -> SharedTables:
+    """Define (once per metadata) the tables the shared library reads and writes."""
+    if "outbox_message" in metadata.tables:
+        t = metadata.tables
+        return SharedTables(t["outbox_message"], t["inbox_message"], t["audit_log"],
+                            t["idempotency_key"], t["job_run"])
+    outbox = sa.Table(
+        "outbox_message", metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        sa.Column("routing_key", sa.Text, nullable=False),
+        sa.Column("body", JSONB, nullable=False),
+        sa.Column("headers", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=_now),
+        sa.Column("last_error", sa.Text),
+    )
+    sa.Index("outbox_message_pending_idx", outbox.c.id, postgresql_where=outbox.c.sent_at.is_(None))
+    inbox = sa.Table(
+        "inbox_message", metadata,
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    )
+    audit = sa.Table(
+        "audit_log", metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("entity", sa.Text, nullable=False),
+        sa.Column("entity_id", sa.Text, nullable=False),
+        sa.Column("before", JSONB),
+        sa.Column("after", JSONB),
+        sa.Column("correlation_id", sa.Text),
+    )
+    sa.Index("audit_log_entity_idx", audit.c.entity, audit.c.entity_id)
+    idempotency = sa.Table(
+        "idempotency_key", metadata,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("actor", sa.Text, primary_key=True),
+        sa.Column("request_hash", sa.Text, nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=False),
+        sa.Column("response", JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    )
+    job_run = sa.Table(
+        "job_run", metadata,
+        sa.Column("job", sa.Text, primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("result", JSONB),
+    )
+    return SharedTables(outbox, inbox, audit, idempotency, job_run)

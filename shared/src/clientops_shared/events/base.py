@@ -1,0 +1,69 @@
+"""The event envelope and the base of every versioned event contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clientops_shared import context
+
+REGISTRY: dict[tuple[str, int], type[Event]] = {}
+
+
+class UnknownEvent(Exception):
+    """No contract for this (type, version): the consumer dead-letters it."""
+
+
+class Event(BaseModel):
+    """A fact that happened. Subclasses set ``TYPE`` (the routing key) and ``VERSION``.
+
+    Additive changes stay within a version; consumers ignore unknown fields. A breaking change
+    is a new class with the same TYPE and VERSION + 1.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "TYPE" in cls.__dict__:
+            key = (cls.TYPE, cls.VERSION)
+            if key in REGISTRY and REGISTRY[key] is not cls:
+                raise TypeError(f"event contract {key} defined twice")
+            REGISTRY[key] = cls
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    version: int
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    producer: str
+    correlation_id: str | None = None
+    causation_id: uuid.UUID | None = None
+    payload: dict[str, Any]
+
+    @classmethod
+    def wrap(cls, event: Event, producer: str) -> Envelope:
+        return cls(
+            type=event.TYPE,
+            version=event.VERSION,
+            producer=producer,
+            correlation_id=context.current_correlation(),
+            causation_id=context.causation_id.get(),
+            payload=event.model_dump(mode="json"),
+        )
+
+    def event(self) -> Event:
+        contract = REGISTRY.get((self.type, self.version))
+        if contract is None:
+            raise UnknownEvent(f"no contract for {self.type} v{self.version}")
+        return contract.model_validate(self.payload)

@@ -1,0 +1,203 @@
+"""One service process: FastAPI app + its event consumer + its outbox relay + its jobs.
+
+Everything is built here from settings (no module-level engines or brokers), so tests can
+build as many runtimes as they like against their own databases and virtual hosts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
+
+from clientops_shared import messaging, telemetry
+from clientops_shared.auth import require_roles
+from clientops_shared.db import make_engine, make_sessions, shared_tables
+from clientops_shared.http import install_correlation, install_metrics, install_problem_handlers
+from clientops_shared.messaging import EventHandlers
+from clientops_shared.outbox import OutboxRelay, backoff
+from clientops_shared.settings import ServiceSettings
+from clientops_shared.uow import UnitOfWork
+
+log = logging.getLogger("clientops.runtime")
+U = TypeVar("U", bound=UnitOfWork)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job the process wakes every ``every_seconds``; the job decides whether today is due."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], Awaitable[Any]]
+
+
+class ServiceRuntime(Generic[U]):
+    def __init__(self, settings: ServiceSettings, metadata: sa.MetaData, uow_class: type[U],
+                 handlers: EventHandlers[U] | None = None,
+                 periodic: Sequence[Periodic] = ()) -> None:
+        self.settings = settings
+        self.service = settings.service_name
+        self.engine = make_engine(settings.database_url)
+        self.sessions = make_sessions(self.engine)
+        self.tables = shared_tables(metadata)
+        self.uow_class = uow_class
+        self.handlers = handlers
+        self.periodic = list(periodic)
+        self.relay = OutboxRelay(self.engine, self.tables.outbox, settings.amqp_url, self.service,
+                                 batch=settings.outbox_batch,
+                                 poll_seconds=settings.outbox_poll_seconds)
+        self.broker: RabbitBroker | None = None
+        self.tracer_provider = telemetry.setup_tracing(self.service, settings.otlp_endpoint)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.broker_started = asyncio.Event()
+
+    def uow(self) -> U:
+        return self.uow_class(self.sessions, self.tables, self.service, on_commit=self.relay.wake)
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._run_broker(), name=f"{self.service}-broker"))
+        if self.settings.relay_enabled:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
+        if self.settings.jobs_enabled:
+            for job in self.periodic:
+                self._tasks.append(asyncio.create_task(self._run_periodic(job),
+                                                       name=f"{self.service}-{job.name}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.broker is not None:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+            self.broker = None
+        await self.engine.dispose()
+
+    async def _run_broker(self) -> None:
+        """Connect, declare the topology before any traffic, then consume; retry while away."""
+        attempt = 0
+        while True:
+            broker = messaging.make_broker(self.settings.amqp_url, self.tracer_provider)
+            if self.handlers is not None and self.settings.consumers_enabled:
+                messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit)
+            try:
+                await broker.connect()
+                await messaging.declare_topology(broker, self.settings.delivery_limit)
+                await broker.start()
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await broker.stop()
+                raise
+            except Exception as exc:
+                attempt += 1
+                log.warning("broker not available (attempt %s): %s", attempt, exc)
+                with contextlib.suppress(Exception):
+                    await broker.stop()
+                await asyncio.sleep(backoff(attempt, base=0.5, cap=10))
+                continue
+            self.broker = broker
+            self.broker_started.set()
+            log.info("broker connected, topology declared, consuming")
+            return  # aio-pika's robust connection reconnects by itself from here on
+
+    async def _run_periodic(self, job: Periodic) -> None:
+        while True:
+            try:
+                await job.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic job %s failed; it runs again next tick", job.name)
+            await asyncio.sleep(job.every_seconds)
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"down: {type(exc).__name__}"
+        try:
+            ok = self.broker is not None and await self.broker.ping(timeout=2)
+            checks["broker"] = "ok" if ok else "down"
+        except Exception as exc:
+            checks["broker"] = f"down: {type(exc).__name__}"
+        return checks
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    # --- HTTP --------------------------------------------------------------------------------
+    def create_app(self, title: str, routers: Sequence[APIRouter], **state: Any) -> FastAPI:
+        app = FastAPI(title=title, lifespan=self.lifespan)
+        app.state.runtime = self
+        app.state.jwt_secret = self.settings.jwt_secret
+        for key, value in state.items():
+            setattr(app.state, key, value)
+        install_problem_handlers(app)
+        install_correlation(app)
+        install_metrics(app)
+        app.include_router(self._ops_router())
+        for router in routers:
+            app.include_router(router)
+        telemetry.instrument(app, self.engine, self.tracer_provider)
+        return app
+
+    def _ops_router(self) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+        admin = Annotated[Any, Depends(require_roles("admin"))]
+
+        @router.get("/health/live")
+        async def live() -> dict[str, str]:
+            return {"status": "ok", "service": self.service}
+
+        @router.get("/health/ready")
+        async def ready() -> JSONResponse:
+            checks = await self.readiness()
+            ok = all(v == "ok" for v in checks.values())
+            return JSONResponse({"status": "ok" if ok else "unavailable", **checks},
+                                status_code=200 if ok else 503)
+
+        @router.get("/api/admin/dead-letters")
+        async def dead_letters(_: admin, limit: int = 50) -> list[dict[str, Any]]:
+            return await messaging.peek_dead_letters(self.settings.amqp_url, self.service, limit)
+
+        @router.post("/api/admin/dead-letters/replay")
+        async def replay(_: admin, limit: int = 1000) -> dict[str, int]:
+            return {"replayed": await messaging.replay_dead_letters(self.settings.amqp_url,
+                                                                    self.service, limit)}
+
+        @router.get("/api/admin/outbox")
+        async def outbox(_: admin) -> dict[str, Any]:
+            o = self.tables.outbox
+            async with self.engine.connect() as conn:
+                pending, failing = (await conn.execute(sa.select(
+                    sa.func.count(), sa.func.count().filter(o.c.attempts > 0)
+                ).where(o.c.sent_at.is_(None)))).one()
+            return {"pending": pending, "failing": failing}
+
+        return router
+
+
+def runtime_of(request: Request) -> ServiceRuntime[Any]:
+    runtime: ServiceRuntime[Any] = request.app.state.runtime
+    return runtime

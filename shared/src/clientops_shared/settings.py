@@ -1,0 +1,58 @@
+"""Service settings: pydantic-settings with one env prefix per service.
+
+Values shared by all services (broker URL, PostgreSQL server, JWT secret) fall back to the
+common ``CLIENTOPS_*`` variables, so one export configures every service on a dev box or CI.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEV_JWT_SECRET = "clientops-dev-secret-change-me-in-production-0123456789"
+
+
+def common(name: str, default: str) -> str:
+    return os.environ.get(f"CLIENTOPS_{name}", default)
+
+
+def database_url(database: str, server_dsn: str | None = None) -> str:
+    """The asyncpg URL of ``database`` on the server named by ``CLIENTOPS_PG_DSN``."""
+    parts = urlsplit(server_dsn or common("PG_DSN", DEFAULT_PG_DSN))
+    return urlunsplit(("postgresql+asyncpg", parts.netloc, f"/{database}", parts.query, ""))
+
+
+class ServiceSettings(BaseSettings):
+    """Base for every service's settings; subclasses set ``env_prefix`` and ``service_name``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database: str | None = Field(default=None, description="database name; default clientops_<service>")
+    database_url_override: str | None = Field(default=None, alias="DATABASE_URL")
+    amqp_url: str = Field(default_factory=lambda: common("AMQP_URL", DEFAULT_AMQP_URL))
+    jwt_secret: str = Field(default_factory=lambda: common("JWT_SECRET", DEV_JWT_SECRET))
+    delivery_limit: int = 5
+    outbox_poll_seconds: float = 0.2
+    outbox_batch: int = 100
+    otlp_endpoint: str | None = Field(default_factory=lambda: os.environ.get("CLIENTOPS_OTLP_ENDPOINT"))
+    log_level: str = Field(default_factory=lambda: common("LOG_LEVEL", "INFO"))
+    log_json: bool = Field(default_factory=lambda: common("LOG_JSON", "1") == "1")
+    consumers_enabled: bool = True
+    relay_enabled: bool = True
+    jobs_enabled: bool = True
+    timezone: str = "Europe/Moscow"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def database_url(self) -> str:
+        if self.database_url_override:
+            return self.database_url_override
+        return database_url(self.database or f"clientops_{self.service_name.replace('-', '_')}")

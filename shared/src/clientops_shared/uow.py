@@ -1,0 +1,129 @@
+"""Unit of work: one transaction per use case; the events it collects go to the outbox in it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from opentelemetry import propagate
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from clientops_shared import context
+from clientops_shared.db import SharedTables
+from clientops_shared.events.base import Envelope, Event
+
+
+class UnitOfWork:
+    """Rolls back unless committed. Services subclass it to attach their repositories.
+
+    ``emit`` only collects; ``commit`` writes the state change, its outbox rows (with the
+    current trace context) and any audit rows in one database transaction.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], tables: SharedTables,
+                 producer: str, on_commit: Callable[[], None] | None = None) -> None:
+        self._sessions = sessions
+        self.tables = tables
+        self.producer = producer
+        self._on_commit = on_commit
+        self.session: AsyncSession
+        self.emitted: list[Envelope] = []
+        self._audit_rows: list[dict[str, Any]] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.emitted = []
+        self._audit_rows = []
+        self._committed = False
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        try:
+            if not self._committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    def emit(self, *events: Event) -> None:
+        for event in events:
+            self.emitted.append(Envelope.wrap(event, self.producer))
+
+    def audit(self, action: str, entity: str, entity_id: object, *,
+              before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+        self._audit_rows.append({
+            "actor": context.actor.get() or "system",
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "before": _jsonable(before),
+            "after": _jsonable(after),
+            "correlation_id": context.correlation_id.get(),
+        })
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def commit(self) -> None:
+        await self.session.flush()
+        if self.emitted:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            await self.session.execute(
+                self.tables.outbox.insert(),
+                [
+                    {
+                        "event_id": env.event_id,
+                        "routing_key": env.type,
+                        "body": env.model_dump(mode="json"),
+                        "headers": carrier,
+                    }
+                    for env in self.emitted
+                ],
+            )
+        if self._audit_rows:
+            await self.session.execute(self.tables.audit.insert(), self._audit_rows)
+        await self.session.commit()
+        self._committed = True
+        published, self.emitted = self.emitted, []
+        self._audit_rows.clear()
+        if published and self._on_commit is not None:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.emitted = []
+        self._audit_rows.clear()
+
+    # Idempotency-Key support: the stored answer commits with the effect it describes.
+    async def recall_response(self, key: str, actor: str, request: Any) -> tuple[int, Any] | None:
+        t = self.tables.idempotency
+        row = (await self.session.execute(
+            t.select().where(t.c.key == key, t.c.actor == actor))).first()
+        if row is None:
+            return None
+        if row.request_hash != request_hash(request):
+            from clientops_shared.errors import Conflict
+
+            raise Conflict("Idempotency-Key was already used with a different request body",
+                           key=key)
+        return row.status_code, row.response
+
+    async def remember_response(self, key: str, actor: str, request: Any, status_code: int,
+                                response: Any) -> None:
+        await self.session.execute(self.tables.idempotency.insert().values(
+            key=key, actor=actor, request_hash=request_hash(request), status_code=status_code,
+            response=_jsonable(response)))
+
+
+def request_hash(request: Any) -> str:
+    return hashlib.sha256(json.dumps(_jsonable(request), sort_keys=True).encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str))
