@@ -1,0 +1,237 @@
+"""What a document needs to know, as validated, immutable pydantic models.
+
+These are the documents module's own input types: the service layer fills them from
+the contracts domain (and from settings, for our company card), so the templates never
+depend on ORM rows or API schemas. Requisites are validated here once, so a rendered
+document never carries a mistyped INN or a bank account that does not match its BIK.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+from clientops_shared.types import NonNegativeMoney
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from contracts.domain.validation import (
+    BankAccount,
+    Bik,
+    Inn,
+    Kpp,
+    Ogrn,
+    PhoneE164,
+    account_matches_bik,
+    corr_account_matches_bik,
+    is_sole_trader_inn,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Facts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class VatMode(StrEnum):
+    ON_TOP = "on_top"  # the fee excludes VAT, VAT is added on top
+    INCLUSIVE = "inclusive"  # the fee includes VAT
+    EXEMPT = "exempt"  # no VAT (exempt supply or simplified tax system)
+
+
+class PaymentForm(StrEnum):
+    CASHLESS = "cashless"
+    CASH = "cash"
+
+
+class ContractKind(StrEnum):
+    SUBSCRIPTION = "subscription"  # equipment on the client's site for a monthly fee
+    PILOT = "pilot"  # time-boxed trial on the client's site
+
+
+class AmendmentKind(StrEnum):
+    TERMINATION = "termination"
+    EXTENSION = "extension"
+    FEE_CHANGE = "fee_change"
+
+
+class HandoverDirection(StrEnum):
+    TO_CLIENT = "to_client"  # installation: we hand equipment over to the client's site
+    FROM_CLIENT = "from_client"  # removal: the client returns our equipment
+
+
+class Signatory(_Facts):
+    """The person who signs for a party."""
+
+    position: Text = Field(examples=["Генеральный директор"])
+    full_name: Text = Field(examples=["Иванов Иван Иванович"])
+    # Russian names decline; a person writes the genitive phrase once, we never guess it
+    in_person_of: Text | None = Field(
+        default=None, examples=["Генерального директора Иванова Ивана Ивановича"]
+    )
+    basis: Text = Field(default="Устава", examples=["Устава", "доверенности № 12 от 01.02.2026"])
+    female: bool = False
+
+    @property
+    def short_name(self) -> str:
+        """ "Иванов Иван Иванович" -> "Иванов И. И.", the form written under a signature."""
+        surname, *given = self.full_name.split()
+        initials = " ".join(f"{part[0]}." for part in given)
+        return f"{surname} {initials}".strip()
+
+
+class BankDetails(_Facts):
+    bank_name: Text = Field(examples=["ПАО Сбербанк"])
+    bik: Bik
+    account: BankAccount
+    corr_account: BankAccount
+
+    @model_validator(mode="after")
+    def _keys_match_bik(self) -> Self:
+        if not account_matches_bik(self.account, self.bik):
+            raise ValueError(f"account {self.account} does not match BIK {self.bik}")
+        if not corr_account_matches_bik(self.corr_account, self.bik):
+            raise ValueError(
+                f"correspondent account {self.corr_account} does not match BIK {self.bik}"
+            )
+        return self
+
+
+class CompanyCard(_Facts):
+    """Our own legal details: the contractor in every document and the company card."""
+
+    name: Text = Field(examples=["Общество с ограниченной ответственностью «Пример»"])
+    short_name: Text = Field(examples=["ООО «Пример»"])
+    inn: Inn
+    kpp: Kpp
+    ogrn: Ogrn
+    address: Text
+    postal_address: Text | None = None
+    bank: BankDetails
+    director: Signatory
+    phone: PhoneE164 | None = None
+    email: Text | None = None
+
+
+class PartyDetails(_Facts):
+    """The client: an organisation (10-digit INN, has a KPP) or a sole trader (12 digits)."""
+
+    name: Text = Field(examples=["ООО «Ромашка»", "ИП Петров Пётр Петрович"])
+    inn: Inn
+    kpp: Kpp | None = None
+    ogrn: Ogrn | None = None
+    address: Text
+    bank: BankDetails | None = None
+    signatory: Signatory
+    phone: PhoneE164 | None = None
+    email: Text | None = None
+
+    @property
+    def is_sole_trader(self) -> bool:
+        return is_sole_trader_inn(self.inn)
+
+    @model_validator(mode="after")
+    def _kpp_matches_kind(self) -> Self:
+        # organisations always have a KPP and sole traders never do: a mismatch is a typo
+        if self.is_sole_trader and self.kpp is not None:
+            raise ValueError("a sole trader (12-digit INN) has no KPP")
+        if not self.is_sole_trader and self.kpp is None:
+            raise ValueError("KPP is required for an organisation (10-digit INN)")
+        return self
+
+
+class ContractFacts(_Facts):
+    number: Text = Field(examples=["К-2026/015"])
+    kind: ContractKind = ContractKind.SUBSCRIPTION
+    signed_on: date
+    starts_on: date
+    ends_on: date | None = None  # None: an open-ended contract
+    auto_renew: bool = True
+    monthly_fee: NonNegativeMoney
+    vat_mode: VatMode
+    vat_rate: Decimal = Field(default=Decimal("22"), gt=0, lt=100)
+    payment_form: PaymentForm = PaymentForm.CASHLESS
+    city: Text = "Москва"  # place of signing, printed as "г. Москва"
+    site_address: Text
+    access_points: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _period(self) -> Self:
+        if self.ends_on is not None and self.ends_on <= self.starts_on:
+            raise ValueError("ends_on must be after starts_on")
+        return self
+
+
+class AmendmentFacts(_Facts):
+    """A supplementary agreement to a contract."""
+
+    kind: AmendmentKind
+    number: Text = Field(examples=["1"])
+    signed_on: date
+    effective_on: date
+    new_fee: NonNegativeMoney | None = None
+    new_ends_on: date | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Self:
+        if self.kind is AmendmentKind.EXTENSION and self.new_ends_on is None:
+            raise ValueError("an extension needs new_ends_on")
+        if self.kind is AmendmentKind.FEE_CHANGE and self.new_fee is None:
+            raise ValueError("a fee change needs new_fee")
+        if self.kind is AmendmentKind.TERMINATION and (
+            self.new_fee is not None or self.new_ends_on is not None
+        ):
+            raise ValueError("a termination takes neither new_fee nor new_ends_on")
+        if self.new_ends_on is not None and self.new_ends_on <= self.effective_on:
+            raise ValueError("new_ends_on must be after effective_on")
+        return self
+
+
+class EquipmentLine(_Facts):
+    """One line of an acceptance act."""
+
+    name: Text = Field(examples=["Терминал оплаты парковки"])
+    serial: Text | None = None
+    qty: int = Field(default=1, ge=1)
+    unit_price: NonNegativeMoney | None = None  # appraised value, sets liability for loss
+
+    @property
+    def total(self) -> Decimal | None:
+        return None if self.unit_price is None else self.unit_price * self.qty
+
+
+class HandoverFacts(_Facts):
+    """An equipment hand-over: installation at or removal from the client's site."""
+
+    number: Text
+    handed_on: date
+    direction: HandoverDirection = HandoverDirection.TO_CLIENT
+    lines: tuple[EquipmentLine, ...] = Field(min_length=1)
+    work_order_no: Text | None = None
+
+
+class DocumentContext(_Facts):
+    """Everything any template may use; each template declares which parts it needs."""
+
+    company: CompanyCard
+    client: PartyDetails | None = None
+    contract: ContractFacts | None = None
+    amendment: AmendmentFacts | None = None
+    handover: HandoverFacts | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        contract, amendment = self.contract, self.amendment
+        if contract is not None and amendment is not None:
+            if amendment.effective_on < contract.starts_on:
+                raise ValueError("the amendment takes effect before the contract starts")
+            if (
+                amendment.kind is AmendmentKind.EXTENSION
+                and contract.ends_on is not None
+                and amendment.new_ends_on is not None
+                and amendment.new_ends_on <= contract.ends_on
+            ):
+                raise ValueError("an extension must move ends_on later than the contract's")
+        return self

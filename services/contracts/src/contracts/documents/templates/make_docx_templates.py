@@ -1,0 +1,456 @@
+"""Generate the editable DOCX templates in ``docx/`` (docxtpl syntax inside Word files).
+
+The .docx files are committed: a person may open one in Word, reword it and commit it
+back. Run this script only to start over from the baseline wording:
+
+    .venv/bin/python services/contracts/src/contracts/documents/templates/make_docx_templates.py
+
+Every Jinja tag sits in a single run so the templates stay valid as generated. The HTML
+templates in ``html/`` carry the same text for PDF output; change both together.
+Output is byte-for-byte reproducible (fixed timestamps), so a rerun shows no diff.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from docx.table import _Cell
+
+OUT_DIR = Path(__file__).resolve().parent / "docx"
+FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+SIGN_LINE = "_______________"
+
+
+def _new_document(title: str) -> DocxDocument:
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin, section.right_margin = Mm(25), Mm(15)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    normal = doc.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(11)
+    normal.paragraph_format.space_after = Pt(3)
+    # Russian proofing language, so Word spell-checks the text rather than flagging all of it
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "ru-RU")
+    normal.element.get_or_add_rPr().append(lang)
+    props = doc.core_properties
+    props.title, props.author, props.last_modified_by = title, "ClientOps", "ClientOps"
+    props.created = props.modified = FIXED_TIME
+    props.revision = 1
+    props.comments = ""
+    return doc
+
+
+def _heading(doc: DocxDocument, text: str, *, size: int = 12) -> None:
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    run.bold = True
+    run.font.size = Pt(size)
+
+
+def _subtitle(doc: DocxDocument, text: str) -> None:
+    paragraph = doc.add_paragraph(text)
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _section(doc: DocxDocument, text: str) -> None:
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_before = Pt(6)
+    paragraph.add_run(text).bold = True
+
+
+def _para(doc: DocxDocument, text: str) -> None:
+    paragraph = doc.add_paragraph(text)
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    paragraph.paragraph_format.first_line_indent = Mm(10)
+
+
+def _tag(doc: DocxDocument, tag: str) -> None:
+    """A paragraph holding only a docxtpl {%p ... %} tag; docxtpl removes it."""
+    doc.add_paragraph(tag)
+
+
+def _place_and_date(doc: DocxDocument) -> None:
+    table = doc.add_table(rows=1, cols=2)
+    left, right = table.rows[0].cells
+    left.paragraphs[0].add_run("{{ place }}")
+    right.paragraphs[0].add_run("{{ dated }}")
+    right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    doc.add_paragraph()
+
+
+def _cell_lines(cell: _Cell, lines: list[str], *, bold_first: bool = True) -> None:
+    first, *rest = lines
+    cell.paragraphs[0].add_run(first).bold = bold_first
+    for line in rest:
+        cell.add_paragraph(line)
+
+
+def _party_cell(cell: _Cell, party: str, caption: str) -> None:
+    _cell_lines(
+        cell,
+        [
+            caption,
+            f"{{{{ {party}.name }}}}",
+            f"{{%p for line in {party}.requisites %}}",
+            "{{ line }}",
+            "{%p endfor %}",
+            "",
+            f"{{{{ {party}.position }}}}",
+            f"{SIGN_LINE} / {{{{ {party}.short_name }}}} /",
+            "М. П.",
+        ],
+    )
+
+
+def _signatures(
+    doc: DocxDocument,
+    left: str = "ours",
+    right: str = "theirs",
+    left_caption: str = "{{ ours.role }}",
+    right_caption: str = "{{ theirs.role }}",
+) -> None:
+    _section(doc, "ПОДПИСИ И РЕКВИЗИТЫ СТОРОН")
+    table = doc.add_table(rows=1, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    cells = table.rows[0].cells
+    _party_cell(cells[0], left, left_caption)
+    _party_cell(cells[1], right, right_caption)
+
+
+def _grid(doc: DocxDocument, header: list[str], rows: list[list[str]]) -> None:
+    """A bordered table; a row whose first cell starts with {%tr is a docxtpl loop row."""
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=False):
+            cell.paragraphs[0].add_run(text)
+    doc.add_paragraph()
+
+
+PREAMBLE = "{{ ours.preamble }}, с одной стороны, и {{ theirs.preamble }}, с другой стороны,"
+
+
+def contract() -> DocxDocument:
+    doc = _new_document("Договор")
+    _heading(doc, "ДОГОВОР № {{ contract.number }}", size=13)
+    _subtitle(doc, "{{ subject }}")
+    _place_and_date(doc)
+    _para(
+        doc,
+        f"{PREAMBLE} вместе именуемые «Стороны», заключили настоящий договор "
+        "(далее — «Договор») о нижеследующем:",
+    )
+    _section(doc, "1. ПРЕДМЕТ ДОГОВОРА")
+    _para(
+        doc,
+        "1.1. Исполнитель обязуется оказывать Заказчику {{ service }} по адресу: "
+        "{{ contract.site_address }} (далее — «Объект»), а Заказчик обязуется принимать "
+        "и оплачивать услуги на условиях Договора.",
+    )
+    _para(
+        doc,
+        "1.2. Количество точек проезда на Объекте: {{ contract.access_points }}. "
+        "Оборудование передаётся Заказчику по акту приёма-передачи и остаётся "
+        "собственностью Исполнителя.",
+    )
+    _section(doc, "2. СТОИМОСТЬ УСЛУГ И ПОРЯДОК РАСЧЁТОВ")
+    _para(doc, "2.1. Абонентская плата составляет {{ fee.sentence }}.")
+    _para(doc, "2.2. Оплата производится {{ payment_terms }}.")
+    _para(
+        doc,
+        "2.3. Исполнитель вправе изменить размер абонентской платы, письменно уведомив "
+        "Заказчика не менее чем за 30 (тридцать) календарных дней. Новая стоимость "
+        "оформляется протоколом согласования цены.",
+    )
+    _section(doc, "3. ОБЯЗАННОСТИ СТОРОН")
+    _para(
+        doc,
+        "3.1. Исполнитель обеспечивает работоспособность оборудования, проводит его "
+        "регламентное обслуживание и выезжает на Объект по заявке Заказчика в течение "
+        "2 (двух) рабочих дней.",
+    )
+    _para(
+        doc,
+        "3.2. Заказчик обеспечивает доступ представителей Исполнителя на Объект, "
+        "сохранность оборудования и своевременную оплату услуг.",
+    )
+    _section(doc, "4. СРОК ДЕЙСТВИЯ ДОГОВОРА")
+    _para(
+        doc,
+        "4.1. Договор вступает в силу {{ contract.starts_on|date_long }} и действует "
+        "{% if contract.ends_on %}по {{ contract.ends_on|date_long }}"
+        "{% else %}без ограничения срока.{% endif %}",
+    )
+    _para(
+        doc,
+        "4.2. Каждая из Сторон вправе расторгнуть Договор, письменно уведомив другую "
+        "Сторону не менее чем за 30 (тридцать) календарных дней.",
+    )
+    _tag(doc, "{%p if contract.auto_renew and contract.ends_on %}")
+    _para(
+        doc,
+        "4.3. Если ни одна из Сторон не заявит письменно о прекращении Договора не позднее "
+        "чем за 30 (тридцать) календарных дней до окончания срока его действия, Договор "
+        "считается продлённым на каждый следующий календарный год на тех же условиях.",
+    )
+    _tag(doc, "{%p endif %}")
+    _section(doc, "5. ПРОЧИЕ УСЛОВИЯ")
+    _para(
+        doc,
+        "5.1. Споры разрешаются путём переговоров, а при недостижении согласия — "
+        "в арбитражном суде по месту нахождения Исполнителя.",
+    )
+    _para(
+        doc,
+        "5.2. Договор составлен в двух экземплярах, имеющих равную юридическую силу, "
+        "по одному для каждой из Сторон.",
+    )
+    _signatures(doc)
+    return doc
+
+
+def price_protocol() -> DocxDocument:
+    doc = _new_document("Протокол согласования цены")
+    _heading(doc, "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ", size=13)
+    _subtitle(doc, "к договору {{ contract_ref }}")
+    _place_and_date(doc)
+    _para(doc, f"{PREAMBLE} согласовали стоимость услуг по договору {{{{ contract_ref }}}}:")
+    _grid(
+        doc,
+        ["№", "Услуга", "Объект", "Точек проезда", "Стоимость в месяц, руб."],
+        [
+            [
+                "1",
+                "Абонентское обслуживание оборудования",
+                "{{ contract.site_address }}",
+                "{{ contract.access_points }}",
+                "{{ price.figures }}",
+            ]
+        ],
+    )
+    _para(doc, "1. Стоимость услуг составляет {{ price.sentence }}.")
+    _para(doc, "2. Стоимость применяется с {{ price_from|date_long }}")
+    _tag(doc, "{%p if is_fee_change %}")
+    _para(
+        doc,
+        "3. Ранее действовавшая абонентская плата {{ fee.figures }} руб. в месяц применяется "
+        "до {{ price_from|date_long }}",
+    )
+    _tag(doc, "{%p endif %}")
+    _para(doc, "Настоящий протокол является неотъемлемой частью договора {{ contract_ref }}")
+    _signatures(doc)
+    return doc
+
+
+def acceptance_act() -> DocxDocument:
+    doc = _new_document("Акт приёма-передачи оборудования")
+    _heading(doc, "АКТ ПРИЁМА-ПЕРЕДАЧИ ОБОРУДОВАНИЯ № {{ handover.number }}", size=13)
+    _subtitle(doc, "к договору {{ contract_ref }}")
+    _place_and_date(doc)
+    _para(
+        doc,
+        f"{PREAMBLE} составили настоящий акт о том, что {{{{ giver.role }}}} передал, "
+        "а {{ taker.role }} принял {{ purpose }} на объекте по адресу: "
+        "{{ contract.site_address }} следующее оборудование:",
+    )
+    _grid(
+        doc,
+        ["№", "Наименование", "Серийный номер", "Кол-во, шт.", "Стоимость, руб."],
+        [
+            ["{%tr for line in handover.lines %}"],
+            [
+                "{{ loop.index }}",
+                "{{ line.name }}",
+                "{{ line.serial or '—' }}",
+                "{{ line.qty }}",
+                "{{ line.total|money if line.total is not none else '—' }}",
+            ],
+            ["{%tr endfor %}"],
+        ],
+    )
+    _para(doc, "1. Всего передано единиц оборудования: {{ total_qty }}.")
+    _tag(doc, "{%p if equipment_value %}")
+    _para(doc, "2. Общая оценочная стоимость оборудования: {{ equipment_value }}.")
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p if handover.work_order_no %}")
+    _para(doc, "Основание: заявка на проведение работ № {{ handover.work_order_no }}.")
+    _tag(doc, "{%p endif %}")
+    _para(
+        doc,
+        "Оборудование передано в исправном состоянии и полной комплектности. "
+        "Стороны претензий друг к другу не имеют. Акт составлен в двух экземплярах, "
+        "по одному для каждой из Сторон.",
+    )
+    _signatures(
+        doc,
+        left="giver",
+        right="taker",
+        left_caption="Передал: {{ giver.role }}",
+        right_caption="Принял: {{ taker.role }}",
+    )
+    return doc
+
+
+def termination_agreement() -> DocxDocument:
+    doc = _new_document("Дополнительное соглашение о расторжении договора")
+    _heading(doc, "ДОПОЛНИТЕЛЬНОЕ СОГЛАШЕНИЕ № {{ amendment.number }}", size=13)
+    _subtitle(doc, "о расторжении договора {{ contract_ref }}")
+    _place_and_date(doc)
+    _para(doc, f"{PREAMBLE} заключили настоящее соглашение о нижеследующем:")
+    _para(
+        doc,
+        "1. Стороны пришли к соглашению расторгнуть договор {{ contract_ref }} "
+        "(далее — «Договор») с {{ amendment.effective_on|date_long }}",
+    )
+    _para(
+        doc,
+        "2. Абонентская плата в размере {{ fee.sentence }} начисляется по день, "
+        "предшествующий дате расторжения; за неполный месяц плата рассчитывается "
+        "пропорционально количеству календарных дней.",
+    )
+    _para(
+        doc,
+        "3. Заказчик оплачивает услуги, оказанные до даты расторжения, в течение 5 (пяти) "
+        "банковских дней с даты получения счёта.",
+    )
+    _para(
+        doc,
+        "4. Исполнитель снимает принадлежащее ему оборудование с Объекта по адресу: "
+        "{{ contract.site_address }} в течение 10 (десяти) рабочих дней с даты расторжения. "
+        "Возврат оборудования оформляется актом приёма-передачи.",
+    )
+    _para(
+        doc,
+        "5. Соглашение вступает в силу с момента подписания, составлено в двух экземплярах "
+        "и является неотъемлемой частью Договора.",
+    )
+    _signatures(doc)
+    return doc
+
+
+def extension_agreement() -> DocxDocument:
+    doc = _new_document("Дополнительное соглашение о продлении договора")
+    _heading(doc, "ДОПОЛНИТЕЛЬНОЕ СОГЛАШЕНИЕ № {{ amendment.number }}", size=13)
+    _subtitle(doc, "о продлении срока действия договора {{ contract_ref }}")
+    _place_and_date(doc)
+    _para(doc, f"{PREAMBLE} заключили настоящее соглашение о нижеследующем:")
+    _para(
+        doc,
+        "1. Стороны пришли к соглашению продлить срок действия договора {{ contract_ref }} "
+        "(далее — «Договор») по {{ amendment.new_ends_on|date_long }}",
+    )
+    _para(
+        doc,
+        "2. С {{ amendment.effective_on|date_long }} абонентская плата "
+        "составляет {{ price.sentence }}.",
+    )
+    _para(doc, "3. Остальные условия Договора остаются неизменными.")
+    _para(
+        doc,
+        "4. Соглашение вступает в силу с момента подписания, составлено в двух экземплярах "
+        "и является неотъемлемой частью Договора.",
+    )
+    _signatures(doc)
+    return doc
+
+
+def company_card() -> DocxDocument:
+    doc = _new_document("Карточка предприятия")
+    _heading(doc, "КАРТОЧКА ПРЕДПРИЯТИЯ", size=13)
+    _subtitle(doc, "{{ company.short_name }}")
+    doc.add_paragraph()
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    rows = [
+        ("Полное наименование", "{{ company.name }}"),
+        ("Сокращённое наименование", "{{ company.short_name }}"),
+        ("ИНН", "{{ company.inn }}"),
+        ("КПП", "{{ company.kpp }}"),
+        ("ОГРН", "{{ company.ogrn }}"),
+        ("Юридический адрес", "{{ company.address }}"),
+        ("Почтовый адрес", "{{ company.postal_address or company.address }}"),
+        ("Банк", "{{ company.bank.bank_name }}"),
+        ("БИК", "{{ company.bank.bik }}"),
+        ("Расчётный счёт", "{{ company.bank.account }}"),
+        ("Корреспондентский счёт", "{{ company.bank.corr_account }}"),
+        (
+            "{{ company.director.position }}",
+            "{{ company.director.full_name }}, действует на основании {{ company.director.basis }}",
+        ),
+        ("Телефон", "{{ company.phone|phone if company.phone else '—' }}"),
+        ("E-mail", "{{ company.email or '—' }}"),
+    ]
+    for label, value in rows:
+        cells = table.add_row().cells
+        cells[0].paragraphs[0].add_run(label).bold = True
+        cells[1].paragraphs[0].add_run(value)
+    doc.add_paragraph()
+    doc.add_paragraph(f"{{{{ ours.position }}}} {SIGN_LINE} / {{{{ ours.short_name }}}} /")
+    return doc
+
+
+BUILDERS: dict[str, Callable[[], DocxDocument]] = {
+    "contract": contract,
+    "price_protocol": price_protocol,
+    "acceptance_act": acceptance_act,
+    "termination_agreement": termination_agreement,
+    "extension_agreement": extension_agreement,
+    "company_card": company_card,
+}
+
+
+def _reproducible(docx: bytes) -> bytes:
+    """Rewrite the zip with fixed timestamps so regenerating gives identical bytes."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(docx)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, source.read(item.filename))
+    return out.getvalue()
+
+
+def build_all() -> dict[str, bytes]:
+    """Template name -> .docx bytes."""
+    result: dict[str, bytes] = {}
+    for name, build in BUILDERS.items():
+        buffer = io.BytesIO()
+        build().save(buffer)
+        result[name] = _reproducible(buffer.getvalue())
+    return result
+
+
+def main(out_dir: Path = OUT_DIR) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in build_all().items():
+        path = out_dir / f"{name}.docx"
+        path.write_bytes(data)
+        sys.stdout.write(f"wrote {path}\n")
+
+
+if __name__ == "__main__":
+    main()

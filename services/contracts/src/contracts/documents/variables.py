@@ -1,0 +1,286 @@
+"""Turn a DocumentContext into the variables the DOCX and HTML templates share.
+
+Wording that needs arithmetic or grammar (VAT, amounts in words, who is "именуемое")
+is composed here once, so the Word and the PDF versions of a document say the same.
+Anything a person may want to reword stays in the templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from clientops_shared.types import quantize_money
+
+from contracts.documents.context import (
+    AmendmentKind,
+    BankDetails,
+    CompanyCard,
+    ContractFacts,
+    ContractKind,
+    DocumentContext,
+    HandoverDirection,
+    PartyDetails,
+    PaymentForm,
+    Signatory,
+    VatMode,
+)
+from contracts.documents.words import (
+    amount_in_words,
+    date_long,
+    date_short,
+    format_amount,
+    format_percent,
+    format_phone,
+    format_rubles,
+)
+
+CONTRACTOR_ROLE = "Исполнитель"
+CLIENT_ROLE = "Заказчик"
+
+CONTRACT_SUBJECTS = {
+    ContractKind.SUBSCRIPTION: "на абонентское обслуживание оборудования",
+    ContractKind.PILOT: "на проведение пилотного проекта",
+}
+
+SERVICE_DESCRIPTIONS = {
+    ContractKind.SUBSCRIPTION: (
+        "услуги по предоставлению, установке и абонентскому обслуживанию оборудования "
+        "(терминалов) на объекте Заказчика"
+    ),
+    ContractKind.PILOT: (
+        "услуги по установке и обслуживанию оборудования (терминалов) на объекте Заказчика "
+        "в рамках пилотного проекта"
+    ),
+}
+
+PAYMENT_TERMS = {
+    PaymentForm.CASHLESS: (
+        "в безналичном порядке путём перечисления денежных средств на расчётный счёт "
+        "Исполнителя на основании счёта, выставляемого Исполнителем 15-го числа текущего "
+        "месяца, в течение 5 (пяти) банковских дней с даты его выставления"
+    ),
+    PaymentForm.CASH: (
+        "наличными денежными средствами ежемесячно, не позднее 25-го числа текущего "
+        "месяца, с выдачей Заказчику документа, подтверждающего оплату"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FeeView:
+    """A monthly fee with its VAT wording, ready to print."""
+
+    amount: Decimal
+    figures: str  # "12 500,00"
+    words: str  # "Двенадцать тысяч пятьсот рублей 00 копеек"
+    vat_clause: str  # "в т.ч. НДС 22 % — 2 254,10 (...)"
+    total: Decimal  # what the client pays, VAT included
+    sentence: str  # figures, words and VAT clause together
+
+
+def vat_amount(amount: Decimal, mode: VatMode, rate: Decimal) -> Decimal | None:
+    """VAT in a fee: extracted when included (rate / (100 + rate)), added when on top."""
+    if mode is VatMode.INCLUSIVE:
+        return quantize_money(amount * rate / (100 + rate))
+    if mode is VatMode.ON_TOP:
+        return quantize_money(amount * rate / 100)
+    return None
+
+
+def fee_view(amount: Decimal, mode: VatMode, rate: Decimal) -> FeeView:
+    vat = vat_amount(amount, mode, rate)
+    percent = format_percent(rate)
+    if mode is VatMode.INCLUSIVE:
+        assert vat is not None
+        total = amount
+        clause = f"в т.ч. НДС {percent} — {format_rubles(vat)}"
+    elif mode is VatMode.ON_TOP:
+        assert vat is not None
+        total = amount + vat
+        clause = (
+            f"НДС сверху: кроме того НДС {percent} — {format_rubles(vat)}, "
+            f"итого с НДС {format_rubles(total)}"
+        )
+    else:
+        total = amount
+        clause = "НДС не облагается"
+    return FeeView(
+        amount=amount,
+        figures=format_amount(amount),
+        words=amount_in_words(amount),
+        vat_clause=clause,
+        total=total,
+        sentence=f"{format_rubles(amount)} в месяц, {clause}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PartyView:
+    """A party as the preamble and the signature block print it."""
+
+    role: str
+    name: str
+    preamble: str  # "ООО «Ромашка», именуемое в дальнейшем «Заказчик», в лице ..."
+    requisites: tuple[str, ...]  # lines under the name in the signature block
+    position: str
+    short_name: str
+
+
+def _acting(signatory: Signatory) -> str:
+    return "действующей" if signatory.female else "действующего"
+
+
+def _bank_lines(bank: BankDetails) -> tuple[str, ...]:
+    return (
+        f"р/с {bank.account} в {bank.bank_name}",
+        f"к/с {bank.corr_account}, БИК {bank.bik}",
+    )
+
+
+def _organisation_preamble(name: str, role: str, signatory: Signatory) -> str:
+    person = signatory.in_person_of or f"{signatory.position} {signatory.full_name}"
+    return (
+        f"{name}, именуемое в дальнейшем «{role}», в лице {person}, "
+        f"{_acting(signatory)} на основании {signatory.basis}"
+    )
+
+
+def company_party(company: CompanyCard) -> PartyView:
+    lines = (
+        f"ИНН {company.inn}, КПП {company.kpp}",
+        f"ОГРН {company.ogrn}",
+        f"Адрес: {company.address}",
+        *_bank_lines(company.bank),
+    )
+    return PartyView(
+        role=CONTRACTOR_ROLE,
+        name=company.short_name,
+        preamble=_organisation_preamble(company.name, CONTRACTOR_ROLE, company.director),
+        requisites=lines,
+        position=company.director.position,
+        short_name=company.director.short_name,
+    )
+
+
+def client_party(client: PartyDetails) -> PartyView:
+    signatory = client.signatory
+    if client.is_sole_trader:
+        # a sole trader signs in person: no "в лице", and the participle follows the gender
+        named = "именуемая" if signatory.female else "именуемый"
+        acting = "действующая" if signatory.female else "действующий"
+        preamble = (
+            f"{client.name}, {named} в дальнейшем «{CLIENT_ROLE}», "
+            f"{acting} на основании {signatory.basis}"
+        )
+        ids = f"ИНН {client.inn}"
+        ogrn_label = "ОГРНИП"
+    else:
+        preamble = _organisation_preamble(client.name, CLIENT_ROLE, signatory)
+        ids = f"ИНН {client.inn}, КПП {client.kpp}"
+        ogrn_label = "ОГРН"
+    lines = [ids]
+    if client.ogrn:
+        lines.append(f"{ogrn_label} {client.ogrn}")
+    lines.append(f"Адрес: {client.address}")
+    if client.bank:
+        lines.extend(_bank_lines(client.bank))
+    if client.phone:
+        lines.append(f"Тел.: {format_phone(client.phone)}")
+    if client.email:
+        lines.append(f"E-mail: {client.email}")
+    return PartyView(
+        role=CLIENT_ROLE,
+        name=client.name,
+        preamble=preamble,
+        requisites=tuple(lines),
+        position=signatory.position,
+        short_name=signatory.short_name,
+    )
+
+
+def _document_date(ctx: DocumentContext) -> date | None:
+    """The date a document bears: the most specific event the (trimmed) context holds."""
+    if ctx.handover is not None:
+        return ctx.handover.handed_on
+    if ctx.amendment is not None:
+        return ctx.amendment.signed_on
+    if ctx.contract is not None:
+        return ctx.contract.signed_on
+    return None
+
+
+def _contract_views(contract: ContractFacts, ctx: DocumentContext) -> dict[str, Any]:
+    fee = fee_view(contract.monthly_fee, contract.vat_mode, contract.vat_rate)
+    amendment = ctx.amendment
+    if amendment is not None and amendment.new_fee is not None:
+        price = fee_view(amendment.new_fee, contract.vat_mode, contract.vat_rate)
+        price_from = amendment.effective_on
+    else:
+        price, price_from = fee, contract.starts_on
+    return {
+        "fee": fee,
+        "price": price,  # the fee in force after the amendment, if it changes the fee
+        "price_from": price_from,
+        "subject": CONTRACT_SUBJECTS[contract.kind],
+        "service": SERVICE_DESCRIPTIONS[contract.kind],
+        "payment_terms": PAYMENT_TERMS[contract.payment_form],
+        "contract_ref": f"№ {contract.number} от {date_long(contract.signed_on)}",
+    }
+
+
+def _handover_views(ctx: DocumentContext, ours: PartyView, theirs: PartyView) -> dict[str, Any]:
+    handover = ctx.handover
+    assert handover is not None
+    to_client = handover.direction is HandoverDirection.TO_CLIENT
+    priced = [line.total for line in handover.lines if line.total is not None]
+    value = sum(priced, Decimal("0")) if priced else None
+    return {
+        "giver": ours if to_client else theirs,
+        "taker": theirs if to_client else ours,
+        "purpose": "для установки и эксплуатации" if to_client else "в связи со снятием",
+        "total_qty": sum(line.qty for line in handover.lines),
+        "equipment_value": None if value is None else format_rubles(value),
+    }
+
+
+def template_variables(title: str, ctx: DocumentContext) -> dict[str, Any]:
+    """Variables for a template titled ``title``; parts the context lacks are None.
+
+    The caller passes only the parts the template uses (render drops the rest).
+    """
+    ours = company_party(ctx.company)
+    theirs = client_party(ctx.client) if ctx.client is not None else None
+    dated = _document_date(ctx)
+    variables: dict[str, Any] = {
+        "title": title,
+        "company": ctx.company,
+        "client": ctx.client,
+        "contract": ctx.contract,
+        "amendment": ctx.amendment,
+        "handover": ctx.handover,
+        "is_fee_change": ctx.amendment is not None
+        and ctx.amendment.kind is AmendmentKind.FEE_CHANGE,
+        "ours": ours,
+        "theirs": theirs,
+        "place": f"г. {ctx.contract.city}" if ctx.contract is not None else None,
+        "dated": date_long(dated) if dated is not None else None,
+    }
+    if ctx.contract is not None:
+        variables.update(_contract_views(ctx.contract, ctx))
+    if ctx.handover is not None and theirs is not None:
+        variables.update(_handover_views(ctx, ours, theirs))
+    return variables
+
+
+FILTERS = {
+    "date_long": date_long,
+    "date_short": date_short,
+    "money": format_amount,
+    "in_words": amount_in_words,
+    "rubles": format_rubles,
+    "phone": format_phone,
+}
+"""Jinja filters both template kinds may use: {{ contract.ends_on|date_long }}."""
