@@ -1,0 +1,5 @@
+from clientops_shared.uow import UnitOfWork
+
+
+class FieldOpsUnitOfWork(UnitOfWork):
+    pass

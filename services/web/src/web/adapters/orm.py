@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+
+from clientops_shared.db import make_metadata, shared_tables
+from web.domain import model
+
+metadata = make_metadata()
+shared = shared_tables(metadata)
+mapper_registry = registry(metadata=metadata)
+
+user_account = sa.Table(
+    "user_account", metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    global _mapped
+    if not _mapped:
+        mapper_registry.map_imperatively(model.User, user_account)
+        _mapped = True
