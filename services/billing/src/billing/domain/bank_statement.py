@@ -186,8 +186,10 @@ class _Fields:
 
     def required(self, key: str, section: str) -> tuple[str, int]:
         found = self.values.get(key)
-        if found is None or not found[0]:
+        if found is None:
             raise StatementFormatError(f"{section} has no {key}=", self.start_line)
+        if not found[0]:
+            raise StatementFormatError(f"{key}= is empty in {section}", found[1])
         return found
 
     def date(self, key: str) -> date | None:
