@@ -1,0 +1,779 @@
+"""Documents: Russian wording helpers, context validation, DOCX and PDF rendering."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import docx
+import jinja2
+import pypdf
+import pytest
+from contracts.documents import (
+    TEMPLATES,
+    AmendmentFacts,
+    AmendmentKind,
+    BankDetails,
+    CompanyCard,
+    ContractFacts,
+    DocumentContext,
+    EquipmentLine,
+    HandoverDirection,
+    HandoverFacts,
+    InvalidFacts,
+    PartyDetails,
+    Signatory,
+    UnknownTemplate,
+    VatMode,
+    amount_in_words,
+    date_long,
+    date_short,
+    format_amount,
+    render_docx,
+    render_html,
+    render_pdf,
+)
+from contracts.documents.variables import FILTERS, fee_view, template_variables
+from contracts.documents.words import format_percent, format_phone, format_rubles
+from docxtpl import DocxTemplate
+from pydantic import ValidationError
+
+pytestmark = pytest.mark.unit
+
+NBSP = "\u00a0"
+TEMPLATES_DIR = files("contracts.documents").joinpath("templates")
+
+# --- amounts in words --------------------------------------------------------------------
+
+AMOUNTS_IN_WORDS = [
+    ("0", "Ноль рублей 00 копеек"),
+    ("1", "Один рубль 00 копеек"),
+    ("2", "Два рубля 00 копеек"),
+    ("4", "Четыре рубля 00 копеек"),
+    ("5", "Пять рублей 00 копеек"),
+    ("11", "Одиннадцать рублей 00 копеек"),
+    ("12", "Двенадцать рублей 00 копеек"),
+    ("14", "Четырнадцать рублей 00 копеек"),
+    ("21", "Двадцать один рубль 00 копеек"),
+    ("22", "Двадцать два рубля 00 копеек"),
+    ("25", "Двадцать пять рублей 00 копеек"),
+    ("100", "Сто рублей 00 копеек"),
+    ("111", "Сто одиннадцать рублей 00 копеек"),
+    ("1000", "Одна тысяча рублей 00 копеек"),
+    ("1001", "Одна тысяча один рубль 00 копеек"),
+    ("2000", "Две тысячи рублей 00 копеек"),
+    ("101000", "Сто одна тысяча рублей 00 копеек"),
+    ("1000000", "Один миллион рублей 00 копеек"),
+    ("2000000", "Два миллиона рублей 00 копеек"),
+    ("5000000000", "Пять миллиардов рублей 00 копеек"),
+    ("0.01", "Ноль рублей 01 копейка"),
+    ("0.02", "Ноль рублей 02 копейки"),
+    ("0.05", "Ноль рублей 05 копеек"),
+    ("0.11", "Ноль рублей 11 копеек"),
+    ("0.21", "Ноль рублей 21 копейка"),
+    ("0.22", "Ноль рублей 22 копейки"),
+    ("0.5", "Ноль рублей 50 копеек"),
+    ("12500.00", "Двенадцать тысяч пятьсот рублей 00 копеек"),
+    ("15250.00", "Пятнадцать тысяч двести пятьдесят рублей 00 копеек"),
+    ("2254.10", "Две тысячи двести пятьдесят четыре рубля 10 копеек"),
+    ("2750.00", "Две тысячи семьсот пятьдесят рублей 00 копеек"),
+    (
+        "1234567.89",
+        "Один миллион двести тридцать четыре тысячи пятьсот шестьдесят семь рублей 89 копеек",
+    ),
+    ("0.005", "Ноль рублей 01 копейка"),  # rounded half-up to kopecks
+    ("99.994", "Девяносто девять рублей 99 копеек"),
+]
+
+
+@pytest.mark.parametrize(("amount", "expected"), AMOUNTS_IN_WORDS)
+def test_amount_in_words(amount: str, expected: str) -> None:
+    assert amount_in_words(Decimal(amount)) == expected
+
+
+@pytest.mark.parametrize("amount", ["-1", "NaN", "Infinity", "100000000000"])
+def test_amount_in_words_refuses_what_it_cannot_write(amount: str) -> None:
+    with pytest.raises(ValueError):
+        amount_in_words(Decimal(amount))
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [
+        ("12500", f"12{NBSP}500,00"),
+        ("12500.00", f"12{NBSP}500,00"),
+        ("0", "0,00"),
+        ("0.5", "0,50"),
+        ("999.99", "999,99"),
+        ("999.995", f"1{NBSP}000,00"),
+        ("1234567.8", f"1{NBSP}234{NBSP}567,80"),
+        ("-1500.5", f"-1{NBSP}500,50"),
+    ],
+)
+def test_format_amount_uses_no_break_space_and_decimal_comma(amount: str, expected: str) -> None:
+    assert format_amount(Decimal(amount)) == expected
+
+
+def test_format_rubles_joins_figures_and_words() -> None:
+    assert format_rubles(Decimal("2254.10")) == (
+        f"2{NBSP}254,10 (Две тысячи двести пятьдесят четыре рубля 10 копеек)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"), [("22", "22 %"), ("7.5", "7,5 %"), ("10.00", "10 %")]
+)
+def test_format_percent(rate: str, expected: str) -> None:
+    assert format_percent(Decimal(rate)) == expected
+
+
+def test_format_phone() -> None:
+    assert format_phone("+74951234567") == "+7 495 123-45-67"
+
+
+# --- dates -------------------------------------------------------------------------------
+
+LONG_DATES = [
+    (date(2026, 1, 5), "«05» января 2026 г."),
+    (date(2026, 2, 28), "«28» февраля 2026 г."),
+    (date(2026, 3, 1), "«01» марта 2026 г."),
+    (date(2026, 4, 30), "«30» апреля 2026 г."),
+    (date(2026, 5, 9), "«09» мая 2026 г."),
+    (date(2026, 6, 12), "«12» июня 2026 г."),
+    (date(2026, 7, 31), "«31» июля 2026 г."),
+    (date(2026, 8, 15), "«15» августа 2026 г."),
+    (date(2026, 9, 1), "«01» сентября 2026 г."),
+    (date(2026, 10, 10), "«10» октября 2026 г."),
+    (date(2026, 11, 4), "«04» ноября 2026 г."),
+    (date(2026, 12, 15), "«15» декабря 2026 г."),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), LONG_DATES)
+def test_date_long_for_every_month(value: date, expected: str) -> None:
+    assert date_long(value) == expected
+
+
+def test_date_long_covers_all_twelve_months() -> None:
+    assert sorted(value.month for value, _ in LONG_DATES) == list(range(1, 13))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(date(2026, 12, 15), "15.12.2026"), (date(2027, 1, 5), "05.01.2027")],
+)
+def test_date_short(value: date, expected: str) -> None:
+    assert date_short(value) == expected
+
+
+# --- VAT wording -------------------------------------------------------------------------
+
+
+def test_fee_with_vat_included() -> None:
+    view = fee_view(Decimal("12500.00"), VatMode.INCLUSIVE, Decimal("22"))
+    assert view.total == Decimal("12500.00")
+    assert view.vat_clause == (
+        f"в т.ч. НДС 22 % — 2{NBSP}254,10 (Две тысячи двести пятьдесят четыре рубля 10 копеек)"
+    )
+
+
+def test_fee_with_vat_on_top() -> None:
+    view = fee_view(Decimal("12500.00"), VatMode.ON_TOP, Decimal("22"))
+    assert view.total == Decimal("15250.00")
+    assert view.vat_clause.startswith("НДС сверху: кроме того НДС 22 % — 2")
+    assert "итого с НДС 15" in view.vat_clause
+    assert "(Пятнадцать тысяч двести пятьдесят рублей 00 копеек)" in view.vat_clause
+
+
+def test_fee_exempt_from_vat() -> None:
+    view = fee_view(Decimal("12500.00"), VatMode.EXEMPT, Decimal("22"))
+    assert view.vat_clause == "НДС не облагается"
+    assert view.sentence == (
+        f"12{NBSP}500,00 (Двенадцать тысяч пятьсот рублей 00 копеек) в месяц, НДС не облагается"
+    )
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+CLIENT_NAME = "ООО «Ромашка & Сыновья»"  # the ampersand proves escaping in DOCX and HTML
+CONTRACT_NO = "К-2026/015"
+FEE_WORDS = "Двенадцать тысяч пятьсот рублей 00 копеек"
+NEW_FEE_WORDS = "Пятнадцать тысяч рублей 00 копеек"
+EQUIPMENT_WORDS = "Сто девяносто тысяч рублей 00 копеек"
+
+
+@pytest.fixture
+def company() -> CompanyCard:
+    return CompanyCard(
+        name="Общество с ограниченной ответственностью «Терминал Сервис»",
+        short_name="ООО «Терминал Сервис»",
+        inn="7701000001",
+        kpp="770101001",
+        ogrn="1027700001230",
+        address="123456, г. Москва, ул. Примерная, д. 1",
+        bank=BankDetails(
+            bank_name="ПАО Сбербанк",
+            bik="044525225",
+            account="40702810938000012345",
+            corr_account="30101810400000000225",
+        ),
+        director=Signatory(
+            position="Генеральный директор",
+            full_name="Иванов Иван Иванович",
+            in_person_of="Генерального директора Иванова Ивана Ивановича",
+        ),
+        phone="8 (495) 123-45-67",
+        email="office@example.ru",
+    )
+
+
+@pytest.fixture
+def client() -> PartyDetails:
+    return PartyDetails(
+        name=CLIENT_NAME,
+        inn="7707083893",
+        kpp="770701001",
+        ogrn="1027700132195",
+        address="125009, г. Москва, ул. Цветочная, д. 5",
+        bank=BankDetails(
+            bank_name="АО «ТБанк»",
+            bik="044525974",
+            account="40702810600000004567",
+            corr_account="30101810145250000974",
+        ),
+        signatory=Signatory(
+            position="Директор",
+            full_name="Смирнова Анна Петровна",
+            in_person_of="Директора Смирновой Анны Петровны",
+            female=True,
+        ),
+        phone="+7 916 123 45 67",
+    )
+
+
+@pytest.fixture
+def sole_trader() -> PartyDetails:
+    return PartyDetails(
+        name="Индивидуальный предприниматель Петров Пётр Петрович",
+        inn="772012345670",
+        ogrn="316774600000128",
+        address="г. Москва, ул. Садовая, д. 3, кв. 7",
+        signatory=Signatory(
+            position="Индивидуальный предприниматель",
+            full_name="Петров Пётр Петрович",
+            basis="свидетельства о государственной регистрации",
+        ),
+    )
+
+
+def make_contract(**changes: Any) -> ContractFacts:
+    facts: dict[str, Any] = {
+        "number": CONTRACT_NO,
+        "signed_on": date(2026, 12, 15),
+        "starts_on": date(2027, 1, 1),
+        "ends_on": date(2027, 12, 31),
+        "monthly_fee": "12500.00",
+        "vat_mode": "inclusive",
+        "site_address": "г. Москва, Ленинградский пр-т, д. 10, парковка ТЦ",
+        "access_points": 2,
+    }
+    facts.update(changes)
+    return ContractFacts(**facts)
+
+
+HANDOVER = HandoverFacts(
+    number="А-17",
+    handed_on=date(2027, 1, 10),
+    lines=(
+        EquipmentLine(name="Терминал оплаты парковки", serial="TP-000123", unit_price="150000.00"),
+        EquipmentLine(name="Стойка въезда", serial="SV-4411", qty=2, unit_price="20000.00"),
+    ),
+    work_order_no="З-2027/004",
+)
+
+AMENDMENTS = {
+    AmendmentKind.TERMINATION: AmendmentFacts(
+        kind="termination", number="2", signed_on=date(2027, 5, 20), effective_on=date(2027, 6, 1)
+    ),
+    AmendmentKind.EXTENSION: AmendmentFacts(
+        kind="extension",
+        number="3",
+        signed_on=date(2027, 11, 20),
+        effective_on=date(2028, 1, 1),
+        new_ends_on=date(2028, 12, 31),
+        new_fee="15000.00",
+    ),
+    AmendmentKind.FEE_CHANGE: AmendmentFacts(
+        kind="fee_change",
+        number="1",
+        signed_on=date(2027, 2, 20),
+        effective_on=date(2027, 4, 1),
+        new_fee="15000.00",
+    ),
+}
+
+
+def context_for(
+    name: str, company: CompanyCard, client: PartyDetails, **changes: Any
+) -> DocumentContext:
+    """The smallest context each template renders from."""
+    parts: dict[str, Any] = {"company": company}
+    if name != "company_card":
+        parts.update(client=client, contract=make_contract())
+    if name == "acceptance_act":
+        parts["handover"] = HANDOVER
+    if name == "termination_agreement":
+        parts["amendment"] = AMENDMENTS[AmendmentKind.TERMINATION]
+    if name == "extension_agreement":
+        parts["amendment"] = AMENDMENTS[AmendmentKind.EXTENSION]
+    parts.update(changes)
+    return DocumentContext(**parts)
+
+
+# what each rendered document must say, besides the client's name and the contract number
+EXPECTED_PHRASES: dict[str, list[str]] = {
+    "contract": [
+        f"ДОГОВОР № {CONTRACT_NO}",
+        "«15» декабря 2026 г.",
+        "вступает в силу «01» января 2027 г. и действует по «31» декабря 2027 г.",
+        f"12 500,00 ({FEE_WORDS}) в месяц, в т.ч. НДС 22 %",
+        "Количество точек проезда на Объекте: 2",
+        "в лице Директора Смирновой Анны Петровны, действующей на основании Устава",
+        "/ Иванов И. И. /",
+        "/ Смирнова А. П. /",
+        "р/с 40702810600000004567 в АО «ТБанк»",
+    ],
+    "price_protocol": [
+        "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ",
+        f"к договору № {CONTRACT_NO} от «15» декабря 2026 г.",
+        f"Стоимость услуг составляет 12 500,00 ({FEE_WORDS})",
+        "Стоимость применяется с «01» января 2027 г.",
+    ],
+    "acceptance_act": [
+        "АКТ ПРИЁМА-ПЕРЕДАЧИ ОБОРУДОВАНИЯ № А-17",
+        "«10» января 2027 г.",
+        "Исполнитель передал, а Заказчик принял для установки и эксплуатации",
+        "Терминал оплаты парковки",
+        "TP-000123",
+        "Всего передано единиц оборудования: 3.",
+        f"Общая оценочная стоимость оборудования: 190 000,00 ({EQUIPMENT_WORDS})",
+        "Основание: заявка на проведение работ № З-2027/004.",
+        "Передал: Исполнитель",
+        "Принял: Заказчик",
+    ],
+    "termination_agreement": [
+        "ДОПОЛНИТЕЛЬНОЕ СОГЛАШЕНИЕ № 2",
+        f"о расторжении договора № {CONTRACT_NO} от «15» декабря 2026 г.",
+        "расторгнуть договор",
+        "с «01» июня 2027 г.",
+        f"Абонентская плата в размере 12 500,00 ({FEE_WORDS}) в месяц",
+        "«20» мая 2027 г.",
+    ],
+    "extension_agreement": [
+        "ДОПОЛНИТЕЛЬНОЕ СОГЛАШЕНИЕ № 3",
+        f"о продлении срока действия договора № {CONTRACT_NO}",
+        "продлить срок действия договора",
+        "по «31» декабря 2028 г.",
+        f"С «01» января 2028 г. абонентская плата составляет 15 000,00 ({NEW_FEE_WORDS})",
+    ],
+    "company_card": [
+        "КАРТОЧКА ПРЕДПРИЯТИЯ",
+        "Общество с ограниченной ответственностью «Терминал Сервис»",
+        "7701000001",
+        "770101001",
+        "1027700001230",
+        "ПАО Сбербанк",
+        "044525225",
+        "40702810938000012345",
+        "30101810400000000225",
+        "Иванов Иван Иванович",
+        "+7 495 123-45-67",
+    ],
+}
+
+# every document but the company card (our own details only) names the client and contract
+# and writes an amount in words
+CLIENT_DOCUMENTS = {
+    "contract": FEE_WORDS,
+    "price_protocol": FEE_WORDS,
+    "acceptance_act": EQUIPMENT_WORDS,
+    "termination_agreement": FEE_WORDS,
+    "extension_agreement": NEW_FEE_WORDS,
+}
+
+
+# --- text extraction ---------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Collapse all whitespace (line breaks, NBSPs, justification gaps) to single spaces."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                parts.extend(paragraph.text for paragraph in cell.paragraphs)
+    return normalise("\n".join(parts))
+
+
+def pdf_text_pypdf(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def pdf_text_pdftotext(data: bytes, tmp_path: Path) -> str:
+    source = tmp_path / "document.pdf"
+    source.write_bytes(data)
+    result = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(source), "-"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout.decode("utf-8")
+
+
+@pytest.fixture
+def pdf_text(tmp_path: Path) -> Callable[[bytes], str]:
+    """pdftotext (poppler-utils) when installed, pypdf otherwise; whitespace normalised."""
+    if shutil.which("pdftotext"):
+        return lambda data: normalise(pdf_text_pdftotext(data, tmp_path))
+    return lambda data: normalise(pdf_text_pypdf(data))
+
+
+def assert_says(text: str, phrases: list[str]) -> None:
+    missing = [phrase for phrase in phrases if normalise(phrase) not in text]
+    assert not missing, f"missing {missing} in: {text}"
+
+
+# --- registry ----------------------------------------------------------------------------
+
+
+def test_registry_lists_the_six_documents_with_russian_titles() -> None:
+    assert set(TEMPLATES) == {
+        "contract",
+        "price_protocol",
+        "acceptance_act",
+        "termination_agreement",
+        "extension_agreement",
+        "company_card",
+    }
+    assert TEMPLATES["price_protocol"].title == "Протокол согласования цены"
+    assert TEMPLATES["acceptance_act"].title == "Акт приёма-передачи оборудования"
+    assert all(re.search("[а-яА-Я]", spec.title) for spec in TEMPLATES.values())
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_each_template_ships_as_package_data(name: str) -> None:
+    assert TEMPLATES_DIR.joinpath("docx", f"{name}.docx").is_file()
+    assert TEMPLATES_DIR.joinpath("html", f"{name}.html").is_file()
+
+
+def test_html_base_layout_uses_dejavu() -> None:
+    base = TEMPLATES_DIR.joinpath("html", "_base.html").read_text(encoding="utf-8")
+    assert '"DejaVu Serif"' in base
+    assert '"DejaVu Sans"' in base
+
+
+def _load_generator() -> ModuleType:
+    path = Path(str(TEMPLATES_DIR.joinpath("make_docx_templates.py")))
+    spec = importlib.util.spec_from_file_location("make_docx_templates", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_docx_templates_match_the_generator() -> None:
+    generated: dict[str, bytes] = _load_generator().build_all()
+    assert set(generated) == set(TEMPLATES)
+    for name, data in generated.items():
+        committed = TEMPLATES_DIR.joinpath("docx", f"{name}.docx").read_bytes()
+        assert committed == data, f"{name}.docx differs from make_docx_templates.py output"
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_docx_template_uses_only_known_variables(
+    name: str, company: CompanyCard, client: PartyDetails
+) -> None:
+    full = context_for(name, company, client)
+    variables = template_variables(TEMPLATES[name].title, full)
+    source = TEMPLATES_DIR.joinpath("docx", f"{name}.docx").read_bytes()
+    env = jinja2.Environment()
+    env.filters.update(FILTERS)
+    template = DocxTemplate(io.BytesIO(source))
+    undeclared = template.get_undeclared_template_variables(jinja_env=env)
+    assert undeclared <= set(variables), undeclared - set(variables)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_docx_opens_and_says_what_it_must(
+    name: str, company: CompanyCard, client: PartyDetails
+) -> None:
+    data = render_docx(name, context_for(name, company, client))
+    assert data[:2] == b"PK"
+    text = docx_text(data)
+    assert "{{" not in text and "{%" not in text
+    assert_says(text, EXPECTED_PHRASES[name])
+    if name in CLIENT_DOCUMENTS:
+        assert_says(text, [CLIENT_NAME, CONTRACT_NO, CLIENT_DOCUMENTS[name]])
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_pdf_has_the_same_cyrillic_text(
+    name: str, company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    data = render_pdf(name, context_for(name, company, client))
+    assert data.startswith(b"%PDF-")
+    text = pdf_text(data)
+    assert_says(text, EXPECTED_PHRASES[name])
+    if name in CLIENT_DOCUMENTS:
+        assert_says(text, [CLIENT_NAME, CONTRACT_NO, CLIENT_DOCUMENTS[name]])
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_pdf_text_via_pypdf_too(name: str, company: CompanyCard, client: PartyDetails) -> None:
+    # the fallback extractor for machines without poppler-utils must see the Cyrillic as well
+    text = normalise(pdf_text_pypdf(render_pdf(name, context_for(name, company, client))))
+    assert_says(text, EXPECTED_PHRASES[name][:2])
+
+
+@pytest.mark.parametrize("name", sorted(CLIENT_DOCUMENTS))
+def test_docx_and_pdf_carry_the_same_clauses(
+    name: str, company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    context = context_for(name, company, client)
+    document = docx.Document(io.BytesIO(render_docx(name, context)))
+    pdf = pdf_text(render_pdf(name, context))
+    # a page number may land inside a clause that crosses a page break
+    pdf = normalise(re.sub(r"\s\d+ / \d+\s", " ", pdf))
+    clauses = [normalise(p.text) for p in document.paragraphs if len(p.text) > 20]
+    assert clauses
+    assert_says(pdf, clauses)
+
+
+def test_html_escapes_client_names(company: CompanyCard, client: PartyDetails) -> None:
+    html = render_html("contract", context_for("contract", company, client))
+    assert "ООО «Ромашка &amp; Сыновья»" in html
+    assert "Ромашка & Сыновья" not in html
+
+
+@pytest.mark.parametrize(
+    ("mode", "wording"),
+    [
+        (VatMode.INCLUSIVE, "в т.ч. НДС 22 % — 2 254,10"),
+        (VatMode.ON_TOP, "НДС сверху: кроме того НДС 22 % — 2 750,00"),
+        (VatMode.EXEMPT, "в месяц, НДС не облагается"),
+    ],
+)
+def test_contract_vat_wording_per_mode(
+    mode: VatMode,
+    wording: str,
+    company: CompanyCard,
+    client: PartyDetails,
+    pdf_text: Callable[[bytes], str],
+) -> None:
+    context = context_for("contract", company, client, contract=make_contract(vat_mode=mode))
+    assert_says(docx_text(render_docx("contract", context)), [wording])
+    assert_says(pdf_text(render_pdf("contract", context)), [wording])
+
+
+def test_vat_on_top_states_the_total_in_words(company: CompanyCard, client: PartyDetails) -> None:
+    context = context_for(
+        "contract", company, client, contract=make_contract(vat_mode=VatMode.ON_TOP)
+    )
+    text = docx_text(render_docx("contract", context))
+    assert_says(
+        text, ["итого с НДС 15 250,00 (Пятнадцать тысяч двести пятьдесят рублей 00 копеек)"]
+    )
+
+
+def test_sole_trader_preamble_and_requisites(
+    company: CompanyCard, sole_trader: PartyDetails
+) -> None:
+    context = context_for("contract", company, sole_trader)
+    text = docx_text(render_docx("contract", context))
+    assert_says(
+        text,
+        [
+            "Индивидуальный предприниматель Петров Пётр Петрович, именуемый в дальнейшем "
+            "«Заказчик», действующий на основании свидетельства о государственной регистрации",
+            "ИНН 772012345670",
+            "ОГРНИП 316774600000128",
+            "/ Петров П. П. /",
+        ],
+    )
+    assert "КПП None" not in text
+
+
+def test_open_ended_contract_without_renewal_clause(
+    company: CompanyCard, client: PartyDetails
+) -> None:
+    contract = make_contract(ends_on=None)
+    context = context_for("contract", company, client, contract=contract)
+    html = normalise(render_html("contract", context))
+    for text in (docx_text(render_docx("contract", context)), html):
+        assert "действует без ограничения срока." in text
+        assert "считается продлённым" not in text
+
+
+def test_price_protocol_for_a_fee_change(
+    company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    context = context_for(
+        "price_protocol", company, client, amendment=AMENDMENTS[AmendmentKind.FEE_CHANGE]
+    )
+    phrases = [
+        f"Стоимость услуг составляет 15 000,00 ({NEW_FEE_WORDS})",
+        "Стоимость применяется с «01» апреля 2027 г.",
+        "Ранее действовавшая абонентская плата 12 500,00 руб. в месяц применяется до "
+        "«01» апреля 2027 г.",
+        "«20» февраля 2027 г.",
+    ]
+    assert_says(docx_text(render_docx("price_protocol", context)), phrases)
+    assert_says(pdf_text(render_pdf("price_protocol", context)), phrases)
+
+
+def test_acceptance_act_for_a_removal(company: CompanyCard, client: PartyDetails) -> None:
+    removal = HANDOVER.model_copy(
+        update={"direction": HandoverDirection.FROM_CLIENT, "work_order_no": None}
+    )
+    context = context_for("acceptance_act", company, client, handover=removal)
+    text = docx_text(render_docx("acceptance_act", context))
+    assert_says(
+        text,
+        [
+            "Заказчик передал, а Исполнитель принял в связи со снятием",
+            "Передал: Заказчик",
+            "Принял: Исполнитель",
+        ],
+    )
+    assert "Основание:" not in text
+
+
+def test_acceptance_act_without_prices_omits_the_value(
+    company: CompanyCard, client: PartyDetails
+) -> None:
+    unpriced = HandoverFacts(
+        number="А-18",
+        handed_on=date(2027, 1, 11),
+        lines=(EquipmentLine(name="Шлагбаум", serial="SH-1"),),
+    )
+    context = context_for("acceptance_act", company, client, handover=unpriced)
+    text = docx_text(render_docx("acceptance_act", context))
+    assert "Шлагбаум" in text
+    assert "оценочная стоимость" not in text
+
+
+def test_unused_facts_are_ignored(company: CompanyCard, client: PartyDetails) -> None:
+    # a contract rendered with its later amendment still bears the contract's own date
+    context = context_for(
+        "contract", company, client, amendment=AMENDMENTS[AmendmentKind.TERMINATION]
+    )
+    text = docx_text(render_docx("contract", context))
+    assert_says(text, ["г. Москва «15» декабря 2026 г."])
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("render", [render_docx, render_pdf, render_html])
+def test_unknown_template(
+    render: Callable[[str, DocumentContext], object], company: CompanyCard
+) -> None:
+    with pytest.raises(UnknownTemplate, match="unknown document template 'invoice'"):
+        render("invoice", DocumentContext(company=company))
+
+
+def test_unknown_template_is_a_lookup_error() -> None:
+    assert issubclass(UnknownTemplate, LookupError)
+
+
+def test_missing_facts_are_named(company: CompanyCard) -> None:
+    with pytest.raises(InvalidFacts, match="'acceptance_act' needs: client, contract, handover"):
+        render_docx("acceptance_act", DocumentContext(company=company))
+
+
+def test_amendment_of_the_wrong_kind_is_refused(company: CompanyCard, client: PartyDetails) -> None:
+    context = context_for(
+        "extension_agreement", company, client, amendment=AMENDMENTS[AmendmentKind.TERMINATION]
+    )
+    with pytest.raises(InvalidFacts, match="kind extension, got termination"):
+        render_pdf("extension_agreement", context)
+
+
+# --- context validation ------------------------------------------------------------------
+
+
+def test_bank_account_must_match_bik() -> None:
+    with pytest.raises(ValidationError, match="does not match BIK"):
+        BankDetails(
+            bank_name="ПАО Сбербанк",
+            bik="044525225",
+            account="40702810938000012346",
+            corr_account="30101810400000000225",
+        )
+
+
+def test_organisation_needs_kpp_and_sole_trader_has_none(
+    client: PartyDetails, sole_trader: PartyDetails
+) -> None:
+    with pytest.raises(ValidationError, match="KPP is required"):
+        client.model_validate({**client.model_dump(), "kpp": None})
+    with pytest.raises(ValidationError, match="sole trader"):
+        sole_trader.model_validate({**sole_trader.model_dump(), "kpp": "770101001"})
+
+
+def test_contract_fee_must_not_be_a_float() -> None:
+    with pytest.raises(ValidationError, match="not a float"):
+        make_contract(monthly_fee=12500.0)
+
+
+def test_contract_period_must_be_positive() -> None:
+    with pytest.raises(ValidationError, match="ends_on must be after starts_on"):
+        make_contract(ends_on=date(2026, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        ({"kind": "extension"}, "needs new_ends_on"),
+        ({"kind": "fee_change"}, "needs new_fee"),
+        ({"kind": "termination", "new_fee": "100.00"}, "neither new_fee nor new_ends_on"),
+    ],
+)
+def test_amendment_fields_follow_its_kind(facts: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        AmendmentFacts(
+            number="1", signed_on=date(2027, 1, 1), effective_on=date(2027, 2, 1), **facts
+        )
+
+
+def test_extension_must_move_the_end_date_later(company: CompanyCard, client: PartyDetails) -> None:
+    short = AMENDMENTS[AmendmentKind.EXTENSION].model_copy(
+        update={"new_ends_on": date(2027, 6, 30), "effective_on": date(2027, 1, 1)}
+    )
+    with pytest.raises(ValidationError, match="later than the contract's"):
+        context_for("extension_agreement", company, client, amendment=short)
+
+
+def test_signatory_short_name() -> None:
+    signatory = Signatory(position="Директор", full_name="Смирнова Анна Петровна")
+    assert signatory.short_name == "Смирнова А. П."
