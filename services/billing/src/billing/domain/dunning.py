@@ -29,8 +29,9 @@ import holidays
 
 RU_DECREE_OVERRIDES: Mapping[date, bool] = MappingProxyType({})
 """Dates where a year's government decree differs from the installed ``holidays`` data
-(True: working day, False: day off). holidays 0.108 already matches the 2026 and 2027
-decrees, so nothing is overridden; add a year's transfers here when the package lags."""
+(True: working day, False: day off). holidays 0.108 already knows the transfers the billing
+rules' calendars rely on (31.12.2026 off, 20.02.2027 worked for 22.02.2027), so nothing is
+overridden; add a year's transfers here when the package lags behind a new decree."""
 
 
 class WorkingCalendar:
