@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel, ValidationError
+from stdnum.ru import ogrn as stdnum_ogrn
+
 from contracts.domain.validation import (
     BankAccount,
     Bik,
@@ -20,8 +23,6 @@ from contracts.domain.validation import (
     validate_kpp,
     validate_ogrn,
 )
-from pydantic import BaseModel, ValidationError
-from stdnum.ru import ogrn as stdnum_ogrn
 
 pytestmark = pytest.mark.unit
 

@@ -13,9 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from clientops_shared.types import NonNegativeMoney
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from clientops_shared.types import NonNegativeMoney
 from contracts.domain.validation import (
     BankAccount,
     Bik,

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from clientops_shared.types import quantize_money
-
 from contracts.documents.context import (
     AmendmentKind,
     BankDetails,

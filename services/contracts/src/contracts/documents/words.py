@@ -10,8 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 import phonenumbers
-from clientops_shared.types import quantize_money
 from pytils import numeral
+
+from clientops_shared.types import quantize_money
 
 NBSP = "\u00a0"
 
