@@ -264,3 +264,14 @@ def test_requisites_model_normalises_every_field() -> None:
         "bik",
         "account",
     }
+
+
+def test_only_ascii_digits_count() -> None:
+    # Arabic-Indic digits match \d and int() reads them, but no requisite is written so
+    arabic_inn = "7707083893".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    with pytest.raises(ValueError, match="INN must be 10 digits"):
+        validate_inn(arabic_inn)
+    with pytest.raises(ValueError, match="BIK must be 9 digits"):
+        validate_bik("٠٤٤٥٢٥٢٢٥")
+    with pytest.raises(ValueError, match="KPP must be 9 characters"):
+        validate_kpp("٧٧٠١٠١٠٠١")

@@ -16,12 +16,13 @@ from pydantic import AfterValidator, WithJsonSchema
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.ru import inn as stdnum_inn
 
-_DIGITS = re.compile(r"\d+")
+# [0-9], not \d: \d also matches other scripts' digits, which no registry issues
+_DIGITS = re.compile(r"[0-9]+")
 # 5th-6th characters are the registration reason: digits or capital Latin letters (FNS order)
-_KPP = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
+_KPP = re.compile(r"[0-9]{4}[0-9A-Z]{2}[0-9]{3}")
 # people paste requisites from cards and PDFs with spaces, NBSPs or dashes between groups
 _SEPARATORS = re.compile(r"[\s\-]+")
-# weights of the Bank of Russia account key (order 1997 No. 1, appendix): 7, 1, 3 repeated
+# weights of the Bank of Russia account control key: 7, 1, 3 repeated over 23 digits
 _ACCOUNT_KEY_WEIGHTS = (7, 1, 3)
 
 
