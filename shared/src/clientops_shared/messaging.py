@@ -163,7 +163,8 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
         await handlers.dispatch(envelope, uow_factory)
 
 
-async def declare_topology(broker: RabbitBroker, delivery_limit: int) -> None:
+async def declare_topology(broker: RabbitBroker, delivery_limit: int,
+                           consumers: dict[str, tuple[str, ...]] | None = None) -> None:
     """Exchanges, the unrouted parking queue, and every consuming service's queue and DLQ.
 
     Every service declares all of it (idempotently) so that no producer can start publishing
@@ -175,7 +176,7 @@ async def declare_topology(broker: RabbitBroker, delivery_limit: int) -> None:
     parked = await broker.declare_queue(
         RabbitQueue(UNROUTED_QUEUE, queue_type=QueueType.QUORUM, durable=True))
     await parked.bind(UNROUTED_EXCHANGE)
-    for service, keys in CONSUMERS.items():
+    for service, keys in (CONSUMERS if consumers is None else consumers).items():
         dlq = await broker.declare_queue(
             RabbitQueue(dlq_name(service), queue_type=QueueType.QUORUM, durable=True))
         await dlq.bind(DLX, routing_key=queue_name(service))

@@ -43,7 +43,8 @@ class Periodic:
 class ServiceRuntime(Generic[U]):
     def __init__(self, settings: ServiceSettings, metadata: sa.MetaData, uow_class: type[U],
                  handlers: EventHandlers[U] | None = None,
-                 periodic: Sequence[Periodic] = ()) -> None:
+                 periodic: Sequence[Periodic] = (),
+                 on_start: Sequence[Callable[[], Awaitable[Any]]] = ()) -> None:
         self.settings = settings
         self.service = settings.service_name
         self.engine = make_engine(settings.database_url)
@@ -52,6 +53,7 @@ class ServiceRuntime(Generic[U]):
         self.uow_class = uow_class
         self.handlers = handlers
         self.periodic = list(periodic)
+        self.on_start = list(on_start)
         self.relay = OutboxRelay(self.engine, self.tables.outbox, settings.amqp_url, self.service,
                                  batch=settings.outbox_batch,
                                  poll_seconds=settings.outbox_poll_seconds)
@@ -65,6 +67,8 @@ class ServiceRuntime(Generic[U]):
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
+        for hook in self.on_start:
+            await hook()
         self._tasks.append(asyncio.create_task(self._run_broker(), name=f"{self.service}-broker"))
         if self.settings.relay_enabled:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))

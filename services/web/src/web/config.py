@@ -11,3 +11,4 @@ class WebSettings(ServiceSettings):
     token_ttl_minutes: int = 720
     lockout_after: int = 5
     lockout_minutes: int = 15
+    seed_demo_users: bool = False  # dev and tests only: the demo passwords are public

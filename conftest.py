@@ -1,0 +1,1 @@
+pytest_plugins = ["clientops_shared.testing"]

@@ -1,0 +1,49 @@
+"""One line of Russian per event for the client's timeline (the view across all services)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SUMMARIES: Mapping[str, str] = {
+    "contracts.client.registered": "Клиент зарегистрирован: {name} (ИНН {inn})",
+    "contracts.client.updated": "Изменены реквизиты клиента",
+    "contracts.client.reassigned": "Клиент передан менеджеру {manager}",
+    "contracts.contract.submitted_for_approval": "Договор № {number} отправлен на согласование",
+    "contracts.contract.approved": "Договор № {number} согласован ({decided_by})",
+    "contracts.contract.rejected": "Договор № {number} отклонён ({decided_by})",
+    "contracts.contract.signed": "Подписан договор № {number}, АП {monthly_fee} ₽ с {starts_on}",
+    "contracts.contract.amended": "Изменение договора № {number} с {effective_on}",
+    "contracts.contract.suspended": "Договор № {number} приостановлен с {effective_on}",
+    "contracts.contract.resumed": "Договор № {number} возобновлён с {effective_on}",
+    "contracts.contract.terminated": "Договор № {number} расторгнут с {effective_on}",
+    "contracts.contract.renewed": "Договор № {number} продлён до {ends_on}",
+    "contracts.contract.expiring": "Договор № {number} истекает {ends_on}",
+    "contracts.claim.opened": "Претензия: {subject}",
+    "contracts.claim.stage_changed": "Претензия: стадия {stage}",
+    "contracts.pilot.converted": "Пилот № {number} переведён в платный договор",
+    "billing.subscription.opened": "Начато выставление АП {monthly_fee} ₽ с {starts_on}",
+    "billing.invoice.issued": "Выставлен счёт № {number} на {total} ₽ за {period}",
+    "billing.invoice.resent": "Счёт № {number} отправлен повторно",
+    "billing.invoice.overdue": "Счёт № {number} не оплачен, просрочка {days_overdue} дн.",
+    "billing.payment.received": "Поступила оплата {amount} ₽ ({reference})",
+    "billing.invoice.paid": "Счёт № {number} оплачен {paid_on}",
+    "field_ops.work_order.created": "Заявка № {journal_no} ({kind})",
+    "field_ops.work_order.completed": "Заявка выполнена {completed_on}",
+    "field_ops.equipment.installed": "Оборудование установлено {installed_on}",
+    "field_ops.visit.sla_breached": "Нарушен срок аварийного выезда (до {due_by})",
+    "field_ops.downtime.started": "Простой оборудования с {started_at}",
+    "field_ops.downtime.resolved": "Простой устранён",
+    "logistics.shipment.delivered": "Отгрузка доставлена {delivered_on}",
+    "logistics.originals.overdue": "Не возвращены оригиналы документов (срок {due_on})",
+}
+
+
+def summarize(event_type: str, payload: Mapping[str, Any]) -> str:
+    template = SUMMARIES.get(event_type)
+    if template is None:
+        return event_type
+    try:
+        return template.format_map({k: ("" if v is None else v) for k, v in payload.items()})
+    except (KeyError, IndexError, ValueError):
+        return event_type

@@ -1,0 +1,248 @@
+"""pytest plugin: real PostgreSQL and RabbitMQ for integration, e2e and browser tests.
+
+Servers: testcontainers where a Docker engine answers, else the local servers named by
+``CLIENTOPS_PG_DSN`` / ``CLIENTOPS_AMQP_URL`` (localhost defaults). Each test run gets its own
+databases (``clientops_<service>_t<run>``) and its own RabbitMQ virtual host, so runs never
+see each other's data; both are dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from clientops_shared.auth import issue_token
+from clientops_shared.devtools import SERVICES, Service, create_databases, drop_databases, migrate
+from clientops_shared.settings import DEFAULT_AMQP_URL, DEFAULT_PG_DSN, DEV_JWT_SECRET
+
+
+def _docker_engine() -> bool:
+    if os.environ.get("CLIENTOPS_NO_CONTAINERS") == "1" or shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@dataclass
+class Servers:
+    pg_dsn: str
+    amqp_url: str  # with this run's virtual host
+    run_id: str
+    databases: dict[str, str] = field(default_factory=dict)
+    jwt_secret: str = DEV_JWT_SECRET
+
+    def env(self) -> dict[str, str]:
+        """Environment that points every service process at this run's servers."""
+        env = {"CLIENTOPS_PG_DSN": self.pg_dsn, "CLIENTOPS_AMQP_URL": self.amqp_url,
+               "CLIENTOPS_JWT_SECRET": self.jwt_secret}
+        for service in SERVICES:
+            env[f"{service.env_prefix}DATABASE"] = self.databases[service.name]
+        return env
+
+    def token(self, username: str, role: str) -> str:
+        return issue_token(self.jwt_secret, username, role)
+
+    def auth(self, username: str, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username, role)}"}
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def _with_vhost(url: str, vhost: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + quote(vhost, safe=""), parts.query, ""))
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    run_id = uuid.uuid4().hex[:8]
+    stack = contextlib.ExitStack()
+    vhost: str | None = None
+    if _docker_engine():
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        pg = stack.enter_context(PostgresContainer("postgres:15", driver=None))
+        rabbit = stack.enter_context(RabbitMqContainer("rabbitmq:3.10-management"))
+        pg_dsn = pg.get_connection_url()
+        amqp_url = (f"amqp://{rabbit.username}:{rabbit.password}@"
+                    f"{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(rabbit.port)}/")
+    else:
+        pg_dsn = os.environ.get("CLIENTOPS_PG_DSN", DEFAULT_PG_DSN)
+        base_amqp = os.environ.get("CLIENTOPS_AMQP_URL", DEFAULT_AMQP_URL)
+        vhost = f"clientops-test-{run_id}"
+        user = urlsplit(base_amqp).username or "guest"
+        _rabbitmqctl("add_vhost", vhost)
+        _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        amqp_url = _with_vhost(base_amqp, vhost)
+    s = Servers(pg_dsn=pg_dsn, amqp_url=amqp_url, run_id=run_id)
+    s.databases = {svc.name: f"clientops_{svc.name}_t{run_id}" for svc in SERVICES}
+    asyncio.run(create_databases(list(s.databases.values()), pg_dsn))
+    try:
+        for svc in SERVICES:
+            migrate(svc, s.databases[svc.name], pg_dsn)
+        yield s
+    finally:
+        asyncio.run(drop_databases(list(s.databases.values()), pg_dsn))
+        if vhost is not None:
+            with contextlib.suppress(Exception):
+                _rabbitmqctl("delete_vhost", vhost)
+        stack.close()
+
+
+def settings_for(servers: Servers, service: str, **overrides: Any) -> Any:
+    """Build the named service's settings pointed at this run's database and vhost."""
+    import importlib
+
+    svc = next(s for s in SERVICES if s.name == service)
+    config = importlib.import_module(f"{svc.package}.config")
+    cls = next(v for k, v in vars(config).items() if k.endswith("Settings")
+               and k != "ServiceSettings")
+    values = {"database": servers.databases[service], "amqp_url": servers.amqp_url,
+              "jwt_secret": servers.jwt_secret, **overrides}
+    with _env({"CLIENTOPS_PG_DSN": servers.pg_dsn}):
+        settings = cls(**values)
+        _ = settings.database_url  # resolve now, while the env var is set
+    settings.database_url_override = settings.database_url
+    return settings
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.asynccontextmanager
+async def running_app(servers: Servers, service: str, **overrides: Any
+                      ) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """A service built in this process (lifespan started) with an HTTP client on it."""
+    import importlib
+
+    from asgi_lifespan import LifespanManager
+
+    svc = next(s for s in SERVICES if s.name == service)
+    bootstrap = importlib.import_module(f"{svc.package}.bootstrap")
+    app = bootstrap.build(settings_for(servers, service, **overrides))
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+        runtime = app.state.runtime
+        await asyncio.wait_for(runtime.broker_started.wait(), 30)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
+            yield app, client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class System:
+    """Every service started as its own process (``python -m <package>``)."""
+
+    servers: Servers
+    urls: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]]
+    log_dir: Path
+
+    def client(self, service: str, username: str | None = None, role: str | None = None
+               ) -> httpx.Client:
+        headers = self.servers.auth(username, role) if username and role else {}
+        return httpx.Client(base_url=self.urls[service], headers=headers, timeout=30)
+
+
+def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] = SERVICES,
+                 extra_env: dict[str, str] | None = None) -> System:
+    env = {**os.environ, **servers.env(), "CLIENTOPS_LOG_JSON": "1", **(extra_env or {})}
+    urls: dict[str, str] = {}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for svc in services:
+        port = free_port()
+        env[f"{svc.env_prefix}PORT"] = str(port)
+        urls[svc.name] = f"http://127.0.0.1:{port}"
+    for svc in services:
+        log = (log_dir / f"{svc.name}.log").open("wb")
+        processes[svc.name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
+                                               stdout=log, stderr=subprocess.STDOUT)
+    system = System(servers, urls, processes, log_dir)
+    deadline = time.monotonic() + 90
+    pending = set(urls)
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            if processes[name].poll() is not None:
+                stop_system(system)
+                raise RuntimeError(f"{name} exited at start; see {log_dir / name}.log")
+            try:
+                if httpx.get(f"{urls[name]}/health/ready", timeout=2).status_code == 200:
+                    pending.discard(name)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)
+    if pending:
+        stop_system(system)
+        raise RuntimeError(f"not ready in time: {sorted(pending)}; logs in {log_dir}")
+    return system
+
+
+def stop_system(system: System) -> None:
+    for proc in system.processes.values():
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in system.processes.values():
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def eventually(check: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
+    """Poll ``check`` until it returns a truthy value (asynchronous flows settle over time)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+async def eventually_async(check: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
