@@ -6,12 +6,20 @@ subject with `{% set subject %}…{% endset %}`, so wording lives in one place p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, wraps
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError, select_autoescape
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    Undefined,
+    UndefinedError,
+    select_autoescape,
+)
 
 from notifications.domain.model import MOSCOW
 
@@ -119,6 +127,18 @@ _MONTHS = (
 )
 
 
+def _strict(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
+    # a filter gets an Undefined instead of raising: make a missing field fail as missing
+    @wraps(formatter)
+    def checked(value: Any) -> str:
+        if isinstance(value, Undefined):
+            str(value)  # StrictUndefined raises UndefinedError naming the field
+            raise UndefinedError("a value the template prints is undefined")
+        return formatter(value)
+
+    return checked
+
+
 @cache
 def _environment() -> Environment:
     # StrictUndefined: a missing field fails loudly instead of mailing a blank to a client
@@ -132,7 +152,10 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        money=format_money, date=format_date, datetime=format_datetime, period=format_period
+        money=_strict(format_money),
+        date=_strict(format_date),
+        datetime=_strict(format_datetime),
+        period=_strict(format_period),
     )
     return env
 
@@ -148,6 +171,8 @@ def render_mail(name: str, **context: Any) -> tuple[str, str, str]:
         html = _environment().get_template(f"{name}.html").render(context)
     except UndefinedError as exc:
         raise MailTemplateError(f"mail template {name!r}: {exc.message}") from exc
+    except MailTemplateError as exc:
+        raise MailTemplateError(f"mail template {name!r}: {exc}") from exc
     subject = " ".join(str(getattr(text_module, "subject", "")).split())
     if not subject:
         raise MailTemplateError(f"mail template {name!r} sets no subject")
