@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+import sqlalchemy.ext.asyncio as sa_async
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "%(column_0_label)s_idx",
@@ -26,8 +27,10 @@ def make_metadata() -> sa.MetaData:
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True,
-                               echo=echo)
+    # looked up on the module at call time so OpenTelemetry's wrapper (installed at start-up)
+    # traces every engine
+    return sa_async.create_async_engine(url, pool_size=pool_size, max_overflow=5,
+                                        pool_pre_ping=True, echo=echo)
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -31,6 +31,7 @@ from faststream.rabbit import (
     RabbitQueue,
 )
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
 from pydantic import ValidationError
 
@@ -115,6 +116,9 @@ class EventHandlers(Generic[U]):
 
     async def dispatch(self, envelope: Envelope, uow_factory: Callable[[], U]) -> bool:
         """Run the handler in one transaction with the inbox row. False if already seen."""
+        span = trace.get_current_span()  # FastStream's consumer span, continued from the headers
+        span.set_attribute("clientops.consumer", self.service)
+        span.set_attribute("clientops.event_id", str(envelope.event_id))
         sub = self.subscriptions.get((envelope.type, envelope.version))
         if sub is None:
             if envelope.type not in self.handled_types:

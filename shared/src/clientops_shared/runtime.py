@@ -47,6 +47,7 @@ class ServiceRuntime(Generic[U]):
                  on_start: Sequence[Callable[[], Awaitable[Any]]] = ()) -> None:
         self.settings = settings
         self.service = settings.service_name
+        self.tracer_provider = telemetry.setup_tracing(self.service, settings.otlp_endpoint)
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessions(self.engine)
         self.tables = shared_tables(metadata)
@@ -58,7 +59,6 @@ class ServiceRuntime(Generic[U]):
                                  batch=settings.outbox_batch,
                                  poll_seconds=settings.outbox_poll_seconds)
         self.broker: RabbitBroker | None = None
-        self.tracer_provider = telemetry.setup_tracing(self.service, settings.otlp_endpoint)
         self._tasks: list[asyncio.Task[None]] = []
         self.broker_started = asyncio.Event()
 
@@ -163,7 +163,7 @@ class ServiceRuntime(Generic[U]):
         app.include_router(self._ops_router())
         for router in routers:
             app.include_router(router)
-        telemetry.instrument(app, self.engine, self.tracer_provider)
+        telemetry.instrument(app, self.tracer_provider)
         return app
 
     def _ops_router(self) -> APIRouter:

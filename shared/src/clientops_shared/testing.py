@@ -246,3 +246,14 @@ async def eventually_async(check: Any, timeout: float = 20.0, interval: float = 
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """The whole system as processes (demo users seeded), shared by e2e and browser tests."""
+    log_dir = Path(os.environ.get("CLIENTOPS_TEST_LOGS", str(tmp_path_factory.mktemp("logs"))))
+    started = start_system(servers, log_dir, extra_env={"WEB_SEED_DEMO_USERS": "1"})
+    try:
+        yield started
+    finally:
+        stop_system(started)
