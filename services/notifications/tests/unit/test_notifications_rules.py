@@ -689,6 +689,12 @@ def test_payload_missing_a_field_the_rule_needs_is_a_clear_error() -> None:
         plan("billing.invoice.overdue", broken, ctx())
 
 
+def test_a_null_id_never_makes_a_dedupe_key() -> None:
+    # "payment_reminder:None" would merge the reminders of every invoice without an id
+    with pytest.raises(PlanError, match=r"key: field 'invoice_id' is null"):
+        plan("billing.invoice.overdue", {**OVERDUE, "invoice_id": None}, ctx())
+
+
 def test_context_needs_moscow_aware_time_and_a_head() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         PlanContext(now=datetime(2026, 12, 21, 10), head="head")
@@ -800,6 +806,10 @@ BAD_TASK_RULES = [
      r"payment_reminder\): unknown on_repeat 'stack' \(known: update, keep\)"),
     (('key = "payment_reminder:{invoice_id}"\n', ""),
      r"tasks\[0\] \(payment_reminder\): missing 'key'"),
+    (('key = "payment_reminder:{invoice_id}"',
+      'key = "payment_reminder:{invoice_id}"\n'
+      'priority = { by = "stage", map = { head = "urgent" } }'),
+     r"payment_reminder\): priority by 'stage' is not a field of this event"),
 ]
 
 BAD_EVENT_SECTIONS = [

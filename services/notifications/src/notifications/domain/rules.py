@@ -204,10 +204,13 @@ class TextTemplate:
             names.append(name)
         return cls(source=source, fields=tuple(dict.fromkeys(names)))
 
-    def render(self, values: Mapping[str, Any], *, where: str) -> str:
+    def render(self, values: Mapping[str, Any], *, where: str, none_ok: bool = True) -> str:
+        """Fill the template; `none_ok=False` for keys, where a null would merge unrelated tasks."""
         for name in self.fields:
             if name not in values:
                 raise PlanError(f"{where}: the payload has no field {name!r}")
+            if not none_ok and values[name] is None:
+                raise PlanError(f"{where}: field {name!r} is null")
         try:
             return _RuleFormatter().vformat(self.source, (), values)
         except MailTemplateError as exc:
@@ -280,7 +283,11 @@ class Due:
             due = calendar.add_working_days(start, self.amount)
         if self.amount < 0 and due < context.now:
             # the lead time before the anchor is gone: due at the anchor itself
-            due = start if isinstance(start, datetime) else calendar.end_of(start)
+            due = (
+                start.astimezone(calendar.tz)
+                if isinstance(start, datetime)
+                else calendar.end_of(start)
+            )
         return due
 
 
@@ -523,7 +530,7 @@ class RuleSet:
                     assignee=_assignee(task_rule.assignee, task_rule.function, payload, context),
                     due_at=task_rule.due.resolve(payload, context, where=f"{where}: due"),
                     priority=task_rule.priority.resolve(payload),
-                    dedupe_key=task_rule.key.render(values, where=f"{where}: key"),
+                    dedupe_key=task_rule.key.render(values, where=f"{where}: key", none_ok=False),
                     on_repeat=task_rule.on_repeat,
                     client_id=client_id,
                     source_event=event_type,
@@ -537,7 +544,7 @@ class RuleSet:
             closes.append(
                 TaskClosure(
                     kind=close_rule.kind,
-                    dedupe_key=close_rule.key.render(values, where=f"{where}: key"),
+                    dedupe_key=close_rule.key.render(values, where=f"{where}: key", none_ok=False),
                     state=close_rule.state,
                     outcome=close_rule.outcome.render(values, where=f"{where}: outcome"),
                 )
@@ -548,7 +555,7 @@ class RuleSet:
             where = f"{event_type}: escalation {esc_rule.key.source}"
             escalations.append(
                 Escalation(
-                    cause_key=esc_rule.key.render(values, where=f"{where}: key"),
+                    cause_key=esc_rule.key.render(values, where=f"{where}: key", none_ok=False),
                     reason=esc_rule.reason.render(values, where=f"{where}: reason"),
                     head=context.head,
                     function=esc_rule.function,
@@ -570,7 +577,11 @@ class RuleSet:
                     self._missing_email_task(event_type, mail_rule, values, client_id, context)
                 )
                 continue
-            key = mail_rule.key.render(values, where=f"{where}: key") if mail_rule.key else None
+            key = (
+                mail_rule.key.render(values, where=f"{where}: key", none_ok=False)
+                if mail_rule.key
+                else None
+            )
             mails.append(
                 MailDraft(
                     template=mail_rule.template,
@@ -845,11 +856,13 @@ def _parse_due(raw: Any, fields: frozenset[str], where: str) -> Due:
     return Due(amount=days, unit="working_days", anchor=anchor)
 
 
-def _parse_priority(raw: Any, where: str) -> PriorityRule:
+def _parse_priority(raw: Any, fields: frozenset[str], where: str) -> PriorityRule:
     if isinstance(raw, str):
         return PriorityRule(default=_priority(raw, where))
     table = _Table(raw, f"{where}: priority")
     by = table.get("by", str)
+    if by not in fields:
+        raise RuleError(f"{where}: priority by {by!r} is not a field of this event")
     mapping = table.get("map", dict)
     default = _priority(table.get("default", str, "normal"), where)
     table.finish()
@@ -891,7 +904,7 @@ def _parse_task(raw: Any, fields: frozenset[str], where: str) -> TaskRule:
         title=TextTemplate.parse(table.get("title", str), allowed=allowed, where=f"{where}: title"),
         assignee=table.choice("assignee", Strategy),
         due=_parse_due(table.get("due", dict), fields, where),
-        priority=_parse_priority(table.get("priority", (str, dict), "normal"), where),
+        priority=_parse_priority(table.get("priority", (str, dict), "normal"), fields, where),
         key=TextTemplate.parse(
             table.get("key", str), allowed=fields, where=f"{where}: key", formats=False
         ),
