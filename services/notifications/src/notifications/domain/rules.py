@@ -149,6 +149,12 @@ class WorkingCalendar:
         return self.end_of(self.step(day, -1))
 
 
+@cache
+def standard_calendar() -> WorkingCalendar:
+    """The packaged RU calendar without overrides, built once (its years fill in lazily)."""
+    return WorkingCalendar()
+
+
 # --- templates with {placeholders} --------------------------------------------------------
 
 _FORMATS: Mapping[str, Callable[[Any], str]] = {
@@ -402,7 +408,7 @@ class PlanContext:
 
     now: datetime
     head: str
-    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    calendar: WorkingCalendar = field(default_factory=standard_calendar)
     client_manager: str | None = None
     client_name: str | None = None
     client_email: str | None = None
