@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -89,12 +90,123 @@ def setup(suffix: str = "", recreate: bool = False) -> dict[str, str]:
     return names
 
 
+DEMO_CLIENTS = (
+    # (manager, name, INN, KPP, e-mail, site, fee, kind, standard)
+    ("manager1", "ПАО Сбербанк (демо)", "7707083893", "773601001", "demo-sber@example.ru",
+     "Офис на Вавилова", "12500.00", "subscription", True),
+    ("manager1", "ООО «Яндекс» (демо)", "7736207543", "770401001", "demo-ya@example.ru",
+     "БЦ Аврора", "15000.00", "maintenance", True),
+    ("manager2", "ПАО «Мобильные ТелеСистемы» (демо)", "7740000076", "770901001",
+     "demo-mts@example.ru", "Парковка на Воронцовской", "9900.00", "subscription", True),
+    ("manager2", "ПАО «Ростелеком» (демо)", "7707049388", "784001001", "demo-rt@example.ru",
+     "Терминал в ТЦ", "7000.00", "rent", False),
+)
+
+
+def seed_demo(timeout: float = 120.0) -> None:
+    """Wait for the services, then create demo clients, sites and contracts through the APIs.
+
+    Idempotent: a client whose INN is already registered is left as it is.
+    """
+    import time
+    from datetime import date
+
+    import httpx
+
+    urls = {s.name: os.environ.get(f"{s.env_prefix}URL") or
+            f"http://127.0.0.1:{os.environ.get(s.env_prefix + 'PORT', s.port)}" for s in SERVICES}
+    deadline = time.monotonic() + timeout
+    for name, url in urls.items():
+        while True:
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name} is not ready at {url}")
+            time.sleep(0.5)
+
+    def login(username: str) -> dict[str, str]:
+        r = httpx.post(f"{urls['web']}/api/auth/token",
+                       data={"username": username, "password": f"{username}-demo"})
+        r.raise_for_status()
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    api = urls["contracts"] + "/api"
+    today = date.today()
+    for manager, name, inn, kpp, email, site, fee, kind, standard in DEMO_CLIENTS:
+        auth = login(manager)
+        r = httpx.post(f"{api}/clients", headers=auth, json={
+            "name": name, "inn": inn, "kpp": kpp, "email": email, "manager": manager})
+        if r.status_code == 409:
+            print(f"demo: {name} already there")
+            continue
+        r.raise_for_status()
+        client_id = r.json()["id"]
+        site_id = httpx.post(f"{api}/clients/{client_id}/sites", headers=auth, json={
+            "name": site, "address": "Москва", "access_points": 2}).raise_for_status().json()["id"]
+        contract = httpx.post(f"{api}/contracts", headers=auth, json={
+            "client_id": client_id, "kind": kind, "starts_on": today.replace(day=1).isoformat(),
+            "monthly_fee": fee, "auto_renew": True, "standard": standard, "site_id": site_id,
+        }).raise_for_status().json()
+        if standard:
+            httpx.post(f"{api}/contracts/{contract['id']}/sign", headers=auth,
+                       json={"signed_on": today.isoformat()}).raise_for_status()
+        print(f"demo: {name}, contract {contract['number']}")
+    print("demo data ready; log in at", urls["web"], "(users and passwords: README)")
+
+
+def rabbitmq_definitions(delivery_limit: int = 5) -> dict[str, object]:
+    """The broker topology as a RabbitMQ definitions file (same as what services declare)."""
+    from clientops_shared import messaging as m
+
+    queue_args: dict[str, object] = {"x-queue-type": "quorum"}
+    queues: list[dict[str, object]] = [{"name": m.UNROUTED_QUEUE, "vhost": "/", "durable": True,
+                                        "auto_delete": False, "arguments": queue_args}]
+    bindings: list[dict[str, object]] = [
+        {"source": m.UNROUTED_EXCHANGE, "vhost": "/", "destination": m.UNROUTED_QUEUE,
+         "destination_type": "queue", "routing_key": "", "arguments": {}}]
+    for service, keys in m.CONSUMERS.items():
+        queues.append({"name": m.dlq_name(service), "vhost": "/", "durable": True,
+                       "auto_delete": False, "arguments": queue_args})
+        queues.append({"name": m.queue_name(service), "vhost": "/", "durable": True,
+                       "auto_delete": False, "arguments": {
+                           **queue_args, "x-delivery-limit": delivery_limit,
+                           "x-dead-letter-exchange": m.DLX,
+                           "x-dead-letter-routing-key": m.queue_name(service)}})
+        bindings.append({"source": m.DLX, "vhost": "/", "destination": m.dlq_name(service),
+                         "destination_type": "queue", "routing_key": m.queue_name(service),
+                         "arguments": {}})
+        bindings += [{"source": m.EXCHANGE, "vhost": "/", "destination": m.queue_name(service),
+                      "destination_type": "queue", "routing_key": key, "arguments": {}}
+                     for key in keys]
+    exchanges = [
+        {"name": m.EXCHANGE, "vhost": "/", "type": "topic", "durable": True,
+         "auto_delete": False, "internal": False,
+         "arguments": {"alternate-exchange": m.UNROUTED_EXCHANGE}},
+        {"name": m.UNROUTED_EXCHANGE, "vhost": "/", "type": "fanout", "durable": True,
+         "auto_delete": False, "internal": False, "arguments": {}},
+        {"name": m.DLX, "vhost": "/", "type": "direct", "durable": True, "auto_delete": False,
+         "internal": False, "arguments": {}},
+    ]
+    return {"exchanges": exchanges, "queues": queues, "bindings": bindings}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="clientops-dev")
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("setup", help="create missing databases and migrate them to head")
     s.add_argument("--recreate", action="store_true", help="drop and recreate the databases")
+    sub.add_parser("seed-demo", help="wait for the running services and add demo data")
+    sub.add_parser("rabbitmq-definitions", help="print the broker topology as definitions JSON")
     args = parser.parse_args()
+    if args.command == "rabbitmq-definitions":
+        import json
+
+        print(json.dumps(rabbitmq_definitions(), indent=2))
+    if args.command == "seed-demo":
+        seed_demo()
     if args.command == "setup":
         for service, db in setup(recreate=args.recreate).items():
             print(f"{service}: {db} migrated")

@@ -18,6 +18,9 @@ class ClientRegistered(Event):
     email: str | None = None
     phone: str | None = None
     manager: str | None = None
+    # additive (v1): the rest of the client card
+    legal_address: str | None = None
+    source: str | None = None
 
 
 class ClientUpdated(ClientRegistered):
@@ -84,12 +87,20 @@ class ContractAmended(_ContractRef):
     effective_on: date
     monthly_fee: Money | None = None
     ends_on: date | None = None
+    # additive (v1): when the client was notified (fee change) and what caused the amendment
+    notice_on: date | None = None
+    previous_monthly_fee: Money | None = None
+    previous_ends_on: date | None = None
+    change_request_id: uuid.UUID | None = None
 
 
 class ContractSuspended(_ContractRef):
     TYPE = "contracts.contract.suspended"
     effective_on: date
     resume_on: date | None = None
+    # additive (v1)
+    amendment_id: uuid.UUID | None = None
+    reason: str | None = None
 
 
 class ContractResumed(_ContractRef):
@@ -101,12 +112,19 @@ class ContractTerminated(_ContractRef):
     TYPE = "contracts.contract.terminated"
     effective_on: date
     reason: str | None = None
+    # additive (v1): the amendment recording it; the contract that replaces this one
+    amendment_id: uuid.UUID | None = None
+    replaced_by_id: uuid.UUID | None = None
 
 
 class ContractRenewed(_ContractRef):
     TYPE = "contracts.contract.renewed"
     starts_on: date
     ends_on: date
+    # additive (v1): first day of the new term (= starts_on), its fee, the previous end
+    effective_on: date | None = None
+    monthly_fee: Money | None = None
+    previous_ends_on: date | None = None
 
 
 class ContractExpiring(_ContractRef):
@@ -115,6 +133,25 @@ class ContractExpiring(_ContractRef):
     threshold_days: int
     auto_renew: bool
     manager: str | None = None
+    # additive (v1): the day the job noticed it, and the days then left
+    on: date | None = None
+    days_left: int | None = None
+    client_name: str | None = None
+
+
+class ContractActivated(_ContractRef):
+    """A signed contract reached its start date (or was signed on/after it)."""
+
+    TYPE = "contracts.contract.activated"
+    starts_on: date
+
+
+class ContractExpired(_ContractRef):
+    """A contract without auto-renewal passed its end date; ``ends_on`` was its last day."""
+
+    TYPE = "contracts.contract.expired"
+    ends_on: date
+    kind: str | None = None
 
 
 class ChangeRequestSubmitted(Event):
@@ -123,6 +160,10 @@ class ChangeRequestSubmitted(Event):
     contract_id: uuid.UUID
     client_id: uuid.UUID
     summary: str
+    # additive (v1): what the client asks for and who owns the client
+    kind: str | None = None
+    manager: str | None = None
+    number: str | None = None
 
 
 class ChangeRequestDecided(Event):
@@ -133,16 +174,25 @@ class ChangeRequestDecided(Event):
     approved: bool
     decided_by: str
     reason: str | None = None
+    # additive (v1): the amendment an approved request became
+    amendment_id: uuid.UUID | None = None
 
 
 class PilotEnded(_ContractRef):
     TYPE = "contracts.pilot.ended"
     ended_on: date
+    # additive (v1): the outcome the manager recorded (None: ended by its date, not yet known)
+    outcome: str | None = None
+    manager: str | None = None
 
 
 class PilotConverted(_ContractRef):
     TYPE = "contracts.pilot.converted"
     new_contract_id: uuid.UUID
+    # additive (v1): the paid contract that starts billing
+    new_number: str | None = None
+    starts_on: date | None = None
+    monthly_fee: Money | None = None
 
 
 class ClaimOpened(Event):
@@ -155,6 +205,8 @@ class ClaimOpened(Event):
     answer_due_on: date | None = None
     lawyer: str | None = None
     churn_risk: bool = False
+    # additive (v1)
+    manager: str | None = None
 
 
 class ClaimStageChanged(Event):
@@ -162,6 +214,30 @@ class ClaimStageChanged(Event):
     claim_id: uuid.UUID
     client_id: uuid.UUID
     stage: str
+    # additive (v1)
+    previous_stage: str | None = None
+    note: str | None = None
+
+
+class ClaimChurnRiskFlagged(Event):
+    """A claim's client was marked as leaving (or no longer): a retention matter."""
+
+    TYPE = "contracts.claim.churn_risk_flagged"
+    claim_id: uuid.UUID
+    client_id: uuid.UUID
+    subject: str
+    churn_risk: bool
+    manager: str | None = None
+
+
+class ClaimDecisionAttached(Event):
+    """A court decision (a stored document) was attached to a claim."""
+
+    TYPE = "contracts.claim.decision_attached"
+    claim_id: uuid.UUID
+    client_id: uuid.UUID
+    document_id: uuid.UUID
+    filename: str
 
 
 class DealCreated(Event):
@@ -171,6 +247,20 @@ class DealCreated(Event):
     title: str
     amount: Money | None = None
     owner: str | None = None
+    # additive (v1)
+    stage: str | None = None
+    equipment: str | None = None
+    handed_to_sales: bool = False
+
+
+class DealStageChanged(Event):
+    TYPE = "contracts.deal.stage_changed"
+    deal_id: uuid.UUID
+    client_id: uuid.UUID
+    stage: str
+    previous_stage: str
+    owner: str | None = None
+    amount: Money | None = None
 
 
 class FeedbackRecorded(Event):
@@ -179,3 +269,19 @@ class FeedbackRecorded(Event):
     client_id: uuid.UUID
     kind: str
     text: str
+    # additive (v1)
+    recorded_by: str | None = None
+
+
+class DocumentUploaded(Event):
+    """A scan (signed contract, court decision) was stored for a client."""
+
+    TYPE = "contracts.document.uploaded"
+    document_id: uuid.UUID
+    client_id: uuid.UUID
+    contract_id: uuid.UUID | None = None
+    claim_id: uuid.UUID | None = None
+    kind: str
+    filename: str
+    content_type: str
+    size: int

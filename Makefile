@@ -1,0 +1,37 @@
+# The two commands: `make run` (the whole system on the local servers) and `make test`.
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+export WEB_SEED_DEMO_USERS ?= 1
+
+.PHONY: run test install system-packages servers lint typecheck bench
+
+install:
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	@$$(command -v uv || echo $(UV)) sync --frozen --all-packages --quiet
+
+system-packages:
+	@scripts/system-packages.sh $(EXTRA_PACKAGES)
+
+servers:
+	@scripts/ensure-servers.sh
+
+run: install system-packages servers
+	$(PY) -m clientops_shared.devtools setup
+	.venv/bin/honcho start -f Procfile
+
+test: install servers
+	@$(MAKE) --no-print-directory system-packages
+	.venv/bin/ruff check .
+	.venv/bin/pytest -q -p no:warnings $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck:
+	.venv/bin/mypy shared/src services/*/src
+
+bench:
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
