@@ -1,5 +1,5 @@
+from clientops_shared.migrations import run_env
 from logistics.adapters.orm import metadata
 from logistics.config import LogisticsSettings
-from clientops_shared.migrations import run_env
 
 run_env(metadata, LogisticsSettings().database_url)

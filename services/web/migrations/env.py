@@ -1,5 +1,5 @@
+from clientops_shared.migrations import run_env
 from web.adapters.orm import metadata
 from web.config import WebSettings
-from clientops_shared.migrations import run_env
 
 run_env(metadata, WebSettings().database_url)

@@ -35,14 +35,16 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     host: str = "127.0.0.1"
     port: int = 8000
-    database: str | None = Field(default=None, description="database name; default clientops_<service>")
+    database: str | None = Field(default=None,
+                                 description="database name; default clientops_<service>")
     database_url_override: str | None = Field(default=None, alias="DATABASE_URL")
     amqp_url: str = Field(default_factory=lambda: common("AMQP_URL", DEFAULT_AMQP_URL))
     jwt_secret: str = Field(default_factory=lambda: common("JWT_SECRET", DEV_JWT_SECRET))
     delivery_limit: int = 5
     outbox_poll_seconds: float = 0.2
     outbox_batch: int = 100
-    otlp_endpoint: str | None = Field(default_factory=lambda: os.environ.get("CLIENTOPS_OTLP_ENDPOINT"))
+    otlp_endpoint: str | None = Field(
+        default_factory=lambda: os.environ.get("CLIENTOPS_OTLP_ENDPOINT"))
     log_level: str = Field(default_factory=lambda: common("LOG_LEVEL", "INFO"))
     log_json: bool = Field(default_factory=lambda: common("LOG_JSON", "1") == "1")
     consumers_enabled: bool = True

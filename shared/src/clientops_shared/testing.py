@@ -237,7 +237,8 @@ def eventually(check: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
 
 
-async def eventually_async(check: Any, timeout: float = 20.0, interval: float = 0.2) -> Any:
+async def eventually_async(check: Any, timeout: float = 20.0,  # noqa: ASYNC109
+                           interval: float = 0.2) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:

@@ -30,10 +30,30 @@ class InvoiceIssued(Event):
     total: Money
     due_on: date
     email: str | None = None
+    revision: int = 0
+    replaces_invoice_id: uuid.UUID | None = None
+    """Set on a corrected invoice: the one it replaces (cancelled by a credit note)."""
 
 
 class InvoiceResent(InvoiceIssued):
     TYPE = "billing.invoice.resent"
+    requested_by: str | None = None
+
+
+class CreditNoteIssued(Event):
+    """A correction cancelled an unpaid invoice; a new revision follows as InvoiceIssued."""
+
+    TYPE = "billing.credit_note.issued"
+    credit_note_id: uuid.UUID
+    number: str
+    client_id: uuid.UUID
+    contract_id: uuid.UUID
+    period: str
+    amount: Money
+    vat: Money
+    total: Money
+    cancels_invoice_id: uuid.UUID | None = None
+    reason: str = ""
 
 
 class InvoiceOverdue(Event):
@@ -46,6 +66,11 @@ class InvoiceOverdue(Event):
     reminder_count: int
     stage: str  # call | letter | head | suspension
     outstanding: Money
+    stage_starts: bool = False
+    """True on the day a stage begins (its letter / escalation is due that day)."""
+    due_on: date | None = None
+    contract_id: uuid.UUID | None = None
+    manager: str | None = None
 
 
 class PaymentReceived(Event):
@@ -56,6 +81,11 @@ class PaymentReceived(Event):
     amount: Money
     paid_on: date
     reference: str
+    payer_inn: str | None = None
+    allocated: Money | None = None
+    unallocated: Money | None = None
+    """Left on the client's balance (an over-payment), or all of it while unmatched."""
+    matched: bool = True
 
 
 class InvoicePaid(Event):
@@ -64,3 +94,5 @@ class InvoicePaid(Event):
     number: str
     client_id: uuid.UUID
     paid_on: date
+    total: Money | None = None
+    contract_id: uuid.UUID | None = None
