@@ -26,6 +26,12 @@ def make_metadata() -> sa.MetaData:
     return sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def text_enum(cls: type) -> sa.Enum:
+    """A StrEnum column stored as text with a CHECK and loaded back as the enum member."""
+    return sa.Enum(cls, native_enum=False, length=32, name=cls.__name__.lower(),
+                   values_callable=lambda e: [m.value for m in e])
+
+
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> AsyncEngine:
     # looked up on the module at call time so OpenTelemetry's wrapper (installed at start-up)
     # traces every engine

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import registry
 
-from clientops_shared.db import make_metadata, shared_tables
+from clientops_shared.db import make_metadata, shared_tables, text_enum
 from contracts.domain import model
 
 metadata = make_metadata()
@@ -15,11 +15,6 @@ mapper_registry = registry(metadata=metadata)
 
 _ts = sa.DateTime(timezone=True)
 
-
-def _enum(cls: type) -> sa.Enum:
-    # stored as text with a CHECK, loaded back as the domain's StrEnum
-    return sa.Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
-                   name=cls.__name__.lower())
 
 client = sa.Table(
     "client", metadata,
@@ -57,14 +52,14 @@ contract = sa.Table(
     sa.Column("client_id", UUID(as_uuid=True), sa.ForeignKey("client.id"), nullable=False,
               index=True),
     sa.Column("site_id", UUID(as_uuid=True), sa.ForeignKey("site.id")),
-    sa.Column("kind", _enum(model.ContractKind), nullable=False),
-    sa.Column("status", _enum(model.ContractStatus), nullable=False, index=True),
+    sa.Column("kind", text_enum(model.ContractKind), nullable=False),
+    sa.Column("status", text_enum(model.ContractStatus), nullable=False, index=True),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, index=True),
     sa.Column("signed_on", sa.Date),
     sa.Column("monthly_fee", sa.Numeric(14, 2), nullable=False),
-    sa.Column("vat_mode", _enum(model.VatMode), nullable=False),
-    sa.Column("payment_form", _enum(model.PaymentForm), nullable=False),
+    sa.Column("vat_mode", text_enum(model.VatMode), nullable=False),
+    sa.Column("payment_form", text_enum(model.PaymentForm), nullable=False),
     sa.Column("auto_renew", sa.Boolean, nullable=False),
     sa.Column("standard", sa.Boolean, nullable=False),
     sa.Column("notice_days", sa.Integer, nullable=False),

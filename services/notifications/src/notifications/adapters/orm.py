@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import registry
 
-from clientops_shared.db import make_metadata, shared_tables
+from clientops_shared.db import make_metadata, shared_tables, text_enum
 from clientops_shared.projections import client_directory
 from notifications.domain import model
 
@@ -17,27 +17,23 @@ mapper_registry = registry(metadata=metadata)
 _ts = sa.DateTime(timezone=True)
 
 
-def _enum(cls: type) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
-                   name=cls.__name__.lower())
-
 
 task = sa.Table(
     "task", metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("action", _enum(model.TaskAction), nullable=False),
-    sa.Column("function", _enum(model.Function), nullable=False),
+    sa.Column("action", text_enum(model.TaskAction), nullable=False),
+    sa.Column("function", text_enum(model.Function), nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("assignee", sa.Text, nullable=False),
     sa.Column("due_at", _ts, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
-    sa.Column("priority", _enum(model.Priority), nullable=False),
+    sa.Column("priority", text_enum(model.Priority), nullable=False),
     sa.Column("client_id", sa.Text),
     sa.Column("dedupe_key", sa.Text),
     sa.Column("source_event", sa.Text),
     sa.Column("source_event_id", sa.Text),
-    sa.Column("state", _enum(model.TaskState), nullable=False),
+    sa.Column("state", text_enum(model.TaskState), nullable=False),
     sa.Column("outcome", sa.Text),
     sa.Column("done_at", _ts),
     sa.Column("snoozed_until", _ts),
@@ -70,7 +66,7 @@ mail_delivery = sa.Table(
     sa.Column("to", sa.Text, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("dedupe_key", sa.Text, unique=True),
-    sa.Column("state", _enum(model.DeliveryState), nullable=False),
+    sa.Column("state", text_enum(model.DeliveryState), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("next_attempt_at", _ts),
     sa.Column("last_error", sa.Text),
