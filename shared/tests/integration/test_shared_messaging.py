@@ -111,7 +111,7 @@ async def _publish(servers: Servers, envelope: Envelope) -> None:
             message_id=str(envelope.event_id), type=envelope.type), routing_key=envelope.type)
 
 
-async def test_same_event_twice_creates_one_subscription(servers: Servers) -> None:
+async def test_same_event_twice_creates_one_subscription_and_one_task(servers: Servers) -> None:
     contract_id, client_id = uuid.uuid4(), uuid.uuid4()
     event = c.ContractSigned(
         contract_id=contract_id, number="2026-9001", client_id=client_id,
@@ -119,14 +119,15 @@ async def test_same_event_twice_creates_one_subscription(servers: Servers) -> No
         kind="subscription", status="active", signed_on="2026-12-01", starts_on="2026-12-01",
         monthly_fee="12500.00")
     envelope = Envelope.wrap(event, "contracts")
-    async with running_app(servers, "billing"):
+    async with running_app(servers, "billing"), running_app(servers, "notifications"):
         await _publish(servers, envelope)
         await _publish(servers, envelope)
 
         async def processed() -> bool:
-            return await _count(servers, "billing",
-                                "SELECT count(*) FROM inbox_message WHERE event_id = :e",
-                                e=envelope.event_id) == 1
+            seen = [await _count(servers, service,
+                                 "SELECT count(*) FROM inbox_message WHERE event_id = :e",
+                                 e=envelope.event_id) for service in ("billing", "notifications")]
+            return seen == [1, 1]
         await eventually_async(processed)
         await asyncio.sleep(1.0)  # give the duplicate every chance to be (wrongly) applied
         assert await _count(servers, "billing",
@@ -136,6 +137,9 @@ async def test_same_event_twice_creates_one_subscription(servers: Servers) -> No
                             "SELECT count(*) FROM outbox_message WHERE routing_key = "
                             "'billing.subscription.opened' AND body->'payload'->>'contract_id' "
                             "= :c", c=str(contract_id)) == 1
+        assert await _count(servers, "notifications",
+                            "SELECT count(*) FROM task WHERE kind = 'welcome_call' "
+                            "AND client_id = :c", c=str(client_id)) == 1
 
 
 class ProbeFailed(Event):
