@@ -79,6 +79,18 @@ class DowntimeResolved(Event):
     cause: str | None = None
 
 
+class TrainingScheduled(Event):
+    """An onboarding training was booked (or moved): the client gets an invitation."""
+
+    TYPE = "field_ops.training.scheduled"
+    session_id: uuid.UUID
+    client_id: uuid.UUID
+    starts_at: datetime
+    topic: str | None = None
+    duration_minutes: int | None = None
+    meeting_url: str | None = None
+
+
 class TrainingCompleted(Event):
     TYPE = "field_ops.training.completed"
     session_id: uuid.UUID
@@ -90,3 +102,7 @@ class CloudTenantProvisioned(Event):
     client_id: uuid.UUID
     url: str
     login: str
+    # additive (v1): a one-time first-login secret for the credentials mail; consumers mail it
+    # once and never store it (notifications masks it everywhere it keeps data)
+    password: str | None = None
+    setup_url: str | None = None

@@ -210,6 +210,10 @@ class TextTemplate:
             names.append(name)
         return cls(source=source, fields=tuple(dict.fromkeys(names)))
 
+    def has_null(self, values: Mapping[str, Any]) -> bool:
+        """True when a field the template uses is present and null."""
+        return any(name in values and values[name] is None for name in self.fields)
+
     def render(self, values: Mapping[str, Any], *, where: str, none_ok: bool = True) -> str:
         """Fill the template; `none_ok=False` for keys, where a null would merge unrelated tasks."""
         for name in self.fields:
@@ -277,11 +281,15 @@ class Due:
     amount: int
     unit: str  # "working_hours" | "working_days"
     anchor: str | None = None
+    # used when the anchor field is null (a claim without an answer deadline)
+    if_missing: Due | None = None
 
     def resolve(self, payload: Mapping[str, Any], context: PlanContext, *, where: str) -> datetime:
         calendar = context.calendar
         start: datetime | date = context.now
         if self.anchor is not None:
+            if payload.get(self.anchor) is None and self.if_missing is not None:
+                return self.if_missing.resolve(payload, context, where=f"{where}: if_missing")
             start = _parse_anchor(payload.get(self.anchor), where=f"{where}: field {self.anchor}")
         if self.unit == "working_hours":
             due = calendar.add_working_hours(start, self.amount)
@@ -334,6 +342,8 @@ class CloseRule:
     state: TaskState
     outcome: TextTemplate
     when: tuple[Condition, ...] = ()
+    # the duty is over for good (a paid invoice): a late or replayed event never restarts it
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -463,6 +473,7 @@ class TaskClosure:
     dedupe_key: str
     state: TaskState
     outcome: str
+    final: bool = False
 
 
 @dataclass(frozen=True)
@@ -496,6 +507,15 @@ class Plan:
             c.dedupe_key for c in self.closes
         )
 
+    @property
+    def finished_duties(self) -> frozenset[tuple[str, str]]:
+        """(kind, key) of the duties this event ends for good (closures marked `final`)."""
+        return frozenset((c.kind, c.dedupe_key) for c in self.closes if c.final)
+
+    @property
+    def drafted_duties(self) -> frozenset[tuple[str, str]]:
+        return frozenset((d.kind, d.dedupe_key) for d in self.tasks)
+
 
 @dataclass
 class TaskChanges:
@@ -503,6 +523,8 @@ class TaskChanges:
     updated: list[Task] = field(default_factory=list)
     closed: list[Task] = field(default_factory=list)
     reassigned: list[Task] = field(default_factory=list)
+    # drafts dropped because their duty was ended for good by an earlier event
+    skipped: list[TaskDraft] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -547,12 +569,16 @@ class RuleSet:
             if not _all_hold(close_rule.when, payload):
                 continue
             where = f"{event_type}: closes {close_rule.kind}"
+            if close_rule.key.has_null(values):
+                # a key built on a null matches no task: there is nothing to close
+                continue
             closes.append(
                 TaskClosure(
                     kind=close_rule.kind,
                     dedupe_key=close_rule.key.render(values, where=f"{where}: key", none_ok=False),
                     state=close_rule.state,
                     outcome=close_rule.outcome.render(values, where=f"{where}: outcome"),
+                    final=close_rule.final,
                 )
             )
         for esc_rule in rule.escalations:
@@ -617,6 +643,13 @@ class RuleSet:
             mails=tuple(mails),
             reassignments=tuple(reassignments),
         )
+
+    def sensitive_fields(self, event_type: str) -> frozenset[str]:
+        """Payload fields of this event that must never be stored (one-time passwords)."""
+        rule = self.events.get(event_type)
+        if rule is None:
+            return frozenset()
+        return frozenset(name for mail in rule.mails for name in mail.sensitive)
 
     def overdue_escalations(
         self, tasks: Iterable[Task], context: PlanContext
@@ -752,14 +785,18 @@ def apply_plan(
     active: Iterable[Task],
     now: datetime,
     new_id: Callable[[], UUID] = uuid4,
+    finished: Iterable[tuple[str, str]] = (),
 ) -> TaskChanges:
     """Merge `plan` into the active tasks it concerns; return what changed.
 
     `active` holds the open and snoozed tasks with the plan's keys (and, for a reassignment,
     the client's active tasks). Closures run first, so an event that both ends and restarts
-    a duty gets a fresh task.
+    a duty gets a fresh task. `finished` holds the (kind, key) of duties an earlier event
+    ended for good: a late or re-ordered event never brings them back (no one calls a client
+    who has paid).
     """
     require_aware("now", now)
+    over = set(finished)
     by_key: dict[tuple[str, str], list[Task]] = {}
     tasks = [t for t in active if t.is_active]
     for task in tasks:
@@ -773,6 +810,9 @@ def apply_plan(
                 changes.closed.append(task)
 
     for draft in plan.tasks:
+        if (draft.kind, draft.dedupe_key) in over:
+            changes.skipped.append(draft)
+            continue
         existing = by_key.get((draft.kind, draft.dedupe_key))
         if not existing:
             task = draft.to_task(new_id(), now)
@@ -852,14 +892,20 @@ def _parse_due(raw: Any, fields: frozenset[str], where: str) -> Due:
     hours = table.get("working_hours", int, None)
     days = table.get("working_days", int, None)
     anchor = table.get("from", str, None)
+    missing_raw = table.get("if_missing", dict, None)
     table.finish()
     if (hours is None) == (days is None):
         raise RuleError(f"{where}: due needs exactly one of working_hours, working_days")
     if anchor is not None and anchor not in fields:
         raise RuleError(f"{where}: due from {anchor!r} is not a field of this event")
+    if missing_raw is not None and anchor is None:
+        raise RuleError(f"{where}: due if_missing needs a 'from' field that may be missing")
+    if_missing = None
+    if missing_raw is not None:
+        if_missing = _parse_due(missing_raw, frozenset(), f"{where}: if_missing")
     if hours is not None:
-        return Due(amount=hours, unit="working_hours", anchor=anchor)
-    return Due(amount=days, unit="working_days", anchor=anchor)
+        return Due(amount=hours, unit="working_hours", anchor=anchor, if_missing=if_missing)
+    return Due(amount=days, unit="working_days", anchor=anchor, if_missing=if_missing)
 
 
 def _parse_priority(raw: Any, fields: frozenset[str], where: str) -> PriorityRule:
@@ -941,6 +987,7 @@ def _parse_close(raw: Any, fields: frozenset[str], where: str) -> CloseRule:
             table.get("outcome", str), allowed=fields | DERIVED_FIELDS, where=f"{where}: outcome"
         ),
         when=_parse_when(table.get("when", dict, None), fields, where),
+        final=table.get("final", bool, False),
     )
     table.finish()
     return rule
