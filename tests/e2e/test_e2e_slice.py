@@ -90,3 +90,11 @@ def test_signed_contract_opens_subscription_and_welcome_call(system: System) -> 
                          headers=manager).json()
     assert [e["type"] for e in timeline][:1] == ["contracts.client.registered"]
     assert "contracts.contract.signed" in {e["type"] for e in timeline}
+
+    # every write is audited: who, what, before and after
+    audit = httpx.get(f"{contracts}/api/admin/audit", headers=login(system, "head"),
+                      params={"entity": "contract", "entity_id": contract["id"]}).json()
+    signing = next(a for a in audit if a["action"] == "contract.signed")
+    assert signing["actor"] == "manager1"
+    assert signing["before"]["status"] == "draft" and signing["after"]["status"] == "signed"
+    assert httpx.get(f"{contracts}/api/admin/audit", headers=manager).status_code == 403

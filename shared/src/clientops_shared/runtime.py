@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 
@@ -169,6 +169,7 @@ class ServiceRuntime(Generic[U]):
     def _ops_router(self) -> APIRouter:
         router = APIRouter(tags=["operations"])
         admin = Annotated[Any, Depends(require_roles("admin"))]
+        head_or_admin = Annotated[Any, Depends(require_roles("head", "admin"))]
 
         @router.get("/health/live")
         async def live() -> dict[str, str]:
@@ -198,6 +199,23 @@ class ServiceRuntime(Generic[U]):
                     sa.func.count(), sa.func.count().filter(o.c.attempts > 0)
                 ).where(o.c.sent_at.is_(None)))).one()
             return {"pending": pending, "failing": failing}
+
+        @router.get("/api/admin/audit")
+        async def audit(_: head_or_admin, entity: str | None = None,
+                        entity_id: str | None = None, actor: str | None = None,
+                        limit: int = Query(100, ge=1, le=1000),
+                        offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+            """Who changed what and when, with the state before and after."""
+            a = self.tables.audit
+            query = sa.select(a).order_by(a.c.id.desc()).limit(limit).offset(offset)
+            if entity:
+                query = query.where(a.c.entity == entity)
+            if entity_id:
+                query = query.where(a.c.entity_id == entity_id)
+            if actor:
+                query = query.where(a.c.actor == actor)
+            async with self.engine.connect() as conn:
+                return [dict(r) for r in (await conn.execute(query)).mappings()]
 
         return router
 
