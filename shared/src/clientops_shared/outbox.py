@@ -128,7 +128,7 @@ class OutboxRelay:
             raise failure
         return len(sent)
 
-    async def _publish(self, exchange: AbstractExchange, row: sa.Row[Any]) -> None:
+    async def _publish(self, exchange: AbstractExchange, row: Any) -> None:
         parent = propagate.extract(row.headers or {})
         with tracer.start_as_current_span(f"{row.routing_key} publish", context=parent,
                                           kind=trace.SpanKind.PRODUCER) as span:
