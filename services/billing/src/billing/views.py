@@ -1,23 +1,59 @@
-"""Read side of billing: lists for the desk."""
+"""Read side of billing: lists and reports for the desk (plain queries, no domain)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.adapters.orm import client_account, subscription
+from billing.adapters.orm import (
+    client_account,
+    invoice,
+    invoice_adjustment,
+    invoice_line,
+    invoice_run,
+    payment,
+    payment_allocation,
+    subscription,
+    subscription_fee,
+    subscription_suspension,
+)
+from billing.domain.ledger import (
+    AGING_BUCKETS,
+    OPEN_STATUSES,
+    Balance,
+    InvoiceKind,
+    InvoiceStatus,
+    aging_bucket,
+)
+from billing.domain.model import service_stop
+from billing.domain.vat import ZERO
 from clientops_shared.auth import Principal
+from clientops_shared.errors import Forbidden, NotFound
+
+
+def _visible(actor: Principal) -> list[sa.ColumnElement[bool]]:
+    """A manager sees only the clients assigned to them (billing's client projection)."""
+    return [] if actor.sees_all_clients else [client_account.c.manager == actor.username]
+
+
+async def _page(session: AsyncSession, base: sa.Select[Any], order: Any, limit: int,
+                offset: int) -> tuple[int, list[dict[str, Any]]]:
+    total = (await session.execute(sa.select(sa.func.count()).select_from(base.subquery()))
+             ).scalar_one()
+    rows = (await session.execute(base.order_by(*order).limit(limit).offset(offset))
+            ).mappings().all()
+    return total, [dict(r) for r in rows]
 
 
 async def subscriptions(session: AsyncSession, actor: Principal, *,
                         contract_id: uuid.UUID | None, client_id: uuid.UUID | None, limit: int,
                         offset: int) -> tuple[int, list[dict[str, Any]]]:
-    where: list[sa.ColumnElement[bool]] = []
-    if not actor.sees_all_clients:
-        where.append(client_account.c.manager == actor.username)
+    where = _visible(actor)
     if contract_id:
         where.append(subscription.c.contract_id == contract_id)
     if client_id:
@@ -25,8 +61,204 @@ async def subscriptions(session: AsyncSession, actor: Principal, *,
     base = (sa.select(subscription, client_account.c.name.label("client_name"))
             .join(client_account, client_account.c.client_id == subscription.c.client_id,
                   isouter=True).where(*where))
-    total = (await session.execute(sa.select(sa.func.count()).select_from(base.subquery()))
-             ).scalar_one()
-    rows = (await session.execute(base.order_by(subscription.c.opened_at).limit(limit)
-                                  .offset(offset))).mappings().all()
-    return total, [dict(r) for r in rows]
+    total, rows = await _page(session, base, [subscription.c.opened_at], limit, offset)
+    ids = [r["id"] for r in rows]
+    fees: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    for f in (await session.execute(sa.select(subscription_fee).where(
+            subscription_fee.c.subscription_id.in_(ids)).order_by(
+            subscription_fee.c.effective_from))).mappings():
+        fees[f["subscription_id"]].append({"effective_from": f["effective_from"],
+                                           "monthly_fee": f["monthly_fee"],
+                                           "source": f["source"]})
+    stops: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    for s in (await session.execute(sa.select(subscription_suspension).where(
+            subscription_suspension.c.subscription_id.in_(ids)).order_by(
+            subscription_suspension.c.suspended_from))).mappings():
+        stops[s["subscription_id"]].append({"suspended_from": s["suspended_from"],
+                                            "resume_on": s["resume_on"]})
+    for r in rows:
+        r["fees"], r["suspensions"] = fees[r["id"]], stops[r["id"]]
+        r["service_stop"] = service_stop(r["terminated_on"], r["ends_on"], r["auto_renew"])
+    return total, rows
+
+
+def _invoice_columns() -> list[Any]:
+    i = invoice.c
+    return [i.id, i.number, i.kind, i.contract_id, i.contract_number, i.client_id,
+            client_account.c.name.label("client_name"), i.period, i.revision, i.corrects_id,
+            i.vat_mode, i.amount, i.vat, i.total, i.paid, (i.total - i.paid).label("outstanding"),
+            i.status, i.issued_on, i.due_on, i.paid_on, i.run_id, i.reason]
+
+
+async def invoices(session: AsyncSession, actor: Principal, *, client_id: uuid.UUID | None,
+                   period: str | None, status: str | None, contract_id: uuid.UUID | None,
+                   kind: str | None, limit: int, offset: int
+                   ) -> tuple[int, list[dict[str, Any]]]:
+    where = _visible(actor)
+    if client_id:
+        where.append(invoice.c.client_id == client_id)
+    if contract_id:
+        where.append(invoice.c.contract_id == contract_id)
+    if period:
+        where.append(invoice.c.period == period)
+    if status:
+        where.append(invoice.c.status == status)
+    if kind:
+        where.append(invoice.c.kind == kind)
+    base = (sa.select(*_invoice_columns())
+            .join(client_account, client_account.c.client_id == invoice.c.client_id,
+                  isouter=True).where(*where))
+    return await _page(session, base, [invoice.c.period.desc(), invoice.c.number], limit, offset)
+
+
+async def invoice_detail(session: AsyncSession, actor: Principal, invoice_id: uuid.UUID
+                         ) -> dict[str, Any]:
+    row = (await session.execute(
+        sa.select(*_invoice_columns(), client_account.c.inn.label("client_inn"),
+                  client_account.c.email.label("client_email"), client_account.c.manager)
+        .join(client_account, client_account.c.client_id == invoice.c.client_id, isouter=True)
+        .where(invoice.c.id == invoice_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"invoice {invoice_id} not found")
+    if not actor.may_see_client_of(row["manager"]):
+        raise Forbidden("this client is assigned to another manager")
+    lines = (await session.execute(sa.select(invoice_line).where(
+        invoice_line.c.invoice_id == invoice_id).order_by(invoice_line.c.position))
+    ).mappings().all()
+    allocations = (await session.execute(
+        sa.select(payment_allocation.c.payment_id, payment_allocation.c.amount,
+                  payment.c.paid_on, payment.c.reference)
+        .join(payment, payment.c.id == payment_allocation.c.payment_id)
+        .where(payment_allocation.c.invoice_id == invoice_id)
+        .order_by(payment_allocation.c.id))).mappings().all()
+    related = (await session.execute(sa.select(invoice.c.id, invoice.c.number, invoice.c.kind,
+                                               invoice.c.status)
+                                     .where(invoice.c.corrects_id == invoice_id))
+               ).mappings().all()
+    return {**dict(row), "lines": [dict(line) for line in lines],
+            "payments": [dict(a) for a in allocations],
+            "corrected_by": [dict(r) for r in related]}
+
+
+async def runs(session: AsyncSession, period: str | None, limit: int) -> list[dict[str, Any]]:
+    stmt = sa.select(invoice_run).order_by(invoice_run.c.started_at.desc()).limit(limit)
+    if period:
+        stmt = stmt.where(invoice_run.c.period == period)
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+def _allocated_of_payment() -> sa.ScalarSelect[Any]:
+    return (sa.select(sa.func.coalesce(sa.func.sum(payment_allocation.c.amount), 0))
+            .where(payment_allocation.c.payment_id == payment.c.id).scalar_subquery())
+
+
+async def payments(session: AsyncSession, actor: Principal, *, status: str | None,
+                   client_id: uuid.UUID | None, limit: int, offset: int
+                   ) -> tuple[int, list[dict[str, Any]]]:
+    allocated = _allocated_of_payment()
+    where = _visible(actor)
+    if status:
+        where.append(payment.c.status == status)
+    if client_id:
+        where.append(payment.c.client_id == client_id)
+    base = (sa.select(payment.c.id, payment.c.source, payment.c.amount, payment.c.paid_on,
+                      payment.c.payer_inn, payment.c.payer_name, payment.c.purpose,
+                      payment.c.reference, payment.c.client_id,
+                      client_account.c.name.label("client_name"), payment.c.status,
+                      payment.c.match_method, payment.c.note, allocated.label("allocated"),
+                      (payment.c.amount - allocated).label("unallocated"),
+                      payment.c.created_at)
+            .join(client_account, client_account.c.client_id == payment.c.client_id,
+                  isouter=True).where(*where))
+    return await _page(session, base, [payment.c.paid_on.desc(), payment.c.created_at.desc()],
+                       limit, offset)
+
+
+async def balances(session: AsyncSession, actor: Principal, client_id: uuid.UUID | None = None
+                   ) -> list[dict[str, Any]]:
+    """Per client: invoiced, paid, outstanding on open invoices, credit held, balance."""
+    live = invoice.c.status != str(InvoiceStatus.CREDITED)
+    inv = (sa.select(invoice.c.client_id,
+                     sa.func.sum(invoice.c.total).label("invoiced"),
+                     sa.func.sum(invoice.c.paid).label("paid"),
+                     sa.func.sum(sa.case((invoice.c.status.in_([str(s) for s in OPEN_STATUSES]),
+                                          invoice.c.total - invoice.c.paid), else_=0)
+                                 ).label("outstanding"))
+           .where(invoice.c.kind == str(InvoiceKind.INVOICE), live)
+           .group_by(invoice.c.client_id).subquery())
+    allocated = _allocated_of_payment()
+    pay = (sa.select(payment.c.client_id,
+                     sa.func.sum(payment.c.amount - allocated).label("credit"),
+                     sa.func.sum(payment.c.amount).label("received"))
+           .where(payment.c.client_id.is_not(None)).group_by(payment.c.client_id).subquery())
+    stmt = (sa.select(client_account.c.client_id, client_account.c.name, client_account.c.inn,
+                      client_account.c.manager, inv.c.invoiced, inv.c.paid, inv.c.outstanding,
+                      pay.c.credit, pay.c.received)
+            .join(inv, inv.c.client_id == client_account.c.client_id, isouter=True)
+            .join(pay, pay.c.client_id == client_account.c.client_id, isouter=True)
+            .where(*_visible(actor),
+                   sa.or_(inv.c.client_id.is_not(None), pay.c.client_id.is_not(None)))
+            .order_by(client_account.c.name))
+    if client_id is not None:
+        stmt = stmt.where(client_account.c.client_id == client_id)
+    out = []
+    for r in (await session.execute(stmt)).mappings():
+        b = Balance(invoiced=r["invoiced"] or ZERO, paid=r["paid"] or ZERO,
+                    outstanding=r["outstanding"] or ZERO, credit=r["credit"] or ZERO)
+        out.append({"client_id": r["client_id"], "client_name": r["name"], "inn": r["inn"],
+                    "manager": r["manager"], "invoiced": b.invoiced, "paid": b.paid,
+                    "outstanding": b.outstanding, "credit": b.credit, "balance": b.balance,
+                    "received": r["received"] or ZERO})
+    return out
+
+
+async def pending_adjustments(session: AsyncSession, contract_id: uuid.UUID | None
+                              ) -> list[dict[str, Any]]:
+    stmt = sa.select(invoice_adjustment).where(invoice_adjustment.c.applied_invoice_id.is_(None))
+    if contract_id:
+        stmt = stmt.where(invoice_adjustment.c.contract_id == contract_id)
+    return [dict(r) for r in (await session.execute(stmt.order_by(
+        invoice_adjustment.c.created_at))).mappings()]
+
+
+async def period_report(session: AsyncSession, actor: Principal, period: str
+                        ) -> list[dict[str, Any]]:
+    """Who paid and who did not for a period (seed 000 §8): its invoices in force."""
+    stmt = (sa.select(invoice.c.id, invoice.c.number, invoice.c.client_id,
+                      client_account.c.name.label("client_name"), client_account.c.inn,
+                      client_account.c.manager, invoice.c.contract_number, invoice.c.total,
+                      invoice.c.paid, (invoice.c.total - invoice.c.paid).label("outstanding"),
+                      invoice.c.status, invoice.c.due_on, invoice.c.paid_on)
+            .join(client_account, client_account.c.client_id == invoice.c.client_id,
+                  isouter=True)
+            .where(invoice.c.period == period, invoice.c.kind == str(InvoiceKind.INVOICE),
+                   invoice.c.status != str(InvoiceStatus.CREDITED), *_visible(actor))
+            .order_by(invoice.c.status, client_account.c.name, invoice.c.number))
+    return [dict(r) for r in (await session.execute(stmt)).mappings()]
+
+
+async def aging(session: AsyncSession, actor: Principal, on: date) -> dict[str, Any]:
+    """Open invoices by days past due on a date, per client and in total."""
+    stmt = (sa.select(invoice.c.client_id, client_account.c.name, client_account.c.manager,
+                      invoice.c.due_on, (invoice.c.total - invoice.c.paid).label("outstanding"))
+            .join(client_account, client_account.c.client_id == invoice.c.client_id,
+                  isouter=True)
+            .where(invoice.c.kind == str(InvoiceKind.INVOICE),
+                   invoice.c.status.in_([str(s) for s in OPEN_STATUSES]),
+                   invoice.c.issued_on <= on, *_visible(actor)))
+    names = [name for name, _, _ in AGING_BUCKETS]
+    totals = dict.fromkeys(names, ZERO)
+    clients: dict[uuid.UUID, dict[str, Any]] = {}
+    for r in (await session.execute(stmt)).mappings():
+        bucket = aging_bucket(r["due_on"], on)
+        entry = clients.setdefault(r["client_id"], {
+            "client_id": r["client_id"], "client_name": r["name"], "manager": r["manager"],
+            **dict.fromkeys(names, ZERO), "total": ZERO})
+        amount: Decimal = r["outstanding"]
+        entry[bucket] += amount
+        entry["total"] += amount
+        totals[bucket] += amount
+    return {"on": on, "buckets": names,
+            "totals": {**totals, "total": sum(totals.values(), ZERO)},
+            "clients": sorted(clients.values(),
+                              key=lambda c: (-c["total"], c["client_name"] or ""))}

@@ -4,6 +4,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from billing.domain.bank_statement import (
     Direction,
     MatchMethod,
@@ -18,8 +21,6 @@ from billing.domain.bank_statement import (
     normalize_invoice_number,
     parse_statement,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,9 @@
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from billing.domain.dunning import (
     DEFAULT_ESCALATION,
     DunningAction,
@@ -15,8 +18,6 @@ from billing.domain.dunning import (
     working_days_overdue,
 )
 from billing.domain.periods import Period
-from hypothesis import given
-from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 

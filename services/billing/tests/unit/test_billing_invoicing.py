@@ -3,6 +3,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from billing.domain.invoicing import (
     BillingTerms,
     FeeChange,
@@ -18,8 +21,6 @@ from billing.domain.invoicing import (
 )
 from billing.domain.periods import Period
 from billing.domain.vat import VatMode, VatRateTable
-from hypothesis import given
-from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
 

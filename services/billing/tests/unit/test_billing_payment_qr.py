@@ -5,6 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from PIL import Image
+
 from billing.domain.bank_statement import extract_invoice_numbers
 from billing.domain.payment_qr import (
     PaymentDetails,
@@ -13,7 +15,6 @@ from billing.domain.payment_qr import (
     render_png,
     render_svg,
 )
-from PIL import Image
 
 pytestmark = pytest.mark.unit
 

@@ -1,9 +1,10 @@
 from datetime import date
 
 import pytest
-from billing.domain.periods import Period
 from hypothesis import given
 from hypothesis import strategies as st
+
+from billing.domain.periods import Period
 
 pytestmark = pytest.mark.unit
 

@@ -2,9 +2,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from billing.domain.vat import DEFAULT_VAT_RATES, VatMode, VatRate, VatRateTable, split_vat
 from hypothesis import given
 from hypothesis import strategies as st
+
+from billing.domain.vat import DEFAULT_VAT_RATES, VatMode, VatRate, VatRateTable, split_vat
 
 pytestmark = pytest.mark.unit
 

@@ -15,10 +15,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
-from clientops_shared.types import parse_money
-
 from billing.domain.invoicing import INVOICE_NUMBER_PREFIX
 from billing.domain.vat import ZERO
+from clientops_shared.types import parse_money
 
 FILE_MARKER = "1CClientBankExchange"
 ENCODING_KEY = "Кодировка"

@@ -18,10 +18,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from clientops_shared.types import parse_money, quantize_money
-
 from billing.domain.periods import Period
 from billing.domain.vat import DEFAULT_VAT_RATES, ZERO, VatMode, VatRateTable, split_vat
+from clientops_shared.types import parse_money, quantize_money
 
 SUBSCRIPTION_FEE_RU = "Абонентская плата"
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 import segno
+
 from clientops_shared.types import parse_money
 
 FORMAT_ID = "ST0001"

@@ -1,4 +1,4 @@
-"""Contracts events → billing's view of what to bill."""
+"""Contracts and field-ops events → billing's view of what to bill."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from billing.service_layer import handlers as uc
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import Envelope
 from clientops_shared.events import contracts as c
+from clientops_shared.events import field_ops as fo
+from clientops_shared.jobs import business_today
 from clientops_shared.messaging import EventHandlers
 
 handlers: EventHandlers[BillingUnitOfWork] = EventHandlers("billing")
@@ -37,4 +39,59 @@ async def contract_signed(event: c.ContractSigned, envelope: Envelope,
         uow, contract_id=event.contract_id, contract_number=event.number,
         client_id=event.client_id, kind=event.kind, monthly_fee=event.monthly_fee,
         vat_mode=event.vat_mode, starts_on=event.starts_on, ends_on=event.ends_on,
-        bill_from_install=event.bill_from_install)
+        bill_from_install=event.bill_from_install, auto_renew=event.auto_renew,
+        payment_form=event.payment_form, site_id=event.site_id)
+
+
+@handlers.on(c.ContractAmended)
+async def contract_amended(event: c.ContractAmended, envelope: Envelope,
+                           uow: BillingUnitOfWork) -> None:
+    if event.monthly_fee is not None:
+        await uc.change_fee(uow, event.contract_id, event.effective_on, event.monthly_fee,
+                            event.amendment_id)
+    if event.ends_on is not None:
+        await uc.extend(uow, event.contract_id, event.ends_on,
+                        f"доп. соглашение: срок до {event.ends_on:%d.%m.%Y}")
+
+
+@handlers.on(c.ContractSuspended)
+async def contract_suspended(event: c.ContractSuspended, envelope: Envelope,
+                             uow: BillingUnitOfWork) -> None:
+    await uc.suspend(uow, event.contract_id, event.effective_on, event.resume_on)
+
+
+@handlers.on(c.ContractResumed)
+async def contract_resumed(event: c.ContractResumed, envelope: Envelope,
+                           uow: BillingUnitOfWork) -> None:
+    await uc.resume(uow, event.contract_id, event.effective_on)
+
+
+@handlers.on(c.ContractTerminated)
+async def contract_terminated(event: c.ContractTerminated, envelope: Envelope,
+                              uow: BillingUnitOfWork) -> None:
+    await uc.terminate(uow, event.contract_id, event.effective_on)
+
+
+@handlers.on(c.ContractRenewed)
+async def contract_renewed(event: c.ContractRenewed, envelope: Envelope,
+                           uow: BillingUnitOfWork) -> None:
+    await uc.extend(uow, event.contract_id, event.ends_on,
+                    f"продление договора до {event.ends_on:%d.%m.%Y}")
+
+
+@handlers.on(c.PilotEnded)
+async def pilot_ended(event: c.PilotEnded, envelope: Envelope, uow: BillingUnitOfWork) -> None:
+    await uc.pilot_ended(uow, event.contract_id, event.ended_on)
+
+
+@handlers.on(c.PilotConverted)
+async def pilot_converted(event: c.PilotConverted, envelope: Envelope,
+                          uow: BillingUnitOfWork) -> None:
+    await uc.pilot_converted(uow, event.contract_id, event.new_contract_id,
+                             business_today(envelope.occurred_at))
+
+
+@handlers.on(fo.EquipmentInstalled)
+async def equipment_installed(event: fo.EquipmentInstalled, envelope: Envelope,
+                              uow: BillingUnitOfWork) -> None:
+    await uc.equipment_installed(uow, event.contract_id, event.site_id, event.installed_on)

@@ -1,26 +1,328 @@
+"""The billing desk's HTTP API: thin routes that parse, authorise and call one use case."""
+
 from __future__ import annotations
 
+import asyncio
 import uuid
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from billing import views
+from billing.adapters import invoice_pdf, xlsx
+from billing.adapters.orm import invoice
+from billing.domain.periods import Period
 from billing.entrypoints.api import schemas
-from clientops_shared.auth import CurrentUser
+from billing.entrypoints.api.deps import BillingDep, Desk, Limit, Offset, Reader, UoW
+from billing.service_layer import corrections, dunning, invoice_run, payments
+from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.runtime import runtime_of
 
 router = APIRouter(prefix="/api")
 
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+Format = Literal["json", "xlsx"]
+
+
+def _period(value: str | None, field: str = "period") -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(Period.parse(value))
+    except ValueError as exc:
+        raise InvalidInput(field, str(exc)) from None
+
+
+# --- subscriptions ------------------------------------------------------------------------------
 
 @router.get("/subscriptions", response_model=list[schemas.SubscriptionOut])
-async def list_subscriptions(request: Request, response: Response, actor: CurrentUser,
+async def list_subscriptions(request: Request, response: Response, actor: Reader,
                              contract_id: uuid.UUID | None = None,
                              client_id: uuid.UUID | None = None,
-                             limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                             offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+                             limit: Limit = 50, offset: Offset = 0) -> Any:
     async with runtime_of(request).sessions() as session:
         total, rows = await views.subscriptions(session, actor, contract_id=contract_id,
                                                 client_id=client_id, limit=limit, offset=offset)
     response.headers["X-Total-Count"] = str(total)
     return rows
+
+
+# --- the monthly run ----------------------------------------------------------------------------
+
+@router.post("/invoice-runs", response_model=schemas.InvoiceRunOut,
+             responses={202: {"model": schemas.InvoiceRunOut}})
+async def start_invoice_run(body: schemas.PeriodIn, actor: Desk, billing: BillingDep,
+                            wait: bool = True) -> Any:
+    """Run the period now. ``wait=false`` answers 202 at once; follow it with GET."""
+    period = Period.parse(body.period)
+    run_id = await invoice_run.start_run(billing, period, trigger="api",
+                                         requested_by=actor.username)
+    if wait:
+        return await invoice_run.execute_run(billing, run_id)
+    task = asyncio.create_task(invoice_run.execute_run(billing, run_id),
+                               name=f"invoice-run-{run_id}")
+    billing.background.add(task)
+    task.add_done_callback(billing.background.discard)
+    return JSONResponse(schemas.InvoiceRunOut.model_validate(
+        await invoice_run.run_progress(billing, run_id)).model_dump(mode="json"),
+        status_code=202)
+
+
+@router.get("/invoice-runs", response_model=list[schemas.InvoiceRunOut])
+async def list_invoice_runs(request: Request, actor: Desk, period: str | None = None,
+                            limit: Limit = 50) -> Any:
+    async with runtime_of(request).sessions() as session:
+        return await views.runs(session, _period(period), limit)
+
+
+@router.get("/invoice-runs/{run_id}", response_model=schemas.InvoiceRunOut)
+async def get_invoice_run(run_id: uuid.UUID, actor: Desk, billing: BillingDep) -> Any:
+    return await invoice_run.run_progress(billing, run_id)
+
+
+# --- invoices -----------------------------------------------------------------------------------
+
+@router.get("/invoices", response_model=list[schemas.InvoiceOut])
+async def list_invoices(request: Request, response: Response, actor: Reader,
+                        client_id: uuid.UUID | None = None, period: str | None = None,
+                        status: str | None = None, contract_id: uuid.UUID | None = None,
+                        kind: Literal["invoice", "credit_note"] | None = None,
+                        limit: Limit = 100, offset: Offset = 0) -> Any:
+    async with runtime_of(request).sessions() as session:
+        total, rows = await views.invoices(session, actor, client_id=client_id,
+                                           period=_period(period), status=status,
+                                           contract_id=contract_id, kind=kind, limit=limit,
+                                           offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
+
+
+@router.get("/invoices/{invoice_id}", response_model=schemas.InvoiceDetailOut)
+async def get_invoice(request: Request, invoice_id: uuid.UUID, actor: Reader) -> Any:
+    async with runtime_of(request).sessions() as session:
+        return await views.invoice_detail(session, actor, invoice_id)
+
+
+@router.get("/invoices/{invoice_id}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: Reader,
+                           billing: BillingDep) -> Response:
+    async with runtime_of(request).sessions() as session:
+        detail = await views.invoice_detail(session, actor, invoice_id)
+    settings = billing.settings
+    pdf = await asyncio.to_thread(invoice_pdf.render_pdf, detail, detail["lines"],
+                                  settings.payee(), settings.company_address)
+    filename = f"invoice-{detail['number']}.pdf".encode("ascii", "ignore").decode()
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@router.post("/invoices/{invoice_id}/resend", status_code=202, response_model=schemas.ResendOut)
+async def resend_invoice(invoice_id: uuid.UUID, body: schemas.ResendIn, actor: Reader,
+                         uow: UoW) -> Any:
+    """Send a lost invoice again (seed 000 §2): the client's manager may do it too."""
+    async with uow:
+        return await dunning.resend(uow, actor, invoice_id, body.email)
+
+
+@router.post("/invoices/{invoice_id}/dunning-notes", status_code=201,
+             response_model=schemas.DunningNoteOut)
+async def add_dunning_note(invoice_id: uuid.UUID, body: schemas.DunningNoteIn, actor: Reader,
+                           uow: UoW) -> Any:
+    """A reminder call's outcome; a promise to pay pauses reminders until its date."""
+    async with uow:
+        return await dunning.add_note(uow, actor, invoice_id, outcome=body.outcome,
+                                      promised_on=body.promised_on, comment=body.comment)
+
+
+@router.get("/invoices/{invoice_id}/dunning")
+async def dunning_history(invoice_id: uuid.UUID, actor: Reader, uow: UoW) -> Any:
+    async with uow:
+        return await dunning.history(uow, actor, invoice_id)
+
+
+@router.post("/invoices/{invoice_id}/corrections", status_code=201,
+             response_model=schemas.CorrectionOut)
+async def correct_invoice(invoice_id: uuid.UUID, body: schemas.CorrectionIn, actor: Desk,
+                          uow: UoW) -> Any:
+    """A manual correction with a reason (audited): credit note + new invoice if unpaid,
+    an adjustment on the next invoice if paid."""
+    async with uow:
+        row = (await uow.session.execute(invoice.select().where(invoice.c.id == invoice_id))
+               ).mappings().first()
+        if row is None:
+            raise NotFound(f"invoice {invoice_id} not found")
+        sub = await uow.subscription_for(row["contract_id"], for_update=True)
+        if sub is None:
+            raise NotFound(f"no subscription for contract {row['contract_id']}")
+        result = await corrections.manual_correction(uow, sub, invoice_id, body.reason,
+                                                     body.amount)
+        uow.audit("invoice.corrected_by_hand", "invoice", invoice_id,
+                  after={"reason": body.reason, "amount": body.amount,
+                         "action": result.action})
+        await uow.commit()
+        return result
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+@router.post("/payments", status_code=201, response_model=schemas.PaymentOut)
+async def record_payment(request: Request, body: schemas.PaymentIn, actor: Desk, uow: UoW
+                         ) -> Any:
+    """A payment entered by hand. Retries with the same ``Idempotency-Key`` change nothing."""
+    key = request.headers.get("Idempotency-Key")
+    request_body = body.model_dump(mode="json")
+    try:
+        async with uow:
+            if key:
+                recalled = await uow.recall_response(key, actor.username, request_body)
+                if recalled is not None:
+                    return JSONResponse(recalled[1], status_code=recalled[0])
+            result = await payments.record_payment(uow, actor, **body.model_dump())
+            out = schemas.PaymentOut.model_validate(result).model_dump(mode="json")
+            if key:
+                await uow.remember_response(key, actor.username, request_body, 201, out)
+            await uow.commit()
+    except IntegrityError:
+        if not key:
+            raise
+        async with runtime_of(request).uow() as again:  # the same key committed meanwhile
+            recalled = await again.recall_response(key, actor.username, request_body)
+        if recalled is None:
+            raise
+        return JSONResponse(recalled[1], status_code=recalled[0])
+    return JSONResponse(out, status_code=201)
+
+
+@router.get("/payments", response_model=list[schemas.PaymentListOut])
+async def list_payments(request: Request, response: Response, actor: Reader,
+                        status: Literal["matched", "unmatched"] | None = None,
+                        client_id: uuid.UUID | None = None, limit: Limit = 100,
+                        offset: Offset = 0) -> Any:
+    """``status=unmatched`` is the queue of payments waiting for a person."""
+    async with runtime_of(request).sessions() as session:
+        total, rows = await views.payments(session, actor, status=status, client_id=client_id,
+                                           limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
+
+
+@router.post("/payments/{payment_id}/match", response_model=schemas.PaymentOut)
+async def match_payment(payment_id: uuid.UUID, body: schemas.MatchIn, actor: Desk, uow: UoW
+                        ) -> Any:
+    async with uow:
+        result = await payments.match_manually(uow, actor, payment_id,
+                                               invoice_id=body.invoice_id,
+                                               client_id=body.client_id)
+        await uow.commit()
+        return result
+
+
+@router.post("/bank-statements", status_code=201, response_model=schemas.StatementOut,
+             responses={200: {"model": schemas.StatementOut,
+                              "description": "this file was imported before: nothing changed"}})
+async def import_bank_statement(actor: Desk, uow: UoW, billing: BillingDep,
+                                file: Annotated[UploadFile, File()]) -> Any:
+    """A 1CClientBankExchange file (windows-1251 or DOS): all of it is imported or nothing."""
+    data = await file.read(MAX_STATEMENT_BYTES + 1)
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise InvalidInput("file", f"a statement file over {MAX_STATEMENT_BYTES} bytes")
+    if not data:
+        raise InvalidInput("file", "the file is empty")
+    settings = billing.settings
+    try:
+        async with uow:
+            created, summary = await payments.import_statement(
+                uow, actor, data, file.filename, our_accounts=settings.our_accounts(),
+                our_inn=settings.company_inn)
+            await uow.commit()
+    except IntegrityError:  # the same payment orders, imported concurrently from another file
+        async with billing.uow() as again:
+            created, summary = await payments.import_statement(
+                again, actor, data, file.filename, our_accounts=settings.our_accounts(),
+                our_inn=settings.company_inn)
+            await again.commit()
+    out = schemas.StatementOut.model_validate(summary).model_dump(mode="json")
+    return JSONResponse(out, status_code=201 if created else 200)
+
+
+# --- dunning ------------------------------------------------------------------------------------
+
+@router.post("/dunning-runs", response_model=schemas.DunningRunOut)
+async def run_dunning(body: schemas.DunningRunIn, actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await dunning.run_dunning(uow, body.on)
+
+
+# --- balances and reports -----------------------------------------------------------------------
+
+@router.get("/clients/{client_id}/balance", response_model=schemas.BalanceOut)
+async def client_balance(request: Request, client_id: uuid.UUID, actor: Reader) -> Any:
+    async with runtime_of(request).sessions() as session:
+        rows = await views.balances(session, actor, client_id)
+    if not rows:
+        raise NotFound(f"no invoices or payments for client {client_id}")
+    return rows[0]
+
+
+@router.post("/clients/{client_id}/apply-credit", response_model=schemas.CreditAppliedOut)
+async def apply_credit(client_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        result = await payments.apply_credit(uow, actor, client_id)
+        await uow.commit()
+        return result
+
+
+@router.get("/balances", response_model=list[schemas.BalanceOut])
+async def list_balances(request: Request, actor: Reader, format: Format = "json") -> Any:
+    async with runtime_of(request).sessions() as session:
+        rows = await views.balances(session, actor)
+    if format == "xlsx":
+        return _xlsx("balances", ["Клиент", "ИНН", "Менеджер", "Выставлено", "Оплачено",
+                                  "Долг", "Аванс", "Сальдо"],
+                     [[r["client_name"], r["inn"], r["manager"], r["invoiced"], r["paid"],
+                       r["outstanding"], r["credit"], r["balance"]] for r in rows],
+                     money=(3, 4, 5, 6, 7))
+    return rows
+
+
+@router.get("/reports/period", response_model=list[schemas.PeriodReportRow])
+async def period_report(request: Request, actor: Reader,
+                        period: Annotated[str, Query(examples=["2026-12"])],
+                        format: Format = "json") -> Any:
+    """Who paid and who did not for a period (seed 000 §8)."""
+    p = _period(period)
+    assert p is not None
+    async with runtime_of(request).sessions() as session:
+        rows = await views.period_report(session, actor, p)
+    if format == "xlsx":
+        return _xlsx(f"payments-{p}", ["Счёт", "Клиент", "ИНН", "Менеджер", "Договор", "Сумма",
+                                       "Оплачено", "Долг", "Статус", "Срок", "Оплачен"],
+                     [[r["number"], r["client_name"], r["inn"], r["manager"],
+                       r["contract_number"], r["total"], r["paid"], r["outstanding"],
+                       r["status"], r["due_on"], r["paid_on"]] for r in rows],
+                     money=(5, 6, 7))
+    return rows
+
+
+@router.get("/reports/aging", response_model=schemas.AgingOut)
+async def aging_report(request: Request, actor: Reader, billing: BillingDep,
+                       on: date | None = None, format: Format = "json") -> Any:
+    on = on or billing.today()
+    async with runtime_of(request).sessions() as session:
+        report = await views.aging(session, actor, on)
+    if format == "xlsx":
+        names = report["buckets"]
+        return _xlsx(f"aging-{on.isoformat()}", ["Клиент", "Менеджер", *names, "Итого"],
+                     [[c["client_name"], c["manager"], *(c[n] for n in names), c["total"]]
+                      for c in report["clients"]], money=range(2, 3 + len(names)))
+    return report
+
+
+def _xlsx(name: str, headers: list[str], rows: list[list[Any]], money: Any) -> Response:
+    data = xlsx.workbook(name, headers, rows, money)
+    return Response(data, media_type=xlsx.XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})

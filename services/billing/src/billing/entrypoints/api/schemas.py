@@ -1,11 +1,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from clientops_shared.types import Money
+from billing.domain.periods import Period
+from billing.service_layer.dunning import CallOutcome
+from clientops_shared.types import Money, NonNegativeMoney, PositiveMoney
+
+Inn = Annotated[str, Field(pattern=r"^(\d{10}|\d{12})$", description="10 or 12 digits")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FeeOut(BaseModel):
+    effective_from: date
+    monthly_fee: Money
+    source: str
+
+
+class SuspensionOut(BaseModel):
+    suspended_from: date
+    resume_on: date | None
 
 
 class SubscriptionOut(BaseModel):
@@ -19,4 +40,286 @@ class SubscriptionOut(BaseModel):
     vat_mode: str
     starts_on: date
     ends_on: date | None
+    auto_renew: bool
+    bill_from_install: bool
+    service_start: date | None
+    service_stop: date | None
     status: str
+    fees: list[FeeOut]
+    suspensions: list[SuspensionOut]
+
+
+class PeriodIn(_In):
+    period: str = Field(examples=["2026-12"])
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        return str(Period.parse(value))
+
+
+class RunFailureOut(BaseModel):
+    contract_id: uuid.UUID
+    contract_number: str | None
+    reason: str
+
+
+class InvoiceRunOut(BaseModel):
+    id: uuid.UUID
+    period: str
+    status: str
+    trigger: str
+    requested_by: str
+    total: int
+    done: int
+    issued: int
+    skipped: int
+    failed: int
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    failures: list[RunFailureOut] = []
+
+
+class InvoiceOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    kind: str
+    contract_id: uuid.UUID
+    contract_number: str
+    client_id: uuid.UUID
+    client_name: str | None
+    period: str
+    revision: int
+    amount: Money
+    vat: Money
+    total: Money
+    paid: Money
+    outstanding: Money
+    status: str
+    issued_on: date
+    due_on: date
+    paid_on: date | None
+    corrects_id: uuid.UUID | None
+    reason: str | None
+
+
+class LineOut(BaseModel):
+    position: int
+    kind: str
+    description: str
+    service_from: date
+    service_to: date
+    days: int
+    days_in_month: int
+    fee: Money
+    amount: Money
+    vat_rate: Decimal | None
+    vat: Money
+    total: Money
+
+
+class AllocationOut(BaseModel):
+    payment_id: uuid.UUID
+    amount: Money
+    paid_on: date
+    reference: str
+
+
+class RelatedOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    kind: str
+    status: str
+
+
+class InvoiceDetailOut(InvoiceOut):
+    client_inn: str | None
+    client_email: str | None
+    vat_mode: str
+    lines: list[LineOut]
+    payments: list[AllocationOut]
+    corrected_by: list[RelatedOut]
+
+
+class PaymentIn(_In):
+    invoice_id: uuid.UUID | None = None
+    payer_inn: Inn | None = None
+    amount: PositiveMoney
+    paid_on: date
+    reference: str = Field(min_length=1, max_length=200)
+
+
+class PaymentAllocationOut(BaseModel):
+    invoice_id: uuid.UUID
+    number: str
+    amount: Money
+
+
+class PaymentOut(BaseModel):
+    id: uuid.UUID
+    status: str
+    client_id: uuid.UUID | None
+    amount: Money
+    allocated: Money
+    unallocated: Money
+    allocations: list[PaymentAllocationOut]
+    note: str | None = None
+
+
+class PaymentListOut(BaseModel):
+    id: uuid.UUID
+    source: str
+    amount: Money
+    paid_on: date
+    payer_inn: str | None
+    payer_name: str | None
+    purpose: str | None
+    reference: str
+    client_id: uuid.UUID | None
+    client_name: str | None
+    status: str
+    match_method: str | None
+    note: str | None
+    allocated: Money
+    unallocated: Money
+
+
+class MatchIn(_In):
+    invoice_id: uuid.UUID | None = None
+    client_id: uuid.UUID | None = None
+
+
+class StatementPaymentOut(BaseModel):
+    payment_id: uuid.UUID
+    number: str
+    line: int
+    amount: Money
+    payer_inn: str | None
+    outcome: str
+    method: str | None
+    allocated: Money
+    invoices: list[str]
+    note: str | None
+
+
+class StatementOut(BaseModel):
+    id: uuid.UUID | None = None
+    duplicate: bool
+    sha256: str
+    filename: str | None = None
+    encoding: str | None = None
+    documents: int = 0
+    incoming: int = 0
+    outgoing: int = 0
+    already_imported: int = 0
+    matched: int = 0
+    partial: int = 0
+    overpaid: int = 0
+    unmatched: int = 0
+    payments: list[StatementPaymentOut] = []
+
+
+class DunningRunIn(_In):
+    on: date
+
+
+class DunningRunOut(BaseModel):
+    on: date
+    working_day: bool
+    reminded: int
+    already: int
+
+
+class DunningNoteIn(_In):
+    outcome: CallOutcome
+    promised_on: date | None = None
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class DunningNoteOut(BaseModel):
+    id: uuid.UUID
+    invoice_id: uuid.UUID
+    number: str
+    outcome: str
+    promised_on: date | None
+    comment: str | None
+    author: str
+
+
+class ResendIn(_In):
+    email: EmailStr | None = None
+
+
+class ResendOut(BaseModel):
+    invoice_id: uuid.UUID
+    number: str
+    email: str
+
+
+class CorrectionIn(_In):
+    reason: str = Field(min_length=3, max_length=500)
+    amount: NonNegativeMoney | None = None
+    """The period's fee as it should have been billed; omit to recompute from the terms."""
+
+
+class CorrectionOut(BaseModel):
+    period: str
+    action: str
+    credit_note: str | None
+    new_invoice: str | None
+    new_invoice_id: uuid.UUID | None
+    adjustment_total: Money | None
+
+
+class BalanceOut(BaseModel):
+    client_id: uuid.UUID
+    client_name: str | None
+    inn: str | None
+    manager: str | None
+    invoiced: Money
+    paid: Money
+    outstanding: Money
+    credit: Money
+    balance: Money
+    received: Money
+
+
+class CreditAppliedOut(BaseModel):
+    client_id: uuid.UUID
+    applied: Money
+
+
+class PeriodReportRow(BaseModel):
+    id: uuid.UUID
+    number: str
+    client_id: uuid.UUID
+    client_name: str | None
+    inn: str | None
+    manager: str | None
+    contract_number: str
+    total: Money
+    paid: Money
+    outstanding: Money
+    status: str
+    due_on: date
+    paid_on: date | None
+
+
+class AgingClientOut(BaseModel):
+    client_id: uuid.UUID
+    client_name: str | None
+    manager: str | None
+    not_due: Money
+    d1_30: Money
+    d31_60: Money
+    d61_90: Money
+    over_90: Money
+    total: Money
+
+
+class AgingOut(BaseModel):
+    on: date
+    buckets: list[str]
+    totals: dict[str, Money]
+    clients: list[AgingClientOut]

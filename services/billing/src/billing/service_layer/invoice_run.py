@@ -1,0 +1,365 @@
+"""The monthly invoice run: one invoice per billable contract and period, exactly once.
+
+A run is a row (``invoice_run``) and a loop over the period's billable contracts in batches.
+Each batch is one transaction: it reads the terms of its contracts set-wise, prorates them in
+the domain, writes the invoices, lines and ``billing.invoice.issued`` events (``issuing.issue``)
+and moves the run's counters. A contract that cannot be billed is recorded with its reason and
+never stops the rest. A run killed half-way leaves whole batches behind; the next run skips
+what exists and issues what is missing. While a run works it holds an advisory lock of its
+own, so a later run can tell a dead run (lock free: ``interrupted``) from a live one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from billing.adapters.orm import (
+    client_account,
+    invoice,
+    invoice_adjustment,
+    invoice_run,
+    invoice_run_failure,
+    subscription,
+    subscription_fee,
+    subscription_suspension,
+)
+from billing.domain import model
+from billing.domain.invoicing import InvoiceLine, LineKind, Totals, compute_lines
+from billing.domain.ledger import InvoiceKind
+from billing.domain.periods import Period
+from billing.domain.vat import ZERO
+from billing.service_layer.issuing import Payer, PlannedInvoice, issue
+from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork
+from clientops_shared import context
+from clientops_shared.errors import NotFound
+from clientops_shared.jobs import run_once
+
+log = logging.getLogger("billing.invoice_run")
+
+RUN_JOB = "invoice-run"
+
+
+class RunStatus:
+    RUNNING = "running"
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+def _lock_key(run_id: uuid.UUID) -> int:
+    return int.from_bytes(hashlib.sha256(b"invoice-run:" + run_id.bytes).digest()[:8], "big",
+                          signed=True)
+
+
+def billable_filter(period: Period) -> sa.ColumnElement[bool]:
+    """Subscriptions whose service window touches the period (proration decides the rest)."""
+    s = subscription.c
+    return sa.and_(
+        s.kind.not_in(tuple(model.NOT_BILLED_MONTHLY)),
+        s.service_start.is_not(None),
+        s.service_start <= period.last_day,
+        sa.or_(s.terminated_on.is_(None), s.terminated_on > period.first_day),
+        sa.or_(s.auto_renew, s.ends_on.is_(None), s.ends_on >= period.first_day),
+    )
+
+
+@dataclass
+class Billable:
+    payer: Payer
+    vat_mode: str
+    terms: Any  # BillingTerms | None
+    error: str | None = None
+
+
+async def load_billables(session: Any, contract_ids: Sequence[uuid.UUID]
+                         ) -> dict[uuid.UUID, Billable]:
+    """Terms of many contracts in three queries (subscriptions, fees, suspensions)."""
+    s = subscription.c
+    subs = (await session.execute(
+        sa.select(s.id, s.contract_id, s.contract_number, s.client_id, s.vat_mode,
+                  s.service_start, s.terminated_on, s.ends_on, s.auto_renew,
+                  client_account.c.email)
+        .join(client_account, client_account.c.client_id == s.client_id, isouter=True)
+        .where(s.contract_id.in_(contract_ids)))).all()
+    sub_ids = [r.id for r in subs]
+    fees: dict[uuid.UUID, list[model.FeeEntry]] = defaultdict(list)
+    for r in await session.execute(sa.select(
+            subscription_fee.c.subscription_id, subscription_fee.c.effective_from,
+            subscription_fee.c.monthly_fee).where(subscription_fee.c.subscription_id.in_(sub_ids))):
+        fees[r.subscription_id].append(model.FeeEntry(r.effective_from, r.monthly_fee))
+    stops: dict[uuid.UUID, list[model.SuspensionEntry]] = defaultdict(list)
+    for r in await session.execute(sa.select(
+            subscription_suspension.c.subscription_id, subscription_suspension.c.suspended_from,
+            subscription_suspension.c.resume_on).where(
+            subscription_suspension.c.subscription_id.in_(sub_ids))):
+        stops[r.subscription_id].append(model.SuspensionEntry(r.suspended_from, r.resume_on))
+    out: dict[uuid.UUID, Billable] = {}
+    for r in subs:
+        payer = Payer(r.contract_id, r.contract_number, r.client_id, r.email)
+        try:
+            terms = model.billing_terms(
+                service_start=r.service_start, vat_mode=r.vat_mode, fees=fees[r.id],
+                service_stop=model.service_stop(r.terminated_on, r.ends_on, r.auto_renew),
+                suspensions=stops[r.id])
+            out[r.contract_id] = Billable(payer, r.vat_mode, terms)
+        except ValueError as exc:
+            out[r.contract_id] = Billable(payer, r.vat_mode, None, error=str(exc))
+    return out
+
+
+async def pending_adjustments(session: Any, contract_ids: Sequence[uuid.UUID]
+                              ) -> dict[uuid.UUID, list[tuple[uuid.UUID, InvoiceLine]]]:
+    """Adjustments waiting for a contract's next invoice, as invoice lines."""
+    a = invoice_adjustment.c
+    rows = (await session.execute(sa.select(invoice_adjustment).where(
+        a.contract_id.in_(contract_ids), a.applied_invoice_id.is_(None)
+    ).order_by(a.created_at))).mappings().all()
+    out: dict[uuid.UUID, list[tuple[uuid.UUID, InvoiceLine]]] = defaultdict(list)
+    for r in rows:
+        period = Period.parse(r["for_period"])
+        out[r["contract_id"]].append((r["id"], InvoiceLine(
+            description=r["description"], service_from=period.first_day,
+            service_to=period.last_day, days=0, days_in_month=period.days,
+            fee=ZERO, amount=r["amount"], vat_rate=r["vat_rate"], vat=r["vat"],
+            total=r["total"], kind=LineKind.ADJUSTMENT)))
+    return out
+
+
+@dataclass
+class BatchOutcome:
+    issued: int = 0
+    already: int = 0
+    skipped: int = 0
+    failures: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
+
+
+def plan_invoice(b: Billable, period: Period, vat_rates: Any,
+                 adjustments: Sequence[tuple[uuid.UUID, InvoiceLine]]) -> PlannedInvoice | None:
+    """The period's invoice for one contract, with adjustments carried from paid invoices.
+
+    None when nothing is to be billed. A negative sum of adjustments that would push the total
+    below zero stays pending for a later invoice.
+    """
+    if b.error is not None:
+        raise ValueError(b.error)
+    lines = compute_lines(b.terms, period, vat_rates) if b.terms is not None else ()
+    if not lines:
+        return None
+    extra = tuple(line for _, line in adjustments)
+    if extra and Totals.of((*lines, *extra)).total < 0:
+        extra, adjustments = (), ()
+    if Totals.of((*lines, *extra)).total <= 0:
+        return None  # a zero-fee contract (e.g. a free pilot) gets no invoice
+    return PlannedInvoice(payer=b.payer, period=period, vat_mode=b.vat_mode,
+                          lines=(*lines, *extra),
+                          adjustment_ids=tuple(adj_id for adj_id, _ in adjustments))
+
+
+async def _batch(billing: Billing, uow: BillingUnitOfWork, run_id: uuid.UUID, period: Period,
+                 ids: Sequence[uuid.UUID], issued_on: date) -> BatchOutcome:
+    out = BatchOutcome()
+    existing = set((await uow.session.execute(sa.select(invoice.c.contract_id).where(
+        invoice.c.contract_id.in_(ids), invoice.c.period == str(period),
+        invoice.c.kind == str(InvoiceKind.INVOICE)))).scalars())
+    todo = [i for i in ids if i not in existing]
+    out.already = len(ids) - len(todo)
+    billables = await load_billables(uow.session, todo)
+    adjustments = await pending_adjustments(uow.session, todo)
+    planned: list[PlannedInvoice] = []
+    for contract_id in todo:
+        b = billables.get(contract_id)
+        if b is None:
+            out.failures[contract_id] = ("", "the subscription disappeared during the run")
+            continue
+        try:
+            p = plan_invoice(b, period, billing.vat_rates, adjustments.get(contract_id, ()))
+        except ValueError as exc:
+            out.failures[contract_id] = (b.payer.contract_number, str(exc))
+            continue
+        if p is None:
+            out.skipped += 1
+        else:
+            planned.append(p)
+    issued = await issue(uow, planned, issued_on=issued_on, due_day=billing.due_day,
+                         run_id=run_id)
+    out.issued = len(issued)
+    out.already += len(planned) - len(issued)  # issued meanwhile by a concurrent run
+    await _record(uow, run_id, out)
+    return out
+
+
+async def _record(uow: BillingUnitOfWork, run_id: uuid.UUID, out: BatchOutcome) -> None:
+    if out.failures:
+        stmt = insert(invoice_run_failure)
+        await uow.session.execute(stmt.on_conflict_do_update(
+            index_elements=[invoice_run_failure.c.run_id, invoice_run_failure.c.contract_id],
+            set_={"reason": stmt.excluded.reason}),
+            [{"run_id": run_id, "contract_id": cid, "contract_number": number, "reason": reason}
+             for cid, (number, reason) in out.failures.items()])
+    r = invoice_run.c
+    await uow.session.execute(invoice_run.update().where(r.id == run_id).values(
+        done=r.done + out.issued + out.already + out.skipped, issued=r.issued + out.issued,
+        skipped=r.skipped + out.skipped, failed=r.failed + len(out.failures)))
+
+
+async def _run_batch(billing: Billing, run_id: uuid.UUID, period: Period,
+                     ids: Sequence[uuid.UUID], issued_on: date) -> None:
+    try:
+        async with billing.uow() as uow:
+            await _batch(billing, uow, run_id, period, ids, issued_on)
+            await uow.commit()
+        return
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        if len(ids) == 1:
+            raise
+        log.exception("invoice run %s: a batch of %s failed; retrying one by one", run_id,
+                      len(ids))
+    for contract_id in ids:  # find the contract that breaks the batch; bill all the others
+        try:
+            async with billing.uow() as uow:
+                await _batch(billing, uow, run_id, period, [contract_id], issued_on)
+                await uow.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("invoice run %s: contract %s failed", run_id, contract_id)
+            async with billing.uow() as uow:
+                await _record(uow, run_id, BatchOutcome(failures={
+                    contract_id: ("", f"{type(exc).__name__}: {exc}"[:500])}))
+                await uow.commit()
+
+
+async def billable_contracts(billing: Billing, period: Period) -> list[uuid.UUID]:
+    async with billing.engine.connect() as conn:
+        return list((await conn.execute(
+            sa.select(subscription.c.contract_id).where(billable_filter(period))
+            .order_by(subscription.c.contract_number, subscription.c.contract_id))).scalars())
+
+
+async def start_run(billing: Billing, period: Period, *, trigger: str, requested_by: str
+                    ) -> uuid.UUID:
+    run_id = uuid.uuid4()
+    total = len(await billable_contracts(billing, period))
+    async with billing.uow() as uow:
+        await uow.session.execute(invoice_run.insert().values(
+            id=run_id, period=str(period), status=RunStatus.RUNNING, trigger=trigger,
+            requested_by=requested_by, total=total, lock_key=_lock_key(run_id)))
+        uow.audit("invoice_run.started", "invoice_run", run_id,
+                  after={"period": str(period), "trigger": trigger, "total": total})
+        await uow.commit()
+    return run_id
+
+
+async def _mark_dead_runs(billing: Billing, conn: Any, run_id: uuid.UUID, period: Period
+                          ) -> None:
+    others = (await conn.execute(sa.select(invoice_run.c.id, invoice_run.c.lock_key).where(
+        invoice_run.c.period == str(period), invoice_run.c.status == RunStatus.RUNNING,
+        invoice_run.c.id != run_id))).all()
+    for other in others:
+        if (await conn.execute(sa.select(sa.func.pg_try_advisory_lock(other.lock_key)))
+                ).scalar():
+            await conn.execute(sa.select(sa.func.pg_advisory_unlock(other.lock_key)))
+            await conn.execute(invoice_run.update().where(
+                invoice_run.c.id == other.id, invoice_run.c.status == RunStatus.RUNNING
+            ).values(status=RunStatus.INTERRUPTED, finished_at=sa.func.now(),
+                     error="the process running it stopped; a later run finished the period"))
+    await conn.commit()
+
+
+async def execute_run(billing: Billing, run_id: uuid.UUID) -> dict[str, Any]:
+    """Work a started run to its end; safe to call for a run whose process died."""
+    async with billing.engine.connect() as conn:
+        row = (await conn.execute(sa.select(invoice_run).where(invoice_run.c.id == run_id))
+               ).mappings().first()
+        if row is None:
+            raise NotFound(f"invoice run {run_id} not found")
+        period = Period.parse(row["period"])
+        await conn.execute(sa.select(sa.func.pg_advisory_lock(row["lock_key"])))
+        await conn.commit()
+        try:
+            await _mark_dead_runs(billing, conn, run_id, period)
+            ids = await billable_contracts(billing, period)
+            await conn.execute(invoice_run.update().where(invoice_run.c.id == run_id).values(
+                total=len(ids), done=0, issued=0, skipped=0, failed=0,
+                status=RunStatus.RUNNING))
+            await conn.execute(invoice_run_failure.delete().where(
+                invoice_run_failure.c.run_id == run_id))
+            await conn.commit()
+            issued_on = billing.today()
+            with context.bound(who=row["requested_by"]):
+                for start in range(0, len(ids), billing.run_batch):
+                    await _run_batch(billing, run_id, period,
+                                     ids[start:start + billing.run_batch], issued_on)
+            status, error = RunStatus.FINISHED, None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("invoice run %s failed", run_id)
+            status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:1000]
+        finally:
+            if not conn.closed and not conn.invalidated:
+                try:
+                    await conn.rollback()
+                    await conn.execute(sa.select(sa.func.pg_advisory_unlock(row["lock_key"])))
+                    await conn.commit()
+                except Exception:  # the lock goes with the connection anyway
+                    log.warning("could not release the lock of invoice run %s", run_id)
+    async with billing.engine.begin() as conn:
+        await conn.execute(invoice_run.update().where(invoice_run.c.id == run_id).values(
+            status=status, error=error, finished_at=sa.func.now()))
+    return await run_progress(billing, run_id)
+
+
+async def run_progress(billing: Billing, run_id: uuid.UUID) -> dict[str, Any]:
+    async with billing.engine.connect() as conn:
+        row = (await conn.execute(sa.select(invoice_run).where(invoice_run.c.id == run_id))
+               ).mappings().first()
+        if row is None:
+            raise NotFound(f"invoice run {run_id} not found")
+        failures = (await conn.execute(sa.select(
+            invoice_run_failure.c.contract_id, invoice_run_failure.c.contract_number,
+            invoice_run_failure.c.reason).where(invoice_run_failure.c.run_id == run_id)
+            .order_by(invoice_run_failure.c.contract_number))).mappings().all()
+    return {"id": str(row["id"]), "period": row["period"], "status": row["status"],
+            "trigger": row["trigger"], "requested_by": row["requested_by"],
+            "total": row["total"], "done": row["done"], "issued": row["issued"],
+            "skipped": row["skipped"], "failed": row["failed"],
+            "started_at": row["started_at"].isoformat(),
+            "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
+            "error": row["error"],
+            "failures": [{"contract_id": str(f["contract_id"]),
+                          "contract_number": f["contract_number"], "reason": f["reason"]}
+                         for f in failures]}
+
+
+async def run_period(billing: Billing, period: Period, *, trigger: str, requested_by: str
+                     ) -> dict[str, Any]:
+    run_id = await start_run(billing, period, trigger=trigger, requested_by=requested_by)
+    return await execute_run(billing, run_id)
+
+
+async def scheduled_run(billing: Billing, today: date | None = None) -> dict[str, Any] | None:
+    """The job on the run day (and after it, if the service was down): once per period."""
+    today = today or billing.today()
+    if today.day < billing.run_day:
+        return None
+    period = Period.of(today)
+
+    async def work() -> dict[str, Any]:
+        return await run_period(billing, period, trigger="schedule", requested_by="system")
+
+    ran, result = await run_once(billing.engine, billing.job_run, RUN_JOB, str(period), work)
+    return result if ran else None

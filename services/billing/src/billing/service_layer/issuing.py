@@ -1,0 +1,217 @@
+"""Writing invoices: set-based, numbered without gaps, exactly once per (contract, period).
+
+Every write of an invoice or credit note goes through ``issue``. It first locks the counter
+row of each (series, period) it numbers in, which serialises issuing within a period across
+requests, runs and replicas; then it inserts only what does not exist yet and lets the unique
+key ``(contract_id, period, kind, revision)`` refuse anything that slipped through. Rows,
+lines, the counter, applied adjustments and one ``billing.invoice.issued`` per invoice commit
+in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from billing.adapters.orm import (
+    invoice,
+    invoice_adjustment,
+    invoice_counter,
+    invoice_line,
+)
+from billing.domain.invoicing import (
+    INVOICE_NUMBER_PREFIX,
+    InvoiceLine,
+    LineKind,
+    Totals,
+    format_invoice_number,
+)
+from billing.domain.ledger import CREDIT_NOTE_SERIES, InvoiceKind, InvoiceStatus
+from billing.domain.periods import Period
+from billing.service_layer.unit_of_work import BillingUnitOfWork
+from clientops_shared.events import billing as ev
+
+MIN_DAYS_TO_PAY = 5
+"""An invoice issued late in its month is still given this many days to be paid."""
+
+
+def due_date(period: Period, issued_on: date, due_day: int) -> date:
+    """The period's due day; an invoice issued too close to (or after) it gets a few days."""
+    return max(period.due_date(due_day), issued_on + timedelta(days=MIN_DAYS_TO_PAY))
+
+
+@dataclass(frozen=True)
+class Payer:
+    contract_id: uuid.UUID
+    contract_number: str
+    client_id: uuid.UUID
+    email: str | None
+
+
+@dataclass
+class PlannedInvoice:
+    """An invoice or credit note to write; its number is given when it is written."""
+
+    payer: Payer
+    period: Period
+    vat_mode: str
+    lines: tuple[InvoiceLine, ...]
+    kind: InvoiceKind = InvoiceKind.INVOICE
+    revision: int = 0
+    corrects_id: uuid.UUID | None = None
+    reason: str | None = None
+    adjustment_ids: tuple[uuid.UUID, ...] = ()
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def totals(self) -> Totals:
+        return Totals.of(self.lines)
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    id: uuid.UUID
+    number: str
+    planned: PlannedInvoice
+    due_on: date
+
+
+def _series(kind: InvoiceKind) -> str:
+    return INVOICE_NUMBER_PREFIX if kind is InvoiceKind.INVOICE else CREDIT_NOTE_SERIES
+
+
+def _number(series: str, period: Period, sequence: int) -> str:
+    if series == INVOICE_NUMBER_PREFIX:
+        return format_invoice_number(period, sequence)
+    return f"{series}-{period}-{sequence:04d}"
+
+
+async def lock_counters(uow: BillingUnitOfWork, keys: Sequence[tuple[str, str]]
+                        ) -> dict[tuple[str, str], int]:
+    """Lock (creating if need be) each (series, period) counter, in a fixed order."""
+    found: dict[tuple[str, str], int] = {}
+    for series, period in sorted(set(keys)):
+        await uow.session.execute(insert(invoice_counter).values(
+            series=series, period=period, last=0).on_conflict_do_nothing())
+        found[(series, period)] = (await uow.session.execute(
+            sa.select(invoice_counter.c.last).where(
+                invoice_counter.c.series == series, invoice_counter.c.period == period)
+            .with_for_update())).scalar_one()
+    return found
+
+
+async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, issued_on: date,
+                due_day: int, run_id: uuid.UUID | None = None) -> list[IssuedInvoice]:
+    """Write what is planned and not written yet; returns what this call wrote."""
+    if not planned:
+        return []
+    keys = [(_series(p.kind), str(p.period)) for p in planned]
+    last = await lock_counters(uow, keys)
+
+    # with the counters locked nobody else writes these periods: skip what already exists
+    wanted = {(p.payer.contract_id, str(p.period), str(p.kind), p.revision) for p in planned}
+    existing = set()
+    contract_ids = list({p.payer.contract_id for p in planned})
+    periods = list({str(p.period) for p in planned})
+    rows = await uow.session.execute(
+        sa.select(invoice.c.contract_id, invoice.c.period, invoice.c.kind, invoice.c.revision)
+        .where(invoice.c.contract_id.in_(contract_ids), invoice.c.period.in_(periods)))
+    for row in rows:
+        key = (row.contract_id, row.period, row.kind, row.revision)
+        if key in wanted:
+            existing.add(key)
+    fresh = [p for p in planned
+             if (p.payer.contract_id, str(p.period), str(p.kind), p.revision) not in existing]
+    # in a fixed order, so that numbers follow contract numbers within a period
+    fresh.sort(key=lambda p: (str(p.period), p.kind != InvoiceKind.CREDIT_NOTE,
+                              p.payer.contract_number, str(p.payer.contract_id)))
+
+    rows_out: list[dict[str, object]] = []
+    issued: list[IssuedInvoice] = []
+    for p in fresh:
+        counter = (_series(p.kind), str(p.period))
+        last[counter] += 1
+        number = _number(counter[0], p.period, last[counter])
+        totals = p.totals
+        due_on = due_date(p.period, issued_on, due_day)
+        rows_out.append({
+            "id": p.id, "number": number, "kind": str(p.kind),
+            "contract_id": p.payer.contract_id, "contract_number": p.payer.contract_number,
+            "client_id": p.payer.client_id, "period": str(p.period), "revision": p.revision,
+            "corrects_id": p.corrects_id, "vat_mode": p.vat_mode, "amount": totals.amount,
+            "vat": totals.vat, "total": totals.total, "paid": Decimal("0.00"),
+            "status": str(InvoiceStatus.ISSUED), "issued_on": issued_on, "due_on": due_on,
+            "run_id": run_id, "reason": p.reason,
+        })
+        issued.append(IssuedInvoice(p.id, number, p, due_on))
+    if not rows_out:
+        return []
+    written = {r for r in (await uow.session.execute(
+        insert(invoice).on_conflict_do_nothing(constraint="invoice_contract_period_key")
+        .returning(invoice.c.id), rows_out)).scalars()}
+    issued = [i for i in issued if i.id in written]
+
+    lines = [{"invoice_id": i.id, "position": n, "kind": str(line.kind),
+              "description": line.description, "service_from": line.service_from,
+              "service_to": line.service_to, "days": line.days,
+              "days_in_month": line.days_in_month, "fee": line.fee, "amount": line.amount,
+              "vat_rate": line.vat_rate, "vat": line.vat, "total": line.total}
+             for i in issued for n, line in enumerate(i.planned.lines, start=1)]
+    if lines:
+        await uow.session.execute(invoice_line.insert(), lines)
+    for (series, period), value in last.items():
+        await uow.session.execute(invoice_counter.update().where(
+            invoice_counter.c.series == series, invoice_counter.c.period == period
+        ).values(last=value))
+    applied = [{"adj_id": adj, "invoice_id": i.id} for i in issued
+               for adj in i.planned.adjustment_ids]
+    if applied:
+        await uow.session.execute(
+            invoice_adjustment.update()
+            .where(invoice_adjustment.c.id == sa.bindparam("adj_id"))
+            .values(applied_invoice_id=sa.bindparam("invoice_id")), applied)
+    for i in issued:
+        if i.planned.kind is InvoiceKind.INVOICE:
+            uow.emit(_issued_event(i))
+        else:
+            uow.emit(ev.CreditNoteIssued(
+                credit_note_id=i.id, number=i.number, client_id=i.planned.payer.client_id,
+                contract_id=i.planned.payer.contract_id, period=str(i.planned.period),
+                amount=i.planned.totals.amount, vat=i.planned.totals.vat,
+                total=i.planned.totals.total, cancels_invoice_id=i.planned.corrects_id,
+                reason=i.planned.reason or ""))
+    return issued
+
+
+def _issued_event(i: IssuedInvoice) -> ev.InvoiceIssued:
+    t = i.planned.totals
+    return ev.InvoiceIssued(
+        invoice_id=i.id, number=i.number, client_id=i.planned.payer.client_id,
+        contract_id=i.planned.payer.contract_id, period=str(i.planned.period), amount=t.amount,
+        vat=t.vat, total=t.total, due_on=i.due_on, email=i.planned.payer.email,
+        revision=i.planned.revision, replaces_invoice_id=i.planned.corrects_id)
+
+
+def lines_from_rows(rows: Sequence[sa.RowMapping]) -> tuple[InvoiceLine, ...]:
+    """Invoice lines as stored, back into the domain's value objects."""
+    return tuple(InvoiceLine(
+        description=r["description"], service_from=r["service_from"],
+        service_to=r["service_to"], days=r["days"], days_in_month=r["days_in_month"],
+        fee=r["fee"], amount=r["amount"],
+        vat_rate=r["vat_rate"],
+        vat=r["vat"], total=r["total"], kind=LineKind(r["kind"])) for r in rows)
+
+
+def group_lines(rows: Sequence[sa.RowMapping]) -> dict[uuid.UUID, tuple[InvoiceLine, ...]]:
+    by_invoice: dict[uuid.UUID, list[sa.RowMapping]] = defaultdict(list)
+    for r in rows:
+        by_invoice[r["invoice_id"]].append(r)
+    return {k: lines_from_rows(sorted(v, key=lambda r: r["position"]))
+            for k, v in by_invoice.items()}
