@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -133,6 +133,12 @@ async def billing_db(servers: Servers) -> AsyncIterator[str]:
         yield name
     finally:
         await drop_databases([name], servers.pg_dsn)
+
+
+@pytest.fixture
+def open_billing(servers: Servers) -> Callable[..., Any]:
+    """Open (another) billing process on a database: ``async with open_billing(db) as b``."""
+    return lambda database, **overrides: billing_on(servers, database, **overrides)
 
 
 @pytest.fixture
