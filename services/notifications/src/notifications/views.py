@@ -1,15 +1,32 @@
-"""Read side: task lists and the client timeline."""
+"""Read side: task lists, my day with the call list, mail delivery, workload, history."""
 
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import Principal
-from notifications.adapters.orm import clients, task, timeline_entry
+from notifications.adapters.orm import (
+    assignment,
+    clients,
+    escalation,
+    mail_delivery,
+    routing_override,
+    staff_member,
+    task,
+    timeline_entry,
+)
+from notifications.domain import workload
+from notifications.domain.model import ACTIVE_STATES, MOSCOW, Function, Priority, TaskState
+
+_ACTIVE = [s.value for s in ACTIVE_STATES]
+_PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=task.c.priority)
 
 
 def _visible_tasks(actor: Principal) -> sa.ColumnElement[bool]:
@@ -21,24 +38,156 @@ def _visible_tasks(actor: Principal) -> sa.ColumnElement[bool]:
     return sa.or_(task.c.assignee == actor.username, task.c.client_id.in_(own_clients))
 
 
-async def tasks(session: AsyncSession, actor: Principal, *, assignee: str | None,
-                client_id: uuid.UUID | None, state: str | None, kind: str | None, limit: int,
-                offset: int) -> tuple[int, list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class TaskFilter:
+    assignee: str | None = None
+    client_id: uuid.UUID | None = None
+    state: str | None = None
+    kind: str | None = None
+    function: str | None = None
+    priority: str | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    q: str | None = None
+
+
+_TASK_COLUMNS = [task, clients.c.name.label("client_name")]
+_WITH_CLIENT = task.outerjoin(clients, sa.cast(clients.c.client_id, sa.Text) == task.c.client_id)
+
+
+async def tasks(session: AsyncSession, actor: Principal, f: TaskFilter, now: datetime, *,
+                limit: int, offset: int, sort: str = "due") -> tuple[int, list[dict[str, Any]]]:
     where = [_visible_tasks(actor)]
-    if assignee:
-        where.append(task.c.assignee == assignee)
-    if client_id:
-        where.append(task.c.client_id == str(client_id))
-    if state:
-        where.append(task.c.state == state)
-    if kind:
-        where.append(task.c.kind == kind)
+    if f.assignee:
+        where.append(task.c.assignee == f.assignee)
+    if f.client_id:
+        where.append(task.c.client_id == str(f.client_id))
+    if f.state:
+        where.append(task.c.state == f.state)
+    if f.kind:
+        where.append(task.c.kind == f.kind)
+    if f.function:
+        where.append(task.c.function == f.function)
+    if f.priority:
+        where.append(task.c.priority == f.priority)
+    if f.overdue is not None:
+        late = sa.and_(task.c.state.in_(_ACTIVE), task.c.due_at < now)
+        where.append(late if f.overdue else ~late)
+    if f.due_before:
+        where.append(task.c.due_at < f.due_before)
+    if f.due_after:
+        where.append(task.c.due_at >= f.due_after)
+    if f.q:
+        where.append(task.c.title.ilike(f"%{f.q}%"))
+    order = {
+        "due": [task.c.due_at, task.c.created_at, task.c.id],
+        "priority": [_PRIORITY_RANK.desc(), task.c.due_at, task.c.id],
+        "created": [task.c.created_at.desc(), task.c.id],
+    }[sort]
     total = (await session.execute(sa.select(sa.func.count()).select_from(task).where(*where))
              ).scalar_one()
-    rows = (await session.execute(sa.select(task).where(*where)
-                                  .order_by(task.c.due_at, task.c.created_at)
-                                  .limit(limit).offset(offset))).mappings().all()
+    rows = (await session.execute(sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT)
+                                  .where(*where).order_by(*order).limit(limit).offset(offset))
+            ).mappings().all()
     return total, [dict(r) for r in rows]
+
+
+async def task_by_id(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT)
+                                 .where(task.c.id == task_id))).mappings().first()
+    return dict(row) if row else None
+
+
+# --- my day -----------------------------------------------------------------------------------
+
+def _day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    day = now.astimezone(MOSCOW).date()
+    start = datetime.combine(day, time(0), tzinfo=MOSCOW)
+    return start, start + timedelta(days=1)
+
+
+def _group_by_client(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: OrderedDict[str | None, dict[str, Any]] = OrderedDict()
+    for row in rows:
+        key = row["client_id"]
+        if key not in groups:
+            groups[key] = {"client_id": key, "client_name": row["client_name"], "tasks": []}
+        groups[key]["tasks"].append(row)
+    return list(groups.values())
+
+
+async def my_day(session: AsyncSession, person: str, now: datetime) -> dict[str, Any]:
+    """Overdue first, then today, each grouped by client; the payment-reminder call list."""
+    start, end = _day_bounds(now)
+    # a snooze that has ended counts as open even before the sweep wakes the task
+    workable = sa.or_(task.c.state == TaskState.OPEN,
+                      sa.and_(task.c.state == TaskState.SNOOZED, task.c.snoozed_until <= now))
+    rows = [dict(r) for r in (await session.execute(
+        sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT)
+        .where(task.c.assignee == person, workable, task.c.due_at < end)
+        .order_by(task.c.due_at, _PRIORITY_RANK.desc(), task.c.id))).mappings()]
+    overdue = [r for r in rows if r["due_at"] < now]
+    today = sorted((r for r in rows if r["due_at"] >= now),
+                   key=lambda r: (-Priority(r["priority"]).rank, r["due_at"]))
+    later, snoozed = (await session.execute(sa.select(
+        sa.func.count().filter(task.c.state == TaskState.OPEN, task.c.due_at >= end),
+        sa.func.count().filter(task.c.state == TaskState.SNOOZED,
+                               task.c.snoozed_until > now))
+        .where(task.c.assignee == person))).one()
+    return {
+        "person": person,
+        "day": start.date(),
+        "at": now,
+        "overdue": _group_by_client(overdue),
+        "today": _group_by_client(today),
+        "counts": {"overdue": len(overdue), "today": len(today), "later": later,
+                   "snoozed": snoozed},
+        "calls": await call_list(session, [r for r in overdue + today
+                                           if r["kind"] == "payment_reminder"]),
+    }
+
+
+async def call_list(session: AsyncSession, reminders: list[dict[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """The payment-reminder calls with the amounts (from the latest overdue event) and the
+    outcome of the last call about the same invoice."""
+    if not reminders:
+        return []
+    event_ids = [uuid.UUID(r["source_event_id"]) for r in reminders if r["source_event_id"]]
+    facts = {str(r.event_id): r.payload for r in await session.execute(
+        sa.select(timeline_entry.c.event_id, timeline_entry.c.payload)
+        .where(timeline_entry.c.event_id.in_(event_ids)))}
+    keys = [r["dedupe_key"] for r in reminders]
+    previous = task.alias("previous")
+    last_rows = await session.execute(
+        sa.select(previous.c.dedupe_key, previous.c.outcome, previous.c.done_at,
+                  previous.c.assignee)
+        .where(previous.c.kind == "payment_reminder", previous.c.dedupe_key.in_(keys),
+               previous.c.outcome.is_not(None))
+        .order_by(previous.c.dedupe_key, sa.func.coalesce(previous.c.done_at,
+                                                           previous.c.updated_at).desc())
+        .distinct(previous.c.dedupe_key))
+    last = {r.dedupe_key: r for r in last_rows}
+    calls = []
+    for r in reminders:
+        payload = facts.get(r["source_event_id"] or "", {})
+        prior = last.get(r["dedupe_key"])
+        calls.append({
+            "task_id": r["id"], "client_id": r["client_id"], "client_name": r["client_name"],
+            "invoice_id": payload.get("invoice_id"), "number": payload.get("number"),
+            "outstanding": payload.get("outstanding"),
+            "days_overdue": payload.get("days_overdue"), "stage": payload.get("stage"),
+            "reminder_count": payload.get("reminder_count"), "due_at": r["due_at"],
+            "state": r["state"],
+            "last_outcome": prior.outcome if prior else None,
+            "last_outcome_at": prior.done_at if prior else None,
+        })
+    calls.sort(key=lambda c: (-(c["days_overdue"] or 0), c["client_name"] or ""))
+    return calls
+
+
+# --- timeline ------------------------------------------------------------------------------
 
 
 async def timeline(session: AsyncSession, client_id: uuid.UUID, limit: int, offset: int
@@ -55,4 +204,156 @@ async def timeline(session: AsyncSession, client_id: uuid.UUID, limit: int, offs
 async def client_manager(session: AsyncSession, client_id: uuid.UUID) -> tuple[bool, str | None]:
     row = (await session.execute(sa.select(clients.c.manager).where(
         clients.c.client_id == client_id))).first()
-    return (row is not None, row.manager if row else None)
+    if row is not None:
+        return True, row.manager
+    seen = (await session.execute(sa.select(sa.func.count()).select_from(timeline_entry).where(
+        timeline_entry.c.client_id == str(client_id)))).scalar_one()
+    return seen > 0, None
+
+
+# --- mail --------------------------------------------------------------------------------
+
+_MAIL_COLUMNS = [mail_delivery.c.id, mail_delivery.c.template, mail_delivery.c.to,
+                 mail_delivery.c.client_id, mail_delivery.c.state, mail_delivery.c.attempts,
+                 mail_delivery.c.max_attempts, mail_delivery.c.next_attempt_at,
+                 mail_delivery.c.last_error, mail_delivery.c.sent_at,
+                 mail_delivery.c.created_at, mail_delivery.c.message_id,
+                 mail_delivery.c.attachments, mail_delivery.c.dedupe_key]
+
+
+async def mail(session: AsyncSession, actor: Principal, *, state: str | None,
+               client_id: uuid.UUID | None, template: str | None, limit: int, offset: int
+               ) -> tuple[int, list[dict[str, Any]]]:
+    where: list[sa.ColumnElement[bool]] = []
+    if not actor.sees_all_clients:
+        own = sa.select(sa.cast(clients.c.client_id, sa.Text)).where(
+            clients.c.manager == actor.username)
+        where.append(sa.or_(mail_delivery.c.client_id.in_(own),
+                            mail_delivery.c.to == f"user:{actor.username}"))
+    if state:
+        where.append(mail_delivery.c.state == state)
+    if client_id:
+        where.append(mail_delivery.c.client_id == str(client_id))
+    if template:
+        where.append(mail_delivery.c.template == template)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(mail_delivery)
+                                   .where(*where))).scalar_one()
+    rows = (await session.execute(sa.select(*_MAIL_COLUMNS).where(*where)
+                                  .order_by(mail_delivery.c.created_at.desc(),
+                                            mail_delivery.c.id)
+                                  .limit(limit).offset(offset))).mappings().all()
+    return total, [dict(r) for r in rows]
+
+
+# --- workload ----------------------------------------------------------------------------------
+
+
+async def task_facts(session: AsyncSession, since: datetime | None, now: datetime
+                     ) -> list[workload.TaskFact]:
+    """Every task that is active or was closed since the window (or this week) began."""
+    week_start, _ = workload.week_bounds(now)
+    start = week_start if since is None else min(since, week_start)
+    rows = await session.execute(
+        sa.select(task.c.assignee, task.c.function, task.c.created_at, task.c.due_at,
+                  task.c.state, task.c.done_at)
+        .where(task.c.created_at <= now,
+               sa.or_(task.c.state.in_(_ACTIVE), task.c.done_at >= start)))
+    return [workload.TaskFact(assignee=r.assignee, function=Function(r.function),
+                              created_at=r.created_at, due_at=r.due_at,
+                              state=TaskState(r.state), done_at=r.done_at) for r in rows]
+
+
+def _load(load: workload.Load) -> dict[str, Any]:
+    median = load.median_time_to_done
+    return {"open": load.open, "overdue": load.overdue, "done_this_week": load.done_this_week,
+            "done_in_window": load.done_in_window,
+            "median_time_to_done_hours": None if median is None
+            else round(median.total_seconds() / 3600, 2)}
+
+
+def workload_report(facts: list[workload.TaskFact], now: datetime, since: datetime | None,
+                    targets: tuple[str, ...]) -> dict[str, Any]:
+    people = workload.loads_by_person(facts, now, since)
+    functions = workload.loads_by_function(facts, now, since)
+    matrix: dict[tuple[str, Function], list[workload.TaskFact]] = {}
+    for fact in facts:
+        if not fact.assignee.startswith("queue:"):
+            matrix.setdefault((fact.assignee, fact.function), []).append(fact)
+    carriers = workload.carriers(facts, now, since)
+    regrouping = workload.suggest_regrouping(facts, now, since, targets or None)
+    return {
+        "at": now,
+        "since": since,
+        "week_start": workload.week_bounds(now)[0],
+        "people": [{"person": p, **_load(load)} for p, load in people.items()],
+        "functions": [{"function": str(f), **_load(load)} for f, load in functions.items()],
+        "people_by_function": [
+            {"person": p, "function": str(f),
+             **_load(workload.loads_by_person(rows, now, since)[p])}
+            for (p, f), rows in sorted(matrix.items(), key=lambda i: (i[0][0], i[0][1].value))
+        ],
+        "bus_factor": [
+            {"function": str(f), "carriers": list(names), "count": len(names),
+             "single_carrier": len(names) == 1}
+            for f, names in carriers.items()
+        ],
+        "regrouping": {
+            "team_median": regrouping.team_median,
+            "loads": regrouping.loads,
+            "overloaded": list(regrouping.overloaded),
+            "moves": [{"function": str(m.function), "tasks": m.tasks, "from": m.from_person,
+                       "to": m.to_person, "from_load_before": m.from_load_before,
+                       "from_load_after": m.from_load_after,
+                       "to_load_before": m.to_load_before, "to_load_after": m.to_load_after}
+                      for m in regrouping.moves],
+            "kept": [{"person": p, "function": str(f), "tasks": n}
+                     for p, f, n in regrouping.kept],
+        },
+    }
+
+
+# --- history and directories ----------------------------------------------------------------
+
+
+async def assignments(session: AsyncSession, *, client_id: str | None, function: str | None,
+                      limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+    where = []
+    if client_id:
+        where.append(assignment.c.client_id == client_id)
+    if function:
+        where.append(assignment.c.function == function)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(assignment)
+                                   .where(*where))).scalar_one()
+    rows = (await session.execute(sa.select(assignment).where(*where)
+                                  .order_by(assignment.c.at.desc(), assignment.c.id)
+                                  .limit(limit).offset(offset))).mappings().all()
+    return total, [dict(r) for r in rows]
+
+
+async def routing(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = (await session.execute(sa.select(routing_override).order_by(
+        routing_override.c.function, routing_override.c.from_assignee))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+async def escalations(session: AsyncSession, limit: int, offset: int
+                      ) -> tuple[int, list[dict[str, Any]]]:
+    total = (await session.execute(sa.select(sa.func.count()).select_from(escalation))
+             ).scalar_one()
+    rows = (await session.execute(
+        sa.select(escalation, task.c.state.label("task_state"))
+        .select_from(escalation.outerjoin(task, task.c.id == escalation.c.task_id))
+        .order_by(escalation.c.raised_at.desc(), escalation.c.key)
+        .limit(limit).offset(offset))).mappings().all()
+    return total, [dict(r) for r in rows]
+
+
+async def staff(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = (await session.execute(sa.select(staff_member).order_by(staff_member.c.username))
+            ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def window_start(now: datetime, days: int, since: date | None) -> datetime:
+    start = since or (now.astimezone(MOSCOW).date() - timedelta(days=days))
+    return datetime.combine(start, time(0), tzinfo=MOSCOW)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Protocol
 
 import aiosmtplib
@@ -60,7 +60,7 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     message["To"] = ", ".join(mail.to)
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    domain = sender.rpartition("@")[2] or None
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=domain)
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
@@ -113,7 +113,10 @@ class SmtpMailer:
         timeout: float = 30.0,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
-        Address(addr_spec=sender)  # fail at start-up on a malformed sender, not on first mail
+        # "ClientOps <noreply@x.ru>" or a bare address; the envelope sender is the address
+        _, address = parseaddr(sender)
+        Address(addr_spec=address)  # fail at start-up on a malformed sender, not on first mail
+        self.envelope_sender = address
         if use_tls and start_tls:
             raise ValueError("use either implicit TLS (use_tls) or STARTTLS, not both")
         self.host = host
@@ -131,7 +134,7 @@ class SmtpMailer:
         try:
             await aiosmtplib.send(
                 message,
-                sender=self.sender,
+                sender=self.envelope_sender,
                 recipients=list(mail.to),
                 hostname=self.host,
                 port=self.port,

@@ -42,6 +42,8 @@ task = sa.Table(
 sa.Index("task_assignee_state_idx", task.c.assignee, task.c.state)
 sa.Index("task_client_idx", task.c.client_id)
 sa.Index("task_key_idx", task.c.kind, task.c.dedupe_key)
+sa.Index("task_due_idx", task.c.due_at, postgresql_where=task.c.state == "open")
+sa.Index("task_done_idx", task.c.done_at)
 # at most one active task per (kind, key): a repeat event updates instead of stacking
 sa.Index("task_active_key_uidx", task.c.kind, task.c.dedupe_key, unique=True,
          postgresql_where=sa.and_(task.c.dedupe_key.is_not(None),
@@ -76,7 +78,60 @@ mail_delivery = sa.Table(
     sa.Column("context", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("attachments", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     sa.Column("client_id", sa.Text),
+    sa.Column("message_id", sa.Text),
+    sa.Column("updated_at", _ts),
 )
+sa.Index("mail_delivery_due_idx", mail_delivery.c.next_attempt_at,
+         postgresql_where=mail_delivery.c.state == "pending")
+sa.Index("mail_delivery_client_idx", mail_delivery.c.client_id)
+
+# Duties an event ended for good (a paid invoice's reminders): a late event never restarts them.
+finished_duty = sa.Table(
+    "finished_duty", metadata,
+    sa.Column("kind", sa.Text, primary_key=True),
+    sa.Column("dedupe_key", sa.Text, primary_key=True),
+    sa.Column("finished_at", _ts, nullable=False),
+    sa.Column("source_event", sa.Text, nullable=False),
+)
+
+# Staff e-mail addresses for `user:<name>` recipients, kept by the admin.
+staff_member = sa.Table(
+    "staff_member", metadata,
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text),
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", _ts, nullable=False, server_default=sa.text("now()")),
+)
+
+# The head's bulk moves of work, with what they moved: the history of who carried what.
+assignment = sa.Table(
+    "assignment", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("at", _ts, nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Column("client_id", sa.Text),
+    sa.Column("function", text_enum(model.Function)),
+    sa.Column("from_assignee", sa.Text),
+    sa.Column("to_assignee", sa.Text, nullable=False),
+    sa.Column("standing", sa.Boolean, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("moved", sa.Integer, nullable=False),
+    sa.Column("task_ids", JSONB, nullable=False),
+)
+sa.Index("assignment_at_idx", assignment.c.at)
+
+# Standing moves: new tasks of a function meant for one person (or anyone: '*') go to another.
+routing_override = sa.Table(
+    "routing_override", metadata,
+    sa.Column("function", text_enum(model.Function), primary_key=True),
+    sa.Column("from_assignee", sa.Text, primary_key=True),
+    sa.Column("to_assignee", sa.Text, nullable=False),
+    sa.Column("assignment_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("created_at", _ts, nullable=False),
+)
+ANY_ASSIGNEE = "*"
 
 timeline_entry = sa.Table(
     "timeline_entry", metadata,
@@ -99,5 +154,5 @@ def start_mappers() -> None:
         return
     mapper_registry.map_imperatively(model.Task, task)
     mapper_registry.map_imperatively(model.MailDelivery, mail_delivery, exclude_properties=[
-        "context", "attachments", "client_id"])
+        "context", "attachments", "client_id", "message_id", "updated_at"])
     _mapped = True

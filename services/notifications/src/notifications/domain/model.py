@@ -144,12 +144,15 @@ class Task:
         self.outcome = outcome
         self.done_at = at
 
-    def snooze(self, until: datetime, at: datetime) -> None:
+    def snooze(self, until: datetime, at: datetime, outcome: str | None = None) -> None:
+        """Park the task until `until`; `outcome` notes why (e.g. "no answer, call again")."""
         require_aware("until", until)
         if until <= at:
             raise DomainError(f"task {self.id}: snooze until {until} is not in the future")
         self._move(TaskState.SNOOZED, at)
         self.snoozed_until = until
+        if outcome is not None:
+            self.outcome = outcome
 
     def reopen(self, at: datetime) -> None:
         self._move(TaskState.OPEN, at)
@@ -253,7 +256,8 @@ class MailDraft:
 
     def stored_context(self) -> dict[str, Any]:
         """The context as it may be written to the delivery log: secrets masked."""
-        return {k: ("***" if k in self.sensitive else v) for k, v in self.context.items()}
+        # an absent secret stays absent: "***" would print as if it were a password
+        return {k: ("***" if k in self.sensitive and v else v) for k, v in self.context.items()}
 
 
 @dataclass(frozen=True)

@@ -826,7 +826,9 @@ def apply_plan(
                     title=draft.title,
                     due_at=draft.due_at,
                     priority=draft.priority,
-                    assignee=draft.assignee,
+                    # a repeat never takes a task from the person holding it (the head may
+                    # have given it to someone); only a queue task finds its person
+                    assignee=draft.assignee if is_queue(task.assignee) else task.assignee,
                     source_event=draft.source_event,
                     source_event_id=draft.source_event_id,
                 )

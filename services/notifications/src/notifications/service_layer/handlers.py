@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 
 from clientops_shared import projections
 from clientops_shared.events import Envelope
 from notifications.adapters import orm
-from notifications.domain.model import MailDelivery, MailDraft
-from notifications.domain.rules import PlanContext, RuleSet, apply_plan
+from notifications.domain.assignments import routed
+from notifications.domain.model import Escalation
+from notifications.domain.rules import PlanContext, apply_plan
 from notifications.domain.timeline import summarize
+from notifications.service_layer.dependencies import Dependencies
+from notifications.service_layer.mail import (
+    MASK,
+    carries_secret,
+    queue_mail,
+    send_secret_now,
+)
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 CLIENT_FACTS = {"contracts.client.registered", "contracts.client.updated"}
@@ -32,36 +43,47 @@ async def _update_directory(uow: NotificationsUnitOfWork, envelope: Envelope) ->
                                         email=row["email"] if row else None,
                                         manager=p.get("manager"))
     elif envelope.type == "contracts.contract.signed":
-        # signing carries the client: the task finds its manager even if this came first
+        # signing carries a snapshot of the client: the task finds its manager even if this
+        # came first, but a missing value in the snapshot never erases what the card says
+        known = {k: v for k, v in (("email", p.get("client_email")),
+                                   ("manager", p.get("manager"))) if v is not None}
         await projections.upsert_client(uow.session, table, uuid.UUID(p["client_id"]),
-                                        name=p["client_name"], inn=p["client_inn"],
-                                        email=p.get("client_email"), manager=p.get("manager"))
+                                        name=p["client_name"], inn=p["client_inn"], **known)
 
 
-async def _queue_mail(uow: NotificationsUnitOfWork, draft: MailDraft, now: datetime,
-                      client_id: str | None) -> None:
-    to = draft.to.email if draft.to.email is not None else f"user:{draft.to.username}"
-    delivery = MailDelivery(id=uuid.uuid4(), template=draft.template, to=to, created_at=now,
-                            dedupe_key=draft.dedupe_key)
-    await uow.session.execute(insert(orm.mail_delivery).values(
-        id=delivery.id, template=delivery.template, to=delivery.to,
-        created_at=delivery.created_at, dedupe_key=delivery.dedupe_key,
-        state=delivery.state.value, attempts=0, next_attempt_at=delivery.next_attempt_at,
-        max_attempts=delivery.max_attempts, context=_jsonable(draft.stored_context()),
-        attachments=list(draft.attachments), client_id=client_id,
-    ).on_conflict_do_nothing(index_elements=[orm.mail_delivery.c.dedupe_key]))
+def masked(payload: Mapping[str, Any], sensitive: Iterable[str]) -> dict[str, Any]:
+    """The payload as it may be stored: one-time secrets replaced by a mask."""
+    secret = set(sensitive)
+    return {k: (MASK if k in secret and v else v) for k, v in payload.items()}
 
 
-def _jsonable(value: object) -> object:
-    import json
+async def raise_escalations(uow: NotificationsUnitOfWork, escalations: Iterable[Escalation],
+                            now: datetime) -> int:
+    """A head task and a mail per cause not escalated before; the unique key decides."""
+    raised = 0
+    for escalation in escalations:
+        task = escalation.to_task(uuid.uuid4())
+        inserted = (await uow.session.execute(insert(orm.escalation).values(
+            key=escalation.key, reason=escalation.reason, head=escalation.head,
+            client_id=escalation.client_id, source=escalation.source, task_id=task.id,
+            raised_at=escalation.raised_at).on_conflict_do_nothing().returning(
+            orm.escalation.c.key))).first()
+        if inserted is None:  # each cause escalates once
+            continue
+        uow.add(task)
+        await queue_mail(uow, escalation.mail(), now, escalation.client_id)
+        raised += 1
+    return raised
 
-    return json.loads(json.dumps(value, default=str))
 
-
-async def handle_event(uow: NotificationsUnitOfWork, envelope: Envelope, rules: RuleSet, *,
-                       head: str, now: datetime) -> None:
+async def handle_event(uow: NotificationsUnitOfWork, envelope: Envelope,
+                       deps: Dependencies) -> None:
+    now = deps.now()
+    rules = deps.rules
+    payload = envelope.payload
+    stored = masked(payload, rules.sensitive_fields(envelope.type))
     await _update_directory(uow, envelope)
-    raw_client = envelope.payload.get("client_id")
+    raw_client = payload.get("client_id")
     client_id = str(raw_client) if raw_client is not None else None
     row = None
     if client_id is not None:
@@ -69,30 +91,30 @@ async def handle_event(uow: NotificationsUnitOfWork, envelope: Envelope, rules: 
         await uow.session.execute(insert(orm.timeline_entry).values(
             event_id=envelope.event_id, client_id=client_id, at=envelope.occurred_at,
             type=envelope.type, producer=envelope.producer,
-            summary=summarize(envelope.type, envelope.payload), payload=envelope.payload,
+            summary=summarize(envelope.type, stored), payload=stored,
         ).on_conflict_do_nothing())
-    context = PlanContext(now=now, head=head,
-                          client_manager=row["manager"] if row else None,
+    manager = row["manager"] if row else None
+    context = PlanContext(now=now, head=deps.head, calendar=deps.calendar,
+                          client_manager=manager,
                           client_name=row["name"] if row else None,
                           client_email=row["email"] if row else None,
                           event_id=str(envelope.event_id))
-    plan = rules.plan(envelope.type, envelope.payload, context)
+    plan = rules.plan(envelope.type, payload, context)
     if plan.is_empty:
         return
-    active = await uow.active_tasks(plan.task_keys,
-                                    client_id if plan.reassignments else None)
-    changes = apply_plan(plan, active, now)
+    if plan.tasks:
+        plan = replace(plan, tasks=tuple(routed(plan.tasks, await uow.routing_rules(),
+                                                deps.head)))
+    finished = await uow.finished_duties(plan.drafted_duties)
+    active = await uow.active_tasks(plan.task_keys, client_id if plan.reassignments else None)
+    changes = apply_plan(plan, active, now, finished=finished)
     for task in changes.created:
         uow.add(task)
-    for escalation in plan.escalations:
-        task = escalation.to_task(uuid.uuid4())
-        inserted = (await uow.session.execute(insert(orm.escalation).values(
-            key=escalation.key, reason=escalation.reason, head=escalation.head,
-            client_id=escalation.client_id, source=escalation.source, task_id=task.id,
-            raised_at=escalation.raised_at).on_conflict_do_nothing().returning(
-            orm.escalation.c.key))).first()
-        if inserted is not None:  # each cause escalates once
-            uow.add(task)
-            await _queue_mail(uow, escalation.mail(), now, escalation.client_id)
+    await uow.finish_duties(plan.finished_duties, now, envelope.type)
+    await raise_escalations(uow, plan.escalations, now)
     for mail in plan.mails:
-        await _queue_mail(uow, mail, now, client_id)
+        if carries_secret(mail):
+            await send_secret_now(uow, deps, mail, now, client_id,
+                                  manager or payload.get("manager"), deps.calendar)
+        else:
+            await queue_mail(uow, mail, now, client_id)

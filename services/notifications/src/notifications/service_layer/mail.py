@@ -1,0 +1,214 @@
+"""E-mail: queue a mail with its delivery row, and the sender that works the queue.
+
+A queued mail is a `mail_delivery` row (context with secrets masked). The sender takes due
+rows one at a time with `FOR UPDATE SKIP LOCKED` (replicas never send the same row), renders
+the template, fetches attachments, sends through the `Mailer` port and records the outcome in
+the same transaction: sent, or failed with the next try scheduled (back-off) or given up.
+
+A mail that carries a one-time secret (cloud credentials) is never queued with it: it is sent
+at once while the event is handled; if that fails, the row says so, the secret is dropped and
+the client's manager gets a task to have new credentials issued.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from clientops_shared.uow import UnitOfWork
+from notifications.adapters import orm
+from notifications.adapters.invoices import InvoicePdfSource, InvoicePdfUnavailable
+from notifications.adapters.mailer import Attachment, MailDeliveryError, OutgoingMail
+from notifications.domain.mail_templates import MailTemplateError, render_mail
+from notifications.domain.model import (
+    DeliveryState,
+    Function,
+    MailDelivery,
+    MailDraft,
+    Priority,
+    Task,
+    TaskAction,
+)
+from notifications.domain.rules import WorkingCalendar
+from notifications.service_layer.dependencies import Dependencies
+from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+
+log = logging.getLogger("notifications.mail")
+USER_PREFIX = "user:"
+
+
+class RecipientUnknown(Exception):
+    """A staff user has no e-mail address yet (the admin may add it: retried)."""
+
+
+class UnknownAttachment(Exception):
+    """A rule names an attachment the sender does not know how to fetch."""
+
+
+def address_of(draft: MailDraft) -> str:
+    """What the delivery row stores in `to`: an address, or `user:<name>` resolved at sending."""
+    if draft.to.email is not None:
+        return draft.to.email
+    return f"{USER_PREFIX}{draft.to.username}"
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+async def queue_mail(uow: NotificationsUnitOfWork, draft: MailDraft, now: datetime,
+                     client_id: str | None) -> uuid.UUID | None:
+    """Insert the delivery row; None when a mail with the same dedupe key exists already."""
+    delivery = MailDelivery(id=uuid.uuid4(), template=draft.template, to=address_of(draft),
+                            created_at=now, dedupe_key=draft.dedupe_key)
+    inserted = (await uow.session.execute(insert(orm.mail_delivery).values(
+        id=delivery.id, template=delivery.template, to=delivery.to,
+        created_at=delivery.created_at, dedupe_key=delivery.dedupe_key,
+        state=delivery.state, attempts=0, next_attempt_at=delivery.next_attempt_at,
+        max_attempts=delivery.max_attempts, context=_jsonable(draft.stored_context()),
+        attachments=list(draft.attachments), client_id=client_id, updated_at=now,
+    ).on_conflict_do_nothing(index_elements=[orm.mail_delivery.c.dedupe_key])
+        .returning(orm.mail_delivery.c.id))).first()
+    return None if inserted is None else inserted.id
+
+
+async def resolve_address(uow: NotificationsUnitOfWork, to: str,
+                          staff_emails: Mapping[str, str]) -> str:
+    if not to.startswith(USER_PREFIX):
+        return to
+    username = to.removeprefix(USER_PREFIX)
+    email = await uow.staff_email(username) or staff_emails.get(username)
+    if not email:
+        raise RecipientUnknown(f"no e-mail address for staff user {username!r}: add it with "
+                               f"PUT /api/staff/{username}")
+    return email
+
+
+async def compose(template: str, context: Mapping[str, Any], address: str,
+                  attachments: list[str], invoices: InvoicePdfSource) -> OutgoingMail:
+    subject, text, html = render_mail(template, **context)
+    files: list[Attachment] = []
+    for name in attachments:
+        if name != "invoice_pdf":
+            raise UnknownAttachment(f"unknown attachment {name!r}")
+        invoice_id = context.get("invoice_id")
+        if not invoice_id:
+            raise UnknownAttachment("an invoice PDF needs invoice_id in the mail context")
+        data = await invoices.fetch(str(invoice_id))
+        number = context.get("number") or invoice_id
+        files.append(Attachment(f"Счёт {number}.pdf", "application/pdf", data))
+    return OutgoingMail(to=(address,), subject=subject, text=text, html=html,
+                        attachments=tuple(files))
+
+
+async def send_one(uow: NotificationsUnitOfWork, deps: Dependencies, now: datetime) -> str | None:
+    """Send the next due mail in this transaction; its new state, or None if none is due."""
+    found = await uow.next_due_mail(now)
+    if found is None:
+        return None
+    delivery, extra = found
+    message_id = None
+    try:
+        address = await resolve_address(uow, delivery.to, deps.staff_emails)
+        mail = await compose(delivery.template, extra["context"], address,
+                             list(extra["attachments"]), deps.invoices)
+        message_id = await deps.mailer.send(mail)
+    except (MailDeliveryError, InvoicePdfUnavailable) as exc:
+        delivery.mark_failed(now, str(exc), retryable=exc.retryable)
+    except RecipientUnknown as exc:
+        delivery.mark_failed(now, str(exc), retryable=True)
+    except (MailTemplateError, UnknownAttachment) as exc:
+        delivery.mark_failed(now, str(exc), retryable=False)
+    else:
+        delivery.mark_sent(now)
+    if delivery.state is DeliveryState.FAILED:
+        log.warning("mail %s (%s) failed for good: %s", delivery.id, delivery.template,
+                    delivery.last_error)
+    await uow.set_mail_extras(delivery.id, message_id=message_id, updated_at=now)
+    return str(delivery.state)
+
+
+async def send_due_mail(uow_factory: Callable[[], NotificationsUnitOfWork], deps: Dependencies,
+                        at: datetime | None = None, limit: int | None = None) -> dict[str, int]:
+    """Work the mail queue: each row in its own transaction, so one bad mail stops nothing."""
+    counts = {"sent": 0, "retrying": 0, "failed": 0}
+    for _ in range(limit or deps.mail_batch):
+        async with uow_factory() as uow:
+            state = await send_one(uow, deps, at or deps.now())
+            if state is None:
+                break
+            await uow.commit()
+        counts["retrying" if state == DeliveryState.PENDING else state] += 1
+    return counts
+
+
+def carries_secret(draft: MailDraft) -> bool:
+    return any(draft.context.get(name) for name in draft.sensitive)
+
+
+SECRET_MAIL_FAILED = "secret_mail_failed"
+
+
+async def send_secret_now(uow: NotificationsUnitOfWork, deps: Dependencies, draft: MailDraft,
+                          now: datetime, client_id: str | None, manager: str | None,
+                          calendar: WorkingCalendar) -> None:
+    """Send a mail that carries a one-time secret at once; never store the secret."""
+    delivery_id = await queue_mail(uow, draft, now, client_id)
+    if delivery_id is None:
+        return  # sent once already (same dedupe key): never twice
+    try:
+        address = await resolve_address(uow, address_of(draft), deps.staff_emails)
+        mail = await compose(draft.template, draft.context, address, list(draft.attachments),
+                             deps.invoices)
+        message_id = await deps.mailer.send(mail)
+    except (MailDeliveryError, InvoicePdfUnavailable, RecipientUnknown, MailTemplateError,
+            UnknownAttachment) as exc:
+        error = f"{exc}; the one-time secret was not kept: new credentials must be issued"
+        await uow.set_mail_extras(delivery_id, state=DeliveryState.FAILED, attempts=1,
+                                  next_attempt_at=None, last_error=error, updated_at=now)
+        uow.add(secret_mail_failed_task(draft, client_id, manager, now, calendar, error))
+        return
+    await uow.set_mail_extras(delivery_id, state=DeliveryState.SENT, attempts=1, sent_at=now,
+                              next_attempt_at=None, message_id=message_id, updated_at=now)
+
+
+def secret_mail_failed_task(draft: MailDraft, client_id: str | None, manager: str | None,
+                            now: datetime, calendar: WorkingCalendar, error: str) -> Task:
+    client = draft.context.get("client_name") or client_id or "клиент"
+    return Task(
+        id=uuid.uuid4(), kind=SECRET_MAIL_FAILED, action=TaskAction.DO,
+        function=Function.SUPPORT,
+        title=(f"Письмо «{draft.template}» с данными для входа не отправлено ({error[:200]}): "
+               f"запросить новые данные для входа и передать клиенту — {client}"),
+        assignee=manager or f"queue:{Function.SUPPORT}",
+        due_at=calendar.add_working_hours(now, 4), created_at=now, priority=Priority.HIGH,
+        client_id=client_id, dedupe_key=f"{SECRET_MAIL_FAILED}:{draft.dedupe_key or uuid.uuid4()}",
+        source_event=draft.template,
+    )
+
+
+MASK = "***"
+
+
+async def retry_failed(uow: UnitOfWork, delivery_id: uuid.UUID, now: datetime) -> str:
+    """Put a failed mail back in the queue (an operator fixed the cause). Returns the outcome:
+    "queued", "missing", "not_failed" or "secret" (its one-time secret was never stored)."""
+    t = orm.mail_delivery
+    row = (await uow.session.execute(sa.select(t.c.state, t.c.context).where(
+        t.c.id == delivery_id).with_for_update())).first()
+    if row is None:
+        return "missing"
+    if row.state != DeliveryState.FAILED:
+        return "not_failed"
+    if any(value == MASK for value in row.context.values()):
+        return "secret"
+    await uow.session.execute(t.update().where(t.c.id == delivery_id).values(
+        state=DeliveryState.PENDING, next_attempt_at=now, attempts=0, updated_at=now))
+    return "queued"
