@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from fastapi import FastAPI
 
+from clientops_shared.jobs import business_today
 from clientops_shared.runtime import ServiceRuntime
 from contracts.adapters import orm
+from contracts.adapters.storage import DiskStorage, FileStorage
 from contracts.config import ContractsSettings
 from contracts.entrypoints.api.routes import router
+from contracts.entrypoints.jobs import daily_periodic
 from contracts.entrypoints.messaging import handlers
+from contracts.service_layer.documents import company_card
 from contracts.service_layer.unit_of_work import ContractsUnitOfWork
 
 
-def build(settings: ContractsSettings | None = None) -> FastAPI:
+def build(settings: ContractsSettings | None = None, *, storage: FileStorage | None = None,
+          clock: Callable[[], date] = business_today) -> FastAPI:
     settings = settings or ContractsSettings()
     orm.start_mappers()
     runtime = ServiceRuntime(settings, orm.metadata, ContractsUnitOfWork, handlers)
-    return runtime.create_app("ClientOps contracts", [router])
+    runtime.periodic.append(daily_periodic(runtime, clock))
+    return runtime.create_app(
+        "ClientOps contracts", [router], clock=clock,
+        storage=storage or DiskStorage(settings.storage_dir),
+        # our requisites are validated now: a misconfigured deployment fails at start
+        company=company_card(settings.company))

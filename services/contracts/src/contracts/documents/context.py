@@ -49,6 +49,7 @@ class PaymentForm(StrEnum):
 class ContractKind(StrEnum):
     SUBSCRIPTION = "subscription"  # equipment on the client's site for a monthly fee
     PILOT = "pilot"  # time-boxed trial on the client's site
+    MAINTENANCE = "maintenance"  # service maintenance of the client's equipment, with an SLA
 
 
 class AmendmentKind(StrEnum):

@@ -42,6 +42,7 @@ CLIENT_ROLE = "Заказчик"
 CONTRACT_SUBJECTS = {
     ContractKind.SUBSCRIPTION: "на абонентское обслуживание оборудования",
     ContractKind.PILOT: "на проведение пилотного проекта",
+    ContractKind.MAINTENANCE: "на сервисное обслуживание оборудования",
 }
 
 SERVICE_DESCRIPTIONS = {
@@ -52,6 +53,23 @@ SERVICE_DESCRIPTIONS = {
     ContractKind.PILOT: (
         "услуги по установке и обслуживанию оборудования (терминалов) на объекте Заказчика "
         "в рамках пилотного проекта"
+    ),
+    ContractKind.MAINTENANCE: (
+        "услуги по регламентному и аварийному сервисному обслуживанию оборудования "
+        "(шлагбаумов, турникетов, терминалов) на объекте Заказчика"
+    ),
+}
+
+OUR_EQUIPMENT = (
+    "Оборудование передаётся Заказчику по акту приёма-передачи и остаётся собственностью "
+    "Исполнителя."
+)
+EQUIPMENT_TERMS = {
+    ContractKind.SUBSCRIPTION: OUR_EQUIPMENT,
+    ContractKind.PILOT: OUR_EQUIPMENT,
+    ContractKind.MAINTENANCE: (
+        "Обслуживаемое оборудование принадлежит Заказчику; его состав фиксируется "
+        "в акте приёма-передачи на обслуживание."
     ),
 }
 
@@ -225,6 +243,7 @@ def _contract_views(contract: ContractFacts, ctx: DocumentContext) -> dict[str, 
         "price_from": price_from,
         "subject": CONTRACT_SUBJECTS[contract.kind],
         "service": SERVICE_DESCRIPTIONS[contract.kind],
+        "equipment_terms": EQUIPMENT_TERMS[contract.kind],
         "payment_terms": PAYMENT_TERMS[contract.payment_form],
         "contract_ref": f"№ {contract.number} от {date_long(contract.signed_on)}",
     }

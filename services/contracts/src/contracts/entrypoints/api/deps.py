@@ -1,0 +1,94 @@
+"""Dependencies the contracts routes share: roles, the unit of work, the clock, storage."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+
+from clientops_shared.auth import Principal, require_roles
+from clientops_shared.runtime import runtime_of
+from contracts import documents as docs
+from contracts.adapters.storage import FileStorage
+from contracts.config import ContractsSettings
+from contracts.service_layer.unit_of_work import ContractsUnitOfWork
+
+# who may do what at the contracts desk (admin and service tokens may do everything)
+Desk = Annotated[Principal, Depends(require_roles("manager", "head", "lawyer", "sales"))]
+ContractDesk = Annotated[Principal, Depends(require_roles("manager", "head"))]
+ClaimDesk = Annotated[Principal, Depends(require_roles("manager", "head", "lawyer"))]
+DealDesk = Annotated[Principal, Depends(require_roles("manager", "head", "sales"))]
+Head = Annotated[Principal, Depends(require_roles("head"))]
+Operator = Annotated[Principal, Depends(require_roles("head"))]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def uow(request: Request) -> ContractsUnitOfWork:
+    return runtime_of(request).uow()  # type: ignore[no-any-return]
+
+
+def today(request: Request) -> date:
+    """The Moscow business day; tests and demos may swap ``app.state.clock``."""
+    clock: Callable[[], date] = request.app.state.clock
+    return clock()
+
+
+def storage(request: Request) -> FileStorage:
+    store: FileStorage = request.app.state.storage
+    return store
+
+
+def settings(request: Request) -> ContractsSettings:
+    value: ContractsSettings = runtime_of(request).settings  # type: ignore[assignment]
+    return value
+
+
+def company(request: Request) -> docs.CompanyCard:
+    card: docs.CompanyCard = request.app.state.company
+    return card
+
+
+UoW = Annotated[ContractsUnitOfWork, Depends(uow)]
+Today = Annotated[date, Depends(today)]
+Storage = Annotated[FileStorage, Depends(storage)]
+Settings = Annotated[ContractsSettings, Depends(settings)]
+Company = Annotated[docs.CompanyCard, Depends(company)]
+
+
+async def idempotent(request: Request, uow: ContractsUnitOfWork, actor: Principal,
+                     body: BaseModel, out: type[BaseModel], run: Callable[[], Awaitable[Any]],
+                     status_code: int = 201) -> JSONResponse:
+    """Run a write once per ``Idempotency-Key``: a retry gets the first answer back.
+
+    The stored answer commits in the same transaction as the effect it describes.
+    """
+    key = request.headers.get("Idempotency-Key")
+    fingerprint = {"path": request.url.path, "body": body.model_dump(mode="json")}
+    try:
+        async with uow:
+            if key:
+                recalled = await uow.recall_response(key, actor.username, fingerprint)
+                if recalled is not None:
+                    return JSONResponse(recalled[1], status_code=recalled[0])
+            uow.defer_commit()
+            result = await run()
+            answer = out.model_validate(result).model_dump(mode="json")
+            if key:
+                await uow.remember_response(key, actor.username, fingerprint, status_code,
+                                            answer)
+            await uow.finish()
+    except IntegrityError:
+        if not key:
+            raise
+        async with runtime_of(request).uow() as again:  # the same key committed meanwhile
+            recalled = await again.recall_response(key, actor.username, fingerprint)
+        if recalled is None:
+            raise
+        return JSONResponse(recalled[1], status_code=recalled[0])
+    return JSONResponse(answer, status_code=status_code)
