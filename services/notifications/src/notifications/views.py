@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import Principal
@@ -167,7 +168,7 @@ async def call_list(session: AsyncSession, reminders: list[dict[str, Any]]
                previous.c.outcome.is_not(None))
         .order_by(previous.c.dedupe_key, sa.func.coalesce(previous.c.done_at,
                                                            previous.c.updated_at).desc())
-        .distinct(previous.c.dedupe_key))
+        .ext(distinct_on(previous.c.dedupe_key)))
     last = {r.dedupe_key: r for r in last_rows}
     calls = []
     for r in reminders:
