@@ -1,6 +1,27 @@
+from __future__ import annotations
+
+import os
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from clientops_shared.settings import ServiceSettings
+
+# the services the desks compose: name -> (env prefix, default port)
+UPSTREAMS: dict[str, tuple[str, int]] = {
+    "contracts": ("CONTRACTS_", 8001),
+    "billing": ("BILLING_", 8002),
+    "field_ops": ("FIELD_OPS_", 8003),
+    "logistics": ("LOGISTICS_", 8004),
+    "notifications": ("NOTIFICATIONS_", 8005),
+}
+
+
+def upstream_urls() -> dict[str, str]:
+    """``<PREFIX>URL`` if set, else ``http://127.0.0.1:<PREFIX>PORT`` (as the dev tools do)."""
+    return {name: (os.environ.get(f"{prefix}URL")
+                   or f"http://127.0.0.1:{os.environ.get(f'{prefix}PORT', port)}").rstrip("/")
+            for name, (prefix, port) in UPSTREAMS.items()}
 
 
 class WebSettings(ServiceSettings):
@@ -12,3 +33,9 @@ class WebSettings(ServiceSettings):
     lockout_after: int = 5
     lockout_minutes: int = 15
     seed_demo_users: bool = False  # dev and tests only: the demo passwords are public
+    session_minutes: int = 720  # a page session lives as long as the token it keeps
+    # the session cookie is sent over HTTPS only; browsers treat http://127.0.0.1 and
+    # http://localhost as secure too, so this stays on for local runs and the browser tests
+    cookie_secure: bool = True
+    upstream_timeout_seconds: float = 10.0
+    upstreams: dict[str, str] = Field(default_factory=upstream_urls)

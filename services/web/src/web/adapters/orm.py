@@ -22,6 +22,19 @@ user_account = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+web_session = sa.Table(
+    "web_session", metadata,
+    sa.Column("id_hash", sa.Text, primary_key=True),
+    sa.Column("username", sa.Text, sa.ForeignKey("user_account.username", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("access_token", sa.Text, nullable=False),
+    sa.Column("csrf_token", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("web_session_username_idx", "username"),
+)
+
 _mapped = False
 
 
@@ -29,4 +42,5 @@ def start_mappers() -> None:
     global _mapped
     if not _mapped:
         mapper_registry.map_imperatively(model.User, user_account)
+        mapper_registry.map_imperatively(model.WebSession, web_session)
         _mapped = True

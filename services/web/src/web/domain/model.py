@@ -36,3 +36,33 @@ class User:
     def login_succeeded(self) -> None:
         self.failed_logins = 0
         self.locked_until = None
+
+    def change(self, *, role: str | None = None, full_name: str | None = None,
+               active: bool | None = None) -> None:
+        if role is not None:
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r}")
+            self.role = role
+        if full_name is not None:
+            self.full_name = full_name
+        if active is not None:
+            self.active = active
+            if active:
+                self.login_succeeded()  # an admin re-enabling an account lifts its lockout
+
+
+@dataclass(eq=False)
+class WebSession:
+    """A logged-in browser. The cookie holds a random id; only its hash is stored, next to
+    the user's bearer token (never sent to the browser) and the session's CSRF token."""
+
+    id_hash: str
+    username: str
+    role: str
+    access_token: str
+    csrf_token: str
+    expires_at: datetime
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now

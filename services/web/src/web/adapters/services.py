@@ -1,0 +1,114 @@
+"""Calls to the other services' APIs with the logged-in user's bearer token.
+
+Every failure becomes a ``ServiceError`` whose ``message`` is fit to show on the page: a
+service that is down, a refusal, a missing record, or the 422 field list to show inline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+SERVICE_TITLES = {
+    "contracts": "Договоры",
+    "billing": "Биллинг",
+    "field_ops": "Выезды",
+    "logistics": "Логистика",
+    "notifications": "Задачи",
+}
+
+
+@dataclass
+class ServiceError(Exception):
+    service: str
+    status: int
+    detail: str = ""
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return SERVICE_TITLES.get(self.service, self.service)
+
+    @property
+    def message(self) -> str:
+        if self.status == 0 or self.status >= 500:
+            return f"Сервис «{self.title}» сейчас недоступен, попробуйте позже."
+        if self.status == 403:
+            return "Нет доступа."
+        if self.status == 404:
+            return "Не найдено."
+        if self.status == 422:
+            return "Проверьте поля формы."
+        return self.detail or f"Сервис «{self.title}» ответил ошибкой {self.status}."
+
+    def field_errors(self) -> dict[str, str]:
+        """422 messages keyed by field name (``bank.bik`` as well as ``bik``)."""
+        out: dict[str, str] = {}
+        for err in self.errors:
+            name = str(err.get("field", ""))
+            out.setdefault(name, str(err.get("message", "")))
+        return out
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.status} {self.detail}"
+
+
+class ServiceDown(ServiceError):
+    pass
+
+
+class Services:
+    """One user's view of the services: the same shared HTTP pool, their token."""
+
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str], token: str) -> None:
+        self._http = http
+        self._urls = urls
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    async def request(self, service: str, method: str, path: str, *,
+                      params: dict[str, Any] | None = None, json: Any = None,
+                      files: Any = None, data: Any = None,
+                      headers: dict[str, str] | None = None) -> httpx.Response:
+        url = self._urls[service] + path
+        clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+        try:
+            response = await self._http.request(
+                method, url, params=clean, json=json, files=files, data=data,
+                headers={**self._headers, **(headers or {})})
+        except httpx.HTTPError as exc:
+            raise ServiceDown(service, 0, f"{type(exc).__name__}: {exc}") from None
+        if response.status_code >= 400:
+            raise _error(service, response)
+        return response
+
+    async def get(self, service: str, path: str, **params: Any) -> Any:
+        return (await self.request(service, "GET", path, params=params)).json()
+
+    async def get_page(self, service: str, path: str, **params: Any) -> tuple[Any, int | None]:
+        """A list and its ``X-Total-Count`` (None when the service does not say)."""
+        response = await self.request(service, "GET", path, params=params)
+        total = response.headers.get("x-total-count")
+        return response.json(), int(total) if total and total.isdigit() else None
+
+    async def post(self, service: str, path: str, json: Any = None, **kwargs: Any) -> Any:
+        response = await self.request(service, "POST", path, json=json, **kwargs)
+        return response.json() if response.content else None
+
+
+def _error(service: str, response: httpx.Response) -> ServiceError:
+    detail = ""
+    errors: list[dict[str, str]] = []
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        detail = str(body.get("detail") or body.get("title") or "")
+        raw = body.get("errors")
+        if isinstance(raw, list):
+            errors = [{"field": str(e.get("field", "")), "message": str(e.get("message", ""))}
+                      for e in raw if isinstance(e, dict)]
+    cls = ServiceDown if response.status_code in (502, 503, 504) else ServiceError
+    return cls(service, response.status_code, detail, errors)

@@ -1,0 +1,40 @@
+"""The department desks. Each desk is one module here with a ``router`` and its templates in
+``templates/desks/<name>/``; adding a desk (dispatch, logistics) is adding a module and a line
+to ``DESKS``."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+EVERYONE = frozenset({"manager", "head", "billing", "dispatcher", "technician", "logistics",
+                      "lawyer", "accountant", "admin", "sales"})
+
+
+@dataclass(frozen=True)
+class Desk:
+    module: str  # web.desks.<module> has ``router``
+    title: str  # the nav label
+    path: str  # where the nav link goes
+    roles: frozenset[str]  # who sees it in the nav (admin sees every desk)
+    in_nav: bool = True
+
+
+DESKS: tuple[Desk, ...] = (
+    Desk("my_day", "Мой день", "/", EVERYONE),
+    Desk("contracts", "Договоры", "/contracts",
+         frozenset({"manager", "head", "lawyer", "sales"})),
+    Desk("billing", "Биллинг", "/billing", frozenset({"billing", "accountant", "head"})),
+    Desk("head", "Руководитель", "/head", frozenset({"head"})),
+    Desk("admin", "Пользователи", "/admin/users", frozenset()),
+    Desk("clients", "Клиент", "/clients", EVERYONE, in_nav=False),
+)
+
+
+def visible_desks(role: str) -> list[Desk]:
+    return [d for d in DESKS if d.in_nav and (role == "admin" or role in d.roles)]
+
+
+def routers() -> list[Any]:
+    return [importlib.import_module(f"web.desks.{d.module}").router for d in DESKS]

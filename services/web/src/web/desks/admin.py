@@ -1,0 +1,92 @@
+"""User administration for ``admin``: accounts, roles, lockouts, passwords."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from clientops_shared.auth import ROLES
+from clientops_shared.errors import Conflict, InvalidInput, NotFound
+from clientops_shared.runtime import runtime_of
+from web.entrypoints.pages.framework import (
+    CheckedViewer,
+    PageForbidden,
+    PageNotFound,
+    Viewer,
+    form_str,
+    redirect,
+    render,
+    viewer_with_roles,
+)
+from web.service_layer import handlers
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+AdminViewer = Annotated[Viewer, Depends(viewer_with_roles("admin"))]
+ASSIGNABLE_ROLES = sorted(ROLES - {"service"})
+
+
+async def _users_page(request: Request, *, errors: dict[str, str] | None = None,
+                      values: dict[str, str] | None = None, status: int = 200,
+                      notice: str | None = None) -> Response:
+    async with runtime_of(request).uow() as uow:
+        users = [{"username": u.username, "full_name": u.full_name, "role": u.role,
+                  "active": u.active, "locked_until": u.locked_until}
+                 for u in await uow.users()]
+    return render(request, "desks/admin/users.html", {
+        "users": users, "roles": ASSIGNABLE_ROLES, "errors": errors or {},
+        "values": values or {"role": "manager"}, "notice": notice,
+        "now": datetime.now(UTC)}, status=status)
+
+
+@router.get("/users")
+async def users(request: Request, viewer: AdminViewer, saved: str | None = None) -> Response:
+    return await _users_page(request, notice=f"Сохранено: {saved}" if saved else None)
+
+
+def _only_admin(viewer: Viewer) -> None:
+    if viewer.role != "admin":
+        raise PageForbidden("Пользователями управляет администратор.")
+
+
+@router.post("/users")
+async def create_user(request: Request, viewer: CheckedViewer) -> Response:
+    _only_admin(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in ("username", "full_name", "role")}
+    try:
+        async with runtime_of(request).uow() as uow:
+            await handlers.create_user(uow, values["username"], values["role"],
+                                       values["full_name"], str(form.get("password") or ""))
+    except InvalidInput as exc:
+        return await _users_page(request, errors={exc.field: exc.detail.split(": ", 1)[-1]},
+                                 values=values, status=422)
+    except Conflict:
+        return await _users_page(request, errors={"username": "такой пользователь уже есть"},
+                                 values=values, status=409)
+    return redirect(f"/admin/users?saved={values['username']}", request)
+
+
+@router.post("/users/{username}")
+async def update_user(username: str, request: Request, viewer: CheckedViewer) -> Response:
+    _only_admin(viewer)
+    form = await request.form()
+    active = form.get("active") == "on"
+    if username == viewer.username and (not active or form_str(form, "role") != "admin"):
+        return await _users_page(request, status=422, errors={
+            "self": "Нельзя снять с себя роль администратора или отключить свою учётную запись."})
+    try:
+        async with runtime_of(request).uow() as uow:
+            await handlers.update_user(uow, username, role=form_str(form, "role"),
+                                       full_name=form_str(form, "full_name"), active=active,
+                                       password=str(form.get("password") or "") or None)
+    except NotFound:
+        raise PageNotFound(f"Нет пользователя {username}.") from None
+    except InvalidInput as exc:
+        return await _users_page(request, status=422, errors={
+            f"{username}.{exc.field}": exc.detail.split(": ", 1)[-1]})
+    return redirect(f"/admin/users?saved={username}", request)
+
+

@@ -1,0 +1,273 @@
+"""Contracts desk: clients and search, new client / site / contract forms (the API's 422
+messages shown at their fields), signing, the head's approvals queue, expiring contracts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from web.adapters.services import ServiceError
+from web.entrypoints.pages.framework import (
+    CheckedViewer,
+    PageForbidden,
+    PageNotFound,
+    Viewer,
+    form_str,
+    panel,
+    redirect,
+    render,
+    viewer_with_roles,
+)
+from web.formatting import CONTRACT_KIND
+
+router = APIRouter(prefix="/contracts", include_in_schema=False)
+DESK_ROLES = ("manager", "head", "lawyer", "sales")
+DeskViewer = Annotated[Viewer, Depends(viewer_with_roles(*DESK_ROLES))]
+HeadViewer = Annotated[Viewer, Depends(viewer_with_roles("head"))]
+PAGE = 50
+
+FLASH = {
+    "signed": "Договор подписан.",
+    "submitted": "Договор отправлен руководителю на согласование.",
+    "approved": "Договор согласован.",
+    "rejected": "Договор отклонён.",
+    "site": "Объект добавлен.",
+    "contract": "Договор создан (черновик).",
+}
+
+
+def _require_desk(viewer: Viewer, *roles: str) -> None:
+    if not viewer.has_role(*(roles or DESK_ROLES)):
+        raise PageForbidden("Действие доступно ролям договорного отдела.")
+
+
+def money_input(text: str) -> str:
+    """``12 500,00`` as typed by a person -> ``12500.00`` for the API."""
+    return text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+
+
+def _opt(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+# --- clients -------------------------------------------------------------------------------
+
+
+@router.get("")
+async def desk(request: Request, viewer: DeskViewer, q: str = "",
+               offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    clients = await panel(viewer.services.get_page("contracts", "/api/clients", q=q or None,
+                                                   limit=PAGE, offset=offset))
+    return render(request, "desks/contracts/desk.html", {
+        "clients": clients, "q": q, "offset": offset, "page": PAGE})
+
+
+def _client_form(request: Request, values: dict[str, str], errors: dict[str, str],
+                 status: int = 200) -> Response:
+    return render(request, "desks/contracts/client_form.html",
+                  {"values": values, "errors": errors}, status=status)
+
+
+CLIENT_FIELDS = ("name", "inn", "kpp", "email", "phone", "legal_address", "manager")
+
+
+@router.get("/clients/new")
+async def new_client(request: Request, viewer: DeskViewer) -> Response:
+    return _client_form(request, {"manager": viewer.username}, {})
+
+
+@router.post("/clients/new")
+async def create_client(request: Request, viewer: CheckedViewer) -> Response:
+    _require_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in CLIENT_FIELDS}
+    if not viewer.has_role("head"):
+        values["manager"] = viewer.username  # a manager registers clients for themselves
+    try:
+        client = await viewer.services.post("contracts", "/api/clients", json=_opt(values))
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors = exc.field_errors() or {"": exc.detail or exc.message}
+            if exc.status == 409:
+                errors = {"inn": exc.detail or "клиент с таким ИНН уже есть"}
+            return _client_form(request, values, errors, status=exc.status)
+        raise
+    return redirect(f"/clients/{client['id']}", request)
+
+
+# --- sites ---------------------------------------------------------------------------------
+
+
+SITE_FIELDS = ("name", "address", "access_points", "equipment_summary", "contact_name",
+               "contact_phone")
+
+
+async def _site_form(request: Request, viewer: Viewer, client_id: uuid.UUID,
+                     values: dict[str, str], errors: dict[str, str],
+                     status: int = 200) -> Response:
+    client = await viewer.services.get("contracts", f"/api/clients/{client_id}")
+    return render(request, "desks/contracts/site_form.html",
+                  {"client": client, "values": values, "errors": errors}, status=status)
+
+
+@router.get("/clients/{client_id}/sites/new")
+async def new_site(client_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Response:
+    return await _site_form(request, viewer, client_id, {"access_points": "1"}, {})
+
+
+@router.post("/clients/{client_id}/sites/new")
+async def create_site(client_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                      ) -> Response:
+    _require_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in SITE_FIELDS}
+    try:
+        await viewer.services.post("contracts", f"/api/clients/{client_id}/sites",
+                                   json=_opt(values))
+    except ServiceError as exc:
+        if exc.status == 422:
+            return await _site_form(request, viewer, client_id, values,
+                                    exc.field_errors() or {"": exc.detail}, status=422)
+        raise
+    return redirect(f"/clients/{client_id}?flash=site", request)
+
+
+# --- contracts -----------------------------------------------------------------------------
+
+
+CONTRACT_FIELDS = ("kind", "starts_on", "ends_on", "monthly_fee", "site_id")
+
+
+async def _contract_form(request: Request, viewer: Viewer, client_id: uuid.UUID,
+                         values: dict[str, Any], errors: dict[str, str],
+                         status: int = 200) -> Response:
+    client = await viewer.services.get("contracts", f"/api/clients/{client_id}")
+    sites = await panel(viewer.services.get("contracts", f"/api/clients/{client_id}/sites"))
+    return render(request, "desks/contracts/contract_form.html", {
+        "client": client, "sites": sites, "values": values, "errors": errors,
+        "kinds": CONTRACT_KIND}, status=status)
+
+
+@router.get("/new")
+async def new_contract(request: Request, viewer: DeskViewer, client_id: uuid.UUID) -> Response:
+    values = {"kind": "subscription", "starts_on": "", "standard": True, "auto_renew": True}
+    return await _contract_form(request, viewer, client_id, values, {})
+
+
+@router.post("/new")
+async def create_contract(request: Request, viewer: CheckedViewer) -> Response:
+    _require_desk(viewer)
+    form = await request.form()
+    try:
+        client_id = uuid.UUID(form_str(form, "client_id"))
+    except ValueError:
+        raise PageNotFound("Не указан клиент.") from None
+    values: dict[str, Any] = {k: form_str(form, k) for k in CONTRACT_FIELDS}
+    values["standard"] = form.get("standard") == "on"
+    values["auto_renew"] = form.get("auto_renew") == "on"
+    body = _opt({**values, "monthly_fee": money_input(values["monthly_fee"])})
+    body.update(client_id=str(client_id), standard=values["standard"],
+                auto_renew=values["auto_renew"])
+    try:
+        await viewer.services.post("contracts", "/api/contracts", json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _contract_form(request, viewer, client_id, values,
+                                        exc.field_errors() or {"": exc.detail},
+                                        status=exc.status)
+        raise
+    return redirect(f"/clients/{client_id}?flash=contract", request)
+
+
+async def _contract_action(request: Request, viewer: Viewer, contract_id: uuid.UUID,
+                           action: str, body: dict[str, Any], flash: str) -> Response:
+    form = await request.form()
+    back = form_str(form, "back")
+    client_id = form_str(form, "client_id")
+    try:
+        result = await viewer.services.post("contracts", f"/api/contracts/{contract_id}/{action}",
+                                            json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return render(request, "desks/contracts/action_failed.html", {
+                "error": exc, "client_id": client_id, "back": back}, status=exc.status)
+        raise
+    target = back if back.startswith("/") and not back.startswith("//") else (
+        f"/clients/{client_id or result.get('client_id', '')}")
+    sep = "&" if "?" in target else "?"
+    return redirect(f"{target}{sep}flash={flash}", request)
+
+
+@router.post("/{contract_id}/sign")
+async def sign(contract_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    _require_desk(viewer)
+    form = await request.form()
+    return await _contract_action(request, viewer, contract_id, "sign",
+                                  {"signed_on": form_str(form, "signed_on")}, "signed")
+
+
+@router.post("/{contract_id}/submit")
+async def submit(contract_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    _require_desk(viewer)
+    return await _contract_action(request, viewer, contract_id, "submit", {}, "submitted")
+
+
+@router.post("/{contract_id}/approve")
+async def approve(contract_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    _require_desk(viewer, "head")
+    form = await request.form()
+    return await _contract_action(request, viewer, contract_id, "approve",
+                                  _opt({"reason": form_str(form, "reason")}), "approved")
+
+
+@router.post("/{contract_id}/reject")
+async def reject(contract_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    _require_desk(viewer, "head")
+    form = await request.form()
+    return await _contract_action(request, viewer, contract_id, "reject",
+                                  _opt({"reason": form_str(form, "reason")}), "rejected")
+
+
+@router.get("/approvals")
+async def approvals(request: Request, viewer: HeadViewer) -> Response:
+    pending = await panel(viewer.services.get("contracts", "/api/contracts",
+                                              status="pending_approval", limit=200))
+    names: dict[str, str] = {}
+    if pending.ok:
+        for contract in pending.data:
+            cid = str(contract["client_id"])
+            if cid not in names:
+                client = await panel(viewer.services.get("contracts", f"/api/clients/{cid}"))
+                names[cid] = client.data["name"] if client.ok else cid
+    return render(request, "desks/contracts/approvals.html", {
+        "pending": pending, "names": names, "flash": FLASH.get(
+            request.query_params.get("flash", ""))})
+
+
+WINDOWS = (60, 30, 7)
+
+
+@router.get("/expiring")
+async def expiring(request: Request, viewer: DeskViewer,
+                   within_days: Annotated[int, Query(ge=1, le=365)] = 60) -> Response:
+    rows = await panel(viewer.services.get("contracts", "/api/contracts/expiring",
+                                           within_days=within_days))
+    return render(request, "desks/contracts/expiring.html", {
+        "rows": rows, "within_days": within_days, "windows": WINDOWS})
+
+
+@router.get("/expiring.xlsx")
+async def expiring_xlsx(viewer: DeskViewer,
+                        within_days: Annotated[int, Query(ge=1, le=365)] = 60) -> Response:
+    upstream = await viewer.services.request(
+        "contracts", "GET", "/api/contracts/expiring",
+        params={"within_days": within_days, "format": "xlsx"})
+    media = upstream.headers.get("content-type", "")
+    if "spreadsheetml" not in media:
+        raise PageNotFound("Сервис договоров пока не выгружает этот список в XLSX.")
+    return Response(upstream.content, media_type=media, headers={
+        "Content-Disposition": upstream.headers.get(
+            "content-disposition", f'attachment; filename="expiring-{within_days}.xlsx"')})

@@ -1,0 +1,94 @@
+"""Head's dashboard: workload per person and function, overdue work, the bus-factor list,
+bulk reassignment of a client's or a function's tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from clientops_shared.runtime import runtime_of
+from web.adapters.services import ServiceError
+from web.entrypoints.pages.framework import (
+    CheckedViewer,
+    PageForbidden,
+    Viewer,
+    form_str,
+    panels,
+    redirect,
+    render,
+    viewer_with_roles,
+)
+from web.formatting import FUNCTION_TITLES
+
+router = APIRouter(prefix="/head", include_in_schema=False)
+HeadViewer = Annotated[Viewer, Depends(viewer_with_roles("head"))]
+WORKERS = ("manager", "head", "billing", "accountant", "dispatcher", "logistics", "lawyer",
+           "sales", "technician")
+
+
+def overdue_tasks(tasks: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    late = [t for t in tasks if t.get("state") == "open"
+            and datetime.fromisoformat(str(t["due_at"]).replace("Z", "+00:00")) < now]
+    return sorted(late, key=lambda t: str(t["due_at"]))
+
+
+def bars(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """Rows with a ``width`` percent of the largest ``key`` value, for a CSS bar chart."""
+    top = max((int(r.get(key) or 0) for r in rows), default=0)
+    return [{**r, "width": int(100 * int(r.get(key) or 0) / top) if top else 0} for r in rows]
+
+
+async def _people(request: Request) -> list[dict[str, str]]:
+    async with runtime_of(request).uow() as uow:
+        return [{"username": u.username, "full_name": u.full_name, "role": u.role}
+                for u in await uow.users() if u.active and u.role in WORKERS]
+
+
+async def _dashboard(request: Request, viewer: Viewer, *, values: dict[str, str] | None = None,
+                     errors: dict[str, str] | None = None, status: int = 200,
+                     notice: str | None = None) -> Response:
+    now = datetime.now(UTC)
+    parts = await panels(
+        workload=viewer.services.get("notifications", "/api/workload"),
+        tasks=viewer.services.get("notifications", "/api/tasks", state="open", limit=500),
+        assignments=viewer.services.get("notifications", "/api/assignments", limit=10),
+    )
+    workload = parts["workload"].data if parts["workload"].ok else None
+    return render(request, "desks/head/dashboard.html", {
+        "p": parts, "workload": workload,
+        "done_bars": bars(workload.get("people", []), "done_this_week") if workload else [],
+        "open_bars": bars(workload.get("people", []), "open") if workload else [],
+        "overdue": overdue_tasks(parts["tasks"].data, now) if parts["tasks"].ok else [],
+        "people": await _people(request), "functions": FUNCTION_TITLES,
+        "values": values or {}, "errors": errors or {}, "notice": notice}, status=status)
+
+
+@router.get("")
+async def dashboard(request: Request, viewer: HeadViewer, moved: int | None = None) -> Response:
+    notice = f"Передано задач: {moved}." if moved is not None else None
+    return await _dashboard(request, viewer, notice=notice)
+
+
+@router.post("/reassign")
+async def reassign(request: Request, viewer: CheckedViewer) -> Response:
+    if not viewer.has_role("head"):
+        raise PageForbidden("Задачи между людьми переносит руководитель.")
+    form = await request.form()
+    values = {k: form_str(form, k) for k in ("client_id", "function", "from_assignee",
+                                             "to_assignee", "note")}
+    values["standing"] = "on" if form.get("standing") == "on" else ""
+    body: dict[str, Any] = {k: v for k, v in values.items() if v and k != "standing"}
+    body["standing"] = bool(values["standing"])
+    try:
+        record = await viewer.services.post("notifications", "/api/assignments", json=body)
+    except ServiceError as exc:
+        if exc.status in (400, 403, 409, 422):
+            return await _dashboard(request, viewer, values=values, status=exc.status,
+                                    errors=exc.field_errors() or {"": exc.detail})
+        raise
+    return redirect(f"/head?moved={int(record.get('moved', 0))}", request)
+
+
