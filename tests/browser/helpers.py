@@ -1,0 +1,30 @@
+"""Small helpers the browser tests share (valid test INNs, waiting on pages that settle)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from playwright.sync_api import Page
+
+
+def inn10() -> str:
+    """A random legal-entity INN with a correct check digit (the contracts API checks it)."""
+    digits = [random.randint(1, 9)] + [random.randint(0, 9) for _ in range(8)]
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    check = sum(w * d for w, d in zip(weights, digits, strict=True)) % 11 % 10
+    return "".join(map(str, digits)) + str(check)
+
+
+def reload_until(page: Page, check: Callable[[], bool], timeout: float = 30.0,
+                 interval: float = 0.5) -> None:
+    """Reload until ``check`` holds: the pages show what the events have settled so far."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{page.url} did not show it within {timeout}s")
+        time.sleep(interval)
+        page.reload()
