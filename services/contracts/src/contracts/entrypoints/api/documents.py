@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 
 from clientops_shared.auth import CurrentUser
-from clientops_shared.errors import InvalidInput
 from clientops_shared.runtime import runtime_of
 from contracts import documents as docs
 from contracts import views
@@ -148,9 +147,11 @@ async def download(document_id: uuid.UUID, actor: CurrentUser, uow: UoW, storage
     async with uow:
         stored = await uow.document(document_id)
         handlers.ensure_visible(actor, await uow.client(stored.client_id))
-    content = await storage.get(stored.storage_key)
-    if len(content) != stored.size:
-        raise InvalidInput("document_id", "the stored file does not match its record")
-    return Response(content, media_type=stored.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(stored.filename)}",
+        key, size, media_type, filename = (stored.storage_key, stored.size,
+                                           stored.content_type, stored.filename)
+    content = await storage.get(key)
+    if len(content) != size:  # storage and database disagree: an operator must look
+        raise RuntimeError(f"stored file {key} has {len(content)} bytes, its record {size}")
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
         "X-Content-Type-Options": "nosniff"})

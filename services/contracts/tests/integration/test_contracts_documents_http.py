@@ -1,0 +1,160 @@
+"""Documents over HTTP: generated DOCX/PDF from the domain, scans stored behind the port."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date
+from typing import Any
+
+import docx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+FEE_WORDS = "Двенадцать тысяч пятьсот рублей 00 копеек"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+
+def docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return " ".join(" ".join(parts).split())
+
+
+async def _printable_contract(desk: Any, **terms: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    client = await desk.full_client()
+    site = await desk.site(client["id"])
+    contract = await desk.contract(client["id"], site_id=site["id"], vat_mode="inclusive",
+                                   **terms)
+    await desk.sign(contract["id"], "2026-11-25")
+    return client, await desk.contract_state(contract["id"])
+
+
+async def test_contract_docx_and_pdf_say_client_number_and_amount_in_words(
+        desk: Any, pdf_to_text: Any) -> None:
+    client, contract = await _printable_contract(desk)
+    r = await desk.get(f"/api/contracts/{contract['id']}/documents/contract",
+                       params={"format": "docx"})
+    assert r.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    assert f"contract-{contract['number']}.docx" in r.headers["content-disposition"]
+    text = docx_text(r.content)
+    for phrase in (client["name"], f"ДОГОВОР № {contract['number']}", FEE_WORDS,
+                   "«25» ноября 2026 г.", "г. Москва, Ленинградский пр-т, д. 10",
+                   "Количество точек проезда на Объекте: 2",
+                   "в лице Директора Смирновой Анны Петровны",
+                   "р/с 40702810600000004567 в АО «ТБанк»"):
+        assert " ".join(phrase.split()) in text.replace("\u00a0", " "), phrase
+
+    r = await desk.get(f"/api/contracts/{contract['id']}/documents/contract",
+                       params={"format": "pdf"})
+    assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF-")
+    text = pdf_to_text(r.content).replace("\u00a0", " ")
+    for phrase in (client["name"], contract["number"], FEE_WORDS, "ДОГОВОР"):
+        assert phrase in text, phrase
+
+
+async def test_amendment_documents_print_the_change(desk: Any, pdf_to_text: Any) -> None:
+    client, contract = await _printable_contract(desk, ends_on="2027-11-30")
+    cid = contract["id"]
+    desk.today = date(2027, 2, 1)
+    fee = (await desk.post(f"/api/contracts/{cid}/fee-change",
+                           {"new_fee": "15000.00", "notice_on": "2027-02-01"},
+                           expect=201)).json()
+    r = await desk.get(f"/api/amendments/{fee['id']}/document", params={"format": "docx"})
+    text = docx_text(r.content).replace("\u00a0", " ")
+    assert "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ" in text and client["name"] in text
+    assert "Пятнадцать тысяч рублей 00 копеек" in text and contract["number"] in text
+
+    extension = (await desk.post(f"/api/contracts/{cid}/extension",
+                                 {"new_ends_on": "2028-11-30"}, expect=201)).json()
+    r = await desk.get(f"/api/amendments/{extension['id']}/document",
+                       params={"format": "pdf"})
+    text = pdf_to_text(r.content).replace("\u00a0", " ")
+    assert "ДОПОЛНИТЕЛЬНОЕ СОГЛАШЕНИЕ № 2" in text and "«30» ноября 2028 г." in text
+
+    desk.today = date(2027, 6, 1)
+    termination = (await desk.post(f"/api/contracts/{cid}/terminate",
+                                   {"effective_on": "2027-07-01"}, expect=201)).json()
+    r = await desk.get(f"/api/amendments/{termination['id']}/document")
+    text = docx_text(r.content).replace("\u00a0", " ")
+    assert "о расторжении договора" in text and "«01» июля 2027 г." in text
+
+
+async def test_acceptance_act_and_company_card(desk: Any, pdf_to_text: Any) -> None:
+    client, contract = await _printable_contract(desk)
+    r = await desk.post(f"/api/contracts/{contract['id']}/documents/acceptance-act",
+                        {"number": "А-17", "handed_on": "2026-12-03",
+                         "lines": [{"name": "Терминал оплаты парковки", "serial": "TP-1",
+                                    "unit_price": "150000.00"}]}, expect=200)
+    text = docx_text(r.content).replace("\u00a0", " ")
+    assert "АКТ ПРИЁМА-ПЕРЕДАЧИ ОБОРУДОВАНИЯ № А-17" in text and "TP-1" in text
+    assert "Сто пятьдесят тысяч рублей 00 копеек" in text and client["name"] in text
+
+    r = await desk.get("/api/documents/company-card")
+    text = pdf_to_text(r.content)
+    assert "КАРТОЧКА ПРЕДПРИЯТИЯ" in text and "7701000001" in text
+
+
+async def test_documents_need_a_complete_client_card_and_a_site(desk: Any) -> None:
+    client = await desk.client()
+    contract = await desk.contract(client["id"])
+    r = await desk.get(f"/api/contracts/{contract['id']}/documents/contract", expect=422)
+    assert r.json()["errors"][0]["field"] == "client.legal_address"
+    assert {e["field"] for e in r.json()["errors"]} == {"client.legal_address",
+                                                         "client.signatory"}
+    full = await desk.full_client()
+    bare = await desk.contract(full["id"])
+    r = await desk.get(f"/api/contracts/{bare['id']}/documents/contract", expect=422)
+    assert r.json()["errors"][0]["field"] == "site_id"
+    supply = await desk.contract(full["id"], kind="supply",
+                                 site_id=(await desk.site(full["id"]))["id"])
+    r = await desk.get(f"/api/contracts/{supply['id']}/documents/contract", expect=422)
+    assert r.json()["errors"][0]["field"] == "kind"
+    other = desk.auth("manager2", "manager")
+    await desk.get(f"/api/contracts/{contract['id']}/documents/contract", as_=other,
+                   expect=403)
+
+
+async def test_scan_upload_download_and_content_checks(desk: Any, db: Any) -> None:
+    _, contract = await desk.signed_contract()
+    path = f"/api/contracts/{contract['id']}/scans"
+    r = await desk.post(path, files={"file": ("договор.pdf", PDF, "application/pdf")},
+                        expect=201)
+    scan = r.json()
+    assert (scan["content_type"], scan["size"], scan["kind"], scan["filename"]) == (
+        "application/pdf", len(PDF), "signed_scan", "договор.pdf")
+    assert scan["sha256"] == hashlib.sha256(PDF).hexdigest()
+    stored = list(desk.storage_dir.rglob("*.pdf"))
+    assert len(stored) == 1 and stored[0].read_bytes() == PDF
+
+    r = await desk.get(f"/api/documents/{scan['id']}")
+    assert r.content == PDF and r.headers["content-type"] == "application/pdf"
+    await desk.get(f"/api/documents/{scan['id']}", as_=desk.auth("manager2", "manager"),
+                   expect=403)
+
+    r = await desk.post(path, files={"file": ("photo.jpg", JPEG, "image/jpeg")}, expect=201)
+    assert r.json()["content_type"] == "image/jpeg"
+    listed = await desk.get(path)
+    assert [s["filename"] for s in listed.json()] == ["договор.pdf", "photo.jpg"]
+    uploaded = await db.events("contracts.document.uploaded", contract_id=contract["id"])
+    assert [e["payload"]["content_type"] for e in uploaded] == ["application/pdf", "image/jpeg"]
+
+    before = await db.counts()
+    files_before = sorted(desk.storage_dir.rglob("*"))
+    for name, content, declared, message in (
+            ("evil.pdf", b"MZ\x90\x00 not a pdf", "application/pdf", "neither"),
+            ("scan.pdf", JPEG, "application/pdf", "declared as application/pdf"),
+            ("doc.docx", b"PK\x03\x04", "application/msword", "neither"),
+            ("empty.pdf", b"", "application/pdf", "empty"),
+            ("huge.pdf", PDF + b"0" * (64 * 1024), "application/pdf", "larger than")):
+        r = await desk.post(path, files={"file": (name, content, declared)})
+        assert r.status_code == 422, (name, r.text)
+        assert r.json()["errors"][0]["field"] == "file" and message in r.json()["detail"], name
+    assert await db.counts() == before
+    assert sorted(desk.storage_dir.rglob("*")) == files_before
