@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -75,6 +76,24 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     return message
 
 
+def checked_message(mail: OutgoingMail, sender: str) -> EmailMessage:
+    """`build_message`, with a malformed address reported as a permanent delivery error."""
+    for address in mail.to:
+        _, spec = parseaddr(address)
+        local, _, domain = spec.rpartition("@")
+        if not local or not domain:
+            raise MailDeliveryError(f"malformed address {address!r}", retryable=False)
+        try:
+            Address(addr_spec=spec)
+        except (ValueError, IndexError, HeaderParseError) as exc:
+            raise MailDeliveryError(f"malformed address {address!r}: {exc}",
+                                    retryable=False) from exc
+    try:
+        return build_message(mail, sender)
+    except (ValueError, IndexError, TypeError, HeaderParseError) as exc:
+        raise MailDeliveryError(f"cannot build the message: {exc}", retryable=False) from exc
+
+
 def _classify(exc: Exception) -> MailDeliveryError:
     # 4xx is "try again later" in SMTP; 5xx is a permanent refusal (bad address, rejected)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
@@ -130,7 +149,7 @@ class SmtpMailer:
         self.tls_context = tls_context
 
     async def send(self, mail: OutgoingMail) -> str:
-        message = build_message(mail, self.sender)
+        message = checked_message(mail, self.sender)
         try:
             await aiosmtplib.send(
                 message,
@@ -163,7 +182,7 @@ class FakeMailer:
         if self.fail_with is not None and self.failures_left > 0:
             self.failures_left -= 1
             raise self.fail_with
-        message = build_message(mail, self.sender)
+        message = checked_message(mail, self.sender)
         self.sent.append(message)
         return str(message["Message-ID"])
 

@@ -126,6 +126,10 @@ async def send_one(uow: NotificationsUnitOfWork, deps: Dependencies, now: dateti
         delivery.mark_failed(now, str(exc), retryable=True)
     except (MailTemplateError, UnknownAttachment) as exc:
         delivery.mark_failed(now, str(exc), retryable=False)
+    except Exception as exc:
+        # a bug or an outside failure nobody foresaw must not wedge the queue on this row
+        log.exception("mail %s: unexpected error while sending", delivery.id)
+        delivery.mark_failed(now, f"unexpected error: {exc!r}", retryable=True)
     else:
         delivery.mark_sent(now)
     if delivery.state is DeliveryState.FAILED:
