@@ -263,6 +263,18 @@ class DealStageChanged(Event):
     amount: Money | None = None
 
 
+class DealHandedOver(Event):
+    """An upsell handed to a sales manager (seed 000 §14)."""
+
+    TYPE = "contracts.deal.handed_over"
+    deal_id: uuid.UUID
+    client_id: uuid.UUID
+    title: str
+    owner: str
+    previous_owner: str | None = None
+    amount: Money | None = None
+
+
 class FeedbackRecorded(Event):
     TYPE = "contracts.feedback.recorded"
     feedback_id: uuid.UUID

@@ -154,10 +154,10 @@ async def hand_over_deal(uow: ContractsUnitOfWork, actor: Principal, deal_id: uu
                          to: str) -> Deal:
     deal = await _visible_deal(uow, actor, deal_id)
     before = snapshot(deal)
+    previous = deal.owner
     deal.hand_over(to)
-    uow.emit(ev.DealStageChanged(deal_id=deal.id, client_id=deal.client_id,
-                                 stage=str(deal.stage), previous_stage=str(deal.stage),
-                                 owner=deal.owner, amount=deal.amount))
+    uow.emit(ev.DealHandedOver(deal_id=deal.id, client_id=deal.client_id, title=deal.title,
+                               owner=to, previous_owner=previous, amount=deal.amount))
     uow.audit("deal.handed_over", "deal", deal.id, before=before, after=snapshot(deal))
     await uow.commit()
     return deal
