@@ -43,6 +43,8 @@ TASK_STATE = {
     "closed": "закрыта",
 }
 
+PRIORITY = {"low": "низкий", "normal": "обычный", "high": "высокий", "urgent": "срочно"}
+
 FUNCTION_TITLES = {
     "contracts": "Договоры", "billing": "Биллинг", "field_ops": "Выезды",
     "logistics": "Логистика", "claims": "Претензии", "support": "Поддержка",
@@ -134,4 +136,5 @@ FILTERS = {
     "invoice_status": label(INVOICE_STATUS),
     "task_state": label(TASK_STATE),
     "function_title": label(FUNCTION_TITLES),
+    "priority": label(PRIORITY),
 }
