@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from billing.domain.invoicing import BillingTerms, FeeChange, Suspension
 from billing.domain.periods import Period
@@ -62,8 +63,24 @@ class SuspensionEntry:
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
-def billing_terms(*, service_start: date | None, vat_mode: str, fees: Iterable[FeeEntry],
-                  service_stop: date | None, suspensions: Iterable[SuspensionEntry]
+class FeeLike(Protocol):
+    @property
+    def effective_from(self) -> date: ...
+
+    @property
+    def monthly_fee(self) -> Decimal: ...
+
+
+class SuspensionLike(Protocol):
+    @property
+    def suspended_from(self) -> date: ...
+
+    @property
+    def resume_on(self) -> date | None: ...
+
+
+def billing_terms(*, service_start: date | None, vat_mode: str, fees: Iterable[FeeLike],
+                  service_stop: date | None, suspensions: Iterable[SuspensionLike]
                   ) -> BillingTerms | None:
     """The proration input, or None while service has not started (waiting for install).
 

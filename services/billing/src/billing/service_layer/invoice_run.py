@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from billing.adapters.bulk import any_uuid
 from billing.adapters.orm import (
     client_account,
     invoice,
@@ -91,19 +92,20 @@ async def load_billables(session: Any, contract_ids: Sequence[uuid.UUID]
                   s.service_start, s.terminated_on, s.ends_on, s.auto_renew,
                   client_account.c.email)
         .join(client_account, client_account.c.client_id == s.client_id, isouter=True)
-        .where(s.contract_id.in_(contract_ids)))).all()
+        .where(s.contract_id == any_uuid(contract_ids)))).all()
     sub_ids = [r.id for r in subs]
-    fees: dict[uuid.UUID, list[model.FeeEntry]] = defaultdict(list)
+    fees: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for r in await session.execute(sa.select(
             subscription_fee.c.subscription_id, subscription_fee.c.effective_from,
-            subscription_fee.c.monthly_fee).where(subscription_fee.c.subscription_id.in_(sub_ids))):
-        fees[r.subscription_id].append(model.FeeEntry(r.effective_from, r.monthly_fee))
-    stops: dict[uuid.UUID, list[model.SuspensionEntry]] = defaultdict(list)
+            subscription_fee.c.monthly_fee).where(
+            subscription_fee.c.subscription_id == any_uuid(sub_ids))):
+        fees[r.subscription_id].append(r)  # rows have effective_from and monthly_fee
+    stops: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for r in await session.execute(sa.select(
             subscription_suspension.c.subscription_id, subscription_suspension.c.suspended_from,
             subscription_suspension.c.resume_on).where(
-            subscription_suspension.c.subscription_id.in_(sub_ids))):
-        stops[r.subscription_id].append(model.SuspensionEntry(r.suspended_from, r.resume_on))
+            subscription_suspension.c.subscription_id == any_uuid(sub_ids))):
+        stops[r.subscription_id].append(r)
     out: dict[uuid.UUID, Billable] = {}
     for r in subs:
         payer = Payer(r.contract_id, r.contract_number, r.client_id, r.email)
@@ -123,7 +125,7 @@ async def pending_adjustments(session: Any, contract_ids: Sequence[uuid.UUID]
     """Adjustments waiting for a contract's next invoice, as invoice lines."""
     a = invoice_adjustment.c
     rows = (await session.execute(sa.select(invoice_adjustment).where(
-        a.contract_id.in_(contract_ids), a.applied_invoice_id.is_(None)
+        a.contract_id == any_uuid(contract_ids), a.applied_invoice_id.is_(None)
     ).order_by(a.created_at))).mappings().all()
     out: dict[uuid.UUID, list[tuple[uuid.UUID, InvoiceLine]]] = defaultdict(list)
     for r in rows:
@@ -170,7 +172,7 @@ async def _batch(billing: Billing, uow: BillingUnitOfWork, run_id: uuid.UUID, pe
                  ids: Sequence[uuid.UUID], issued_on: date) -> BatchOutcome:
     out = BatchOutcome()
     existing = set((await uow.session.execute(sa.select(invoice.c.contract_id).where(
-        invoice.c.contract_id.in_(ids), invoice.c.period == str(period),
+        invoice.c.contract_id == any_uuid(ids), invoice.c.period == str(period),
         invoice.c.kind == str(InvoiceKind.INVOICE)))).scalars())
     todo = [i for i in ids if i not in existing]
     out.already = len(ids) - len(todo)

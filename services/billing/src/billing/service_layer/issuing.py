@@ -20,6 +20,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from billing.adapters.bulk import any_uuid, insert_rows
 from billing.adapters.orm import (
     invoice,
     invoice_adjustment,
@@ -122,7 +123,8 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
     periods = list({str(p.period) for p in planned})
     rows = await uow.session.execute(
         sa.select(invoice.c.contract_id, invoice.c.period, invoice.c.kind, invoice.c.revision)
-        .where(invoice.c.contract_id.in_(contract_ids), invoice.c.period.in_(periods)))
+        .where(invoice.c.contract_id == any_uuid(contract_ids),
+               invoice.c.period.in_(periods)))
     for row in rows:
         key = (row.contract_id, row.period, row.kind, row.revision)
         if key in wanted:
@@ -153,9 +155,10 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
         issued.append(IssuedInvoice(p.id, number, p, due_on))
     if not rows_out:
         return []
-    written = {r for r in (await uow.session.execute(
-        insert(invoice).on_conflict_do_nothing(constraint="invoice_contract_period_key")
-        .returning(invoice.c.id), rows_out)).scalars()}
+    written = set((await insert_rows(
+        uow.session, invoice, rows_out,
+        suffix="ON CONFLICT ON CONSTRAINT invoice_contract_period_key DO NOTHING RETURNING id"
+    )).scalars())
     issued = [i for i in issued if i.id in written]
 
     lines = [{"invoice_id": i.id, "position": n, "kind": str(line.kind),
@@ -165,7 +168,7 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
               "vat_rate": line.vat_rate, "vat": line.vat, "total": line.total}
              for i in issued for n, line in enumerate(i.planned.lines, start=1)]
     if lines:
-        await uow.session.execute(invoice_line.insert(), lines)
+        await insert_rows(uow.session, invoice_line, lines)
     for (series, period), value in last.items():
         await uow.session.execute(invoice_counter.update().where(
             invoice_counter.c.series == series, invoice_counter.c.period == period
