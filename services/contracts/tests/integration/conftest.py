@@ -219,11 +219,17 @@ class Probe:
     def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
         self.queue = queue
         self.seen: list[dict[str, Any]] = []
+        # per message as delivered: routing key, delivery mode, content type, message id
+        self.properties: list[dict[str, Any]] = []
 
     async def drain(self) -> None:
         while (message := await self.queue.get(fail=False, timeout=1)) is not None:
             await message.ack()
             self.seen.append(json.loads(message.body))
+            self.properties.append({"routing_key": message.routing_key,
+                                    "delivery_mode": message.delivery_mode,
+                                    "content_type": message.content_type,
+                                    "message_id": message.message_id})
 
     async def wait_for(self, count: int, *, within: float = 30, **match: Any
                        ) -> list[dict[str, Any]]:
