@@ -28,3 +28,13 @@ def reload_until(page: Page, check: Callable[[], bool], timeout: float = 30.0,
             raise AssertionError(f"{page.url} did not show it within {timeout}s")
         time.sleep(interval)
         page.reload()
+
+
+def rub(amount: str) -> str:
+    """``15250.00`` as the pages write it: ``15 250,00 ₽`` with non-breaking spaces."""
+    whole, _, cents = f"{float(amount):.2f}".partition(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return "\u00a0".join(groups) + f",{cents}\u00a0₽"

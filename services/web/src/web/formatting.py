@@ -35,7 +35,12 @@ CONTRACT_KIND = {
 INVOICE_STATUS = {
     "issued": "выставлен", "paid": "оплачен", "partially_paid": "оплачен частично",
     "overdue": "просрочен", "cancelled": "аннулирован", "draft": "черновик",
-    "corrected": "исправлен", "void": "аннулирован",
+    "corrected": "исправлен", "void": "аннулирован", "credited": "сторнирован",
+}
+
+SUBSCRIPTION_STATUS = {
+    "pending_install": "ждёт монтажа", "active": "действует", "suspended": "приостановлена",
+    "ended": "закончилась",
 }
 
 TASK_STATE = {
@@ -137,4 +142,5 @@ FILTERS = {
     "task_state": label(TASK_STATE),
     "function_title": label(FUNCTION_TITLES),
     "priority": label(PRIORITY),
+    "subscription_status": label(SUBSCRIPTION_STATUS),
 }

@@ -1,5 +1,6 @@
-"""Billing desk: the month's invoice run with its progress and failures, who paid and who
-did not for a period, payment entry and bank-statement upload."""
+"""Billing desk: the month's invoice run with its progress and per-contract failures, who
+paid and who did not for a period, payment entry, bank-statement upload with the unmatched
+queue, the reminder (dunning) run."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
@@ -19,7 +21,7 @@ from web.entrypoints.pages.framework import (
     Viewer,
     form_str,
     is_htmx,
-    panel,
+    panels,
     redirect,
     render,
     today,
@@ -29,8 +31,17 @@ from web.entrypoints.pages.framework import (
 router = APIRouter(prefix="/billing", include_in_schema=False)
 DESK_ROLES = ("billing", "accountant", "head")
 BillingViewer = Annotated[Viewer, Depends(viewer_with_roles(*DESK_ROLES))]
-RUN_ROLES = ("billing", "accountant")
-RunViewer = Annotated[Viewer, Depends(viewer_with_roles(*RUN_ROLES))]
+Period = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
+FINISHED = frozenset({"finished", "failed", "interrupted"})
+FLASH = {
+    "payment": "Оплата записана.",
+    "matched": "Платёж разнесён.",
+}
+
+
+def _only_desk(viewer: Viewer) -> None:
+    if not viewer.has_role(*DESK_ROLES):
+        raise PageForbidden("Это действие биллинга.")
 
 
 def current_period(day: date) -> str:
@@ -43,7 +54,7 @@ def run_progress(run: dict[str, Any]) -> dict[str, Any]:
     failed = int(run.get("failed") or 0)
     processed = max(int(run.get("done") or 0),
                     int(run.get("issued") or 0) + int(run.get("skipped") or 0) + failed)
-    finished = bool(run.get("finished_at")) or run.get("status") in ("finished", "failed")
+    finished = run.get("status") in FINISHED or bool(run.get("finished_at"))
     if finished:
         percent = 100
     else:
@@ -52,53 +63,71 @@ def run_progress(run: dict[str, Any]) -> dict[str, Any]:
             "finished": finished}
 
 
-def paid_split(invoices: list[dict[str, Any]]) -> dict[str, Any]:
-    paid = [i for i in invoices if i.get("status") == "paid"]
-    unpaid = [i for i in invoices if i.get("status") not in ("paid", "cancelled", "void")]
-    total = sum((Decimal(str(i.get("outstanding", i.get("total")) or 0)) for i in unpaid),
-                Decimal(0))
-    return {"paid": paid, "unpaid": unpaid, "owed": total}
+def paid_split(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    paid = [r for r in rows if Decimal(str(r.get("outstanding") or 0)) <= 0]
+    unpaid = [r for r in rows if Decimal(str(r.get("outstanding") or 0)) > 0]
+    owed = sum((Decimal(str(r["outstanding"])) for r in unpaid), Decimal(0))
+    return {"paid": paid, "unpaid": unpaid, "owed": owed}
 
 
 @router.get("")
-async def desk(request: Request, viewer: BillingViewer, period: str | None = None) -> Response:
+async def desk(request: Request, viewer: BillingViewer, period: Period = None,
+               flash: str | None = None) -> Response:
     period = period or current_period(today())
-    invoices = await panel(viewer.services.get("billing", "/api/invoices", period=period,
-                                               limit=500))
-    split = paid_split(invoices.data) if invoices.ok else None
+    parts = await panels(
+        report=viewer.services.get("billing", "/api/reports/period", period=period),
+        unmatched=viewer.services.get("billing", "/api/payments", status="unmatched",
+                                      limit=100),
+    )
+    split = paid_split(parts["report"].data) if parts["report"].ok else None
     return render(request, "desks/billing/desk.html", {
-        "period": period, "invoices": invoices, "split": split,
-        "may_run": viewer.has_role(*RUN_ROLES), "flash": request.query_params.get("flash")})
+        "period": period, "p": parts, "split": split, "flash": FLASH.get(flash or ""),
+        "error": request.query_params.get("error"),
+        "notice": request.query_params.get("notice")})
+
+
+@router.get("/period.xlsx")
+async def period_xlsx(viewer: BillingViewer, period: Period = None) -> Response:
+    period = period or current_period(today())
+    upstream = await viewer.services.request("billing", "GET", "/api/reports/period",
+                                             params={"period": period, "format": "xlsx"})
+    return Response(upstream.content, media_type=upstream.headers.get("content-type"),
+                    headers={"Content-Disposition": upstream.headers.get(
+                        "content-disposition", f'attachment; filename="payments-{period}.xlsx"')})
 
 
 @router.get("/runs/new")
-async def new_run(request: Request, viewer: RunViewer) -> Response:
+async def new_run(request: Request, viewer: BillingViewer) -> Response:
+    return await _run_form(request, viewer, {"period": current_period(today())}, {})
+
+
+async def _run_form(request: Request, viewer: Viewer, values: dict[str, str],
+                    errors: dict[str, str], status: int = 200) -> Response:
+    parts = await panels(runs=viewer.services.get("billing", "/api/invoice-runs", limit=12))
     return render(request, "desks/billing/run_form.html", {
-        "values": {"period": current_period(today())}, "errors": {}})
+        "values": values, "errors": errors, "runs": parts["runs"]}, status=status)
 
 
 @router.post("/runs")
 async def start_run(request: Request, viewer: CheckedViewer) -> Response:
-    if not viewer.has_role(*RUN_ROLES):
-        raise PageForbidden("Счета выставляет биллинг.")
+    _only_desk(viewer)
     form = await request.form()
     values = {"period": form_str(form, "period")}
     try:
-        run = await viewer.services.post("billing", "/api/invoice-runs", json=values)
+        response = await viewer.services.request(
+            "billing", "POST", "/api/invoice-runs", params={"wait": "false"}, json=values)
     except ServiceError as exc:
         if exc.status in (409, 422):
-            return render(request, "desks/billing/run_form.html", {
-                "values": values, "errors": exc.field_errors() or {"": exc.detail}},
-                status=exc.status)
+            return await _run_form(request, viewer, values,
+                                   exc.field_errors() or {"": exc.detail}, status=exc.status)
         raise
-    return redirect(f"/billing/runs/{run['id']}", request)
+    return redirect(f"/billing/runs/{response.json()['id']}", request)
 
 
 @router.get("/runs/{run_id}")
-async def run_page(run_id: uuid.UUID, request: Request, viewer: RunViewer) -> Response:
+async def run_page(run_id: uuid.UUID, request: Request, viewer: BillingViewer) -> Response:
     run = await viewer.services.get("billing", f"/api/invoice-runs/{run_id}")
-    progress = run_progress(run)
-    ctx = {"run": run, "progress": progress}
+    ctx = {"run": run, "progress": run_progress(run)}
     if is_htmx(request):
         return render(request, "desks/billing/run.html", ctx, block="progress")
     return render(request, "desks/billing/run.html", ctx)
@@ -107,41 +136,59 @@ async def run_page(run_id: uuid.UUID, request: Request, viewer: RunViewer) -> Re
 PAYMENT_FIELDS = ("invoice_id", "payer_inn", "amount", "paid_on", "reference")
 
 
-@router.get("/payments/new")
-async def new_payment(request: Request, viewer: RunViewer, invoice_id: str = "") -> Response:
+async def _payment_form(request: Request, viewer: Viewer, values: dict[str, str],
+                        errors: dict[str, str], status: int = 200,
+                        statement: Any = None) -> Response:
+    invoice = None
+    if values.get("invoice_id"):
+        try:
+            invoice = await viewer.services.get("billing",
+                                                f"/api/invoices/{values['invoice_id']}")
+        except ServiceError:
+            invoice = None
     return render(request, "desks/billing/payment_form.html", {
-        "values": {"invoice_id": invoice_id, "paid_on": today().isoformat()}, "errors": {}})
+        "values": values, "errors": errors, "invoice": invoice, "statement": statement,
+        # a double-clicked or re-sent form records the payment once
+        "idempotency_key": str(uuid.uuid4())}, status=status)
+
+
+@router.get("/payments/new")
+async def new_payment(request: Request, viewer: BillingViewer, invoice_id: str = "",
+                      amount: str = "") -> Response:
+    return await _payment_form(request, viewer, {
+        "invoice_id": invoice_id, "amount": amount, "paid_on": today().isoformat()}, {})
 
 
 @router.post("/payments")
 async def record_payment(request: Request, viewer: CheckedViewer) -> Response:
-    if not viewer.has_role(*RUN_ROLES):
-        raise PageForbidden("Оплаты вносит биллинг.")
+    _only_desk(viewer)
     form = await request.form()
     values = {k: form_str(form, k) for k in PAYMENT_FIELDS}
     body = {k: v for k, v in values.items() if v}
     if "amount" in body:
         body["amount"] = money_input(body["amount"])
     try:
-        await viewer.services.post("billing", "/api/payments", json=body)
+        await viewer.services.post("billing", "/api/payments", json=body,
+                                   headers={"Idempotency-Key": form_str(form, "idempotency_key")}
+                                   if form_str(form, "idempotency_key") else None)
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return render(request, "desks/billing/payment_form.html", {
-                "values": values, "errors": exc.field_errors() or {"": exc.detail}},
-                status=exc.status)
+        if exc.status in (404, 409, 422):
+            return await _payment_form(request, viewer, values,
+                                       exc.field_errors() or {"": exc.detail},
+                                       status=exc.status)
         raise
     return redirect("/billing?flash=payment", request)
 
 
 @router.post("/statements")
 async def upload_statement(request: Request, viewer: CheckedViewer) -> Response:
-    if not viewer.has_role(*RUN_ROLES):
-        raise PageForbidden("Выписки загружает биллинг.")
+    _only_desk(viewer)
     form = await request.form()
     upload = form.get("statement")
+    values = {"paid_on": today().isoformat()}
     if upload is None or isinstance(upload, str) or not upload.filename:
-        return render(request, "desks/billing/payment_form.html", {
-            "values": {}, "errors": {"statement": "Выберите файл выписки"}}, status=422)
+        return await _payment_form(request, viewer, values,
+                                   {"statement": "Выберите файл выписки"}, status=422)
     content = await upload.read()
     try:
         result = await viewer.services.post(
@@ -149,8 +196,46 @@ async def upload_statement(request: Request, viewer: CheckedViewer) -> Response:
             files={"file": (upload.filename, content, upload.content_type or "text/plain")})
     except ServiceError as exc:
         if exc.status in (409, 422):
-            return render(request, "desks/billing/payment_form.html", {
-                "values": {}, "errors": exc.field_errors() or {"statement": exc.detail}},
-                status=exc.status)
+            errors = {"statement": "; ".join(exc.field_errors().values()) or exc.detail}
+            return await _payment_form(request, viewer, values, errors, status=exc.status)
         raise
-    return render(request, "desks/billing/statement.html", {"result": result})
+    return await _payment_form(request, viewer, values, {}, statement=result)
+
+
+@router.post("/payments/{payment_id}/match")
+async def match_payment(payment_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                        ) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    target = form_str(form, "target")
+    body: dict[str, str] = {}
+    try:
+        # an invoice number's id or a client's id: the queue offers both as one field
+        body[form_str(form, "kind") or "invoice_id"] = str(uuid.UUID(target))
+    except ValueError:
+        return redirect("/billing?error=" + quote("Укажите id счёта или клиента."), request)
+    try:
+        await viewer.services.post("billing", f"/api/payments/{payment_id}/match", json=body)
+    except ServiceError as exc:
+        if exc.status in (404, 409, 422):
+            return redirect("/billing?error=" + quote((exc.detail or exc.message)[:300]),
+                            request)
+        raise
+    return redirect("/billing?flash=matched", request)
+
+
+@router.post("/dunning-runs")
+async def dunning_run(request: Request, viewer: CheckedViewer) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    on = form_str(form, "on") or today().isoformat()
+    try:
+        result = await viewer.services.post("billing", "/api/dunning-runs", json={"on": on})
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return redirect("/billing?error=" + quote((exc.detail or exc.message)[:300]),
+                            request)
+        raise
+    text = (f"Обзвон на {on}: напоминаний {result.get('reminded', 0)}"
+            + ("" if result.get("working_day", True) else " (нерабочий день)") + ".")
+    return redirect("/billing?notice=" + quote(text), request)

@@ -45,6 +45,8 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         tasks=services.get("notifications", "/api/tasks", client_id=cid, state="open",
                            limit=200),
     )
+    parts["balance"] = await panel(
+        services.get("billing", f"/api/clients/{cid}/balance"), empty={})
     parts["timeline"] = await panel(
         services.get("notifications", f"/api/clients/{cid}/timeline", limit=200), empty=[])
     if parts["timeline"].ok:

@@ -42,18 +42,25 @@ def next_morning(now: datetime) -> datetime:
     return moscow_moment(now.astimezone(MOSCOW).date() + timedelta(days=1))
 
 
+# looking at another day (planning ahead): the list as it will stand that morning
+DAY_STARTS_AT = time(9, 0)
+
+
 @router.get("/")
-async def my_day(request: Request, viewer: CurrentViewer, flash: str | None = None
-                 ) -> Response:
-    end_of_day = moscow_moment(today() + timedelta(days=1), time(0))
+async def my_day(request: Request, viewer: CurrentViewer, flash: str | None = None,
+                 on: date | None = None) -> Response:
+    day = on or today()
+    end_of_day = moscow_moment(day + timedelta(days=1), time(0))
+    at = {} if day == today() else {"at": moscow_moment(day, DAY_STARTS_AT).isoformat()}
     parts = await panels(
-        day=viewer.services.get("notifications", "/api/my/tasks"),
+        day=viewer.services.get("notifications", "/api/my/tasks", **at),
         later=viewer.services.get("notifications", "/api/tasks", assignee=viewer.username,
                                   state="open", due_after=end_of_day.isoformat(), limit=50))
     return render(request, "desks/my_day/page.html", {
         "day": parts["day"], "later": parts["later"], "flash": FLASH.get(flash or ""),
         "error": request.query_params.get("error"),
-        "tomorrow": (today() + timedelta(days=1)).isoformat()})
+        "tomorrow": (day + timedelta(days=1)).isoformat(), "on": day,
+        "planning": day != today()})
 
 
 def _ids(form: Any) -> list[str]:
@@ -66,13 +73,21 @@ def _ids(form: Any) -> list[str]:
     return out
 
 
-def _fail(request: Request, text: str) -> Response:
-    return redirect("/?error=" + quote(text[:300]), request)
+def _back(form: Any) -> str:
+    """Back to the day the person was looking at."""
+    try:
+        return f"/?on={date.fromisoformat(form_str(form, 'on')).isoformat()}&"
+    except ValueError:
+        return "/?"
 
 
-def _error_redirect(request: Request, exc: ServiceError) -> Response:
+def _fail(request: Request, text: str, form: Any = None) -> Response:
+    return redirect(_back(form or {}) + "error=" + quote(text[:300]), request)
+
+
+def _error_redirect(request: Request, exc: ServiceError, form: Any) -> Response:
     if exc.status in (403, 404, 409, 422):
-        return _fail(request, exc.detail or exc.message)
+        return _fail(request, exc.detail or exc.message, form)
     raise exc
 
 
@@ -82,21 +97,22 @@ async def bulk(request: Request, viewer: CheckedViewer) -> Response:
     ids = _ids(form)
     action = form_str(form, "action")
     if not ids:
-        return _fail(request, "Отметьте задачи галочками.")
+        return _fail(request, "Отметьте задачи галочками.", form)
     body: dict[str, Any] = {"ids": ids, "action": action}
     if action == "snooze":
         until = form_str(form, "until")
         try:
             body["until"] = moscow_moment(date.fromisoformat(until)).isoformat()
         except ValueError:
-            return _fail(request, "Укажите, до какого дня отложить.")
+            return _fail(request, "Укажите, до какого дня отложить.", form)
     elif action != "done":
-        return _fail(request, "Неизвестное действие.")
+        return _fail(request, "Неизвестное действие.", form)
     try:
         await viewer.services.post("notifications", "/api/tasks/bulk", json=body)
     except ServiceError as exc:
-        return _error_redirect(request, exc)
-    return redirect("/?flash=" + ("snoozed" if action == "snooze" else "done"), request)
+        return _error_redirect(request, exc, form)
+    return redirect(_back(form) + "flash=" + ("snoozed" if action == "snooze" else "done"),
+                    request)
 
 
 @router.post("/my-day/calls/{task_id}")
@@ -108,23 +124,35 @@ async def call_outcome(task_id: uuid.UUID, request: Request, viewer: CheckedView
     outcome = form_str(form, "outcome")
     now = datetime.now(UTC)
     path = f"/api/tasks/{task_id}"
+    promised: date | None = None
+    if outcome == "promised":
+        try:
+            promised = date.fromisoformat(form_str(form, "promised_on"))
+        except ValueError:
+            return _fail(request, "Укажите дату, к которой обещали оплатить.", form)
+    if outcome not in ("reached", "promised", "no_answer"):
+        return _fail(request, "Неизвестный итог звонка.", form)
     try:
+        invoice_id = str(uuid.UUID(form_str(form, "invoice_id")))
+    except ValueError:
+        invoice_id = ""
+    try:
+        if invoice_id:
+            # billing keeps the call on the invoice: a promise pauses its reminders
+            await viewer.services.post(
+                "billing", f"/api/invoices/{invoice_id}/dunning-notes",
+                json={"outcome": outcome,
+                      "promised_on": promised.isoformat() if promised else None})
         if outcome == "reached":
             await viewer.services.post("notifications", f"{path}/done",
                                        json={"outcome": "Дозвонились, напомнили об оплате"})
-        elif outcome == "promised":
-            try:
-                promised = date.fromisoformat(form_str(form, "promised_on"))
-            except ValueError:
-                return _fail(request, "Укажите дату, к которой обещали оплатить.")
+        elif outcome == "promised" and promised is not None:
             await viewer.services.post("notifications", f"{path}/snooze", json={
                 "until": moscow_moment(promised).isoformat(),
                 "outcome": f"Обещали оплатить до {ru_date(promised)}"})
-        elif outcome == "no_answer":
+        else:
             await viewer.services.post("notifications", f"{path}/snooze", json={
                 "until": next_morning(now).isoformat(), "outcome": "Не ответили"})
-        else:
-            return _fail(request, "Неизвестный итог звонка.")
     except ServiceError as exc:
-        return _error_redirect(request, exc)
-    return redirect("/?flash=called", request)
+        return _error_redirect(request, exc, form)
+    return redirect(_back(form) + "flash=called", request)
