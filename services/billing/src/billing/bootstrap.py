@@ -9,11 +9,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from billing.adapters import orm
+from billing.adapters.onec import FakeOneC, FolderExchange
+from billing.adapters.planfact import FakePlanFact, PlanFactClient
 from billing.config import BillingSettings
 from billing.domain.dunning import WorkingCalendar
 from billing.entrypoints.api.routes import router
 from billing.entrypoints.messaging import handlers
-from billing.service_layer import dunning, invoice_run
+from billing.service_layer import dunning, invoice_run, payables
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork, Rules, bound_uow
 from clientops_shared.runtime import Periodic, ServiceRuntime
 
@@ -42,6 +44,12 @@ def build(settings: BillingSettings | None = None) -> FastAPI:
     runtime = BillingRuntime(settings, orm.metadata, bound_uow(rules), handlers)
     billing = Billing(uow=runtime.uow, engine=runtime.engine, job_run=runtime.tables.job_run,
                       rules=rules, run_batch=settings.run_batch, settings=settings)
+    billing.planfact = (PlanFactClient(settings.planfact_url, settings.planfact_api_key,
+                                       account_id=settings.planfact_account_id,
+                                       category_ids=settings.planfact_category_ids)
+                        if settings.planfact_url else FakePlanFact())
+    billing.onec = (FolderExchange(settings.onec_exchange_dir) if settings.onec_exchange_dir
+                    else FakeOneC())
     runtime.billing = billing
 
     async def invoice_job() -> Any:
@@ -50,6 +58,10 @@ def build(settings: BillingSettings | None = None) -> FastAPI:
     async def dunning_job() -> Any:
         return await dunning.scheduled_dunning(billing)
 
+    async def planfact_job() -> Any:
+        return await payables.sync_pending(billing, billing.planfact)
+
     runtime.periodic += [Periodic("invoice-run", settings.scheduler_tick_seconds, invoice_job),
-                         Periodic("dunning", settings.scheduler_tick_seconds, dunning_job)]
+                         Periodic("dunning", settings.scheduler_tick_seconds, dunning_job),
+                         Periodic("planfact-sync", 60.0, planfact_job)]
     return runtime.create_app("ClientOps billing", [router], billing=billing)

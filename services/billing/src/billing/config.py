@@ -42,6 +42,13 @@ class BillingSettings(ServiceSettings):
     company_accounts: list[str] = Field(default_factory=list)
     """Other settlement accounts of ours (the main one is always included)."""
 
+    # outside systems: unset URL / folder means the in-memory fake (development, tests)
+    planfact_url: str | None = None
+    planfact_api_key: str = ""
+    planfact_account_id: str | None = None
+    planfact_category_ids: dict[str, str] = Field(default_factory=dict)
+    onec_exchange_dir: str | None = None
+
     def vat_table(self) -> VatRateTable:
         return VatRateTable.from_data(self.vat_rates)
 

@@ -96,3 +96,46 @@ class InvoicePaid(Event):
     paid_on: date
     total: Money | None = None
     contract_id: uuid.UUID | None = None
+
+
+class PayablePaymentRequested(Event):
+    """A supplier or carrier invoice approved for payment: accounting is asked to pay it."""
+
+    TYPE = "billing.payable.payment_requested"
+    payable_id: uuid.UUID
+    supplier_name: str
+    supplier_inn: str
+    number: str
+    amount: Money
+    due_on: date | None = None
+    requested_by: str
+
+
+class PayablePaid(Event):
+    TYPE = "billing.payable.paid"
+    payable_id: uuid.UUID
+    supplier_name: str
+    number: str
+    amount: Money
+    paid_on: date
+
+
+class RentCashRequested(Event):
+    """A cash route's month: cash for the couriers requested from accounting."""
+
+    TYPE = "billing.rent.cash_requested"
+    route_month_id: uuid.UUID
+    route: str
+    courier: str
+    period: str
+    total: Money
+
+
+class RentRouteClosed(Event):
+    """Every site on a cash route confirmed with a receipt for the month."""
+
+    TYPE = "billing.rent.route_closed"
+    route_month_id: uuid.UUID
+    route: str
+    period: str
+    total: Money

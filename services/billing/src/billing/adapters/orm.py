@@ -259,6 +259,149 @@ dunning_note = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
 )
 
+# --- site rent (we pay site owners) ---------------------------------------------------------
+
+rent_agreement = sa.Table(
+    "rent_agreement", metadata,
+    _uuid_pk(),
+    sa.Column("number", sa.Text, nullable=False, unique=True),
+    sa.Column("owner_name", sa.Text, nullable=False),
+    sa.Column("owner_inn", sa.String(12), nullable=False),
+    sa.Column("owner_account", sa.String(20)),
+    sa.Column("owner_bic", sa.String(9)),
+    sa.Column("owner_bank", sa.Text),
+    sa.Column("site_id", UUID(as_uuid=True), index=True),
+    sa.Column("site_name", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+rent_term = sa.Table(
+    "rent_term", metadata,
+    sa.Column("agreement_id", UUID(as_uuid=True),
+              sa.ForeignKey("rent_agreement.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("effective_from", sa.Date, primary_key=True),
+    sa.Column("terminals", sa.Integer, nullable=False),
+    sa.Column("amount_per_terminal", MONEY, nullable=False),
+    sa.Column("payment_form", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.CheckConstraint("terminals >= 0", name="terminals_not_negative"),
+    sa.CheckConstraint("amount_per_terminal >= 0", name="amount_not_negative"),
+)
+
+rent_registry = sa.Table(
+    "rent_registry", metadata,
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("rows", JSONB, nullable=False),
+    sa.Column("total", MONEY, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("changed_by", sa.Text, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+cash_route = sa.Table(
+    "cash_route", metadata,
+    _uuid_pk(),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("courier", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
+cash_route_stop = sa.Table(
+    "cash_route_stop", metadata,
+    sa.Column("route_id", UUID(as_uuid=True), sa.ForeignKey("cash_route.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("agreement_id", UUID(as_uuid=True), sa.ForeignKey("rent_agreement.id"),
+              primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.UniqueConstraint("route_id", "position"),
+)
+
+cash_route_month = sa.Table(
+    "cash_route_month", metadata,
+    _uuid_pk(),
+    sa.Column("route_id", UUID(as_uuid=True), sa.ForeignKey("cash_route.id"), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("total", MONEY, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("requested_by", sa.Text),
+    sa.Column("requested_at", sa.DateTime(timezone=True)),
+    sa.Column("permission_no", sa.Text),
+    sa.Column("permitted_by", sa.Text),
+    sa.Column("permitted_at", sa.DateTime(timezone=True)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.UniqueConstraint("route_id", "period"),
+)
+
+cash_route_item = sa.Table(
+    "cash_route_item", metadata,
+    sa.Column("route_month_id", UUID(as_uuid=True),
+              sa.ForeignKey("cash_route_month.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("agreement_id", UUID(as_uuid=True), sa.ForeignKey("rent_agreement.id"),
+              primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("paid_on", sa.Date),
+    sa.Column("receipt_kind", sa.Text),
+    sa.Column("receipt_no", sa.Text),
+    sa.Column("courier_note", sa.Text),
+    sa.Column("confirmed_by", sa.Text),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+)
+
+# --- payables (supplier and carrier invoices) and PlanFact --------------------------------------
+
+supplier_invoice = sa.Table(
+    "supplier_invoice", metadata,
+    _uuid_pk(),
+    sa.Column("supplier_name", sa.Text, nullable=False),
+    sa.Column("supplier_inn", sa.String(12), nullable=False),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("vat", MONEY, nullable=False),
+    sa.Column("due_on", sa.Date),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("approved_by", sa.Text),
+    sa.Column("requested_by", sa.Text),
+    sa.Column("paid_on", sa.Date),
+    sa.Column("reason", sa.Text),
+    sa.Column("planfact_operation_id", sa.Text),
+    sa.Column("planfact_state", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("planfact_error", sa.Text),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    sa.UniqueConstraint("supplier_inn", "number", "issued_on"),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+# --- exports to 1C ------------------------------------------------------------------------------
+
+onec_export = sa.Table(
+    "onec_export", metadata,
+    _uuid_pk(),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("counts", JSONB, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("delivered", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+)
+
 _mapped = False
 
 

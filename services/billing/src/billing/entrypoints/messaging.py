@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billing.service_layer import handlers as uc
+from billing.service_layer import rent
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import Envelope
 from clientops_shared.events import contracts as c
@@ -95,3 +96,12 @@ async def pilot_converted(event: c.PilotConverted, envelope: Envelope,
 async def equipment_installed(event: fo.EquipmentInstalled, envelope: Envelope,
                               uow: BillingUnitOfWork) -> None:
     await uc.equipment_installed(uow, event.contract_id, event.site_id, event.installed_on)
+    # a terminal placed at a site we rent: the site owner's rent follows from that day
+    await rent.equipment_at_site(uow, event.site_id, event.installed_on, +1,
+                                 "терминал установлен")
+
+
+@handlers.on(fo.EquipmentRemoved)
+async def equipment_removed(event: fo.EquipmentRemoved, envelope: Envelope,
+                            uow: BillingUnitOfWork) -> None:
+    await rent.equipment_at_site(uow, event.site_id, event.installed_on, -1, "терминал снят")

@@ -73,6 +73,10 @@ class Billing:
     rules: Rules
     run_batch: int
     settings: Any
+    planfact: Any = None
+    """The PlanFact port (adapters.planfact): the HTTP client or the fake."""
+    onec: Any = None
+    """The 1C exchange port (adapters.onec): the exchange folder or the fake."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @property

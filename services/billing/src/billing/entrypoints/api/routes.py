@@ -15,13 +15,14 @@ from billing import views
 from billing.adapters import invoice_pdf, xlsx
 from billing.adapters.orm import invoice
 from billing.domain.periods import Period
-from billing.entrypoints.api import schemas
+from billing.entrypoints.api import back_office, schemas
 from billing.entrypoints.api.deps import BillingDep, Desk, Limit, Offset, Reader, UoW
 from billing.service_layer import corrections, dunning, invoice_run, payments
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.runtime import runtime_of
 
-router = APIRouter(prefix="/api")
+router = APIRouter()
+api = APIRouter(prefix="/api")
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 Format = Literal["json", "xlsx"]
@@ -38,7 +39,7 @@ def _period(value: str | None, field: str = "period") -> str | None:
 
 # --- subscriptions ------------------------------------------------------------------------------
 
-@router.get("/subscriptions", response_model=list[schemas.SubscriptionOut])
+@api.get("/subscriptions", response_model=list[schemas.SubscriptionOut])
 async def list_subscriptions(request: Request, response: Response, actor: Reader,
                              contract_id: uuid.UUID | None = None,
                              client_id: uuid.UUID | None = None,
@@ -52,7 +53,7 @@ async def list_subscriptions(request: Request, response: Response, actor: Reader
 
 # --- the monthly run ----------------------------------------------------------------------------
 
-@router.post("/invoice-runs", response_model=schemas.InvoiceRunOut,
+@api.post("/invoice-runs", response_model=schemas.InvoiceRunOut,
              responses={202: {"model": schemas.InvoiceRunOut}})
 async def start_invoice_run(body: schemas.PeriodIn, actor: Desk, billing: BillingDep,
                             wait: bool = True) -> Any:
@@ -71,21 +72,21 @@ async def start_invoice_run(body: schemas.PeriodIn, actor: Desk, billing: Billin
         status_code=202)
 
 
-@router.get("/invoice-runs", response_model=list[schemas.InvoiceRunOut])
+@api.get("/invoice-runs", response_model=list[schemas.InvoiceRunOut])
 async def list_invoice_runs(request: Request, actor: Desk, period: str | None = None,
                             limit: Limit = 50) -> Any:
     async with runtime_of(request).sessions() as session:
         return await views.runs(session, _period(period), limit)
 
 
-@router.get("/invoice-runs/{run_id}", response_model=schemas.InvoiceRunOut)
+@api.get("/invoice-runs/{run_id}", response_model=schemas.InvoiceRunOut)
 async def get_invoice_run(run_id: uuid.UUID, actor: Desk, billing: BillingDep) -> Any:
     return await invoice_run.run_progress(billing, run_id)
 
 
 # --- invoices -----------------------------------------------------------------------------------
 
-@router.get("/invoices", response_model=list[schemas.InvoiceOut])
+@api.get("/invoices", response_model=list[schemas.InvoiceOut])
 async def list_invoices(request: Request, response: Response, actor: Reader,
                         client_id: uuid.UUID | None = None, period: str | None = None,
                         status: str | None = None, contract_id: uuid.UUID | None = None,
@@ -100,13 +101,13 @@ async def list_invoices(request: Request, response: Response, actor: Reader,
     return rows
 
 
-@router.get("/invoices/{invoice_id}", response_model=schemas.InvoiceDetailOut)
+@api.get("/invoices/{invoice_id}", response_model=schemas.InvoiceDetailOut)
 async def get_invoice(request: Request, invoice_id: uuid.UUID, actor: Reader) -> Any:
     async with runtime_of(request).sessions() as session:
         return await views.invoice_detail(session, actor, invoice_id)
 
 
-@router.get("/invoices/{invoice_id}/pdf", response_class=Response,
+@api.get("/invoices/{invoice_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: Reader,
                            billing: BillingDep) -> Response:
@@ -120,7 +121,7 @@ async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: Reade
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@router.post("/invoices/{invoice_id}/resend", status_code=202, response_model=schemas.ResendOut)
+@api.post("/invoices/{invoice_id}/resend", status_code=202, response_model=schemas.ResendOut)
 async def resend_invoice(invoice_id: uuid.UUID, body: schemas.ResendIn, actor: Reader,
                          uow: UoW) -> Any:
     """Send a lost invoice again (seed 000 §2): the client's manager may do it too."""
@@ -128,7 +129,7 @@ async def resend_invoice(invoice_id: uuid.UUID, body: schemas.ResendIn, actor: R
         return await dunning.resend(uow, actor, invoice_id, body.email)
 
 
-@router.post("/invoices/{invoice_id}/dunning-notes", status_code=201,
+@api.post("/invoices/{invoice_id}/dunning-notes", status_code=201,
              response_model=schemas.DunningNoteOut)
 async def add_dunning_note(invoice_id: uuid.UUID, body: schemas.DunningNoteIn, actor: Reader,
                            uow: UoW) -> Any:
@@ -138,13 +139,13 @@ async def add_dunning_note(invoice_id: uuid.UUID, body: schemas.DunningNoteIn, a
                                       promised_on=body.promised_on, comment=body.comment)
 
 
-@router.get("/invoices/{invoice_id}/dunning")
+@api.get("/invoices/{invoice_id}/dunning")
 async def dunning_history(invoice_id: uuid.UUID, actor: Reader, uow: UoW) -> Any:
     async with uow:
         return await dunning.history(uow, actor, invoice_id)
 
 
-@router.post("/invoices/{invoice_id}/corrections", status_code=201,
+@api.post("/invoices/{invoice_id}/corrections", status_code=201,
              response_model=schemas.CorrectionOut)
 async def correct_invoice(invoice_id: uuid.UUID, body: schemas.CorrectionIn, actor: Desk,
                           uow: UoW) -> Any:
@@ -169,7 +170,7 @@ async def correct_invoice(invoice_id: uuid.UUID, body: schemas.CorrectionIn, act
 
 # --- payments -----------------------------------------------------------------------------------
 
-@router.post("/payments", status_code=201, response_model=schemas.PaymentOut)
+@api.post("/payments", status_code=201, response_model=schemas.PaymentOut)
 async def record_payment(request: Request, body: schemas.PaymentIn, actor: Desk, uow: UoW
                          ) -> Any:
     """A payment entered by hand. Retries with the same ``Idempotency-Key`` change nothing."""
@@ -197,7 +198,7 @@ async def record_payment(request: Request, body: schemas.PaymentIn, actor: Desk,
     return JSONResponse(out, status_code=201)
 
 
-@router.get("/payments", response_model=list[schemas.PaymentListOut])
+@api.get("/payments", response_model=list[schemas.PaymentListOut])
 async def list_payments(request: Request, response: Response, actor: Reader,
                         status: Literal["matched", "unmatched"] | None = None,
                         client_id: uuid.UUID | None = None, limit: Limit = 100,
@@ -210,7 +211,7 @@ async def list_payments(request: Request, response: Response, actor: Reader,
     return rows
 
 
-@router.post("/payments/{payment_id}/match", response_model=schemas.PaymentOut)
+@api.post("/payments/{payment_id}/match", response_model=schemas.PaymentOut)
 async def match_payment(payment_id: uuid.UUID, body: schemas.MatchIn, actor: Desk, uow: UoW
                         ) -> Any:
     async with uow:
@@ -221,7 +222,7 @@ async def match_payment(payment_id: uuid.UUID, body: schemas.MatchIn, actor: Des
         return result
 
 
-@router.post("/bank-statements", status_code=201, response_model=schemas.StatementOut,
+@api.post("/bank-statements", status_code=201, response_model=schemas.StatementOut,
              responses={200: {"model": schemas.StatementOut,
                               "description": "this file was imported before: nothing changed"}})
 async def import_bank_statement(actor: Desk, uow: UoW, billing: BillingDep,
@@ -251,7 +252,7 @@ async def import_bank_statement(actor: Desk, uow: UoW, billing: BillingDep,
 
 # --- dunning ------------------------------------------------------------------------------------
 
-@router.post("/dunning-runs", response_model=schemas.DunningRunOut)
+@api.post("/dunning-runs", response_model=schemas.DunningRunOut)
 async def run_dunning(body: schemas.DunningRunIn, actor: Desk, uow: UoW) -> Any:
     async with uow:
         return await dunning.run_dunning(uow, body.on)
@@ -259,7 +260,7 @@ async def run_dunning(body: schemas.DunningRunIn, actor: Desk, uow: UoW) -> Any:
 
 # --- balances and reports -----------------------------------------------------------------------
 
-@router.get("/clients/{client_id}/balance", response_model=schemas.BalanceOut)
+@api.get("/clients/{client_id}/balance", response_model=schemas.BalanceOut)
 async def client_balance(request: Request, client_id: uuid.UUID, actor: Reader) -> Any:
     async with runtime_of(request).sessions() as session:
         rows = await views.balances(session, actor, client_id)
@@ -268,7 +269,7 @@ async def client_balance(request: Request, client_id: uuid.UUID, actor: Reader) 
     return rows[0]
 
 
-@router.post("/clients/{client_id}/apply-credit", response_model=schemas.CreditAppliedOut)
+@api.post("/clients/{client_id}/apply-credit", response_model=schemas.CreditAppliedOut)
 async def apply_credit(client_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
     async with uow:
         result = await payments.apply_credit(uow, actor, client_id)
@@ -276,7 +277,7 @@ async def apply_credit(client_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
         return result
 
 
-@router.get("/balances", response_model=list[schemas.BalanceOut])
+@api.get("/balances", response_model=list[schemas.BalanceOut])
 async def list_balances(request: Request, actor: Reader, format: Format = "json") -> Any:
     async with runtime_of(request).sessions() as session:
         rows = await views.balances(session, actor)
@@ -289,7 +290,7 @@ async def list_balances(request: Request, actor: Reader, format: Format = "json"
     return rows
 
 
-@router.get("/reports/period", response_model=list[schemas.PeriodReportRow])
+@api.get("/reports/period", response_model=list[schemas.PeriodReportRow])
 async def period_report(request: Request, actor: Reader,
                         period: Annotated[str, Query(examples=["2026-12"])],
                         format: Format = "json") -> Any:
@@ -308,7 +309,7 @@ async def period_report(request: Request, actor: Reader,
     return rows
 
 
-@router.get("/reports/aging", response_model=schemas.AgingOut)
+@api.get("/reports/aging", response_model=schemas.AgingOut)
 async def aging_report(request: Request, actor: Reader, billing: BillingDep,
                        on: date | None = None, format: Format = "json") -> Any:
     on = on or billing.today()
@@ -326,3 +327,7 @@ def _xlsx(name: str, headers: list[str], rows: list[list[Any]], money: Any) -> R
     data = xlsx.workbook(name, headers, rows, money)
     return Response(data, media_type=xlsx.XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+router.include_router(api)
+router.include_router(back_office.router)

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from billing.domain.payables import PayableCategory
 from billing.domain.periods import Period
+from billing.domain.rent import PaymentForm, ReceiptKind, RegistryState
 from billing.service_layer.dunning import CallOutcome
 from clientops_shared.types import Money, NonNegativeMoney, PositiveMoney
 
@@ -323,3 +325,198 @@ class AgingOut(BaseModel):
     buckets: list[str]
     totals: dict[str, Money]
     clients: list[AgingClientOut]
+
+
+# --- site rent ----------------------------------------------------------------------------------
+
+class RentAgreementIn(_In):
+    number: str = Field(min_length=1, max_length=50)
+    owner_name: str = Field(min_length=1, max_length=300)
+    owner_inn: Inn
+    owner_account: str | None = Field(default=None, pattern=r"^\d{20}$")
+    owner_bic: str | None = Field(default=None, pattern=r"^\d{9}$")
+    owner_bank: str | None = Field(default=None, max_length=300)
+    site_id: uuid.UUID | None = None
+    site_name: str = Field(min_length=1, max_length=300)
+    address: str = Field(min_length=1, max_length=500)
+    starts_on: date
+    ends_on: date | None = None
+    terminals: int = Field(ge=0, le=1000)
+    amount_per_terminal: NonNegativeMoney
+    payment_form: PaymentForm
+
+
+class RentChangeIn(_In):
+    effective_from: date
+    terminals: int | None = Field(default=None, ge=0, le=1000)
+    amount_per_terminal: NonNegativeMoney | None = None
+    payment_form: PaymentForm | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class RentTermOut(BaseModel):
+    effective_from: date
+    terminals: int
+    amount_per_terminal: Money
+    payment_form: str
+    monthly_amount: Money
+
+
+class RentAgreementOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    owner_name: str
+    owner_inn: str
+    owner_account: str | None
+    owner_bic: str | None
+    site_id: uuid.UUID | None
+    site_name: str
+    address: str
+    starts_on: date
+    ends_on: date | None
+    terms: list[RentTermOut]
+
+
+class RegistryRowOut(BaseModel):
+    agreement_id: uuid.UUID
+    number: str
+    owner_name: str
+    owner_inn: str
+    owner_account: str | None
+    owner_bic: str | None
+    owner_bank: str | None
+    site_name: str
+    amount: Money
+    purpose: str
+
+
+class RegistryOut(BaseModel):
+    period: str
+    state: str
+    rows: list[RegistryRowOut]
+    total: Money
+    note: str | None
+
+
+class RegistryStateIn(_In):
+    state: RegistryState
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class CashRouteIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    courier: str = Field(min_length=1, max_length=200)
+    stops: list[uuid.UUID] = Field(min_length=1)
+
+
+class CashRouteOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    courier: str
+    stops: list[uuid.UUID]
+
+
+class PermitIn(_In):
+    permission_no: str = Field(min_length=1, max_length=50)
+
+
+class ConfirmIn(_In):
+    paid_on: date
+    receipt_kind: ReceiptKind
+    receipt_no: str = Field(min_length=1, max_length=100)
+    courier_note: str | None = Field(default=None, max_length=1000)
+
+
+class RouteItemOut(BaseModel):
+    agreement_id: uuid.UUID
+    number: str
+    owner_name: str
+    site_name: str
+    address: str
+    position: int
+    amount: Money
+    paid_on: date | None
+    receipt_kind: str | None
+    receipt_no: str | None
+    confirmed_by: str | None
+
+
+class RouteMonthOut(BaseModel):
+    id: uuid.UUID
+    route: str
+    courier: str
+    period: str
+    total: Money
+    state: str
+    permission_no: str | None
+    requested_by: str | None
+    permitted_by: str | None
+    items: list[RouteItemOut]
+    open_items: int
+
+
+class OpenItemOut(BaseModel):
+    route_month_id: uuid.UUID
+    period: str
+    state: str
+    route: str
+    courier: str
+    agreement_id: uuid.UUID
+    site_name: str
+    owner_name: str
+    amount: Money
+
+
+# --- payables -----------------------------------------------------------------------------------
+
+class PayableIn(_In):
+    supplier_name: str = Field(min_length=1, max_length=300)
+    supplier_inn: Inn
+    number: str = Field(min_length=1, max_length=100)
+    issued_on: date
+    amount: PositiveMoney
+    vat: NonNegativeMoney
+    due_on: date | None = None
+    category: PayableCategory
+    description: str = Field(min_length=1, max_length=1000)
+
+
+class PaidIn(_In):
+    paid_on: date
+
+
+class RejectIn(_In):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class PayableOut(BaseModel):
+    id: uuid.UUID
+    supplier_name: str
+    supplier_inn: str
+    number: str
+    issued_on: date
+    amount: Money
+    vat: Money
+    due_on: date | None
+    category: str
+    description: str
+    status: str
+    approved_by: str | None
+    requested_by: str | None
+    paid_on: date | None
+    reason: str | None
+    planfact_operation_id: str | None
+    planfact_state: str
+    planfact_error: str | None
+
+
+# --- 1C -----------------------------------------------------------------------------------------
+
+class OneCExportOut(BaseModel):
+    id: uuid.UUID
+    period: str
+    format: str
+    name: str
+    counts: dict[str, int]
+    delivered: bool
+    error: str | None

@@ -1,0 +1,201 @@
+"""Site rent, payables (with PlanFact) and the 1C export: the billing desk's back office."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from billing.adapters import xlsx
+from billing.domain.payables import PayableStatus
+from billing.domain.periods import Period
+from billing.entrypoints.api import schemas
+from billing.entrypoints.api.deps import DESK_ROLES, BillingDep, Desk, UoW
+from billing.service_layer import onec, payables, rent
+from clientops_shared.auth import Principal, require_roles
+from clientops_shared.errors import InvalidInput
+
+router = APIRouter(prefix="/api")
+
+Approver = Annotated[Principal, Depends(require_roles("head", "accountant"))]
+"""Payment permissions and approvals: the head or accounting."""
+Accounting = Annotated[Principal, Depends(require_roles(*DESK_ROLES))]
+
+
+def _period(value: str) -> Period:
+    try:
+        return Period.parse(value)
+    except ValueError as exc:
+        raise InvalidInput("period", str(exc)) from None
+
+
+# --- rent agreements ----------------------------------------------------------------------------
+
+@router.post("/rent/agreements", status_code=201, response_model=schemas.RentAgreementOut)
+async def create_agreement(body: schemas.RentAgreementIn, actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await rent.create_agreement(uow, actor, **body.model_dump())
+
+
+@router.get("/rent/agreements/{agreement_id}", response_model=schemas.RentAgreementOut)
+async def get_agreement(agreement_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await rent.agreement(uow, agreement_id)
+
+
+@router.post("/rent/agreements/{agreement_id}/changes", status_code=201,
+             response_model=schemas.RentAgreementOut)
+async def change_agreement(agreement_id: uuid.UUID, body: schemas.RentChangeIn, actor: Desk,
+                           uow: UoW) -> Any:
+    """A dated change: terminals added or removed, a new amount, cash or cashless."""
+    async with uow:
+        await rent.change_terms(uow, actor.username, agreement_id, **body.model_dump())
+        await uow.commit()
+        return await rent.agreement(uow, agreement_id)
+
+
+@router.get("/rent/registry", response_model=schemas.RegistryOut)
+async def rent_registry(actor: Desk, uow: UoW,
+                        period: Annotated[str, Query(examples=["2027-01"])],
+                        format: Literal["json", "xlsx"] = "json") -> Any:
+    """The cashless payout registry for a month (usually the next one)."""
+    p = _period(period)
+    async with uow:
+        found = await rent.registry(uow, p)
+    if format == "xlsx":
+        data = xlsx.workbook(
+            f"rent-{p}", ["Договор", "Получатель", "ИНН", "Счёт", "БИК", "Банк", "Объект",
+                          "Сумма", "Назначение платежа"],
+            [[r["number"], r["owner_name"], r["owner_inn"], r["owner_account"], r["owner_bic"],
+              r["owner_bank"], r["site_name"], Decimal(r["amount"]), r["purpose"]]
+             for r in found["rows"]], money_columns=[7])
+        return Response(data, media_type=xlsx.XLSX, headers={
+            "Content-Disposition": f'attachment; filename="rent-registry-{p}.xlsx"'})
+    return found
+
+
+@router.post("/rent/registry/{period}/state", response_model=schemas.RegistryOut)
+async def registry_state(period: str, body: schemas.RegistryStateIn, actor: Desk, uow: UoW
+                         ) -> Any:
+    """Sent to accounting (frozen), reconciled or disputed."""
+    async with uow:
+        return await rent.set_registry_state(uow, actor, _period(period), body.state, body.note)
+
+
+@router.post("/rent/cash-routes", status_code=201, response_model=schemas.CashRouteOut)
+async def create_route(body: schemas.CashRouteIn, actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await rent.create_route(uow, actor, body.name, body.courier, body.stops)
+
+
+@router.post("/rent/cash-routes/{route_id}/months", status_code=201,
+             response_model=schemas.RouteMonthOut)
+async def plan_route_month(route_id: uuid.UUID, body: schemas.PeriodIn, actor: Desk, uow: UoW
+                           ) -> Any:
+    async with uow:
+        return await rent.plan_route_month(uow, actor, route_id, Period.parse(body.period))
+
+
+@router.get("/rent/route-months/{month_id}", response_model=schemas.RouteMonthOut)
+async def get_route_month(month_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await rent.route_month(uow, month_id)
+
+
+@router.post("/rent/route-months/{month_id}/cash-request", response_model=schemas.RouteMonthOut)
+async def request_cash(month_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await rent.request_cash(uow, actor, month_id)
+
+
+@router.post("/rent/route-months/{month_id}/permission", response_model=schemas.RouteMonthOut)
+async def permit(month_id: uuid.UUID, body: schemas.PermitIn, actor: Approver, uow: UoW) -> Any:
+    async with uow:
+        return await rent.permit(uow, actor, month_id, body.permission_no)
+
+
+@router.post("/rent/route-months/{month_id}/items/{agreement_id}/confirm",
+             response_model=schemas.RouteMonthOut)
+async def confirm(month_id: uuid.UUID, agreement_id: uuid.UUID, body: schemas.ConfirmIn,
+                  actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await rent.confirm(uow, actor, month_id, agreement_id, **body.model_dump())
+
+
+@router.get("/rent/open-items", response_model=list[schemas.OpenItemOut])
+async def open_items(actor: Desk, uow: UoW) -> Any:
+    async with uow:
+        return await rent.open_items(uow)
+
+
+# --- payables -----------------------------------------------------------------------------------
+
+@router.post("/payables", status_code=201, response_model=schemas.PayableOut)
+async def enter_payable(body: schemas.PayableIn, actor: Accounting, uow: UoW,
+                        billing: BillingDep) -> Any:
+    async with uow:
+        payable_id = await payables.enter(uow, actor, **body.model_dump())
+    await payables.sync(billing, billing.planfact, payable_id)
+    return await payables.get(billing, payable_id)
+
+
+@router.get("/payables", response_model=list[schemas.PayableOut])
+async def list_payables(actor: Accounting, billing: BillingDep,
+                        status: PayableStatus | None = None) -> Any:
+    return await payables.listing(billing, status)
+
+
+async def _move(billing: Any, uow: Any, actor: Principal, payable_id: uuid.UUID,
+                wanted: PayableStatus, **kw: Any) -> Any:
+    async with uow:
+        await payables.transition(uow, actor, payable_id, wanted, **kw)
+    await payables.sync(billing, billing.planfact, payable_id)
+    return await payables.get(billing, payable_id)
+
+
+@router.post("/payables/{payable_id}/approve", response_model=schemas.PayableOut)
+async def approve_payable(payable_id: uuid.UUID, actor: Approver, uow: UoW,
+                          billing: BillingDep) -> Any:
+    return await _move(billing, uow, actor, payable_id, PayableStatus.APPROVED)
+
+
+@router.post("/payables/{payable_id}/payment-request", response_model=schemas.PayableOut)
+async def request_payment(payable_id: uuid.UUID, actor: Accounting, uow: UoW,
+                          billing: BillingDep) -> Any:
+    return await _move(billing, uow, actor, payable_id, PayableStatus.PAYMENT_REQUESTED)
+
+
+@router.post("/payables/{payable_id}/paid", response_model=schemas.PayableOut)
+async def mark_paid(payable_id: uuid.UUID, body: schemas.PaidIn, actor: Approver, uow: UoW,
+                    billing: BillingDep) -> Any:
+    return await _move(billing, uow, actor, payable_id, PayableStatus.PAID, paid_on=body.paid_on)
+
+
+@router.post("/payables/{payable_id}/reject", response_model=schemas.PayableOut)
+async def reject_payable(payable_id: uuid.UUID, body: schemas.RejectIn, actor: Approver,
+                         uow: UoW, billing: BillingDep) -> Any:
+    return await _move(billing, uow, actor, payable_id, PayableStatus.REJECTED,
+                       reason=body.reason)
+
+
+@router.post("/payables/planfact-sync")
+async def planfact_sync(actor: Accounting, billing: BillingDep) -> dict[str, int]:
+    """Retry what did not reach PlanFact (the periodic job does the same)."""
+    return {"synced": await payables.sync_pending(billing, billing.planfact)}
+
+
+# --- 1C -----------------------------------------------------------------------------------------
+
+@router.post("/onec/exports", status_code=201, response_model=schemas.OneCExportOut)
+async def export_to_onec(body: schemas.PeriodIn, actor: Accounting, billing: BillingDep) -> Any:
+    """Clients, contracts and the period's invoices as an EnterpriseData message for 1C."""
+    return await onec.export_period(billing, billing.onec, actor, Period.parse(body.period))
+
+
+@router.get("/onec/exports/{export_id}/xml", response_class=Response)
+async def export_xml(export_id: uuid.UUID, actor: Accounting, billing: BillingDep) -> Response:
+    name, body = await onec.export_body(billing, export_id)
+    return Response(body, media_type="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
