@@ -4,6 +4,7 @@ bulk reassignment of a client's or a function's tasks."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -37,8 +38,20 @@ def overdue_tasks(tasks: list[dict[str, Any]], now: datetime) -> list[dict[str, 
 
 def bars(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """Rows with a ``width`` percent of the largest ``key`` value, for a CSS bar chart."""
-    top = max((int(r.get(key) or 0) for r in rows), default=0)
-    return [{**r, "width": int(100 * int(r.get(key) or 0) / top) if top else 0} for r in rows]
+    top = max((Decimal(str(r.get(key) or 0)) for r in rows), default=Decimal(0))
+    return [{**r, "width": int(100 * Decimal(str(r.get(key) or 0)) / top) if top else 0}
+            for r in rows]
+
+
+AGING_TITLES = {"not_due": "срок не наступил", "d1_30": "1–30 дней", "d31_60": "31–60 дней",
+                "d61_90": "61–90 дней", "over_90": "больше 90 дней"}
+
+
+def aging_bars(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Unpaid money by how late it is, one bar per bucket."""
+    rows = [{"bucket": b, "title": AGING_TITLES.get(b, b), "amount": report["totals"].get(b, 0)}
+            for b in report.get("buckets", [])]
+    return bars(rows, "amount")
 
 
 async def _people(request: Request) -> list[dict[str, str]]:
@@ -55,6 +68,8 @@ async def _dashboard(request: Request, viewer: Viewer, *, values: dict[str, str]
         workload=viewer.services.get("notifications", "/api/workload"),
         tasks=viewer.services.get("notifications", "/api/tasks", state="open", limit=500),
         assignments=viewer.services.get("notifications", "/api/assignments", limit=10),
+        aging=viewer.services.get("billing", "/api/reports/aging"),
+        clients=viewer.services.get("contracts", "/api/clients", limit=500),
     )
     workload = parts["workload"].data if parts["workload"].ok else None
     return render(request, "desks/head/dashboard.html", {
@@ -62,13 +77,17 @@ async def _dashboard(request: Request, viewer: Viewer, *, values: dict[str, str]
         "done_bars": bars(workload.get("people", []), "done_this_week") if workload else [],
         "open_bars": bars(workload.get("people", []), "open") if workload else [],
         "overdue": overdue_tasks(parts["tasks"].data, now) if parts["tasks"].ok else [],
+        "aging_bars": aging_bars(parts["aging"].data) if parts["aging"].ok else [],
         "people": await _people(request), "functions": FUNCTION_TITLES,
         "values": values or {}, "errors": errors or {}, "notice": notice}, status=status)
 
 
 @router.get("")
-async def dashboard(request: Request, viewer: HeadViewer, moved: int | None = None) -> Response:
+async def dashboard(request: Request, viewer: HeadViewer, moved: int | None = None,
+                    owner: str | None = None) -> Response:
     notice = f"Передано задач: {moved}." if moved is not None else None
+    if owner:
+        notice = f"Клиент передан менеджеру {owner}; его открытые задачи переходят вместе с ним."
     return await _dashboard(request, viewer, notice=notice)
 
 
@@ -80,7 +99,26 @@ async def reassign(request: Request, viewer: CheckedViewer) -> Response:
     values = {k: form_str(form, k) for k in ("client_id", "function", "from_assignee",
                                              "to_assignee", "note")}
     values["standing"] = "on" if form.get("standing") == "on" else ""
-    body: dict[str, Any] = {k: v for k, v in values.items() if v and k != "standing"}
+    values["owner"] = "on" if form.get("owner") == "on" else ""
+    if not values["to_assignee"]:
+        return await _dashboard(request, viewer, values=values, status=422,
+                                errors={"to_assignee": "Выберите, кому передать."})
+    if values["owner"]:
+        # the client itself changes hands: contracts records it, its tasks follow the event
+        if not values["client_id"]:
+            return await _dashboard(request, viewer, values=values, status=422,
+                                    errors={"client_id": "Выберите клиента."})
+        try:
+            await viewer.services.post("contracts", "/api/clients/assign", json={
+                "client_ids": [values["client_id"]], "manager": values["to_assignee"]})
+        except ServiceError as exc:
+            if exc.status in (400, 403, 404, 409, 422):
+                return await _dashboard(request, viewer, values=values, status=exc.status,
+                                        errors=exc.field_errors() or {"": exc.detail})
+            raise
+        return redirect(f"/head?owner={values['to_assignee']}", request)
+    body: dict[str, Any] = {k: v for k, v in values.items()
+                            if v and k not in ("standing", "owner")}
     body["standing"] = bool(values["standing"])
     try:
         record = await viewer.services.post("notifications", "/api/assignments", json=body)

@@ -1,0 +1,69 @@
+"""The head's dashboard in the browser: workload and overdue work, and moving a client's
+tasks from manager1 to manager2, who then has them on My day."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from clientops_shared.testing import System, eventually
+
+from .conftest import Browsing, api_token
+from .helpers import inn10, reload_until
+
+pytestmark = pytest.mark.browser
+
+
+def test_head_moves_a_clients_tasks_to_another_manager(browsing: Browsing,
+                                                        system: System) -> None:
+    auth = api_token(system, "manager1")
+    contracts = system.urls["contracts"]
+    name = f"ООО «Отпуск {uuid.uuid4().hex[:6]}»"
+    client = httpx.post(f"{contracts}/api/clients", headers=auth, json={
+        "name": name, "inn": inn10(), "email": "away@example.ru", "manager": "manager1"})
+    assert client.status_code == 201, client.text
+    client_id = client.json()["id"]
+    contract = httpx.post(f"{contracts}/api/contracts", headers=auth, json={
+        "client_id": client_id, "kind": "subscription",
+        "starts_on": date.today().replace(day=1).isoformat(), "monthly_fee": "5000.00",
+        "auto_renew": True, "standard": True}).json()
+    signed = httpx.post(f"{contracts}/api/contracts/{contract['id']}/sign", headers=auth,
+                        json={"signed_on": date.today().isoformat()})
+    assert signed.status_code == 200, signed.text
+    eventually(lambda: httpx.get(f"{system.urls['notifications']}/api/tasks", headers=auth,
+                                 params={"client_id": client_id, "assignee": "manager1"}).json())
+
+    head = browsing.logged_in("head")
+    head.goto("/head")
+    expect(head.locator("#workload table").first).to_contain_text("manager1")
+    expect(head.locator("#aging")).to_contain_text("Всего не оплачено")
+    form = head.locator("form[action='/head/reassign']")
+    form.locator("select[name=client_id]").select_option(client_id)
+    form.locator("select[name=from_assignee]").select_option("manager1")
+    form.locator("select[name=to_assignee]").select_option("manager2")
+    form.locator("input[name=note]").fill("manager1 в отпуске")
+    form.locator("button[type=submit]").click()
+    head.wait_for_url(re.compile(r"/head\?moved=\d+"))
+    moved = re.search(r"Передано задач: (\d+)", head.get_by_test_id("moved").inner_text())
+    assert moved is not None and int(moved.group(1)) >= 1
+    expect(head.locator("#reassign")).to_contain_text("manager1 → manager2")
+
+    manager2 = browsing.logged_in("manager2")
+    reload_until(manager2, lambda: manager2.locator(
+        f"li[data-kind=welcome_call]:has-text('{name}')").count() == 1)
+    manager1 = browsing.logged_in("manager1")
+    expect(manager1.locator(f"li:has-text('{name}')")).to_have_count(0)
+
+
+def test_head_must_choose_whom_to_give_the_tasks(browsing: Browsing) -> None:
+    head = browsing.logged_in("head")
+    head.goto("/head")
+    form = head.locator("form[action='/head/reassign']")
+    form.locator("select[name=to_assignee]").evaluate("s => s.removeAttribute('required')")
+    form.locator("button[type=submit]").click()
+    expect(head.locator(".field-error[data-field=to_assignee]")).to_be_visible()
