@@ -66,6 +66,8 @@ async def _scenario(desk: Any) -> dict[str, str]:
     _, renewing = await desk.signed_contract(ends_on="2026-12-20", auto_renew=True)
     _, expiring = await desk.signed_contract(ends_on="2026-12-20")
     _, soon = await desk.signed_contract(ends_on="2027-01-15")
+    _, ahead = await desk.signed_contract(signed_on="2026-12-10", starts_on="2026-12-15")
+    ids["ahead"] = ahead["id"]
     ids["renewing"], ids["expiring"], ids["soon"] = renewing["id"], expiring["id"], soon["id"]
     await desk.run_day("2026-12-21")
 
@@ -154,6 +156,8 @@ async def test_every_contracts_event_reaches_rabbitmq_with_its_documented_payloa
         "2026-12-21", "2027-12-20", "2026-12-21")
     assert payload("contracts.contract.expired", contract_id=ids["expiring"])["ends_on"] \
         == "2026-12-20"
+    assert payload("contracts.contract.activated", contract_id=ids["ahead"])["starts_on"] \
+        == "2026-12-15"
     notice = payload("contracts.contract.expiring", contract_id=ids["soon"], threshold_days=30)
     assert (notice["ends_on"], notice["days_left"], notice["auto_renew"]) == (
         "2027-01-15", 25, False)

@@ -42,6 +42,10 @@ async def test_contract_signed_on_its_start_date_is_active_at_once(desk: Any, db
     assert contract["status"] == "active" and contract["signed_on"] == "2026-12-01"
     signed = await db.events("contracts.contract.signed", contract_id=contract["id"])
     assert signed[0]["payload"]["status"] == "active"
+    # active from the signing itself: no separate activation event follows
+    assert await db.events("contracts.contract.activated", contract_id=contract["id"]) == []
+    await desk.run_day("2026-12-02")
+    assert await db.events("contracts.contract.activated", contract_id=contract["id"]) == []
     assert signed[0]["payload"]["monthly_fee"] == "12500.00"
 
 
@@ -78,9 +82,8 @@ async def test_suspend_resume_terminate_path(desk: Any, db: Any) -> None:
     types = [e["type"] for e in await db.rows(
         "SELECT routing_key AS type FROM outbox_message WHERE body->'payload'->>'contract_id' = "
         ":c ORDER BY id", c=cid)]
-    assert types == ["contracts.contract.signed", "contracts.contract.activated",
-                     "contracts.contract.suspended", "contracts.contract.resumed",
-                     "contracts.contract.terminated"]
+    assert types == ["contracts.contract.signed", "contracts.contract.suspended",
+                     "contracts.contract.resumed", "contracts.contract.terminated"]
     audits = await db.rows("SELECT action, actor FROM audit_log WHERE entity = 'contract' "
                            "AND entity_id = :c ORDER BY id", c=cid)
     assert [a["action"] for a in audits] == [
@@ -165,7 +168,7 @@ async def test_non_standard_contract_needs_the_heads_approval(desk: Any, db: Any
         "ORDER BY id", c=cid)]
     assert kinds == ["contracts.contract.submitted_for_approval", "contracts.contract.rejected",
                      "contracts.contract.submitted_for_approval", "contracts.contract.approved",
-                     "contracts.contract.signed", "contracts.contract.activated"]
+                     "contracts.contract.signed"]
 
 
 async def test_standard_contract_needs_no_approval_and_signs_once(desk: Any) -> None:

@@ -140,7 +140,11 @@ class ContractExpiring(_ContractRef):
 
 
 class ContractActivated(_ContractRef):
-    """A signed contract reached its start date (or was signed on/after it)."""
+    """A contract signed ahead of its start date reached it (the daily job).
+
+    A contract signed on or after its start date is active from ``contracts.contract.signed``
+    (its ``status`` is ``active``); no separate activation follows.
+    """
 
     TYPE = "contracts.contract.activated"
     starts_on: date

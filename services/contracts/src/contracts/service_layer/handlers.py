@@ -279,10 +279,8 @@ async def sign_contract(uow: ContractsUnitOfWork, actor: Principal, contract_id:
     client = await uow.client(contract.client_id)
     ensure_visible(actor, client)
     before = snapshot(contract)
-    status = contract.sign(signed_on)
-    uow.emit(signed_event(contract, client))
-    if status == ContractStatus.ACTIVE:
-        uow.emit(ev.ContractActivated(**_ref(contract), starts_on=contract.starts_on))
+    contract.sign(signed_on)
+    uow.emit(signed_event(contract, client))  # its status says whether it is active already
     uow.audit("contract.signed", "contract", contract.id, before=before, after=snapshot(contract))
     if contract.replaces_id is not None:
         await _replace(uow, actor, contract, client, today)
@@ -506,10 +504,8 @@ async def convert_pilot(uow: ContractsUnitOfWork, actor: Principal, contract_id:
                            f"it is {successor.status}",
                            current_state=str(successor.status))
         client = await uow.client(successor.client_id)
-        status = successor.sign(signed_on)
+        successor.sign(signed_on)
         uow.emit(signed_event(successor, client))
-        if status == ContractStatus.ACTIVE:
-            uow.emit(ev.ContractActivated(**_ref(successor), starts_on=successor.starts_on))
         uow.audit("contract.signed", "contract", successor.id, after=snapshot(successor))
         await _replace(uow, actor, successor, client, today)
     await uow.commit()
