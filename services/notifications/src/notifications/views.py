@@ -162,8 +162,8 @@ async def call_list(session: AsyncSession, reminders: list[dict[str, Any]]
     keys = [r["dedupe_key"] for r in reminders]
     previous = task.alias("previous")
     last_rows = await session.execute(
-        sa.select(previous.c.dedupe_key, previous.c.outcome, previous.c.done_at,
-                  previous.c.assignee)
+        sa.select(previous.c.dedupe_key, previous.c.outcome, previous.c.assignee,
+                  sa.func.coalesce(previous.c.done_at, previous.c.updated_at).label("at"))
         .where(previous.c.kind == "payment_reminder", previous.c.dedupe_key.in_(keys),
                previous.c.outcome.is_not(None))
         .order_by(previous.c.dedupe_key, sa.func.coalesce(previous.c.done_at,
@@ -182,7 +182,7 @@ async def call_list(session: AsyncSession, reminders: list[dict[str, Any]]
             "reminder_count": payload.get("reminder_count"), "due_at": r["due_at"],
             "state": r["state"],
             "last_outcome": prior.outcome if prior else None,
-            "last_outcome_at": prior.done_at if prior else None,
+            "last_outcome_at": prior.at if prior else None,
         })
     calls.sort(key=lambda c: (-(c["days_overdue"] or 0), c["client_name"] or ""))
     return calls

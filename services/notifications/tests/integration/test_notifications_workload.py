@@ -161,6 +161,8 @@ async def test_head_moves_a_clients_and_a_functions_tasks_in_bulk_with_history(s
                                                delivered_on=date(2026, 12, 21)))
         await svc.publish(fo.TrainingCompleted(session_id=uuid.uuid4(), client_id=x))
         await svc.publish(overdue(uuid.uuid4(), y, 21))
+        await svc.publish(c.ContractSubmittedForApproval(contract_id=uuid.uuid4(), number="Д-9",
+                                                         client_id=x, manager=busy))
 
         body = {"client_id": str(x), "to_assignee": helper, "note": "отпуск"}
         r = await svc.http.post("/api/assignments", headers=svc.auth(busy, "manager"), json=body)
@@ -171,7 +173,9 @@ async def test_head_moves_a_clients_and_a_functions_tasks_in_bulk_with_history(s
         assert r.json()["moved"] == 3 and r.json()["by"] == "head"
         again = await svc.http.post("/api/assignments", headers={**svc.head, **key}, json=body)
         assert again.status_code == 201 and again.json() == r.json()
-        assert {t["assignee"] for t in await svc.tasks(client_id=str(x))} == {helper}
+        assert {t["kind"]: t["assignee"] for t in await svc.tasks(client_id=str(x))} == {
+            "payment_reminder": helper, "closing_docs": helper, "training_feedback": helper,
+            "contract_approval": "head"}  # the head's decision stays with the head
         assert {t["assignee"] for t in await svc.tasks(client_id=str(y))} == {busy}
 
         # the next day's reminder refreshes the moved task and leaves it with the helper

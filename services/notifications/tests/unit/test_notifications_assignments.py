@@ -60,6 +60,17 @@ def test_a_client_bulk_move_takes_only_that_clients_active_tasks() -> None:
     assert tasks[1].assignee == "ivanova"
 
 
+def test_a_client_move_leaves_the_heads_decisions_with_the_head() -> None:
+    tasks = [task(1, "ivanova"), task(2, "head")]
+    assert [t.id.int for t in reassign(tasks, Scope(client_id="c-1"), "senior", NOW,
+                                       keep=("head",))] == [1]
+    assert tasks[1].assignee == "head"
+    # naming the head as the holder delegates the head's tasks on purpose
+    moved = reassign(tasks, Scope(client_id="c-1", from_assignee="head"), "senior", NOW,
+                     keep=("head",))
+    assert [t.id.int for t in moved] == [2]
+
+
 def test_a_function_move_from_one_person() -> None:
     tasks = [task(1, "ivanova"), task(2, "ivanova", function=Function.CONTRACTS),
              task(3, "petrova")]

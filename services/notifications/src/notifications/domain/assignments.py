@@ -66,15 +66,21 @@ class Scope:
         )
 
 
-def reassign(tasks: Iterable[Task], scope: Scope, to: str, at: datetime) -> list[Task]:
-    """Move every active task in `scope` to `to`; return the moved ones."""
+def reassign(tasks: Iterable[Task], scope: Scope, to: str, at: datetime,
+             keep: Iterable[str] = ()) -> list[Task]:
+    """Move every active task in `scope` to `to`; return the moved ones.
+
+    Tasks held by anyone in `keep` (the head's approvals and escalations) stay unless the
+    scope names their holder: moving a client's calls never hands the head's decisions on.
+    """
     if not to:
         raise AssignmentError("the new assignee is empty")
     if scope.from_assignee is not None and scope.from_assignee == to:
         raise AssignmentError(f"the tasks already belong to {to}")
+    kept = set(keep) - {scope.from_assignee}
     moved = []
     for task in tasks:
-        if scope.covers(task) and task.assignee != to:
+        if scope.covers(task) and task.assignee != to and task.assignee not in kept:
             task.reassign(to, at)
             moved.append(task)
     return moved

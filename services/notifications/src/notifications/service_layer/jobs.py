@@ -92,7 +92,9 @@ async def daily_digests(engine: AsyncEngine, uow_factory: UowFactory, deps: Depe
     now = at or deps.now()
     local = now.astimezone(MOSCOW)
     day = local.date()
-    if not force and (not deps.calendar.is_working_day(day) or local.hour < deps.digest_hour):
+    # a morning list: sent from digest_hour, or up to four hours late after an outage
+    morning = deps.digest_hour <= local.hour < deps.digest_hour + 4
+    if not force and (not deps.calendar.is_working_day(day) or not morning):
         return {"day": str(day), "people": 0, "queued": 0, "skipped": "not digest time"}
     async with uow_factory() as uow:
         people = await _people_with_work(uow)

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert
 
 from clientops_shared.uow import UnitOfWork
@@ -41,6 +42,9 @@ from notifications.service_layer.dependencies import Dependencies
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 log = logging.getLogger("notifications.mail")
+MAIL_SENT = Counter("clientops_mail_sent_total", "Mails handed to the SMTP relay", ["template"])
+MAIL_FAILURES = Counter("clientops_mail_failures_total", "Failed send attempts",
+                        ["template", "final"])
 USER_PREFIX = "user:"
 
 
@@ -132,6 +136,11 @@ async def send_one(uow: NotificationsUnitOfWork, deps: Dependencies, now: dateti
         delivery.mark_failed(now, f"unexpected error: {exc!r}", retryable=True)
     else:
         delivery.mark_sent(now)
+    if delivery.state is DeliveryState.SENT:
+        MAIL_SENT.labels(delivery.template).inc()
+    else:
+        MAIL_FAILURES.labels(delivery.template,
+                             str(delivery.state is DeliveryState.FAILED).lower()).inc()
     if delivery.state is DeliveryState.FAILED:
         log.warning("mail %s (%s) failed for good: %s", delivery.id, delivery.template,
                     delivery.last_error)

@@ -96,7 +96,7 @@ class AssignmentRequest:
 
 
 async def assign(uow: NotificationsUnitOfWork, actor: Principal, request: AssignmentRequest,
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, head: str) -> dict[str, Any]:
     """Move a client's or a function's active tasks in bulk; record it; maybe keep routing."""
     try:
         scope = Scope(client_id=request.client_id, function=request.function,
@@ -106,7 +106,8 @@ async def assign(uow: NotificationsUnitOfWork, actor: Principal, request: Assign
         if request.standing and request.client_id is not None:
             raise AssignmentError("a standing move covers a whole function, not one client "
                                   "(the client's manager is changed in contracts)")
-        moved = reassign(await uow.tasks_in_scope(scope), scope, request.to_assignee, now)
+        moved = reassign(await uow.tasks_in_scope(scope), scope, request.to_assignee, now,
+                         keep=(head,))
     except AssignmentError as exc:
         raise InvalidInput("scope", str(exc)) from None
     record = {

@@ -133,7 +133,7 @@ async def create_assignment(body: AssignmentBody, request: Request, actor: Head,
         note=body.note)
 
     async def run(uow: Any) -> Any:
-        return await tasks.assign(uow, actor, request_, deps.now())
+        return await tasks.assign(uow, actor, request_, deps.now(), deps.head)
 
     return await idempotent(request, actor, body, run, _assignment_out, status_code=201)
 
