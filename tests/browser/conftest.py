@@ -15,7 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 
 from clientops_shared.testing import System
 
@@ -24,8 +31,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.hookimpl(wrapper=True)
@@ -59,7 +66,7 @@ class Browsing:
         self.web = web
         self.contexts: list[BrowserContext] = []
 
-    def page(self, viewport: dict[str, int] | None = None) -> Page:
+    def page(self, viewport: ViewportSize | None = None) -> Page:
         context = self.browser.new_context(viewport=viewport or DESKTOP, locale="ru-RU",
                                            timezone_id="Europe/Moscow",
                                            base_url=self.web)
@@ -67,7 +74,7 @@ class Browsing:
         self.contexts.append(context)
         return context.new_page()
 
-    def logged_in(self, username: str, viewport: dict[str, int] | None = None) -> Page:
+    def logged_in(self, username: str, viewport: ViewportSize | None = None) -> Page:
         page = self.page(viewport)
         login(page, username)
         return page

@@ -33,7 +33,7 @@ def reload_until(page: Page, check: Callable[[], bool], timeout: float = 30.0,
 def rub(amount: str) -> str:
     """``15250.00`` as the pages write it: ``15 250,00 ₽`` with non-breaking spaces."""
     whole, _, cents = f"{float(amount):.2f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
