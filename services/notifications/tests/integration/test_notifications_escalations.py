@@ -153,6 +153,10 @@ async def test_daily_digest_once_per_person_per_working_day(
         (other,) = smtp.inbox.to("petrova@clientops.example")
         assert other["Subject"] == "Задачи на 21.12.2026: просрочено 0, на сегодня 0"
 
-        # the next working day is a new digest
-        assert (await svc.run_job("daily-digest", msk(22, 8, 5)))["queued"] == 2
-        assert await svc.scalar("SELECT count(*) FROM job_run WHERE job = 'daily-digest'") == 4
+        # the next working day is a new digest; someone who opted out gets none
+        r = await svc.http.put("/api/staff/petrova", headers=svc.head,
+                               json={"email": "petrova@clientops.example", "digest": False})
+        assert r.status_code == 200
+        assert await svc.run_job("daily-digest", msk(22, 8, 5)) == {
+            "day": "2026-12-22", "people": 1, "queued": 1}
+        assert await svc.scalar("SELECT count(*) FROM job_run WHERE job = 'daily-digest'") == 3

@@ -196,6 +196,13 @@ async def test_acting_on_tasks_is_own_only_all_or_nothing_audited_and_idempotent
             "ids": [t1, t3], "action": "snooze", "until": msk(22, 10).isoformat(),
             "outcome": "клиент в отпуске"})
         assert r.status_code == 200 and r.json()["count"] == 2
+        # a snooze into the past is refused, naming the field
+        r = await svc.http.post(f"/api/tasks/{t1}/snooze", headers=mine,
+                                json={"until": msk(20, 10).isoformat()})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "until"
+        r = await svc.http.post(f"/api/tasks/{t1}/snooze", headers=mine,
+                                json={"until": "2026-12-22T10:00:00"})  # no time zone
+        assert r.status_code == 422
         # cancel needs a reason
         r = await svc.http.post(f"/api/tasks/{t3}/cancel", headers=mine, json={})
         assert r.status_code == 422
@@ -233,3 +240,53 @@ async def test_a_queue_task_is_taken_by_the_functions_roles_only(service: Any) -
                                 headers=svc.auth("buh1", "billing"),
                                 json={"outcome": "оплату подтвердили"})
         assert r.status_code == 200 and r.json()["state"] == "done"
+
+
+async def test_task_list_filters_pages_and_shows_a_manager_only_their_clients(service: Any
+                                                                             ) -> None:
+    owner, other = f"m-{uuid.uuid4().hex[:6]}", f"m-{uuid.uuid4().hex[:6]}"
+    async with service(msk(21, 7)) as svc:
+        mine = await register(svc, "ООО Моё", owner)
+        theirs = await register(svc, "ООО Чужое", other)
+        for n in range(3):
+            await svc.publish(overdue(uuid.uuid4(), mine, f"2026-12-00{n + 40}",
+                                      date(2026, 12, 21), 2, 1, f"{n + 1}000.00"))
+        await svc.publish(fo.DowntimeStarted(incident_id=uuid.uuid4(), client_id=mine,
+                                             started_at=msk(21, 7)))
+        await svc.publish(overdue(uuid.uuid4(), theirs, "2026-12-0050", date(2026, 12, 21), 2,
+                                  1, "500.00"))
+        headers = svc.auth(owner, "manager")
+
+        r = await svc.http.get("/api/tasks", headers=headers, params={"assignee": owner,
+                                                                      "limit": 2})
+        assert r.status_code == 200 and r.headers["X-Total-Count"] == "4"
+        first = r.json()
+        r = await svc.http.get("/api/tasks", headers=headers, params={"assignee": owner,
+                                                                      "limit": 2, "offset": 2})
+        assert len(first) == len(r.json()) == 2
+        assert not {t["id"] for t in first} & {t["id"] for t in r.json()}
+        # the downtime call is due 11:00 (two working hours from the 09:00 start): first
+        assert first[0]["kind"] == "downtime_cause"
+        assert first[0]["client_name"] == "ООО Моё"
+
+        r = await svc.http.get("/api/tasks", headers=headers,
+                               params={"client_id": str(mine), "function": "billing"})
+        assert [t["kind"] for t in r.json()] == ["payment_reminder"] * 3
+        r = await svc.http.get("/api/tasks", headers=headers,
+                               params={"client_id": str(mine), "sort": "priority"})
+        assert r.json()[0]["priority"] == "high"
+        svc.clock.set(msk(21, 12))
+        r = await svc.http.get("/api/tasks", headers=headers,
+                               params={"client_id": str(mine), "overdue": "true"})
+        assert [t["kind"] for t in r.json()] == ["downtime_cause"]
+        r = await svc.http.get("/api/tasks", headers=headers, params={"q": "выяснить причину",
+                                                                      "client_id": str(mine)})
+        assert len(r.json()) == 1
+
+        # a manager sees nothing of another manager's client; a bad filter is a 422
+        r = await svc.http.get("/api/tasks", headers=headers, params={"client_id": str(theirs)})
+        assert r.status_code == 200 and r.json() == []
+        r = await svc.http.get(f"/api/clients/{theirs}/timeline", headers=headers)
+        assert r.status_code == 403
+        r = await svc.http.get("/api/tasks", headers=headers, params={"state": "lost"})
+        assert r.status_code == 422

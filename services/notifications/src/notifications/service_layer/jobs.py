@@ -55,9 +55,13 @@ def _task_view(task: Task) -> dict[str, Any]:
 
 
 async def _people_with_work(uow: NotificationsUnitOfWork) -> list[str]:
-    t = orm.task
+    """Everyone holding active tasks, except people the directory says want no digest."""
+    t, staff = orm.task, orm.staff_member
+    opted_out = sa.select(staff.c.username).where(
+        sa.or_(staff.c.digest.is_(False), staff.c.active.is_(False)))
     rows = await uow.session.execute(sa.select(t.c.assignee).distinct().where(
-        t.c.state.in_([s.value for s in ACTIVE_STATES])).order_by(t.c.assignee))
+        t.c.state.in_([s.value for s in ACTIVE_STATES]), t.c.assignee.not_in(opted_out))
+        .order_by(t.c.assignee))
     return [r.assignee for r in rows if not is_queue(r.assignee)]
 
 
