@@ -88,6 +88,9 @@ def test_signing_before_the_start_waits_and_activation_comes_on_the_start_date()
     assert contract.activate(date(2026, 11, 30)) is False
     assert contract.activate(date(2026, 12, 1)) is True and contract.status == S.ACTIVE
     assert make().sign(date(2026, 12, 3)) == S.ACTIVE
+    # signed with an earlier date, recorded after the start date: active at once
+    assert make().sign(date(2026, 11, 20), today=date(2026, 12, 2)) == S.ACTIVE
+    assert make().sign(date(2026, 11, 20), today=date(2026, 11, 25)) == S.SIGNED
 
 
 def test_non_standard_contract_is_signed_only_after_approval() -> None:

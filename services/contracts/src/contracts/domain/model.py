@@ -296,8 +296,12 @@ class Contract:
             raise InvalidInput("reason", "a rejection states its reason")
         self.status, self.decided_by, self.decision_reason = ContractStatus.REJECTED, by, reason
 
-    def sign(self, signed_on: date) -> ContractStatus:
-        """Signed contracts become active on their start date (at once if it has come)."""
+    def sign(self, signed_on: date, today: date | None = None) -> ContractStatus:
+        """Signed contracts become active on their start date (at once if it has come).
+
+        ``today`` counts too: a contract signed with an earlier date (a scan arriving late)
+        whose start date has already passed is active, not waiting for tomorrow's job.
+        """
         allowed = (ContractStatus.DRAFT,) if self.standard else (ContractStatus.APPROVED,)
         if self.status not in allowed:
             if not self.standard and self.status in (ContractStatus.DRAFT,
@@ -309,7 +313,8 @@ class Contract:
         if self.ends_on is not None and signed_on > self.ends_on:
             raise InvalidInput("signed_on", "the contract would be signed after it ends")
         self.signed_on = signed_on
-        self.status = (ContractStatus.ACTIVE if self.starts_on <= signed_on
+        self.status = (ContractStatus.ACTIVE if self.starts_on <= max(signed_on,
+                                                                      today or signed_on)
                        else ContractStatus.SIGNED)
         return self.status
 

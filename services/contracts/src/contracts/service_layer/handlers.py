@@ -279,7 +279,7 @@ async def sign_contract(uow: ContractsUnitOfWork, actor: Principal, contract_id:
     client = await uow.client(contract.client_id)
     ensure_visible(actor, client)
     before = snapshot(contract)
-    contract.sign(signed_on)
+    contract.sign(signed_on, today)
     uow.emit(signed_event(contract, client))  # its status says whether it is active already
     uow.audit("contract.signed", "contract", contract.id, before=before, after=snapshot(contract))
     if contract.replaces_id is not None:
@@ -504,7 +504,7 @@ async def convert_pilot(uow: ContractsUnitOfWork, actor: Principal, contract_id:
                            f"it is {successor.status}",
                            current_state=str(successor.status))
         client = await uow.client(successor.client_id)
-        successor.sign(signed_on)
+        successor.sign(signed_on, today)
         uow.emit(signed_event(successor, client))
         uow.audit("contract.signed", "contract", successor.id, after=snapshot(successor))
         await _replace(uow, actor, successor, client, today)
