@@ -293,3 +293,16 @@ async def test_a_bad_period_is_refused_naming_the_field(bt: Any, period: str) ->
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "period"
     assert await bt.scalar("SELECT count(*) FROM invoice_run") == 0
+
+
+async def test_the_service_wires_its_periodic_jobs(bt: Any) -> None:
+    jobs = {job.name: job for job in bt.app.state.runtime.periodic}
+    assert set(jobs) == {"invoice-run", "dunning", "planfact-sync"}
+    await _sign_many(bt, 3)
+    bt.billing.rules.today = lambda: date(2026, 12, 14)
+    assert await jobs["invoice-run"].run() is None
+    bt.billing.rules.today = lambda: date(2026, 12, 15)
+    assert (await jobs["invoice-run"].run())["issued"] == 3
+    bt.billing.rules.today = lambda: date(2026, 12, 21)
+    assert (await jobs["dunning"].run())["reminded"] == 3
+    assert await jobs["planfact-sync"].run() == 0
