@@ -248,7 +248,9 @@ async def test_clients_search_card_and_bulk_assignment(desk: Any, db: Any) -> No
     found = await desk.get("/api/clients", params={"q": client["inn"][:6]}, as_=desk.head)
     assert client["id"] in [c["id"] for c in found.json()]
     found = await desk.get("/api/clients", params={"q": "ромашка & сын"}, as_=desk.head)
-    assert client["id"] in [c["id"] for c in found.json()]
+    listed_card = next(c for c in found.json() if c["id"] == client["id"])
+    assert listed_card == client
+    assert (await desk.get(f"/api/clients/{client['id']}")).json() == client
     found = await desk.get("/api/clients", params={"manager": "manager1", "limit": 500},
                            as_=desk.head)
     assert client["id"] in [c["id"] for c in found.json()]
