@@ -85,6 +85,16 @@ async def test_every_flow_event_makes_the_expected_work_and_replaying_all_change
         assert one(await client_tasks(), "closing_docs")["assignee"] == MANAGER
         await svc.publish(fo.EquipmentInstalled(equipment_id=equipment, client_id=client,
                                                 installed_on=date(2026, 12, 21)))
+        booking = one(await client_tasks(kind="training_booking"), "training_booking")
+        assert (booking["assignee"], booking["function"]) == (MANAGER, "support")
+        await svc.publish(fo.TrainingScheduled(session_id=uuid.uuid4(), client_id=client,
+                                               starts_at=datetime(2026, 12, 24, 11, 0,
+                                                                  tzinfo=MSK)))
+        booking = one(await client_tasks(kind="training_booking"), "training_booking")
+        assert (booking["state"], booking["outcome"]) == (
+            "done", "training scheduled for 24.12.2026 11:00")
+        assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE client_id = :c AND "
+                                "template = 'training_invitation'", c=str(client)) == 1
 
         # 2. month: the invoice is mailed; overdue -> a call; paid -> the call closes itself
         invoice = uuid.uuid4()
@@ -93,7 +103,8 @@ async def test_every_flow_event_makes_the_expected_work_and_replaying_all_change
             period="2026-12", amount=Decimal("12500.00"), vat=Decimal("2750.00"),
             total=Decimal("15250.00"), due_on=date(2026, 12, 19), email="buh@romashka.ru"))
         (mail,) = await svc.rows("SELECT template, \"to\", attachments, state FROM "
-                                 "mail_delivery WHERE client_id = :c", c=str(client))
+                                 "mail_delivery WHERE client_id = :c AND template = "
+                                 "'invoice_issued'", c=str(client))
         assert mail == {"template": "invoice_issued", "to": "buh@romashka.ru",
                         "attachments": ["invoice_pdf"], "state": "pending"}
         await svc.publish(b.InvoiceOverdue(

@@ -719,6 +719,7 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "field_ops.work_order.created",
         "field_ops.work_order.scheduled",
         "field_ops.downtime.started",
+        "field_ops.equipment.installed",
         "field_ops.training.completed",
         "logistics.shipment.delivered",
         "logistics.originals.overdue",
