@@ -4,6 +4,7 @@ recipients, one-time credentials never stored, and the periodic sender on its ow
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -246,3 +247,21 @@ async def test_the_periodic_sender_sends_without_being_asked(
             return len(smtp.inbox.to(address)) == 1
         await eventually_async(arrived, timeout=20)
         assert (await delivery(svc, client_id=client_id))["state"] == "sent"
+
+
+async def test_two_senders_at_once_send_every_mail_exactly_once(
+    service: Any, smtp: Any, billing_stand_in: Any, fresh_database: str
+) -> None:
+    async with service(NOW, database=fresh_database, **settings(smtp, billing_stand_in)) as svc:
+        addresses = []
+        for n in range(8):
+            client_id, address = await client_with_email(svc)
+            event = issued(client_id, address, f"2026-12-07{n:02d}")
+            billing_stand_in.pdfs[str(event.invoice_id)] = PDF_PREFIX + bytes([n])
+            await svc.publish(event)
+            addresses.append(address)
+        first, second = await asyncio.gather(svc.run_job("mail-sender"),
+                                             svc.run_job("mail-sender"))
+        assert first["sent"] + second["sent"] == 8
+        assert sorted(a for rcpt, _ in smtp.inbox.received for a in rcpt) == sorted(addresses)
+        assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE state = 'sent'") == 8
