@@ -74,6 +74,10 @@ class Browsing:
         self.contexts.append(context)
         return context.new_page()
 
+    def tab(self, page: Page) -> Page:
+        """Another page of the same person: each keeps its own screenshot on failure."""
+        return page.context.new_page()
+
     def logged_in(self, username: str, viewport: ViewportSize | None = None) -> Page:
         page = self.page(viewport)
         login(page, username)

@@ -43,6 +43,19 @@ SUBSCRIPTION_STATUS = {
     "ended": "закончилась",
 }
 
+CLAIM_STAGE = {
+    "received": "получена", "answered": "дан ответ", "negotiation": "переговоры",
+    "court": "суд", "resolved": "урегулирована", "lost": "проиграна",
+}
+
+FIELD_TITLES = {
+    "client.legal_address": "юридический адрес клиента",
+    "client.signatory": "подписант клиента (должность и ФИО)",
+    "client.bank": "банковские реквизиты клиента",
+    "client.kpp": "КПП клиента", "client.ogrn": "ОГРН клиента",
+    "site_id": "объект", "file": "файл",
+}
+
 TASK_STATE = {
     "open": "открыта", "done": "выполнена", "snoozed": "отложена", "cancelled": "отменена",
     "closed": "закрыта",
@@ -143,4 +156,6 @@ FILTERS = {
     "function_title": label(FUNCTION_TITLES),
     "priority": label(PRIORITY),
     "subscription_status": label(SUBSCRIPTION_STATUS),
+    "claim_stage": label(CLAIM_STAGE),
+    "field_title": label(FIELD_TITLES),
 }

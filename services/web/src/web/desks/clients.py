@@ -45,6 +45,11 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         tasks=services.get("notifications", "/api/tasks", client_id=cid, state="open",
                            limit=200),
     )
+    parts["claims"] = await panel(
+        services.get("contracts", "/api/claims", client_id=cid, limit=100))
+    scans = await panels(**{
+        str(c["id"]): services.get("contracts", f"/api/contracts/{c['id']}/scans")
+        for c in (parts["contracts"].data or [])})
     parts["balance"] = await panel(
         services.get("billing", f"/api/clients/{cid}/balance"), empty={})
     parts["timeline"] = await panel(
@@ -55,7 +60,8 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
     contract_numbers = {c["id"]: c["number"] for c in (parts["contracts"].data or [])}
     money = balance(parts["invoices"].data or []) if parts["invoices"].ok else None
     return render(request, "desks/clients/card.html", {
-        "client": client, "p": parts, "balance": money, "contract_numbers": contract_numbers,
+        "client": client, "p": parts, "balance": money, "scans": scans,
+        "contract_numbers": contract_numbers,
         "may_sign": viewer.has_role("manager", "head", "lawyer", "sales"),
         "may_pay": viewer.has_role("billing", "accountant", "head"),
         "flash": FLASH.get(request.query_params.get("flash", ""))})

@@ -36,6 +36,7 @@ FLASH = {
     "rejected": "Договор отклонён.",
     "site": "Объект добавлен.",
     "contract": "Договор создан (черновик).",
+    "scan": "Скан загружен.",
 }
 
 
@@ -71,7 +72,17 @@ def _client_form(request: Request, values: dict[str, str], errors: dict[str, str
                   {"values": values, "errors": errors}, status=status)
 
 
-CLIENT_FIELDS = ("name", "inn", "kpp", "email", "phone", "legal_address", "manager")
+CLIENT_FIELDS = ("name", "inn", "kpp", "email", "phone", "legal_address", "manager",
+                 "signatory.position", "signatory.full_name")
+
+
+def client_body(values: dict[str, str]) -> dict[str, Any]:
+    """The form's flat fields as the API's client: the signatory is a nested object."""
+    body = _opt({k: v for k, v in values.items() if not k.startswith("signatory.")})
+    position, full_name = values.get("signatory.position"), values.get("signatory.full_name")
+    if position or full_name:
+        body["signatory"] = {"position": position or "", "full_name": full_name or ""}
+    return body
 
 
 @router.get("/clients/new")
@@ -87,7 +98,8 @@ async def create_client(request: Request, viewer: CheckedViewer) -> Response:
     if not viewer.has_role("head"):
         values["manager"] = viewer.username  # a manager registers clients for themselves
     try:
-        client = await viewer.services.post("contracts", "/api/clients", json=_opt(values))
+        client = await viewer.services.post("contracts", "/api/clients",
+                                            json=client_body(values))
     except ServiceError as exc:
         if exc.status in (409, 422):
             errors = exc.field_errors() or {"": exc.detail or exc.message}
@@ -271,3 +283,57 @@ async def expiring_xlsx(viewer: DeskViewer,
     return Response(upstream.content, media_type=media, headers={
         "Content-Disposition": upstream.headers.get(
             "content-disposition", f'attachment; filename="expiring-{within_days}.xlsx"')})
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def _download(upstream: Any, fallback: str) -> Response:
+    return Response(upstream.content, media_type=upstream.headers.get("content-type"),
+                    headers={"Content-Disposition": upstream.headers.get(
+                        "content-disposition", f'attachment; filename="{fallback}"'),
+                        "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/{contract_id}/documents/{template}.{fmt}")
+async def contract_document(contract_id: uuid.UUID, template: str, fmt: str,
+                            viewer: DeskViewer) -> Response:
+    """The contract or its price protocol as contracts renders it (DOCX or PDF)."""
+    if template not in ("contract", "price_protocol") or fmt not in ("docx", "pdf"):
+        raise PageNotFound("Такого документа нет.")
+    upstream = await viewer.services.request(
+        "contracts", "GET", f"/api/contracts/{contract_id}/documents/{template}",
+        params={"format": fmt})
+    return _download(upstream, f"{template}.{fmt}")
+
+
+@router.get("/documents/{document_id}")
+async def stored_document(document_id: uuid.UUID, viewer: DeskViewer) -> Response:
+    upstream = await viewer.services.request("contracts", "GET",
+                                             f"/api/documents/{document_id}")
+    return _download(upstream, "document")
+
+
+@router.post("/{contract_id}/scans")
+async def upload_scan(contract_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                      ) -> Response:
+    _require_desk(viewer, "manager", "head")
+    form = await request.form()
+    client_id = form_str(form, "client_id")
+    upload = form.get("scan")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return render(request, "desks/contracts/action_failed.html", {
+            "error": ServiceError("contracts", 422, "Выберите файл скана (PDF или JPEG)."),
+            "client_id": client_id, "back": ""}, status=422)
+    content = await upload.read()
+    try:
+        await viewer.services.post(
+            "contracts", f"/api/contracts/{contract_id}/scans",
+            files={"file": (upload.filename, content,
+                            upload.content_type or "application/octet-stream")})
+    except ServiceError as exc:
+        if exc.status in (409, 413, 415, 422):
+            return render(request, "desks/contracts/action_failed.html", {
+                "error": exc, "client_id": client_id, "back": ""}, status=exc.status)
+        raise
+    return redirect(f"/clients/{client_id}?flash=scan", request)

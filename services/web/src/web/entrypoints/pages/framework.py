@@ -253,6 +253,9 @@ def install_page_errors(app: FastAPI) -> None:
         if exc.status == 404:
             return render(request, "errors/404.html", {"message": exc.detail or exc.message},
                           status=404)
+        if exc.status in (400, 409, 413, 415, 422):
+            # the service refused what was asked (e.g. a document with requisites missing)
+            return render(request, "errors/service.html", {"error": exc}, status=exc.status)
         return render(request, "errors/service.html", {"error": exc},
                       status=503 if exc.status in (0, 502, 503, 504) else 502)
 
