@@ -23,6 +23,7 @@ import aio_pika
 from faststream.exceptions import RejectMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import (
+    Channel,
     ExchangeType,
     QueueType,
     RabbitBroker,
@@ -153,10 +154,17 @@ def make_broker(amqp_url: str, tracer_provider: TracerProvider | None = None) ->
 
 
 def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Callable[[], U],
-              delivery_limit: int) -> None:
-    """Register the service's one consumer on its queue (declared and bound at start)."""
+              delivery_limit: int, prefetch: int = 1) -> None:
+    """Register the service's one consumer on its queue (declared and bound at start).
+
+    aio-pika runs a task per delivered message, so the prefetch count is the handler
+    concurrency of one process. The default of one keeps a producer's events in order (signed
+    before amended, overdue before paid) and a handler's database use bounded; more replicas
+    are the way to scale out.
+    """
 
     @broker.subscriber(service_queue(handlers.service, delivery_limit), events_exchange,
+                       channel=Channel(prefetch_count=prefetch),
                        ack_policy=AckPolicy.NACK_ON_ERROR)
     async def consume(body: dict[str, Any], message: RabbitMessage) -> None:
         try:

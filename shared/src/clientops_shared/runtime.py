@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 
 from clientops_shared import messaging, telemetry
-from clientops_shared.auth import require_roles
+from clientops_shared.auth import Principal, require_roles
 from clientops_shared.db import make_engine, make_sessions, shared_tables
 from clientops_shared.http import install_correlation, install_metrics, install_problem_handlers
 from clientops_shared.messaging import EventHandlers
@@ -28,6 +28,9 @@ from clientops_shared.settings import ServiceSettings
 from clientops_shared.uow import UnitOfWork
 
 log = logging.getLogger("clientops.runtime")
+# module level: FastAPI resolves string annotations in the module's namespace
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+HeadOrAdmin = Annotated[Principal, Depends(require_roles("head", "admin"))]
 U = TypeVar("U", bound=UnitOfWork)
 
 
@@ -96,7 +99,8 @@ class ServiceRuntime(Generic[U]):
         while True:
             broker = messaging.make_broker(self.settings.amqp_url, self.tracer_provider)
             if self.handlers is not None and self.settings.consumers_enabled:
-                messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit)
+                messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit,
+                                    self.settings.consumer_prefetch)
             try:
                 await broker.connect()
                 await messaging.declare_topology(broker, self.settings.delivery_limit)
@@ -168,8 +172,6 @@ class ServiceRuntime(Generic[U]):
 
     def _ops_router(self) -> APIRouter:
         router = APIRouter(tags=["operations"])
-        admin = Annotated[Any, Depends(require_roles("admin"))]
-        head_or_admin = Annotated[Any, Depends(require_roles("head", "admin"))]
 
         @router.get("/health/live")
         async def live() -> dict[str, str]:
@@ -183,16 +185,20 @@ class ServiceRuntime(Generic[U]):
                                 status_code=200 if ok else 503)
 
         @router.get("/api/admin/dead-letters")
-        async def dead_letters(_: admin, limit: int = 50) -> list[dict[str, Any]]:
+        async def dead_letters(_: Admin, limit: int = 50) -> list[dict[str, Any]]:
+            if self.service not in messaging.CONSUMERS:
+                return []  # a service that consumes nothing has no dead-letter queue
             return await messaging.peek_dead_letters(self.settings.amqp_url, self.service, limit)
 
         @router.post("/api/admin/dead-letters/replay")
-        async def replay(_: admin, limit: int = 1000) -> dict[str, int]:
+        async def replay(_: Admin, limit: int = 1000) -> dict[str, int]:
+            if self.service not in messaging.CONSUMERS:
+                return {"replayed": 0}
             return {"replayed": await messaging.replay_dead_letters(self.settings.amqp_url,
                                                                     self.service, limit)}
 
         @router.get("/api/admin/outbox")
-        async def outbox(_: admin) -> dict[str, Any]:
+        async def outbox(_: Admin) -> dict[str, Any]:
             o = self.tables.outbox
             async with self.engine.connect() as conn:
                 pending, failing = (await conn.execute(sa.select(
@@ -201,7 +207,7 @@ class ServiceRuntime(Generic[U]):
             return {"pending": pending, "failing": failing}
 
         @router.get("/api/admin/audit")
-        async def audit(_: head_or_admin, entity: str | None = None,
+        async def audit(_: HeadOrAdmin, entity: str | None = None,
                         entity_id: str | None = None, actor: str | None = None,
                         limit: int = Query(100, ge=1, le=1000),
                         offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ class ServiceSettings(BaseSettings):
     amqp_url: str = Field(default_factory=lambda: common("AMQP_URL", DEFAULT_AMQP_URL))
     jwt_secret: str = Field(default_factory=lambda: common("JWT_SECRET", DEV_JWT_SECRET))
     delivery_limit: int = 5
+    consumer_prefetch: int = 1
     outbox_poll_seconds: float = 0.2
     outbox_batch: int = 100
     otlp_endpoint: str | None = Field(

@@ -253,3 +253,17 @@ async def test_bad_client_input_names_the_field(servers: Servers) -> None:
         r = await client.post("/api/clients", json={"name": "x"})
         assert r.status_code == 401
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("service", ["contracts", "billing", "notifications", "web",
+                                     "field_ops", "logistics"])
+async def test_openapi_and_operator_routes(servers: Servers, service: str) -> None:
+    async with running_app(servers, service) as (_, client):
+        assert (await client.get("/openapi.json")).status_code == 200
+        admin = servers.auth("admin", "admin")
+        r = await client.get("/api/admin/outbox", headers=admin)
+        assert r.status_code == 200 and set(r.json()) == {"pending", "failing"}
+        assert (await client.get("/api/admin/audit", headers=admin)).status_code == 200
+        assert (await client.get("/api/admin/dead-letters", headers=admin)).status_code == 200
+        manager = servers.auth("manager1", "manager")
+        assert (await client.get("/api/admin/outbox", headers=manager)).status_code == 403
