@@ -110,3 +110,23 @@ async def test_a_login_form_without_its_token_and_wrong_passwords_are_refused(
     # the public token endpoint is unchanged
     r = await web.post("/api/auth/token", data={"username": "head", "password": "head-demo"})
     assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+
+
+async def test_a_bug_on_a_page_is_a_page_not_json(servers: Servers) -> None:
+    async with running_app(servers, "web", seed_demo_users=True, cookie_secure=False
+                           ) as (app, _):
+        @app.get("/boom")
+        @app.get("/api/boom")
+        async def boom() -> None:
+            raise RuntimeError("a bug")
+
+        # like a server: the answer goes out, the exception is only logged
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://web") as client:
+            r = await client.get("/boom")
+            api = await client.get("/api/boom")
+        assert r.status_code == 500
+        assert r.headers["content-type"].startswith("text/html")
+        assert "Что-то пошло не так" in r.text
+        assert api.status_code == 500
+        assert api.headers["content-type"].startswith("application/problem+json")

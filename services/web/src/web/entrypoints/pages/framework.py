@@ -9,6 +9,7 @@ without its own endpoint template.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from clientops_shared import context
+from clientops_shared.http import problem
 from clientops_shared.runtime import runtime_of
 from web import formatting
 from web.adapters.services import ServiceError, Services
@@ -30,6 +32,7 @@ from web.config import WebSettings
 from web.desks import visible_desks
 from web.service_layer import handlers
 
+log = logging.getLogger("clientops.web")
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 SESSION_COOKIE = "clientops_session"
@@ -259,6 +262,19 @@ def install_page_errors(app: FastAPI) -> None:
         return render(request, "errors/service.html", {"error": exc},
                       status=503 if exc.status in (0, 502, 503, 504) else 502)
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # a bug: logged with its trace like every service's, but a person sees a page
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if request.url.path.startswith("/api/"):
+            return problem(500, "Internal error",
+                           "the error was logged with the request's trace id")
+        try:
+            return render(request, "errors/500.html", {}, status=500)
+        except Exception:  # the layout itself is what broke: a bare page still says so
+            return HTMLResponse("<!doctype html><meta charset=utf-8><h1>Что-то пошло не так"
+                                "</h1><p>Ошибка записана в журнал.</p>", status_code=500)
+
+    app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(PageForbidden, forbidden)
     app.add_exception_handler(PageNotFound, not_found)
