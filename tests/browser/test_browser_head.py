@@ -67,3 +67,29 @@ def test_head_must_choose_whom_to_give_the_tasks(browsing: Browsing) -> None:
     form.locator("select[name=to_assignee]").evaluate("s => s.removeAttribute('required')")
     form.locator("button[type=submit]").click()
     expect(head.locator(".field-error[data-field=to_assignee]")).to_be_visible()
+
+
+def test_admin_hands_a_client_to_another_manager(browsing: Browsing, system: System) -> None:
+    auth = api_token(system, "manager1")
+    name = f"ООО «Передача {uuid.uuid4().hex[:6]}»"
+    client = httpx.post(f"{system.urls['contracts']}/api/clients", headers=auth, json={
+        "name": name, "inn": inn10(), "email": "move@example.ru", "manager": "manager1"})
+    assert client.status_code == 201, client.text
+    client_id = client.json()["id"]
+
+    admin = browsing.logged_in("admin")
+    admin.goto("/admin/clients?manager=manager1")
+    row = admin.locator(f"tr[data-client='{client_id}']")
+    expect(row).to_contain_text(name)
+    row.locator("input[name=client_ids]").check()
+    admin.locator("form#assign select[name=manager]").select_option("manager2")
+    admin.locator("form#assign button[type=submit]").click()
+    expect(admin.get_by_test_id("notice")).to_have_text("Передано клиентов: 1.")
+    expect(admin.locator(f"tr[data-client='{client_id}']")).to_have_count(0)
+
+    manager2 = browsing.logged_in("manager2")
+    manager2.goto(f"/clients/{client_id}")
+    expect(manager2.get_by_test_id("client-name")).to_have_text(name)
+    manager1 = browsing.logged_in("manager1")
+    response = manager1.goto(f"/clients/{client_id}")
+    assert response is not None and response.status == 403

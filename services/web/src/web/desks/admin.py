@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -11,12 +12,14 @@ from fastapi.responses import Response
 from clientops_shared.auth import ROLES
 from clientops_shared.errors import Conflict, InvalidInput, NotFound
 from clientops_shared.runtime import runtime_of
+from web.adapters.services import ServiceError
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     PageForbidden,
     PageNotFound,
     Viewer,
     form_str,
+    panel,
     redirect,
     render,
     viewer_with_roles,
@@ -25,6 +28,8 @@ from web.service_layer import handlers
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 AdminViewer = Annotated[Viewer, Depends(viewer_with_roles("admin"))]
+OwnersViewer = Annotated[Viewer, Depends(viewer_with_roles("head"))]  # head and admin
+OWNER_ROLES = ("manager", "sales", "head")
 ASSIGNABLE_ROLES = sorted(ROLES - {"service"})
 
 
@@ -90,3 +95,47 @@ async def update_user(username: str, request: Request, viewer: CheckedViewer) ->
     return redirect(f"/admin/users?saved={username}", request)
 
 
+
+
+# --- which clients a manager owns ------------------------------------------------------------
+
+
+async def _owners(request: Request) -> list[dict[str, str]]:
+    async with runtime_of(request).uow() as uow:
+        return [{"username": u.username, "full_name": u.full_name}
+                for u in await uow.users() if u.active and u.role in OWNER_ROLES]
+
+
+@router.get("/clients")
+async def clients(request: Request, viewer: OwnersViewer, manager: str = "",
+                  moved: int | None = None) -> Response:
+    """One manager's clients (or the unassigned ones), to hand some of them to another."""
+    path, params = (("/api/clients/unassigned", {}) if manager == "" else
+                    ("/api/clients", {"manager": manager}))
+    listed = await panel(viewer.services.get_page("contracts", path, limit=500, **params))
+    return render(request, "desks/admin/clients.html", {
+        "owners": await _owners(request), "manager": manager, "clients": listed,
+        "notice": f"Передано клиентов: {moved}." if moved is not None else None,
+        "error": request.query_params.get("error")})
+
+
+@router.post("/clients/assign")
+async def assign(request: Request, viewer: CheckedViewer) -> Response:
+    if not viewer.has_role("head"):
+        raise PageForbidden("Клиентов между менеджерами передают руководитель и администратор.")
+    form = await request.form()
+    source, target = form_str(form, "from"), form_str(form, "manager")
+    ids = [str(v) for v in form.getlist("client_ids") if isinstance(v, str) and v]
+    back = f"/admin/clients?manager={quote(source)}"
+    if not ids or not target:
+        return redirect(back + "&error=" + quote("Отметьте клиентов и выберите менеджера."),
+                        request)
+    try:
+        result = await viewer.services.post("contracts", "/api/clients/assign",
+                                            json={"client_ids": ids, "manager": target})
+    except ServiceError as exc:
+        if exc.status in (403, 404, 409, 422):
+            return redirect(back + "&error=" + quote((exc.detail or exc.message)[:300]),
+                            request)
+        raise
+    return redirect(f"{back}&moved={len(result.get('reassigned', []))}", request)
