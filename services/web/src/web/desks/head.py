@@ -70,6 +70,7 @@ async def _dashboard(request: Request, viewer: Viewer, *, values: dict[str, str]
         assignments=viewer.services.get("notifications", "/api/assignments", limit=10),
         aging=viewer.services.get("billing", "/api/reports/aging"),
         clients=viewer.services.get("contracts", "/api/clients", limit=500),
+        escalations=viewer.services.get("notifications", "/api/escalations", limit=20),
     )
     workload = parts["workload"].data if parts["workload"].ok else None
     return render(request, "desks/head/dashboard.html", {
