@@ -139,3 +139,40 @@ def test_my_day_fits_a_phone(browsing: Browsing, system: System) -> None:
     assert width <= PHONE["width"], width
     expect(page.locator("header nav")).to_contain_text("Мой день")
     expect(page.locator("button", has_text="Выйти")).to_be_visible()
+
+
+def test_a_non_standard_contract_goes_through_the_heads_approval(browsing: Browsing,
+                                                                 system: System) -> None:
+    auth = api_token(system, "manager1")
+    name = f"ООО «Особые условия {uuid.uuid4().hex[:6]}»"
+    client = httpx.post(f"{system.urls['contracts']}/api/clients", headers=auth, json={
+        "name": name, "inn": inn10(), "email": "special@example.ru", "manager": "manager1"})
+    assert client.status_code == 201, client.text
+    client_id = client.json()["id"]
+
+    page = browsing.logged_in("manager1")
+    page.goto(f"/contracts/new?client_id={client_id}")
+    page.fill("input[name=starts_on]", date.today().replace(day=1).isoformat())
+    page.fill("input[name=monthly_fee]", "3 000")
+    page.uncheck("input[name=standard]")
+    page.click("main button[type=submit]")
+    # a non-standard contract goes to the head at once and cannot be signed before
+    row = page.locator("#contracts tbody tr").first
+    expect(row.get_by_test_id("contract-status")).to_have_text("на согласовании")
+    expect(row.locator("button", has_text="Подписать")).to_have_count(0)
+    number = page.locator("#contracts tbody tr").first.get_attribute("data-contract")
+
+    head = browsing.logged_in("head")
+    head.goto("/contracts/approvals")
+    pending = head.locator(f"#approvals tr[data-contract='{number}']")
+    expect(pending).to_contain_text(name)
+    pending.locator("input[name=reason]").fill("Скидка согласована")
+    pending.locator("button", has_text="Согласовать").click()
+    expect(head.locator(".notice")).to_have_text("Договор согласован.")
+    expect(head.locator(f"#approvals tr[data-contract='{number}']")).to_have_count(0)
+
+    page.goto(f"/clients/{client_id}")
+    row = page.locator(f"#contracts tr[data-contract='{number}']")
+    expect(row.get_by_test_id("contract-status")).to_have_text("согласован")
+    row.locator("button", has_text="Подписать").click()
+    expect(page.get_by_test_id("flash")).to_have_text("Договор подписан.")
