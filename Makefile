@@ -22,8 +22,9 @@ run: install system-packages servers
 	.venv/bin/honcho start -f Procfile
 
 test: install servers
-	@$(MAKE) --no-print-directory system-packages
+	@$(MAKE) --no-print-directory system-packages EXTRA_PACKAGES="chromium"
 	.venv/bin/ruff check .
+	.venv/bin/mypy shared/src services/*/src
 	.venv/bin/pytest -q -p no:warnings $(PYTEST_ARGS)
 
 lint:
