@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import aio_pika
+import aio_pika.exceptions
 import httpx
 import pytest
 
@@ -258,3 +260,32 @@ def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield started
     finally:
         stop_system(started)
+
+
+async def _purge_service_queues(amqp_url: str) -> None:
+    from clientops_shared import messaging
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for service in messaging.CONSUMERS:
+            for name in (messaging.queue_name(service), messaging.dlq_name(service)):
+                channel = await connection.channel()
+                try:
+                    queue = await channel.declare_queue(name, passive=True)
+                    await queue.purge()
+                except aio_pika.exceptions.ChannelClosed:
+                    pass  # not declared yet in this run's vhost
+                finally:
+                    if not channel.is_closed:
+                        await channel.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_events_from_earlier_tests(request: pytest.FixtureRequest) -> None:
+    """Integration tests share the run's vhost: drop what earlier tests left in the queues.
+
+    Not for tests on the running ``system``, whose processes consume continuously.
+    """
+    if "servers" in request.fixturenames and "system" not in request.fixturenames:
+        servers: Servers = request.getfixturevalue("servers")
+        asyncio.run(_purge_service_queues(servers.amqp_url))

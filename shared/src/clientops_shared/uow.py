@@ -32,12 +32,14 @@ class UnitOfWork:
         self.session: AsyncSession
         self.emitted: list[Envelope] = []
         self._audit_rows: list[dict[str, Any]] = []
+        self._deferred = False
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self.emitted = []
         self._audit_rows = []
         self._committed = False
+        self._deferred = False
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -67,7 +69,19 @@ class UnitOfWork:
     async def flush(self) -> None:
         await self.session.flush()
 
+    def defer_commit(self) -> None:
+        """Make the use case's own ``commit()`` a flush, so the entrypoint can add to the same
+        transaction (an Idempotency-Key's stored answer) and ``finish()`` it."""
+        self._deferred = True
+
+    async def finish(self) -> None:
+        self._deferred = False
+        await self.commit()
+
     async def commit(self) -> None:
+        if self._deferred:
+            await self.session.flush()
+            return
         await self.session.flush()
         if self.emitted:
             carrier: dict[str, str] = {}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -30,30 +30,7 @@ T = TypeVar("T")
 
 
 class ContractsUnitOfWork(UnitOfWork):
-    """The contracts service's unit of work with its repositories.
-
-    ``defer_commit()`` turns the use cases' own ``commit()`` into a flush, so an entrypoint can
-    add to the same transaction (an Idempotency-Key's stored answer) and ``finish()`` it.
-    """
-
-    _deferred = False
-
-    async def __aenter__(self) -> Self:
-        self._deferred = False
-        return await super().__aenter__()
-
-    def defer_commit(self) -> None:
-        self._deferred = True
-
-    async def commit(self) -> None:
-        if self._deferred:
-            await self.flush()
-            return
-        await super().commit()
-
-    async def finish(self) -> None:
-        self._deferred = False
-        await super().commit()
+    """The contracts service's unit of work with its repositories."""
 
     async def _get(self, cls: type[T], what: str, key: uuid.UUID, for_update: bool) -> T:
         found = await self.session.get(cls, key, with_for_update=for_update)

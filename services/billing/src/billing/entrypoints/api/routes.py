@@ -18,7 +18,9 @@ from billing.domain.periods import Period
 from billing.entrypoints.api import back_office, schemas
 from billing.entrypoints.api.deps import BillingDep, Desk, Limit, Offset, Reader, UoW
 from billing.service_layer import corrections, dunning, invoice_run, payments
+from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 
 router = APIRouter()
@@ -174,28 +176,13 @@ async def correct_invoice(invoice_id: uuid.UUID, body: schemas.CorrectionIn, act
 async def record_payment(request: Request, body: schemas.PaymentIn, actor: Desk, uow: UoW
                          ) -> Any:
     """A payment entered by hand. Retries with the same ``Idempotency-Key`` change nothing."""
-    key = request.headers.get("Idempotency-Key")
-    request_body = body.model_dump(mode="json")
-    try:
-        async with uow:
-            if key:
-                recalled = await uow.recall_response(key, actor.username, request_body)
-                if recalled is not None:
-                    return JSONResponse(recalled[1], status_code=recalled[0])
-            result = await payments.record_payment(uow, actor, **body.model_dump())
-            out = schemas.PaymentOut.model_validate(result).model_dump(mode="json")
-            if key:
-                await uow.remember_response(key, actor.username, request_body, 201, out)
-            await uow.commit()
-    except IntegrityError:
-        if not key:
-            raise
-        async with runtime_of(request).uow() as again:  # the same key committed meanwhile
-            recalled = await again.recall_response(key, actor.username, request_body)
-        if recalled is None:
-            raise
-        return JSONResponse(recalled[1], status_code=recalled[0])
-    return JSONResponse(out, status_code=201)
+
+    async def record(work: BillingUnitOfWork) -> Any:
+        return await payments.record_payment(work, actor, **body.model_dump())
+
+    return await idempotent(
+        request, actor, body, record,
+        lambda r: schemas.PaymentOut.model_validate(r).model_dump(mode="json"), uow=uow)
 
 
 @api.get("/payments", response_model=list[schemas.PaymentListOut])

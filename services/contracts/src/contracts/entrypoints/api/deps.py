@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 
 from clientops_shared.auth import Principal, require_roles
+from clientops_shared.idempotency import idempotent as shared_idempotent
 from clientops_shared.runtime import runtime_of
 from contracts import documents as docs
 from contracts.adapters.storage import FileStorage
@@ -64,31 +64,11 @@ Company = Annotated[docs.CompanyCard, Depends(company)]
 async def idempotent(request: Request, uow: ContractsUnitOfWork, actor: Principal,
                      body: BaseModel, out: type[BaseModel], run: Callable[[], Awaitable[Any]],
                      status_code: int = 201) -> JSONResponse:
-    """Run a write once per ``Idempotency-Key``: a retry gets the first answer back.
+    """The shared Idempotency-Key flow, answering with ``out``'s JSON shape."""
 
-    The stored answer commits in the same transaction as the effect it describes.
-    """
-    key = request.headers.get("Idempotency-Key")
-    fingerprint = {"path": request.url.path, "body": body.model_dump(mode="json")}
-    try:
-        async with uow:
-            if key:
-                recalled = await uow.recall_response(key, actor.username, fingerprint)
-                if recalled is not None:
-                    return JSONResponse(recalled[1], status_code=recalled[0])
-            uow.defer_commit()
-            result = await run()
-            answer = out.model_validate(result).model_dump(mode="json")
-            if key:
-                await uow.remember_response(key, actor.username, fingerprint, status_code,
-                                            answer)
-            await uow.finish()
-    except IntegrityError:
-        if not key:
-            raise
-        async with runtime_of(request).uow() as again:  # the same key committed meanwhile
-            recalled = await again.recall_response(key, actor.username, fingerprint)
-        if recalled is None:
-            raise
-        return JSONResponse(recalled[1], status_code=recalled[0])
-    return JSONResponse(answer, status_code=status_code)
+    async def work(_: ContractsUnitOfWork) -> Any:
+        return await run()
+
+    return await shared_idempotent(
+        request, actor, body, work, lambda r: out.model_validate(r).model_dump(mode="json"),
+        status_code=status_code, uow=uow)

@@ -13,11 +13,12 @@ from sqlalchemy.dialects.postgresql import insert
 
 from clientops_shared.auth import CurrentUser, Principal, require_roles
 from clientops_shared.errors import Conflict, InvalidInput, NotFound
+from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 from notifications import views
 from notifications.adapters import orm
 from notifications.domain.model import DeliveryState, Function
-from notifications.entrypoints.api.deps import Deps, Head, Limit, Offset, idempotent, new_uow
+from notifications.entrypoints.api.deps import Deps, Head, Limit, Offset, new_uow
 from notifications.service_layer import jobs, mail, tasks
 
 router = APIRouter(prefix="/api")

@@ -11,10 +11,11 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import Forbidden, InvalidInput, NotFound
+from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 from notifications import views
 from notifications.domain.model import Function, Priority, TaskState
-from notifications.entrypoints.api.deps import Deps, Limit, Offset, idempotent
+from notifications.entrypoints.api.deps import Deps, Limit, Offset
 from notifications.service_layer.tasks import Act, TaskCommand, act_on_tasks
 
 router = APIRouter(prefix="/api", tags=["tasks"])
@@ -165,7 +166,7 @@ async def _act(request: Request, actor: Any, deps: Any, ids: list[uuid.UUID], ac
         rendered = [_task_out(t) for t in tasks]
         return {"tasks": rendered, "count": len(rendered)} if many else rendered[0]
 
-    return await idempotent(request, actor, body, run, out)
+    return await idempotent(request, actor, body, run, out, status_code=200)
 
 
 @router.post("/tasks/{task_id}/done", response_model=TaskOut)
