@@ -10,7 +10,10 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-from billing.domain.model import ClientAccount, Subscription
+from sqlalchemy.dialects.postgresql import insert
+
+from billing.adapters import orm
+from billing.domain.model import Subscription
 from billing.service_layer import corrections
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import billing as ev
@@ -18,11 +21,12 @@ from clientops_shared.events import billing as ev
 
 async def upsert_client(uow: BillingUnitOfWork, client_id: uuid.UUID, *, name: str, inn: str,
                         email: str | None, manager: str | None) -> None:
+    # insert-or-ignore first: two replicas handling the same client's events never collide
+    await uow.session.execute(insert(orm.client_account).values(
+        client_id=client_id, name=name, inn=inn, email=email, manager=manager,
+    ).on_conflict_do_nothing(index_elements=[orm.client_account.c.client_id]))
     account = await uow.client_account(client_id)
-    if account is None:
-        uow.add(ClientAccount(client_id=client_id, name=name, inn=inn, email=email,
-                              manager=manager))
-    else:
+    if account is not None:
         account.name, account.inn, account.email, account.manager = name, inn, email, manager
 
 
