@@ -49,6 +49,16 @@ class Servers:
     run_id: str
     databases: dict[str, str] = field(default_factory=dict)
     jwt_secret: str = DEV_JWT_SECRET
+    vhost_admin: Any = None  # callable(*rabbitmqctl args) on the broker's host
+
+    def with_private_vhost(self, name: str) -> Servers:
+        """The same servers and databases with a RabbitMQ virtual host of its own."""
+        user = urlsplit(self.amqp_url).username or "guest"
+        self.vhost_admin("add_vhost", name)
+        self.vhost_admin("set_permissions", "-p", name, user, ".*", ".*", ".*")
+        return Servers(pg_dsn=self.pg_dsn, amqp_url=_with_vhost(self.amqp_url, name),
+                       run_id=self.run_id, databases=dict(self.databases),
+                       jwt_secret=self.jwt_secret, vhost_admin=self.vhost_admin)
 
     def env(self) -> dict[str, str]:
         """Environment that points every service process at this run's servers."""
@@ -88,6 +98,9 @@ def servers() -> Iterator[Servers]:
         pg_dsn = pg.get_connection_url()
         amqp_url = (f"amqp://{rabbit.username}:{rabbit.password}@"
                     f"{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(rabbit.port)}/")
+
+        def admin(*args: str) -> None:
+            rabbit.exec(["rabbitmqctl", "-q", *args])
     else:
         pg_dsn = os.environ.get("CLIENTOPS_PG_DSN", DEFAULT_PG_DSN)
         base_amqp = os.environ.get("CLIENTOPS_AMQP_URL", DEFAULT_AMQP_URL)
@@ -96,7 +109,8 @@ def servers() -> Iterator[Servers]:
         _rabbitmqctl("add_vhost", vhost)
         _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
         amqp_url = _with_vhost(base_amqp, vhost)
-    s = Servers(pg_dsn=pg_dsn, amqp_url=amqp_url, run_id=run_id)
+        admin = _rabbitmqctl
+    s = Servers(pg_dsn=pg_dsn, amqp_url=amqp_url, run_id=run_id, vhost_admin=admin)
     s.databases = {svc.name: f"clientops_{svc.name}_t{run_id}" for svc in SERVICES}
     asyncio.run(create_databases(list(s.databases.values()), pg_dsn))
     try:
@@ -251,15 +265,32 @@ async def eventually_async(check: Any, timeout: float = 20.0,  # noqa: ASYNC109
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
 
 
+@pytest.fixture
+def private_broker(servers: Servers) -> Iterator[Servers]:
+    """For a test whose events must not reach other tests' consumers (e.g. bulk runs)."""
+    name = f"clientops-test-{servers.run_id}-{uuid.uuid4().hex[:6]}"
+    private = servers.with_private_vhost(name)
+    try:
+        yield private
+    finally:
+        with contextlib.suppress(Exception):
+            servers.vhost_admin("delete_vhost", name)
+
+
 @pytest.fixture(scope="session")
 def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """The whole system as processes (demo users seeded), shared by e2e and browser tests."""
     log_dir = Path(os.environ.get("CLIENTOPS_TEST_LOGS", str(tmp_path_factory.mktemp("logs"))))
-    started = start_system(servers, log_dir, extra_env={"WEB_SEED_DEMO_USERS": "1"})
+    # a vhost of its own: what integration tests published earlier never reaches it
+    vhost = f"clientops-test-{servers.run_id}-system"
+    private = servers.with_private_vhost(vhost)
+    started = start_system(private, log_dir, extra_env={"WEB_SEED_DEMO_USERS": "1"})
     try:
         yield started
     finally:
         stop_system(started)
+        with contextlib.suppress(Exception):
+            servers.vhost_admin("delete_vhost", vhost)
 
 
 async def _purge_service_queues(amqp_url: str) -> None:
