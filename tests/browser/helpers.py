@@ -18,7 +18,7 @@ def inn10() -> str:
 
 
 def reload_until(page: Page, check: Callable[[], bool], timeout: float = 30.0,
-                 interval: float = 0.5) -> None:
+                 interval: float = 1.0) -> None:
     """Reload until ``check`` holds: the pages show what the events have settled so far."""
     deadline = time.monotonic() + timeout
     while True:

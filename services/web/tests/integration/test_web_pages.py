@@ -130,3 +130,13 @@ async def test_a_bug_on_a_page_is_a_page_not_json(servers: Servers) -> None:
         assert "Что-то пошло не так" in r.text
         assert api.status_code == 500
         assert api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_unknown_page_is_a_404_page_and_an_unknown_api_path_is_problem_json(
+        web: httpx.AsyncClient) -> None:
+    await log_in(web, "manager1")
+    page = await web.get("/no/such/page")
+    assert page.status_code == 404 and "404 · Не найдено" in page.text
+    api = await web.get("/api/no/such/thing")
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/problem+json")

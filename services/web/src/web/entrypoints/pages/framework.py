@@ -22,6 +22,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clientops_shared import context
 from clientops_shared.http import problem
@@ -274,6 +275,17 @@ def install_page_errors(app: FastAPI) -> None:
             return HTMLResponse("<!doctype html><meta charset=utf-8><h1>Что-то пошло не так"
                                 "</h1><p>Ошибка записана в журнал.</p>", status_code=500)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith("/api/") or exc.status_code not in (404, 405):
+            # the API answers as every service does (problem+json)
+            if exc.status_code == 404:
+                return problem(404, "Not found", str(exc.detail))
+            return problem(exc.status_code, str(exc.detail))
+        return render(request, "errors/404.html", {"message": "Такой страницы нет."},
+                      status=404)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(PageForbidden, forbidden)
