@@ -139,6 +139,11 @@ def test_my_day_fits_a_phone(browsing: Browsing, system: System) -> None:
     assert width <= PHONE["width"], width
     expect(page.locator("header nav")).to_contain_text("Мой день")
     expect(page.locator("button", has_text="Выйти")).to_be_visible()
+    # the client card from the task fits too: wide tables scroll inside their own box
+    task.locator("a", has_text=name).click()
+    expect(page.get_by_test_id("client-name")).to_have_text(name)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
 
 
 def test_a_non_standard_contract_goes_through_the_heads_approval(browsing: Browsing,
