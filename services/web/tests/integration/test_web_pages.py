@@ -140,3 +140,42 @@ async def test_an_unknown_page_is_a_404_page_and_an_unknown_api_path_is_problem_
     api = await web.get("/api/no/such/thing")
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_run_page_polls_until_done_and_lists_failed_contracts(
+        servers: Servers) -> None:
+    run_id = str(uuid.uuid4())
+    run: dict[str, object] = {
+        "id": run_id, "period": "2026-12", "status": "running", "trigger": "api",
+        "requested_by": "billing", "total": 8, "done": 2, "issued": 1, "skipped": 0,
+        "failed": 1, "started_at": "2026-12-15T06:00:00Z", "finished_at": None,
+        "error": None, "failures": [{"contract_id": str(uuid.uuid4()),
+                                     "contract_number": "2026-0042",
+                                     "reason": "у клиента нет e-mail для счёта"}]}
+    seen: list[str] = []
+
+    def billing(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        if request.url.path == f"/api/invoice-runs/{run_id}":
+            return httpx.Response(200, json=run)
+        return httpx.Response(404, json={"title": "Not found", "detail": "Not Found"})
+
+    async with running_app(servers, "web", seed_demo_users=True, cookie_secure=False
+                           ) as (app, client):
+        app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(billing))
+        await log_in(client, "billing")
+        page = await client.get(f"/billing/runs/{run_id}")
+        assert page.status_code == 200
+        assert '<progress value="25" max="100"' in page.text
+        assert f'hx-get="/billing/runs/{run_id}"' in page.text and "every 1s" in page.text
+        assert "2026-0042" in page.text and "у клиента нет e-mail для счёта" in page.text
+        assert seen and seen[0].startswith("Bearer ")  # the user's token, kept server-side
+
+        run.update(status="finished", done=8, issued=7, finished_at="2026-12-15T06:01:00Z")
+        fragment = await client.get(f"/billing/runs/{run_id}", headers={"HX-Request": "true"})
+        assert fragment.status_code == 200
+        assert fragment.text.lstrip().startswith('<section id="run-progress"')
+        assert "<html" not in fragment.text
+        assert 'data-finished="yes"' in fragment.text and "hx-trigger" not in fragment.text
+        assert '<progress value="100"' in fragment.text
+        await app.state.http.aclose()
