@@ -197,6 +197,18 @@ async def declare_topology(broker: RabbitBroker, delivery_limit: int,
             await queue.bind(events, routing_key=key)
 
 
+async def queue_depths(amqp_url: str, service: str) -> dict[str, int]:
+    """Messages ready in the service's queue and in its dead-letter queue."""
+    connection = await aio_pika.connect(amqp_url, timeout=5)
+    async with connection:
+        channel = await connection.channel()
+        depths = {}
+        for key, name in (("queue", queue_name(service)), ("dlq", dlq_name(service))):
+            queue = await channel.declare_queue(name, passive=True)
+            depths[key] = int(queue.declaration_result.message_count or 0)
+        return depths
+
+
 async def replay_dead_letters(amqp_url: str, service: str, limit: int = 1000) -> int:
     """Move up to ``limit`` messages from the service's DLQ back onto the events exchange."""
     moved = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
+from prometheus_client import Gauge, Histogram
 
 from clientops_shared import messaging, telemetry
 from clientops_shared.auth import Principal, require_roles
@@ -28,6 +30,12 @@ from clientops_shared.settings import ServiceSettings
 from clientops_shared.uow import UnitOfWork
 
 log = logging.getLogger("clientops.runtime")
+JOB_DURATION = Histogram("clientops_job_duration_seconds", "Periodic job run time",
+                         ["service", "job", "outcome"])
+CONSUMER_LAG = Gauge("clientops_consumer_lag_messages", "Events waiting in the service queue",
+                     ["service"])
+DLQ_DEPTH = Gauge("clientops_dead_letters", "Events in the service's dead-letter queue",
+                  ["service"])
 # module level: FastAPI resolves string annotations in the module's namespace
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 HeadOrAdmin = Annotated[Principal, Depends(require_roles("head", "admin"))]
@@ -75,6 +83,8 @@ class ServiceRuntime(Generic[U]):
         self._tasks.append(asyncio.create_task(self._run_broker(), name=f"{self.service}-broker"))
         if self.settings.relay_enabled:
             self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
+        self._tasks.append(asyncio.create_task(self._watch_queues(),
+                                               name=f"{self.service}-queue-metrics"))
         if self.settings.jobs_enabled:
             for job in self.periodic:
                 self._tasks.append(asyncio.create_task(self._run_periodic(job),
@@ -123,13 +133,33 @@ class ServiceRuntime(Generic[U]):
 
     async def _run_periodic(self, job: Periodic) -> None:
         while True:
+            started = time.perf_counter()
+            outcome = "ok"
             try:
                 await job.run()
             except asyncio.CancelledError:
                 raise
             except Exception:
+                outcome = "failed"
                 log.exception("periodic job %s failed; it runs again next tick", job.name)
+            JOB_DURATION.labels(self.service, job.name, outcome).observe(
+                time.perf_counter() - started)
             await asyncio.sleep(job.every_seconds)
+
+    async def _watch_queues(self, every_seconds: float = 15.0) -> None:
+        """Consumer lag and dead-letter depth of this service's queues, for /metrics."""
+        if self.service not in messaging.CONSUMERS:
+            return
+        while True:
+            try:
+                depths = await messaging.queue_depths(self.settings.amqp_url, self.service)
+                CONSUMER_LAG.labels(self.service).set(depths["queue"])
+                DLQ_DEPTH.labels(self.service).set(depths["dlq"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("queue depth check failed: %s", exc)
+            await asyncio.sleep(every_seconds)
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}

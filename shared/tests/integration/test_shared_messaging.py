@@ -267,3 +267,11 @@ async def test_openapi_and_operator_routes(servers: Servers, service: str) -> No
         assert (await client.get("/api/admin/dead-letters", headers=admin)).status_code == 200
         manager = servers.auth("manager1", "manager")
         assert (await client.get("/api/admin/outbox", headers=manager)).status_code == 403
+        metrics = (await client.get("/metrics")).text
+        assert "clientops_outbox_pending" in metrics
+        if service != "web":
+
+            async def lag_reported() -> bool:
+                text = (await client.get("/metrics")).text
+                return f'clientops_consumer_lag_messages{{service="{service}"}}' in text
+            await eventually_async(lag_reported, timeout=10)
