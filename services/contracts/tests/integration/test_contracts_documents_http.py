@@ -112,13 +112,110 @@ async def test_documents_need_a_complete_client_card_and_a_site(desk: Any) -> No
     bare = await desk.contract(full["id"])
     r = await desk.get(f"/api/contracts/{bare['id']}/documents/contract", expect=422)
     assert r.json()["errors"][0]["field"] == "site_id"
+    # supply and rent print their contract, not yet the documents worded for a service fee
     supply = await desk.contract(full["id"], kind="supply",
                                  site_id=(await desk.site(full["id"]))["id"])
-    r = await desk.get(f"/api/contracts/{supply['id']}/documents/contract", expect=422)
+    r = await desk.get(f"/api/contracts/{supply['id']}/documents/price_protocol", expect=422)
+    assert r.json()["errors"][0]["field"] == "kind" and "price_protocol" in r.json()["detail"]
+    r = await desk.post(f"/api/contracts/{supply['id']}/documents/acceptance-act",
+                        {"number": "А-1", "handed_on": "2026-12-03",
+                         "lines": [{"name": "Терминал"}]}, expect=422)
     assert r.json()["errors"][0]["field"] == "kind"
+    await desk.get(f"/api/contracts/{supply['id']}/documents/contract", expect=200)
     other = desk.auth("manager2", "manager")
     await desk.get(f"/api/contracts/{contract['id']}/documents/contract", as_=other,
                    expect=403)
+
+
+SITE = "г. Москва, Ленинградский пр-т, д. 10"
+RENT_SITE = "г. Москва, ул. Тверская, д. 7, ТЦ «Галерея», 1 этаж"
+
+# kind -> (contract terms, what its contract says besides client, number and amount in words)
+KINDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "subscription": ({}, (
+        "на абонентское обслуживание оборудования", "именуемое в дальнейшем «Исполнитель»",
+        f"Абонентская плата составляет 12 500,00 ({FEE_WORDS}) в месяц", SITE,
+        "Количество точек проезда на Объекте: 2",
+        # no term of its own: the company's standard one
+        "по аварийной заявке Заказчика в течение 2 (двух) рабочих дней",
+        "не менее чем за 30 (тридцать) календарных дней")),
+    "maintenance": ({"notice_days": 45, "emergency_sla_days": 1}, (
+        "на сервисное обслуживание оборудования",
+        "Обслуживаемое оборудование принадлежит Заказчику",
+        f"Абонентская плата составляет 12 500,00 ({FEE_WORDS}) в месяц", SITE,
+        "по аварийной заявке Заказчика в течение 1 (одного) рабочего дня",
+        "письменно уведомив Заказчика не менее чем за 45 (сорок пять) календарных дней",
+        "письменно уведомив другую Сторону не менее чем за 45 (сорок пять) календарных дней")),
+    "pilot": ({"notice_days": 14}, (
+        "на проведение пилотного проекта", "в рамках пилотного проекта",
+        f"Абонентская плата составляет 12 500,00 ({FEE_WORDS}) в месяц", SITE,
+        "не менее чем за 14 (четырнадцать) календарных дней")),
+    "supply": ({"monthly_fee": "350000.00"}, (
+        "на поставку оборудования", "именуемое в дальнейшем «Поставщик»",
+        "именуемое в дальнейшем «Покупатель»",
+        "Поставщик обязуется передать в собственность Покупателя оборудование",
+        f"Оборудование поставляется по адресу: {SITE}",
+        "Цена Договора составляет 350 000,00 (Триста пятьдесят тысяч рублей 00 копеек), "
+        "в т.ч. НДС 22 %",
+        "Право собственности на Оборудование переходит к Покупателю")),
+    "rent": ({"monthly_fee": "7000.00", "vat_mode": "exempt", "payment_form": "cash",
+              "notice_days": 60, "bill_from_install": True}, (
+        "аренды места для размещения платёжного терминала",
+        "именуемое в дальнейшем «Арендатор»", "именуемое в дальнейшем «Арендодатель»",
+        f"на объекте по адресу: {RENT_SITE}",
+        "Арендатор уплачивает Арендодателю арендную плату в размере 7 000,00 "
+        "(Семь тысяч рублей 00 копеек) в месяц, НДС не облагается",
+        "начисляется с даты установки Оборудования на Объекте",
+        "наличными денежными средствами через уполномоченного представителя Арендатора",
+        "не менее чем за 60 (шестьдесят) календарных дней")),
+}
+AMOUNTS = {"supply": "Триста пятьдесят тысяч рублей 00 копеек",
+           "rent": "Семь тысяч рублей 00 копеек"}
+# the service wording must not leak into supply and rent, nor theirs into the services
+FOREIGN = {"supply": ("Исполнитель", "Заказчик", "Абонентская плата", "в месяц"),
+           "rent": ("Исполнитель", "Заказчик", "Абонентская плата", "расчётный счёт Арендодателя")}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+async def test_contract_of_every_kind_over_http(desk: Any, pdf_to_text: Any, kind: str) -> None:
+    terms, phrases = KINDS[kind]
+    client = await desk.full_client()
+    site = (await desk.site(client["id"], address=RENT_SITE, access_points=0) if kind == "rent"
+            else await desk.site(client["id"]))
+    body = {"kind": kind, "ends_on": "2027-11-30", "site_id": site["id"], "vat_mode": "inclusive",
+            **terms}
+    contract = await desk.contract(client["id"], **body)
+    await desk.sign(contract["id"], "2026-11-25")
+    contract = await desk.contract_state(contract["id"])
+    expected = (client["name"], f"ДОГОВОР № {contract['number']}",
+                AMOUNTS.get(kind, FEE_WORDS), "«25» ноября 2026 г.", *phrases)
+    path = f"/api/contracts/{contract['id']}/documents/contract"
+
+    r = await desk.get(path, params={"format": "docx"})
+    assert f"contract-{contract['number']}.docx" in r.headers["content-disposition"]
+    docx_says = docx_text(r.content).replace("\u00a0", " ")
+    r = await desk.get(path, params={"format": "pdf"})
+    assert r.headers["content-type"] == "application/pdf" and r.content.startswith(b"%PDF-")
+    pdf_says = pdf_to_text(r.content)
+    for text in (docx_says, pdf_says):
+        missing = [p for p in expected if " ".join(p.split()) not in text]
+        assert not missing, (kind, missing, text)
+        leaked = [p for p in FOREIGN.get(kind, ("Арендатор", "Поставщик")) if p in text]
+        assert not leaked, (kind, leaked)
+
+
+async def test_cashless_rent_needs_the_site_owners_account(desk: Any) -> None:
+    client = await desk.client(
+        legal_address="г. Москва, ул. Садовая, д. 3", kpp="770701001",
+        signatory={"position": "Директор", "full_name": "Петров Пётр Петрович"})
+    site = await desk.site(client["id"], access_points=0)
+    rent = await desk.contract(client["id"], kind="rent", site_id=site["id"])
+    r = await desk.get(f"/api/contracts/{rent['id']}/documents/contract", expect=422)
+    assert r.json()["errors"][0]["field"] == "client.bank"
+    cash = await desk.contract(client["id"], kind="rent", site_id=site["id"],
+                               payment_form="cash")
+    r = await desk.get(f"/api/contracts/{cash['id']}/documents/contract")
+    assert "распиской" in docx_text(r.content)
 
 
 async def test_scan_upload_download_and_content_checks(desk: Any, db: Any) -> None:

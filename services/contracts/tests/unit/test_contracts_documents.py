@@ -23,12 +23,14 @@ from docxtpl import DocxTemplate
 from pydantic import ValidationError
 
 from contracts.documents import (
+    SERVICE_KINDS,
     TEMPLATES,
     AmendmentFacts,
     AmendmentKind,
     BankDetails,
     CompanyCard,
     ContractFacts,
+    ContractKind,
     DocumentContext,
     EquipmentLine,
     HandoverDirection,
@@ -41,13 +43,21 @@ from contracts.documents import (
     amount_in_words,
     date_long,
     date_short,
+    days_in_words,
     format_amount,
     render_docx,
     render_html,
     render_pdf,
 )
 from contracts.documents.variables import FILTERS, fee_view, template_variables
-from contracts.documents.words import format_percent, format_phone, format_rubles
+from contracts.documents.words import (
+    calendar_days,
+    format_percent,
+    format_phone,
+    format_rubles,
+    genitive_in_words,
+    within_working_days,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -177,6 +187,56 @@ def test_date_short(value: date, expected: str) -> None:
     assert date_short(value) == expected
 
 
+# --- numbers of days ----------------------------------------------------------------------
+
+# (days, "за N ..." — accusative, "в течение N ..." — genitive), calendar and working days
+DAYS_IN_WORDS = [
+    (1, "1 (один) календарный день", "1 (одного) рабочего дня"),
+    (2, "2 (два) календарных дня", "2 (двух) рабочих дней"),
+    (3, "3 (три) календарных дня", "3 (трёх) рабочих дней"),
+    (4, "4 (четыре) календарных дня", "4 (четырёх) рабочих дней"),
+    (5, "5 (пять) календарных дней", "5 (пяти) рабочих дней"),
+    (10, "10 (десять) календарных дней", "10 (десяти) рабочих дней"),
+    (11, "11 (одиннадцать) календарных дней", "11 (одиннадцати) рабочих дней"),
+    (14, "14 (четырнадцать) календарных дней", "14 (четырнадцати) рабочих дней"),
+    (21, "21 (двадцать один) календарный день", "21 (двадцати одного) рабочего дня"),
+    (22, "22 (двадцать два) календарных дня", "22 (двадцати двух) рабочих дней"),
+    (30, "30 (тридцать) календарных дней", "30 (тридцати) рабочих дней"),
+    (45, "45 (сорок пять) календарных дней", "45 (сорока пяти) рабочих дней"),
+    (90, "90 (девяносто) календарных дней", "90 (девяноста) рабочих дней"),
+    (101, "101 (сто один) календарный день", "101 (ста одного) рабочего дня"),
+    (111, "111 (сто одиннадцать) календарных дней", "111 (ста одиннадцати) рабочих дней"),
+    (
+        365,
+        "365 (триста шестьдесят пять) календарных дней",
+        "365 (трёхсот шестидесяти пяти) рабочих дней",
+    ),
+]
+
+
+@pytest.mark.parametrize(("days", "accusative", "genitive"), DAYS_IN_WORDS)
+def test_days_agree_with_their_number(days: int, accusative: str, genitive: str) -> None:
+    assert calendar_days(days) == accusative
+    assert within_working_days(days) == genitive
+    assert FILTERS["calendar_days"](days) == accusative
+    assert FILTERS["within_working_days"](days) == genitive
+
+
+def test_days_in_words_other_forms() -> None:
+    assert days_in_words(2, working=True) == "2 (два) рабочих дня"
+    assert days_in_words(5, working=True) == "5 (пять) рабочих дней"
+    assert days_in_words(1, genitive=True) == "1 (одного) календарного дня"
+    assert days_in_words(0) == "0 (ноль) календарных дней"
+
+
+@pytest.mark.parametrize("days", [-1, 1000])
+def test_days_in_words_refuses_what_it_cannot_write(days: int) -> None:
+    with pytest.raises(ValueError):
+        days_in_words(days, genitive=True)
+    with pytest.raises(ValueError):
+        genitive_in_words(days)
+
+
 # --- VAT wording -------------------------------------------------------------------------
 
 
@@ -202,12 +262,16 @@ def test_fee_exempt_from_vat() -> None:
     assert view.sentence == (
         f"12{NBSP}500,00 (Двенадцать тысяч пятьсот рублей 00 копеек) в месяц, НДС не облагается"
     )
+    assert view.once == (
+        f"12{NBSP}500,00 (Двенадцать тысяч пятьсот рублей 00 копеек), НДС не облагается"
+    )
 
 
 # --- fixtures ----------------------------------------------------------------------------
 
 CLIENT_NAME = "ООО «Ромашка & Сыновья»"  # the ampersand proves escaping in DOCX and HTML
 CONTRACT_NO = "К-2026/015"
+SITE = "г. Москва, Ленинградский пр-т, д. 10, парковка ТЦ"
 FEE_WORDS = "Двенадцать тысяч пятьсот рублей 00 копеек"
 NEW_FEE_WORDS = "Пятнадцать тысяч рублей 00 копеек"
 EQUIPMENT_WORDS = "Сто девяносто тысяч рублей 00 копеек"
@@ -285,7 +349,7 @@ def make_contract(**changes: Any) -> ContractFacts:
         "ends_on": date(2027, 12, 31),
         "monthly_fee": "12500.00",
         "vat_mode": "inclusive",
-        "site_address": "г. Москва, Ленинградский пр-т, д. 10, парковка ТЦ",
+        "site_address": SITE,
         "access_points": 2,
     }
     facts.update(changes)
@@ -461,6 +525,16 @@ def assert_says(text: str, phrases: list[str]) -> None:
     assert not missing, f"missing {missing} in: {text}"
 
 
+def assert_pdf_says_every_docx_clause(pdf: str, docx_bytes: bytes) -> None:
+    """Every body clause of the Word version is in the PDF word for word; a page number
+    ("1 / 2", which pdftotext may print as "1/2") may land inside a clause that crosses a
+    page break."""
+    document = docx.Document(io.BytesIO(docx_bytes))
+    clauses = [normalise(p.text) for p in document.paragraphs if len(p.text) > 20]
+    assert clauses
+    assert_says(normalise(re.sub(r"\s\d+ ?/ ?\d+\s", " ", pdf)), clauses)
+
+
 # --- registry ----------------------------------------------------------------------------
 
 
@@ -550,12 +624,7 @@ def test_pdf_has_the_same_cyrillic_text(
         assert_says(text, [CLIENT_NAME, CONTRACT_NO, CLIENT_DOCUMENTS[name]])
     # the fallback extractor, for machines without poppler-utils, sees the Cyrillic as well
     assert_says(normalise(pdf_text_pypdf(data)), EXPECTED_PHRASES[name][:2])
-    # every body clause of the Word version is in the PDF word for word; a page number may
-    # land inside a clause that crosses a page break
-    document = docx.Document(io.BytesIO(render_docx(name, context)))
-    clauses = [normalise(p.text) for p in document.paragraphs if len(p.text) > 20]
-    assert clauses
-    assert_says(normalise(re.sub(r"\s\d+ / \d+\s", " ", text)), clauses)
+    assert_pdf_says_every_docx_clause(text, render_docx(name, context))
 
 
 def test_html_escapes_client_names(company: CompanyCard, client: PartyDetails) -> None:
@@ -804,3 +873,271 @@ def test_price_protocol_refuses_a_termination(company: CompanyCard, client: Part
     )
     with pytest.raises(InvalidFacts, match="got termination"):
         render_docx("price_protocol", context)
+
+
+# --- the contract for every kind -----------------------------------------------------------
+
+# what the contract of each kind must say: its subject, the parties' roles, its price or fee
+# with the amount in words, and its own terms
+KIND_WORDING: dict[ContractKind, list[str]] = {
+    ContractKind.SUBSCRIPTION: [
+        "на абонентское обслуживание оборудования",
+        "именуемое в дальнейшем «Исполнитель»",
+        "именуемое в дальнейшем «Заказчик»",
+        f"Абонентская плата составляет 12 500,00 ({FEE_WORDS}) в месяц",
+        f"по адресу: {SITE}",
+        "Количество точек проезда на Объекте: 2",
+        "остаётся собственностью Исполнителя",
+        "по месту нахождения Исполнителя",
+    ],
+    ContractKind.PILOT: [
+        "на проведение пилотного проекта",
+        "в рамках пилотного проекта",
+        f"Абонентская плата составляет 12 500,00 ({FEE_WORDS}) в месяц",
+        "именуемое в дальнейшем «Заказчик»",
+    ],
+    ContractKind.MAINTENANCE: [
+        "на сервисное обслуживание оборудования",
+        "Обслуживаемое оборудование принадлежит Заказчику",
+        f"Абонентская плата составляет 12 500,00 ({FEE_WORDS}) в месяц",
+        "по аварийной заявке Заказчика в течение 2 (двух) рабочих дней.",
+    ],
+    ContractKind.SUPPLY: [
+        "на поставку оборудования",
+        "именуемое в дальнейшем «Поставщик»",
+        "именуемое в дальнейшем «Покупатель»",
+        "Поставщик обязуется передать в собственность Покупателя оборудование",
+        f"Оборудование поставляется по адресу: {SITE}",
+        f"Цена Договора составляет 12 500,00 ({FEE_WORDS}), в т.ч. НДС 22 %",
+        "в безналичном порядке путём перечисления денежных средств на расчётный счёт Поставщика",
+        "Право собственности на Оборудование переходит к Покупателю с даты подписания Сторонами "
+        "УПД, но не ранее полной оплаты цены Договора",
+        "Договор может быть изменён или расторгнут по соглашению Сторон",
+        "по месту нахождения Поставщика",
+    ],
+    ContractKind.RENT: [
+        "аренды места для размещения платёжного терминала",
+        "именуемое в дальнейшем «Арендатор»",
+        "именуемое в дальнейшем «Арендодатель»",
+        "Арендодатель предоставляет Арендатору за плату во временное пользование часть "
+        f"площади (место) на объекте по адресу: {SITE}",
+        f"Арендатор уплачивает Арендодателю арендную плату в размере 12 500,00 ({FEE_WORDS}) "
+        "в месяц",
+        "Оборудование является собственностью Арендатора",
+        "в безналичном порядке путём перечисления денежных средств на расчётный счёт Арендодателя",
+        "по месту нахождения Арендатора",
+    ],
+}
+
+# wording of the other kinds that must not leak into a kind's contract
+KIND_FOREIGN: dict[ContractKind, list[str]] = {
+    **{
+        kind: ["Арендатор", "Арендодатель", "Поставщик", "Покупатель", "Цена Договора"]
+        for kind in SERVICE_KINDS
+    },
+    ContractKind.SUPPLY: ["Исполнитель", "Заказчик", "Абонентская плата", "в месяц", "аренд"],
+    ContractKind.RENT: ["Исполнитель", "Заказчик", "Абонентская плата", "Поставщик"],
+}
+
+
+def kind_contract(kind: ContractKind, **changes: Any) -> ContractFacts:
+    """The shared contract facts as the domain makes them for ``kind``: a pilot is not
+    renewed automatically, maintenance always has its emergency-visit term."""
+    if kind is ContractKind.PILOT:
+        changes.setdefault("auto_renew", False)
+    if kind is ContractKind.MAINTENANCE:
+        changes.setdefault("emergency_sla_days", 2)
+    return make_contract(kind=kind, **changes)
+
+
+def test_every_contract_kind_has_its_wording() -> None:
+    assert set(KIND_WORDING) == set(ContractKind) == set(TEMPLATES["contract"].contract_kinds)
+
+
+@pytest.mark.parametrize("kind", list(ContractKind))
+def test_contract_of_every_kind_in_docx_and_pdf(
+    kind: ContractKind,
+    company: CompanyCard,
+    client: PartyDetails,
+    pdf_text: Callable[[bytes], str],
+) -> None:
+    context = context_for("contract", company, client, contract=kind_contract(kind))
+    docx_bytes = render_docx("contract", context)
+    docx_says = docx_text(docx_bytes)
+    pdf_says = pdf_text(render_pdf("contract", context))
+    for text in (docx_says, pdf_says):
+        assert "{{" not in text and "{%" not in text
+        assert_says(text, [CLIENT_NAME, f"ДОГОВОР № {CONTRACT_NO}", FEE_WORDS, SITE])
+        assert_says(text, KIND_WORDING[kind])
+        leaked = [phrase for phrase in KIND_FOREIGN[kind] if phrase in text]
+        assert not leaked, f"{kind} contract says {leaked}"
+    assert_pdf_says_every_docx_clause(pdf_says, docx_bytes)
+
+
+@pytest.mark.parametrize("kind", list(ContractKind))
+def test_signature_block_names_the_kinds_roles(
+    kind: ContractKind, company: CompanyCard, client: PartyDetails
+) -> None:
+    context = context_for("contract", company, client, contract=kind_contract(kind))
+    document = docx.Document(io.BytesIO(render_docx("contract", context)))
+    ours, theirs = document.tables[-1].rows[0].cells
+    expected = {
+        ContractKind.SUPPLY: ("Поставщик", "Покупатель"),
+        ContractKind.RENT: ("Арендатор", "Арендодатель"),
+    }.get(kind, ("Исполнитель", "Заказчик"))
+    assert (ours.paragraphs[0].text, theirs.paragraphs[0].text) == expected
+    assert ours.paragraphs[1].text == company.short_name
+    assert theirs.paragraphs[1].text == CLIENT_NAME
+
+
+@pytest.mark.parametrize("kind", [ContractKind.SUBSCRIPTION, ContractKind.MAINTENANCE])
+def test_notice_and_emergency_visit_come_from_the_contract(
+    kind: ContractKind,
+    company: CompanyCard,
+    client: PartyDetails,
+    pdf_text: Callable[[bytes], str],
+) -> None:
+    contract = kind_contract(kind, notice_days=45, emergency_sla_days=1)
+    context = context_for("contract", company, client, contract=contract)
+    phrases = [
+        "письменно уведомив Заказчика не менее чем за 45 (сорок пять) календарных дней. "
+        "Новая стоимость оформляется протоколом согласования цены.",
+        "письменно уведомив другую Сторону не менее чем за 45 (сорок пять) календарных дней.",
+        "не позднее чем за 45 (сорок пять) календарных дней до окончания срока его действия",
+        "выезжает на Объект по аварийной заявке Заказчика в течение 1 (одного) рабочего дня.",
+    ]
+    for text in (
+        docx_text(render_docx("contract", context)),
+        pdf_text(render_pdf("contract", context)),
+    ):
+        assert_says(text, phrases)
+        assert "30 (тридцать)" not in text and "2 (двух)" not in text
+
+
+@pytest.mark.parametrize(
+    ("notice_days", "emergency_sla_days", "notice", "emergency"),
+    [
+        (1, 2, "за 1 (один) календарный день", "в течение 2 (двух) рабочих дней"),
+        (2, 5, "за 2 (два) календарных дня", "в течение 5 (пяти) рабочих дней"),
+        (5, 3, "за 5 (пять) календарных дней", "в течение 3 (трёх) рабочих дней"),
+        (21, 10, "за 21 (двадцать один) календарный день", "в течение 10 (десяти) рабочих дней"),
+        (30, 2, "за 30 (тридцать) календарных дней", "в течение 2 (двух) рабочих дней"),
+    ],
+)
+def test_notice_and_emergency_plural_forms(
+    notice_days: int,
+    emergency_sla_days: int,
+    notice: str,
+    emergency: str,
+    company: CompanyCard,
+    client: PartyDetails,
+) -> None:
+    contract = make_contract(notice_days=notice_days, emergency_sla_days=emergency_sla_days)
+    text = docx_text(
+        render_docx("contract", context_for("contract", company, client, contract=contract))
+    )
+    assert text.count(notice) == 3  # fee change, termination, against auto-renewal
+    assert_says(text, [f"по аварийной заявке Заказчика {emergency}."])
+
+
+def test_no_notice_and_no_emergency_term(company: CompanyCard, client: PartyDetails) -> None:
+    contract = make_contract(notice_days=0, emergency_sla_days=None)
+    context = context_for("contract", company, client, contract=contract)
+    for text in (
+        docx_text(render_docx("contract", context)),
+        normalise(render_html("contract", context)),
+    ):
+        assert_says(
+            text,
+            [
+                "письменно уведомив Заказчика. Новая стоимость",
+                "письменно уведомив другую Сторону.",
+                "о прекращении Договора до окончания срока его действия",
+                "по аварийной заявке Заказчика в согласованный Сторонами срок.",
+            ],
+        )
+        assert "за 0" not in text and "календарных дн" not in text
+
+
+def test_rent_paid_in_cash_from_the_installation(
+    company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    contract = make_contract(
+        kind="rent",
+        payment_form="cash",
+        vat_mode="exempt",
+        bill_from_install=True,
+        monthly_fee="7000.00",
+        notice_days=60,
+        access_points=0,  # a terminal in a shopping centre: no lanes to count
+    )
+    context = context_for("contract", company, client, contract=contract)
+    phrases = [
+        "арендную плату в размере 7 000,00 (Семь тысяч рублей 00 копеек) в месяц, "
+        "НДС не облагается",
+        "Арендная плата начисляется с даты установки Оборудования на Объекте, указанной "
+        "в акте приёма-передачи; за неполный месяц",
+        "наличными денежными средствами через уполномоченного представителя Арендатора",
+        "подтверждает распиской, приходным кассовым ордером или кассовым чеком",
+        "письменно уведомив другую Сторону не менее чем за 60 (шестьдесят) календарных дней.",
+    ]
+    for text in (
+        docx_text(render_docx("contract", context)),
+        pdf_text(render_pdf("contract", context)),
+    ):
+        assert_says(text, phrases)
+        assert "расчётный счёт Арендодателя" not in text and "точек проезда" not in text
+
+
+def test_rent_accrues_from_the_start_date(company: CompanyCard, client: PartyDetails) -> None:
+    context = context_for("contract", company, client, contract=make_contract(kind="rent"))
+    assert_says(
+        docx_text(render_docx("contract", context)),
+        ["Арендная плата начисляется с «01» января 2027 г.; за неполный месяц"],
+    )
+
+
+def test_rent_to_a_sole_trader_names_them_the_lessor(
+    company: CompanyCard, sole_trader: PartyDetails
+) -> None:
+    contract = make_contract(kind="rent", payment_form="cash")
+    context = context_for("contract", company, sole_trader, contract=contract)
+    assert_says(
+        docx_text(render_docx("contract", context)),
+        [
+            "Индивидуальный предприниматель Петров Пётр Петрович, именуемый в дальнейшем "
+            "«Арендодатель», действующий на основании свидетельства"
+        ],
+    )
+
+
+def test_cashless_rent_needs_the_lessors_bank_account(
+    company: CompanyCard, sole_trader: PartyDetails
+) -> None:
+    with pytest.raises(ValidationError, match=r"client\.bank"):
+        context_for("contract", company, sole_trader, contract=make_contract(kind="rent"))
+
+
+def test_supply_is_paid_cashless() -> None:
+    with pytest.raises(ValidationError, match="paid cashless"):
+        make_contract(kind="supply", payment_form="cash")
+
+
+def test_service_contract_needs_access_points() -> None:
+    with pytest.raises(ValidationError, match="access points") as refused:
+        make_contract(kind="maintenance", access_points=0)
+    assert refused.value.errors()[0]["loc"] == ("access_points",)
+    assert make_contract(kind="supply", access_points=0).access_points == 0
+
+
+@pytest.mark.parametrize("kind", [ContractKind.SUPPLY, ContractKind.RENT])
+@pytest.mark.parametrize("name", sorted(set(TEMPLATES) - {"contract", "company_card"}))
+def test_supplementary_documents_refuse_supply_and_rent(
+    name: str, kind: ContractKind, company: CompanyCard, client: PartyDetails
+) -> None:
+    # they speak of a service fee, «Исполнитель» and «Заказчик»: no wrong document is printed
+    context = context_for(
+        name, company, client, contract=make_contract(kind=kind, payment_form="cashless")
+    )
+    with pytest.raises(InvalidFacts, match=f"has wording for .* contracts, not {kind}"):
+        render_docx(name, context)

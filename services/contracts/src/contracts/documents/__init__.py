@@ -1,6 +1,7 @@
 """Contract documents: DOCX from editable Word templates, PDF from matching HTML."""
 
 from contracts.documents.context import (
+    SERVICE_KINDS,
     AmendmentFacts,
     AmendmentKind,
     BankDetails,
@@ -28,9 +29,16 @@ from contracts.documents.render import (
     render_html,
     render_pdf,
 )
-from contracts.documents.words import amount_in_words, date_long, date_short, format_amount
+from contracts.documents.words import (
+    amount_in_words,
+    date_long,
+    date_short,
+    days_in_words,
+    format_amount,
+)
 
 __all__ = [
+    "SERVICE_KINDS",
     "TEMPLATES",
     "AmendmentFacts",
     "AmendmentKind",
@@ -54,6 +62,7 @@ __all__ = [
     "amount_in_words",
     "date_long",
     "date_short",
+    "days_in_words",
     "format_amount",
     "get_template",
     "render_docx",

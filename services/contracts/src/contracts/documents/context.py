@@ -13,7 +13,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from clientops_shared.types import NonNegativeMoney
 from contracts.domain.validation import (
@@ -50,6 +58,12 @@ class ContractKind(StrEnum):
     SUBSCRIPTION = "subscription"  # equipment on the client's site for a monthly fee
     PILOT = "pilot"  # time-boxed trial on the client's site
     MAINTENANCE = "maintenance"  # service maintenance of the client's equipment, with an SLA
+    SUPPLY = "supply"  # we sell and deliver equipment: a price, not a monthly fee
+    RENT = "rent"  # our terminal at the client's site: we pay the client (the site owner) rent
+
+
+SERVICE_KINDS = frozenset({ContractKind.SUBSCRIPTION, ContractKind.PILOT, ContractKind.MAINTENANCE})
+"""Kinds where we serve the client for a monthly fee: we are «Исполнитель», they «Заказчик»."""
 
 
 class AmendmentKind(StrEnum):
@@ -150,18 +164,33 @@ class ContractFacts(_Facts):
     starts_on: date
     ends_on: date | None = None  # None: an open-ended contract
     auto_renew: bool = True
+    # the monthly fee; for rent the monthly rent we pay; for supply the contract price (once)
     monthly_fee: NonNegativeMoney
     vat_mode: VatMode
     vat_rate: Decimal = Field(default=Decimal("22"), gt=0, lt=100)
     payment_form: PaymentForm = PaymentForm.CASHLESS
     city: Text = "Москва"  # place of signing, printed as "г. Москва"
-    site_address: Text
-    access_points: int = Field(ge=1)
+    site_address: Text  # for supply: where the equipment is delivered
+    access_points: int = Field(ge=0)  # printed for the service kinds, which need one at least
+    # written notice for a fee change, for termination and against auto-renewal; 0: none
+    notice_days: int = Field(default=30, ge=0, le=365)
+    # emergency visit within N business days (service kinds); None: no fixed term
+    emergency_sla_days: int | None = Field(default=None, ge=1, le=365)
+    bill_from_install: bool = False  # rent accrues from the installation date, not starts_on
+
+    @field_validator("access_points")
+    @classmethod
+    def _service_has_access_points(cls, value: int, info: ValidationInfo) -> int:
+        if value < 1 and info.data.get("kind", ContractKind.SUBSCRIPTION) in SERVICE_KINDS:
+            raise ValueError("a service contract prints its site's access points: at least 1")
+        return value
 
     @model_validator(mode="after")
     def _period(self) -> Self:
         if self.ends_on is not None and self.ends_on <= self.starts_on:
             raise ValueError("ends_on must be after starts_on")
+        if self.kind is ContractKind.SUPPLY and self.payment_form is PaymentForm.CASH:
+            raise ValueError("a supply contract is paid cashless, against our invoice")
         return self
 
 
@@ -225,6 +254,14 @@ class DocumentContext(_Facts):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         contract, amendment = self.contract, self.amendment
+        if (
+            contract is not None
+            and contract.kind is ContractKind.RENT
+            and contract.payment_form is PaymentForm.CASHLESS
+            and self.client is not None
+            and self.client.bank is None
+        ):
+            raise ValueError("cashless rent is paid into the site owner's account: client.bank")
         if contract is not None and amendment is not None:
             if amendment.effective_on < contract.starts_on:
                 raise ValueError("the amendment takes effect before the contract starts")

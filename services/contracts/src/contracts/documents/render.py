@@ -19,7 +19,12 @@ import jinja2
 from docxtpl import DocxTemplate
 from weasyprint import HTML
 
-from contracts.documents.context import AmendmentKind, DocumentContext
+from contracts.documents.context import (
+    SERVICE_KINDS,
+    AmendmentKind,
+    ContractKind,
+    DocumentContext,
+)
 from contracts.documents.variables import FILTERS, template_variables
 
 _TEMPLATES_DIR: Traversable = files("contracts.documents").joinpath("templates")
@@ -42,6 +47,9 @@ class TemplateSpec:
     optional: frozenset[Fact] = frozenset()
     # amendment kinds the template accepts, when it needs or may take an amendment
     amendment_kinds: frozenset[AmendmentKind] = frozenset()
+    # contract kinds the template has wording for, when it prints a contract: the
+    # supplementary documents speak of a service fee («Исполнитель», «Заказчик») only
+    contract_kinds: frozenset[ContractKind] = SERVICE_KINDS
 
     @property
     def uses(self) -> frozenset[Fact]:
@@ -54,7 +62,7 @@ TEMPLATES: MappingProxyType[str, TemplateSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            TemplateSpec("contract", "Договор", _PARTIES),
+            TemplateSpec("contract", "Договор", _PARTIES, contract_kinds=frozenset(ContractKind)),
             TemplateSpec(
                 "price_protocol",
                 "Протокол согласования цены",
@@ -120,6 +128,16 @@ def _variables(spec: TemplateSpec, context: DocumentContext) -> dict[str, Any]:
         kinds = ", ".join(sorted(spec.amendment_kinds))
         raise InvalidFacts(
             f"template {spec.name!r} takes an amendment of kind {kinds}, got {amendment.kind}"
+        )
+    contract = context.contract
+    if (
+        contract is not None
+        and Fact.CONTRACT in spec.uses
+        and contract.kind not in spec.contract_kinds
+    ):
+        kinds = ", ".join(sorted(spec.contract_kinds))
+        raise InvalidFacts(
+            f"template {spec.name!r} has wording for {kinds} contracts, not {contract.kind}"
         )
     # parts the template does not use are dropped, so they cannot leak into its wording
     unused = {fact.value: None for fact in Fact if fact not in spec.uses}

@@ -14,6 +14,7 @@ from typing import Any
 
 from clientops_shared.types import quantize_money
 from contracts.documents.context import (
+    SERVICE_KINDS,
     AmendmentKind,
     BankDetails,
     CompanyCard,
@@ -28,21 +29,43 @@ from contracts.documents.context import (
 )
 from contracts.documents.words import (
     amount_in_words,
+    calendar_days,
     date_long,
     date_short,
     format_amount,
     format_percent,
     format_phone,
     format_rubles,
+    within_working_days,
 )
 
-CONTRACTOR_ROLE = "Исполнитель"
-CLIENT_ROLE = "Заказчик"
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """What a contract calls a party: «Исполнитель», and «Исполнителя» after "нахождения"."""
+
+    name: str
+    genitive: str
+
+
+CONTRACTOR = Role("Исполнитель", "Исполнителя")
+CUSTOMER = Role("Заказчик", "Заказчика")
+SERVICE_ROLES = (CONTRACTOR, CUSTOMER)
+ROLES: dict[ContractKind, tuple[Role, Role]] = {
+    # (ours, the client's): in rent the roles reverse, the client is the site owner we pay
+    ContractKind.SUBSCRIPTION: SERVICE_ROLES,
+    ContractKind.PILOT: SERVICE_ROLES,
+    ContractKind.MAINTENANCE: SERVICE_ROLES,
+    ContractKind.SUPPLY: (Role("Поставщик", "Поставщика"), Role("Покупатель", "Покупателя")),
+    ContractKind.RENT: (Role("Арендатор", "Арендатора"), Role("Арендодатель", "Арендодателя")),
+}
 
 CONTRACT_SUBJECTS = {
     ContractKind.SUBSCRIPTION: "на абонентское обслуживание оборудования",
     ContractKind.PILOT: "на проведение пилотного проекта",
     ContractKind.MAINTENANCE: "на сервисное обслуживание оборудования",
+    ContractKind.SUPPLY: "на поставку оборудования",
+    ContractKind.RENT: "аренды места для размещения платёжного терминала",
 }
 
 SERVICE_DESCRIPTIONS = {
@@ -73,6 +96,7 @@ EQUIPMENT_TERMS = {
     ),
 }
 
+# how the client pays us for a service; supply and rent word their payment in the template
 PAYMENT_TERMS = {
     PaymentForm.CASHLESS: (
         "в безналичном порядке путём перечисления денежных средств на расчётный счёт "
@@ -95,7 +119,8 @@ class FeeView:
     words: str  # "Двенадцать тысяч пятьсот рублей 00 копеек"
     vat_clause: str  # "в т.ч. НДС 22 % — 2 254,10 (...)"
     total: Decimal  # what the client pays, VAT included
-    sentence: str  # figures, words and VAT clause together
+    sentence: str  # figures, words and VAT clause together: "... в месяц, в т.ч. НДС ..."
+    once: str  # the same for a one-off price (supply), without "в месяц"
 
 
 def vat_amount(amount: Decimal, mode: VatMode, rate: Decimal) -> Decimal | None:
@@ -131,6 +156,7 @@ def fee_view(amount: Decimal, mode: VatMode, rate: Decimal) -> FeeView:
         vat_clause=clause,
         total=total,
         sentence=f"{format_rubles(amount)} в месяц, {clause}",
+        once=f"{format_rubles(amount)}, {clause}",
     )
 
 
@@ -139,6 +165,7 @@ class PartyView:
     """A party as the preamble and the signature block print it."""
 
     role: str
+    role_genitive: str  # "по месту нахождения Исполнителя"
     name: str
     preamble: str  # "ООО «Ромашка», именуемое в дальнейшем «Заказчик», в лице ..."
     requisites: tuple[str, ...]  # lines under the name in the signature block
@@ -165,7 +192,7 @@ def _organisation_preamble(name: str, role: str, signatory: Signatory) -> str:
     )
 
 
-def company_party(company: CompanyCard) -> PartyView:
+def company_party(company: CompanyCard, role: Role = CONTRACTOR) -> PartyView:
     lines = (
         f"ИНН {company.inn}, КПП {company.kpp}",
         f"ОГРН {company.ogrn}",
@@ -173,29 +200,30 @@ def company_party(company: CompanyCard) -> PartyView:
         *_bank_lines(company.bank),
     )
     return PartyView(
-        role=CONTRACTOR_ROLE,
+        role=role.name,
+        role_genitive=role.genitive,
         name=company.short_name,
-        preamble=_organisation_preamble(company.name, CONTRACTOR_ROLE, company.director),
+        preamble=_organisation_preamble(company.name, role.name, company.director),
         requisites=lines,
         position=company.director.position,
         short_name=company.director.short_name,
     )
 
 
-def client_party(client: PartyDetails) -> PartyView:
+def client_party(client: PartyDetails, role: Role = CUSTOMER) -> PartyView:
     signatory = client.signatory
     if client.is_sole_trader:
         # a sole trader signs in person: no "в лице", and the participle follows the gender
         named = "именуемая" if signatory.female else "именуемый"
         acting = "действующая" if signatory.female else "действующий"
         preamble = (
-            f"{client.name}, {named} в дальнейшем «{CLIENT_ROLE}», "
+            f"{client.name}, {named} в дальнейшем «{role.name}», "
             f"{acting} на основании {signatory.basis}"
         )
         ids = f"ИНН {client.inn}"
         ogrn_label = "ОГРНИП"
     else:
-        preamble = _organisation_preamble(client.name, CLIENT_ROLE, signatory)
+        preamble = _organisation_preamble(client.name, role.name, signatory)
         ids = f"ИНН {client.inn}, КПП {client.kpp}"
         ogrn_label = "ОГРН"
     lines = [ids]
@@ -209,7 +237,8 @@ def client_party(client: PartyDetails) -> PartyView:
     if client.email:
         lines.append(f"E-mail: {client.email}")
     return PartyView(
-        role=CLIENT_ROLE,
+        role=role.name,
+        role_genitive=role.genitive,
         name=client.name,
         preamble=preamble,
         requisites=tuple(lines),
@@ -242,9 +271,12 @@ def _contract_views(contract: ContractFacts, ctx: DocumentContext) -> dict[str, 
         "price": price,  # the fee in force after the amendment, if it changes the fee
         "price_from": price_from,
         "subject": CONTRACT_SUBJECTS[contract.kind],
-        "service": SERVICE_DESCRIPTIONS[contract.kind],
-        "equipment_terms": EQUIPMENT_TERMS[contract.kind],
-        "payment_terms": PAYMENT_TERMS[contract.payment_form],
+        # service kinds only (None for supply and rent, whose wording is in the template)
+        "service": SERVICE_DESCRIPTIONS.get(contract.kind),
+        "equipment_terms": EQUIPMENT_TERMS.get(contract.kind),
+        "payment_terms": (
+            PAYMENT_TERMS[contract.payment_form] if contract.kind in SERVICE_KINDS else None
+        ),
         "contract_ref": f"№ {contract.number} от {date_long(contract.signed_on)}",
     }
 
@@ -269,8 +301,9 @@ def template_variables(title: str, ctx: DocumentContext) -> dict[str, Any]:
 
     The caller passes only the parts the template uses (render drops the rest).
     """
-    ours = company_party(ctx.company)
-    theirs = client_party(ctx.client) if ctx.client is not None else None
+    our_role, their_role = ROLES[ctx.contract.kind] if ctx.contract is not None else SERVICE_ROLES
+    ours = company_party(ctx.company, our_role)
+    theirs = client_party(ctx.client, their_role) if ctx.client is not None else None
     dated = _document_date(ctx)
     variables: dict[str, Any] = {
         "title": title,
@@ -300,5 +333,7 @@ FILTERS = {
     "in_words": amount_in_words,
     "rubles": format_rubles,
     "phone": format_phone,
+    "calendar_days": calendar_days,  # за 45 (сорок пять) календарных дней
+    "within_working_days": within_working_days,  # в течение 1 (одного) рабочего дня
 }
 """Jinja filters both template kinds may use: {{ contract.ends_on|date_long }}."""

@@ -35,6 +35,67 @@ MONTHS_GENITIVE = (
     "декабря",
 )
 
+# numerals in the genitive, for "в течение 2 (двух) рабочих дней"; pytils only writes the
+# nominative. Compound numerals decline every word: "сорока пяти", "ста двадцати одного".
+_GENITIVE_UNITS = (
+    "",
+    "одного",
+    "двух",
+    "трёх",
+    "четырёх",
+    "пяти",
+    "шести",
+    "семи",
+    "восьми",
+    "девяти",
+)
+_GENITIVE_TEENS = (
+    "десяти",
+    "одиннадцати",
+    "двенадцати",
+    "тринадцати",
+    "четырнадцати",
+    "пятнадцати",
+    "шестнадцати",
+    "семнадцати",
+    "восемнадцати",
+    "девятнадцати",
+)
+_GENITIVE_TENS = (
+    "",
+    "",
+    "двадцати",
+    "тридцати",
+    "сорока",
+    "пятидесяти",
+    "шестидесяти",
+    "семидесяти",
+    "восьмидесяти",
+    "девяноста",
+)
+_GENITIVE_HUNDREDS = (
+    "",
+    "ста",
+    "двухсот",
+    "трёхсот",
+    "четырёхсот",
+    "пятисот",
+    "шестисот",
+    "семисот",
+    "восьмисот",
+    "девятисот",
+)
+
+# "за 1 календарный день", "в течение 1 (одного) рабочего дня": the noun phrase after a
+# number, by the number's plural class (1 / 2-4 / 5+) and by case
+_DAY_FORMS = {
+    # (working, genitive) -> (one, few, many)
+    (False, False): ("календарный день", "календарных дня", "календарных дней"),
+    (True, False): ("рабочий день", "рабочих дня", "рабочих дней"),
+    (False, True): ("календарного дня", "календарных дней", "календарных дней"),
+    (True, True): ("рабочего дня", "рабочих дней", "рабочих дней"),
+}
+
 # pytils.numeral.sum_string refuses 10**11 and above
 MAX_AMOUNT_IN_WORDS = Decimal(10**11) - Decimal("0.01")
 
@@ -78,6 +139,50 @@ def format_percent(rate: Decimal) -> str:
     """A rate such as 22 or 7.5 as "22 %" or "7,5 %" (Russian decimal comma)."""
     text = format(rate.normalize(), "f").replace(".", ",")
     return f"{text} %"
+
+
+def genitive_in_words(number: int) -> str:
+    """0 <= number < 1000 in words, genitive case, masculine: 45 -> "сорока пяти"."""
+    if not 0 <= number < 1000:
+        raise ValueError(f"genitive numerals are written for 0..999, got {number}")
+    if number == 0:
+        return "ноля"
+    hundreds, rest = divmod(number, 100)
+    tens, units = divmod(rest, 10)
+    words = [_GENITIVE_HUNDREDS[hundreds]]
+    if tens == 1:
+        words.append(_GENITIVE_TEENS[units])
+    else:
+        words += [_GENITIVE_TENS[tens], _GENITIVE_UNITS[units]]
+    return " ".join(word for word in words if word)
+
+
+def days_in_words(days: int, *, working: bool = False, genitive: bool = False) -> str:
+    """A number of days as contracts write it, the noun agreeing with the number.
+
+    Accusative, after "за" / "на": "45 (сорок пять) календарных дней", "1 (один) календарный
+    день", "2 (два) рабочих дня". Genitive, after "в течение": "1 (одного) рабочего дня",
+    "2 (двух) рабочих дней", "21 (двадцати одного) рабочего дня".
+    """
+    if days < 0:
+        raise ValueError(f"a number of days must not be negative, got {days}")
+    if genitive:
+        words = genitive_in_words(days)
+    else:
+        # день is masculine; inanimate accusative equals the nominative
+        words = numeral.in_words(days, numeral.MALE) if days else "ноль"
+    noun = numeral.choose_plural(days, _DAY_FORMS[working, genitive])
+    return f"{days} ({words}) {noun}"
+
+
+def calendar_days(days: int) -> str:
+    """ "за {{ n|calendar_days }}": "за 45 (сорок пять) календарных дней"."""
+    return days_in_words(days)
+
+
+def within_working_days(days: int) -> str:
+    """ "в течение {{ n|within_working_days }}": "в течение 1 (одного) рабочего дня"."""
+    return days_in_words(days, working=True, genitive=True)
 
 
 def date_long(value: date) -> str:

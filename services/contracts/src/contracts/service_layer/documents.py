@@ -31,8 +31,9 @@ from contracts.domain.model import (
     Client,
     Contract,
     ContractKind,
+    PaymentForm,
 )
-from contracts.service_layer.handlers import ensure_visible, snapshot
+from contracts.service_layer.handlers import DEFAULT_EMERGENCY_SLA_DAYS, ensure_visible, snapshot
 from contracts.service_layer.unit_of_work import ContractsUnitOfWork
 
 Format = Literal["docx", "pdf"]
@@ -46,6 +47,8 @@ DOCUMENT_KINDS = {
     ContractKind.SUBSCRIPTION: docs.ContractKind.SUBSCRIPTION,
     ContractKind.PILOT: docs.ContractKind.PILOT,
     ContractKind.MAINTENANCE: docs.ContractKind.MAINTENANCE,
+    ContractKind.SUPPLY: docs.ContractKind.SUPPLY,
+    ContractKind.RENT: docs.ContractKind.RENT,
 }
 AMENDMENT_TEMPLATES = {
     AmendmentKind.TERMINATION: "termination_agreement",
@@ -119,10 +122,11 @@ async def contract_facts(uow: ContractsUnitOfWork, contract: Contract, today: da
                          monthly_fee: Decimal | None = None,
                          ends_on: date | Literal["current"] | None = "current",
                          city: str = "Москва") -> docs.ContractFacts:
-    kind = DOCUMENT_KINDS.get(contract.kind)
-    if kind is None:
-        raise InvalidInput("kind", f"there is no document template for {contract.kind} "
-                           "contracts yet")
+    kind = DOCUMENT_KINDS[contract.kind]
+    emergency_sla_days = contract.emergency_sla_days
+    if emergency_sla_days is None and kind in docs.SERVICE_KINDS:
+        # a service contract without its own term prints the company's standard one
+        emergency_sla_days = DEFAULT_EMERGENCY_SLA_DAYS
     if contract.site_id is None:
         raise InvalidInput("site_id", "the contract names no site; documents print the site's "
                            "address and access points")
@@ -137,9 +141,25 @@ async def contract_facts(uow: ContractsUnitOfWork, contract: Contract, today: da
             vat_mode=docs.VatMode(contract.vat_mode.value),
             vat_rate=vat_rate_on(contract.starts_on),
             payment_form=docs.PaymentForm(contract.payment_form.value), city=city,
-            site_address=site.address, access_points=site.access_points)
+            site_address=site.address, access_points=site.access_points,
+            notice_days=contract.notice_days, emergency_sla_days=emergency_sla_days,
+            bill_from_install=contract.bill_from_install)
     except ValidationError as exc:
         raise _invalid(exc, "contract") from None
+
+
+def ensure_printable(template: str, contract: Contract, client: Client) -> None:
+    """422 before rendering when the template has no wording for the contract's kind, or a
+    cashless rent contract lacks the site owner's account the rent is paid into."""
+    spec = docs.get_template(template)
+    kind = DOCUMENT_KINDS[contract.kind]
+    if kind not in spec.contract_kinds:
+        raise InvalidInput("kind", f"there is no {template} document for {contract.kind} "
+                           "contracts yet")
+    if (kind is docs.ContractKind.RENT and contract.payment_form == PaymentForm.CASHLESS
+            and client.bank is None):
+        raise InvalidInput("client.bank", "cashless rent is paid into the site owner's bank "
+                           "account: required to print a rent contract")
 
 
 def amendment_facts(amendment: Amendment) -> docs.AmendmentFacts:
@@ -177,6 +197,7 @@ async def contract_document(uow: ContractsUnitOfWork, actor: Principal, contract
     contract = await uow.contract(contract_id)
     client = await uow.client(contract.client_id)
     ensure_visible(actor, client)
+    ensure_printable(template, contract, client)
     context = _context(company, client=party(client),
                        contract=await contract_facts(uow, contract, today, city=city),
                        handover=handover)
@@ -193,6 +214,7 @@ async def amendment_document(uow: ContractsUnitOfWork, actor: Principal,
     contract = await uow.contract(amendment.contract_id)
     client = await uow.client(contract.client_id)
     ensure_visible(actor, client)
+    ensure_printable(template, contract, client)
     # the contract as it stood before this amendment: the document states the change
     facts = await contract_facts(uow, contract, today, monthly_fee=amendment.previous_fee,
                                  ends_on=amendment.previous_ends_on, city=city)

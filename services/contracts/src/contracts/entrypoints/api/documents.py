@@ -42,7 +42,11 @@ def _file(rendered: use.Rendered) -> Response:
 async def contract_document(contract_id: uuid.UUID, template: Template, actor: CurrentUser,
                             uow: UoW, company: Company, settings: Settings, today: Today,
                             format: Format = "docx") -> Response:
-    """The contract or its price agreement protocol, as DOCX (editable) or PDF."""
+    """The contract or its price agreement protocol, as DOCX (editable) or PDF.
+
+    A contract prints for every kind; the price protocol, acts and supplementary agreements
+    are worded for the service kinds (subscription, pilot, maintenance), else 422 on ``kind``.
+    """
     async with uow:
         rendered = await use.contract_document(uow, actor, contract_id, template, format,
                                                company, settings.company.city, today)
