@@ -1130,14 +1130,335 @@ def test_service_contract_needs_access_points() -> None:
     assert make_contract(kind="supply", access_points=0).access_points == 0
 
 
+# --- the other documents for supply and rent -------------------------------------------------
+
+SUPPLY_WORDS = "Триста пятьдесят тысяч рублей 00 копеек"
+RENT_WORDS = "Семь тысяч рублей 00 копеек"
+SERIAL = "PT-20417"
+SUPPLEMENTARY = ["price_protocol", "acceptance_act", "termination_agreement", "extension_agreement"]
+
+# the central case of seed 004: our terminal in a partner's shopping centre, rent paid in cash
+RENT = {
+    "kind": "rent",
+    "monthly_fee": "7000.00",
+    "vat_mode": "exempt",
+    "payment_form": "cash",
+    "bill_from_install": True,
+    "access_points": 0,
+}
+SUPPLY = {"kind": "supply", "monthly_fee": "350000.00", "access_points": 0}
+TERMINAL_ACT = HandoverFacts(
+    number="Т-5",
+    handed_on=date(2027, 1, 10),
+    lines=(EquipmentLine(name="Платёжный терминал", serial=SERIAL),),
+    work_order_no="З-2027/011",
+)
+
+
+def kind_context(
+    name: str, kind: ContractKind, company: CompanyCard, client: PartyDetails, **changes: Any
+) -> DocumentContext:
+    """The document ``name`` of a supply or rent contract (the rent act is a terminal act)."""
+    contract = make_contract(**(SUPPLY if kind is ContractKind.SUPPLY else RENT))
+    parts: dict[str, Any] = {"contract": contract}
+    if name == "acceptance_act" and kind is ContractKind.RENT:
+        parts["handover"] = TERMINAL_ACT
+    parts.update(changes)
+    return context_for(name, company, client, **parts)
+
+
+ROLE_NAMES = {
+    ContractKind.SUPPLY: ("Поставщик", "Покупатель"),
+    ContractKind.RENT: ("Арендатор", "Арендодатель"),
+}
+
+# (kind, document) -> the amount it writes in words (None: no amount), what else it says
+KIND_DOCUMENTS: dict[tuple[ContractKind, str], tuple[str | None, list[str]]] = {
+    (ContractKind.SUPPLY, "price_protocol"): (
+        SUPPLY_WORDS,
+        [
+            "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ",
+            "согласовали цену Оборудования по договору",
+            "Оборудование согласно спецификации к Договору",
+            f"Цена Договора составляет 350 000,00 ({SUPPLY_WORDS}), в т.ч. НДС 22 %",
+            "на расчётный счёт Поставщика на основании счёта Поставщика",
+        ],
+    ),
+    (ContractKind.SUPPLY, "acceptance_act"): (
+        EQUIPMENT_WORDS,
+        [
+            "АКТ ПРИЁМА-ПЕРЕДАЧИ ОБОРУДОВАНИЯ № А-17",
+            f"Поставщик передал, а Покупатель принял в собственность на объекте по адресу: {SITE}",
+            "Терминал оплаты парковки",
+            "TP-000123",
+            f"Стоимость переданного Оборудования составляет 190 000,00 ({EQUIPMENT_WORDS}), "
+            "в т.ч. НДС 22 %",
+            "Право собственности на Оборудование и риск его случайной гибели или повреждения "
+            "переходят к Покупателю",
+            "Передал: Поставщик",
+            "Принял: Покупатель",
+        ],
+    ),
+    (ContractKind.SUPPLY, "termination_agreement"): (
+        SUPPLY_WORDS,
+        [
+            f"о расторжении договора № {CONTRACT_NO}",
+            "с «01» июня 2027 г.",
+            f"Цена Договора составляет 350 000,00 ({SUPPLY_WORDS})",
+            "Поставщик возвращает на расчётный счёт Покупателя",
+        ],
+    ),
+    (ContractKind.SUPPLY, "extension_agreement"): (
+        NEW_FEE_WORDS,
+        [
+            "по «31» декабря 2028 г.",
+            f"С «01» января 2028 г. цена Договора составляет 15 000,00 ({NEW_FEE_WORDS})",
+        ],
+    ),
+    (ContractKind.RENT, "price_protocol"): (
+        RENT_WORDS,
+        [
+            "согласовали размер арендной платы по договору",
+            "Место для размещения платёжного терминала",
+            f"Арендная плата составляет 7 000,00 ({RENT_WORDS}) в месяц, НДС не облагается",
+            "начисляется с даты установки Оборудования на Объекте, указанной в акте",
+            "наличными денежными средствами через уполномоченного представителя Арендатора",
+        ],
+    ),
+    (ContractKind.RENT, "acceptance_act"): (
+        None,
+        [
+            "АКТ ПРИЁМА-ПЕРЕДАЧИ ТЕРМИНАЛА № Т-5",
+            "Арендатор передал, а Арендодатель принял для размещения и эксплуатации на объекте "
+            f"по адресу: {SITE}",
+            "Платёжный терминал",
+            SERIAL,
+            "Дата установки Оборудования на Объекте: «10» января 2027 г. Арендная плата "
+            "начисляется с этой даты.",
+            "является собственностью Арендатора и размещается на Объекте",
+            "Основание: заявка на проведение работ № З-2027/011.",
+            "Передал: Арендатор",
+            "Принял: Арендодатель",
+        ],
+    ),
+    (ContractKind.RENT, "termination_agreement"): (
+        RENT_WORDS,
+        [
+            f"о расторжении договора № {CONTRACT_NO}",
+            "с «01» июня 2027 г.",
+            f"Арендная плата в размере 7 000,00 ({RENT_WORDS}) в месяц",
+            "с даты расторжения наличными денежными средствами через уполномоченного "
+            "представителя Арендатора",
+            f"Арендатор демонтирует принадлежащее ему Оборудование (платёжный терминал) с Объекта "
+            f"по адресу: {SITE}",
+        ],
+    ),
+    (ContractKind.RENT, "extension_agreement"): (
+        NEW_FEE_WORDS,
+        [
+            "по «31» декабря 2028 г.",
+            f"С «01» января 2028 г. арендная плата составляет 15 000,00 ({NEW_FEE_WORDS}) в месяц",
+            "выплачивается наличными денежными средствами",
+        ],
+    ),
+}
+
+
+def test_every_document_has_wording_for_every_kind() -> None:
+    assert all(spec.contract_kinds == set(ContractKind) for spec in TEMPLATES.values())
+    assert {name for _, name in KIND_DOCUMENTS} == set(SUPPLEMENTARY)
+
+
 @pytest.mark.parametrize("kind", [ContractKind.SUPPLY, ContractKind.RENT])
-@pytest.mark.parametrize("name", sorted(set(TEMPLATES) - {"contract", "company_card"}))
-def test_supplementary_documents_refuse_supply_and_rent(
+@pytest.mark.parametrize("name", SUPPLEMENTARY)
+def test_supply_and_rent_documents_in_docx_and_pdf(
+    name: str,
+    kind: ContractKind,
+    company: CompanyCard,
+    client: PartyDetails,
+    pdf_text: Callable[[bytes], str],
+) -> None:
+    words, phrases = KIND_DOCUMENTS[kind, name]
+    context = kind_context(name, kind, company, client)
+    docx_bytes = render_docx(name, context)
+    docx_says = docx_text(docx_bytes)  # python-docx opens it
+    pdf_bytes = render_pdf(name, context)
+    assert pdf_bytes.startswith(b"%PDF-")
+    pdf_says = pdf_text(pdf_bytes)
+    for text in (docx_says, pdf_says):
+        assert "{{" not in text and "{%" not in text
+        assert_says(text, [CLIENT_NAME, CONTRACT_NO, *ROLE_NAMES[kind], *phrases])
+        if words is not None:
+            assert_says(text, [words])
+        leaked = [phrase for phrase in KIND_FOREIGN[kind] if phrase in text]
+        assert not leaked, f"{kind} {name} says {leaked}"
+    assert_pdf_says_every_docx_clause(pdf_says, docx_bytes)
+
+
+@pytest.mark.parametrize("kind", [ContractKind.SUPPLY, ContractKind.RENT])
+@pytest.mark.parametrize("name", [*SUPPLEMENTARY, "contract"])
+def test_supply_and_rent_signature_blocks_name_the_kinds_roles(
     name: str, kind: ContractKind, company: CompanyCard, client: PartyDetails
 ) -> None:
-    # they speak of a service fee, «Исполнитель» and «Заказчик»: no wrong document is printed
-    context = context_for(
-        name, company, client, contract=make_contract(kind=kind, payment_form="cashless")
+    document = docx.Document(
+        io.BytesIO(render_docx(name, kind_context(name, kind, company, client)))
     )
-    with pytest.raises(InvalidFacts, match=f"has wording for .* contracts, not {kind}"):
-        render_docx(name, context)
+    ours, theirs = document.tables[-1].rows[0].cells
+    prefixes = ("Передал: ", "Принял: ") if name == "acceptance_act" else ("", "")
+    assert (ours.paragraphs[0].text, theirs.paragraphs[0].text) == tuple(
+        prefix + role for prefix, role in zip(prefixes, ROLE_NAMES[kind], strict=True)
+    )
+    assert (ours.paragraphs[1].text, theirs.paragraphs[1].text) == (company.short_name, CLIENT_NAME)
+
+
+def test_terminal_removal_from_a_rented_site(
+    company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    removal = TERMINAL_ACT.model_copy(
+        update={"direction": HandoverDirection.FROM_CLIENT, "handed_on": date(2027, 9, 3)}
+    )
+    context = kind_context("acceptance_act", ContractKind.RENT, company, client, handover=removal)
+    phrases = [
+        "Арендодатель передал, а Арендатор принял в связи со снятием с объекта по адресу",
+        SERIAL,
+        "Дата снятия Оборудования с Объекта: «03» сентября 2027 г.",
+        "Место размещения Оборудования на Объекте освобождено.",
+        "Передал: Арендодатель",
+        "Принял: Арендатор",
+    ]
+    for text in (
+        docx_text(render_docx("acceptance_act", context)),
+        pdf_text(render_pdf("acceptance_act", context)),
+    ):
+        assert_says(text, phrases)
+        assert "начисляется с этой даты" not in text and "Дата установки" not in text
+
+
+def test_terminal_act_with_an_appraised_value_and_rent_from_the_start(
+    company: CompanyCard, client: PartyDetails
+) -> None:
+    priced = TERMINAL_ACT.model_copy(
+        update={
+            "lines": (
+                EquipmentLine(name="Платёжный терминал", serial=SERIAL, unit_price="150000.00"),
+            )
+        }
+    )
+    context = kind_context(
+        "acceptance_act",
+        ContractKind.RENT,
+        company,
+        client,
+        handover=priced,
+        contract=make_contract(**{**RENT, "bill_from_install": False}),
+    )
+    text = docx_text(render_docx("acceptance_act", context))
+    assert_says(
+        text,
+        [
+            "Общая оценочная стоимость оборудования: 150 000,00 (Сто пятьдесят тысяч рублей "
+            "00 копеек).",
+            "Дата установки Оборудования на Объекте: «10» января 2027 г.",
+        ],
+    )
+    assert "начисляется с этой даты" not in text
+
+
+def test_cashless_rent_documents_name_the_lessors_account(
+    company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    cashless = make_contract(**{**RENT, "payment_form": "cashless"})
+    for name in ("price_protocol", "termination_agreement", "extension_agreement"):
+        context = kind_context(name, ContractKind.RENT, company, client, contract=cashless)
+        for text in (docx_text(render_docx(name, context)), pdf_text(render_pdf(name, context))):
+            assert_says(
+                text,
+                [
+                    "в безналичном порядке путём перечисления денежных средств "
+                    "на расчётный счёт Арендодателя"
+                ],
+            )
+            assert "наличными денежными средствами через" not in text, name
+
+
+def test_rent_price_protocol_for_a_fee_change(
+    company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    context = kind_context(
+        "price_protocol",
+        ContractKind.RENT,
+        company,
+        client,
+        amendment=AMENDMENTS[AmendmentKind.FEE_CHANGE],
+    )
+    phrases = [
+        f"Арендная плата составляет 15 000,00 ({NEW_FEE_WORDS}) в месяц",
+        "Арендная плата в указанном размере начисляется с «01» апреля 2027 г.",
+        "Ранее действовавшая арендная плата 7 000,00 руб. в месяц применяется до "
+        "«01» апреля 2027 г.",
+    ]
+    for text in (
+        docx_text(render_docx("price_protocol", context)),
+        pdf_text(render_pdf("price_protocol", context)),
+    ):
+        assert_says(text, phrases)
+        assert "с даты установки" not in text
+
+
+def test_supply_price_protocol_for_a_price_change(
+    company: CompanyCard, client: PartyDetails, pdf_text: Callable[[bytes], str]
+) -> None:
+    context = kind_context(
+        "price_protocol",
+        ContractKind.SUPPLY,
+        company,
+        client,
+        amendment=AMENDMENTS[AmendmentKind.FEE_CHANGE],
+    )
+    phrases = [
+        f"Цена Договора составляет 15 000,00 ({NEW_FEE_WORDS}), в т.ч. НДС 22 %",
+        "Цена применяется с «01» апреля 2027 г.",
+        "Оборудование, поставленное до «01» апреля 2027 г., оплачивается по ранее "
+        "согласованной цене 350 000,00 руб.",
+    ]
+    for text in (
+        docx_text(render_docx("price_protocol", context)),
+        pdf_text(render_pdf("price_protocol", context)),
+    ):
+        assert_says(text, phrases)
+        assert "в месяц" not in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "handover", "message"),
+    [
+        (
+            ContractKind.RENT,
+            HANDOVER.model_copy(update={"lines": (EquipmentLine(name="Платёжный терминал"),)}),
+            r"handover\.lines\.0\.serial",
+        ),
+        (
+            ContractKind.SUPPLY,
+            HandoverFacts(
+                number="А-1",
+                handed_on=date(2027, 1, 10),
+                lines=(EquipmentLine(name="Терминал", serial="T-1"),),
+            ),
+            r"handover\.lines\.0\.unit_price",
+        ),
+        (
+            ContractKind.SUPPLY,
+            HANDOVER.model_copy(update={"direction": HandoverDirection.FROM_CLIENT}),
+            r"handover\.direction",
+        ),
+    ],
+)
+def test_acts_of_supply_and_rent_refuse_what_they_cannot_print(
+    kind: ContractKind,
+    handover: HandoverFacts,
+    message: str,
+    company: CompanyCard,
+    client: PartyDetails,
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        kind_context("acceptance_act", kind, company, client, handover=handover)

@@ -20,7 +20,11 @@ from contracts.domain.model import (
     Signatory,
     Site,
 )
-from contracts.service_layer.documents import contract_facts, ensure_printable
+from contracts.service_layer.documents import (
+    contract_facts,
+    ensure_complete_handover,
+    ensure_printable,
+)
 from contracts.service_layer.handlers import DEFAULT_EMERGENCY_SLA_DAYS
 from contracts.service_layer.unit_of_work import ContractsUnitOfWork
 
@@ -130,16 +134,43 @@ def test_the_contract_prints_for_every_kind(kind: ContractKind) -> None:
     ensure_printable("contract", _contract(kind, _site()), _client())
 
 
-@pytest.mark.parametrize("kind", [ContractKind.SUPPLY, ContractKind.RENT])
+@pytest.mark.parametrize("kind", list(ContractKind))
 @pytest.mark.parametrize(
     "template", ["price_protocol", "acceptance_act", "termination_agreement", "extension_agreement"]
 )
-def test_supplementary_documents_of_supply_and_rent_are_a_422(
-    kind: ContractKind, template: str
-) -> None:
+def test_every_document_prints_for_every_kind(kind: ContractKind, template: str) -> None:
+    ensure_printable(template, _contract(kind, _site()), _client())
+
+
+def _act(*lines: docs.EquipmentLine, direction: str = "to_client") -> docs.HandoverFacts:
+    return docs.HandoverFacts(number="Т-1", handed_on=TODAY, lines=lines, direction=direction)
+
+
+def test_terminal_act_of_a_rent_contract_names_each_missing_serial() -> None:
+    rent = _contract(ContractKind.RENT, _site())
+    act = _act(
+        docs.EquipmentLine(name="Терминал", serial="PT-1"), docs.EquipmentLine(name="Терминал")
+    )
     with pytest.raises(InvalidInput) as refused:
-        ensure_printable(template, _contract(kind, _site()), _client())
-    assert refused.value.field == "kind" and template in refused.value.detail
+        ensure_complete_handover(rent, act)
+    assert refused.value.field == "lines.1.serial"
+    assert [e["field"] for e in refused.value.extra["errors"]] == ["lines.1.serial"]
+    # a service act may leave the serial out
+    ensure_complete_handover(_contract(ContractKind.SUBSCRIPTION, _site(1)), act)
+
+
+def test_supply_act_hands_priced_equipment_to_the_buyer() -> None:
+    supply = _contract(ContractKind.SUPPLY, _site())
+    act = _act(docs.EquipmentLine(name="Терминал", serial="PT-1"), direction="from_client")
+    with pytest.raises(InvalidInput) as refused:
+        ensure_complete_handover(supply, act)
+    assert [e["field"] for e in refused.value.extra["errors"]] == [
+        "direction",
+        "lines.0.unit_price",
+    ]
+    ensure_complete_handover(
+        supply, _act(docs.EquipmentLine(name="Терминал", unit_price=Decimal("150000.00")))
+    )
 
 
 def test_cashless_rent_needs_the_site_owners_bank_account() -> None:

@@ -16,6 +16,7 @@ from contracts.documents.context import (
     PaymentForm,
     Signatory,
     VatMode,
+    handover_gaps,
 )
 from contracts.documents.render import (
     TEMPLATES,
@@ -65,6 +66,7 @@ __all__ = [
     "days_in_words",
     "format_amount",
     "get_template",
+    "handover_gaps",
     "render_docx",
     "render_html",
     "render_pdf",

@@ -242,6 +242,31 @@ class HandoverFacts(_Facts):
     work_order_no: Text | None = None
 
 
+def handover_gaps(kind: ContractKind, handover: HandoverFacts) -> list[tuple[str, str]]:
+    """What a hand-over act of a ``kind`` contract lacks, as (field, message) pairs.
+
+    A rent act hands our terminal over for placement at the site owner's site and back:
+    each terminal is identified by its serial number. A supply act hands equipment over
+    to the buyer (returns are not an acceptance act) and states its cost in words.
+    """
+    gaps: list[tuple[str, str]] = []
+    if kind is ContractKind.RENT:
+        gaps += [
+            (f"lines.{i}.serial", "a terminal placed at a rented site needs its serial number")
+            for i, line in enumerate(handover.lines)
+            if line.serial is None
+        ]
+    if kind is ContractKind.SUPPLY:
+        if handover.direction is not HandoverDirection.TO_CLIENT:
+            gaps.append(("direction", "a supply act hands equipment over to the buyer"))
+        gaps += [
+            (f"lines.{i}.unit_price", "a supply act states the price of what is handed over")
+            for i, line in enumerate(handover.lines)
+            if line.unit_price is None
+        ]
+    return gaps
+
+
 class DocumentContext(_Facts):
     """Everything any template may use; each template declares which parts it needs."""
 
@@ -272,4 +297,8 @@ class DocumentContext(_Facts):
                 and amendment.new_ends_on <= contract.ends_on
             ):
                 raise ValueError("an extension must move ends_on later than the contract's")
+        if contract is not None and self.handover is not None:
+            gaps = handover_gaps(contract.kind, self.handover)
+            if gaps:
+                raise ValueError("; ".join(f"handover.{field}: {msg}" for field, msg in gaps))
         return self

@@ -20,7 +20,6 @@ from docxtpl import DocxTemplate
 from weasyprint import HTML
 
 from contracts.documents.context import (
-    SERVICE_KINDS,
     AmendmentKind,
     ContractKind,
     DocumentContext,
@@ -47,9 +46,9 @@ class TemplateSpec:
     optional: frozenset[Fact] = frozenset()
     # amendment kinds the template accepts, when it needs or may take an amendment
     amendment_kinds: frozenset[AmendmentKind] = frozenset()
-    # contract kinds the template has wording for, when it prints a contract: the
-    # supplementary documents speak of a service fee («Исполнитель», «Заказчик») only
-    contract_kinds: frozenset[ContractKind] = SERVICE_KINDS
+    # contract kinds the template has wording for, when it prints a contract; every
+    # document is worded for every kind (the parties' roles and the money differ by kind)
+    contract_kinds: frozenset[ContractKind] = frozenset(ContractKind)
 
     @property
     def uses(self) -> frozenset[Fact]:
@@ -62,7 +61,7 @@ TEMPLATES: MappingProxyType[str, TemplateSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
-            TemplateSpec("contract", "Договор", _PARTIES, contract_kinds=frozenset(ContractKind)),
+            TemplateSpec("contract", "Договор", _PARTIES),
             TemplateSpec(
                 "price_protocol",
                 "Протокол согласования цены",

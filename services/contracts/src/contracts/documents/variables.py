@@ -281,18 +281,40 @@ def _contract_views(contract: ContractFacts, ctx: DocumentContext) -> dict[str, 
     }
 
 
+# what the taker receives the equipment for, and where: (installation, removal) by kind
+HANDOVER_PURPOSES = {
+    **{
+        kind: ("для установки и эксплуатации на объекте", "в связи со снятием с объекта")
+        for kind in SERVICE_KINDS
+    },
+    # rent: our terminal is placed at the site owner's site and taken back on removal
+    ContractKind.RENT: ("для размещения и эксплуатации на объекте", "в связи со снятием с объекта"),
+    # supply: the buyer receives the equipment as its owner (a supply act is never a removal)
+    ContractKind.SUPPLY: ("в собственность на объекте", "в связи с возвратом с объекта"),
+}
+
+
 def _handover_views(ctx: DocumentContext, ours: PartyView, theirs: PartyView) -> dict[str, Any]:
-    handover = ctx.handover
-    assert handover is not None
+    handover, contract = ctx.handover, ctx.contract
+    assert handover is not None and contract is not None
     to_client = handover.direction is HandoverDirection.TO_CLIENT
     priced = [line.total for line in handover.lines if line.total is not None]
     value = sum(priced, Decimal("0")) if priced else None
+    installation, removal = HANDOVER_PURPOSES[contract.kind]
+    if value is None:
+        worth = None
+    elif contract.kind is ContractKind.SUPPLY:
+        # what the buyer pays for: the price with the contract's VAT wording
+        worth = fee_view(value, contract.vat_mode, contract.vat_rate).once
+    else:
+        worth = format_rubles(value)  # appraised value of our equipment: liability for loss
     return {
         "giver": ours if to_client else theirs,
         "taker": theirs if to_client else ours,
-        "purpose": "для установки и эксплуатации" if to_client else "в связи со снятием",
+        "installing": to_client,
+        "purpose": installation if to_client else removal,
         "total_qty": sum(line.qty for line in handover.lines),
-        "equipment_value": None if value is None else format_rubles(value),
+        "equipment_value": worth,
     }
 
 
@@ -321,7 +343,7 @@ def template_variables(title: str, ctx: DocumentContext) -> dict[str, Any]:
     }
     if ctx.contract is not None:
         variables.update(_contract_views(ctx.contract, ctx))
-    if ctx.handover is not None and theirs is not None:
+    if ctx.handover is not None and ctx.contract is not None and theirs is not None:
         variables.update(_handover_views(ctx, ours, theirs))
     return variables
 

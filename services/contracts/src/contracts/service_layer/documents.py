@@ -159,7 +159,19 @@ def ensure_printable(template: str, contract: Contract, client: Client) -> None:
     if (kind is docs.ContractKind.RENT and contract.payment_form == PaymentForm.CASHLESS
             and client.bank is None):
         raise InvalidInput("client.bank", "cashless rent is paid into the site owner's bank "
-                           "account: required to print a rent contract")
+                           "account: required to print a rent document")
+
+
+def ensure_complete_handover(contract: Contract, handover: docs.HandoverFacts) -> None:
+    """422 naming the body's fields an act of this contract's kind cannot do without: a rent
+    act identifies each terminal by its serial number, a supply act prices what it hands
+    over to the buyer."""
+    gaps = docs.handover_gaps(DOCUMENT_KINDS[contract.kind], handover)
+    if gaps:
+        error = InvalidInput(*gaps[0])
+        error.extra["errors"] = [{"field": field, "message": message}
+                                 for field, message in gaps]
+        raise error
 
 
 def amendment_facts(amendment: Amendment) -> docs.AmendmentFacts:
@@ -198,6 +210,8 @@ async def contract_document(uow: ContractsUnitOfWork, actor: Principal, contract
     client = await uow.client(contract.client_id)
     ensure_visible(actor, client)
     ensure_printable(template, contract, client)
+    if handover is not None:
+        ensure_complete_handover(contract, handover)
     context = _context(company, client=party(client),
                        contract=await contract_facts(uow, contract, today, city=city),
                        handover=handover)

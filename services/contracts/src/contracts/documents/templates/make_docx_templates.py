@@ -378,11 +378,101 @@ def contract() -> DocxDocument:
     return doc
 
 
-def price_protocol() -> DocxDocument:
-    doc = _new_document("Протокол согласования цены")
-    _heading(doc, "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ", size=13)
-    _subtitle(doc, "к договору {{ contract_ref }}")
-    _place_and_date(doc)
+# how rent is paid, by the contract's payment form (seed 004 §8-9: cash routes, cashless)
+RENT_PAYMENT = (
+    "{% if contract.payment_form == 'cash' %}наличными денежными средствами через "
+    "уполномоченного представителя Арендатора{% else %}в безналичном порядке путём "
+    "перечисления денежных средств на расчётный счёт Арендодателя{% endif %}"
+)
+SUPPLY_PAYMENT = (
+    "в безналичном порядке путём перечисления денежных средств на расчётный счёт Поставщика "
+    "на основании счёта Поставщика в течение 5 (пяти) банковских дней с даты его выставления"
+)
+
+
+def _kinds(
+    doc: DocxDocument,
+    *,
+    supply: Callable[[], None],
+    rent: Callable[[], None],
+    services: Callable[[], None],
+) -> None:
+    """Paragraphs worded per contract kind: supply, rent, or the service kinds."""
+    _tag(doc, "{%p if contract.kind == 'supply' %}")
+    supply()
+    _tag(doc, "{%p elif contract.kind == 'rent' %}")
+    rent()
+    _tag(doc, "{%p else %}")
+    services()
+    _tag(doc, "{%p endif %}")
+
+
+def _price_supply(doc: DocxDocument) -> None:
+    _para(doc, f"{PREAMBLE} согласовали цену Оборудования по договору {{{{ contract_ref }}}}:")
+    _grid(
+        doc,
+        ["№", "Наименование", "Адрес поставки", "Цена, руб."],
+        [
+            [
+                "1",
+                "Оборудование согласно спецификации к Договору",
+                "{{ contract.site_address }}",
+                "{{ price.figures }}",
+            ]
+        ],
+    )
+    _para(doc, "1. Цена Договора составляет {{ price.once }}.")
+    _para(doc, "2. Цена включает стоимость упаковки и доставки Оборудования на Объект.")
+    _para(doc, f"3. Покупатель оплачивает Оборудование {SUPPLY_PAYMENT}.")
+    _tag(doc, "{%p if amendment %}")
+    _para(doc, "4. Цена применяется с {{ price_from|date_long }}")
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p if is_fee_change %}")
+    _para(
+        doc,
+        "5. Оборудование, поставленное до {{ price_from|date_long }}, оплачивается по ранее "
+        "согласованной цене {{ fee.figures }} руб.",
+    )
+    _tag(doc, "{%p endif %}")
+
+
+def _price_rent(doc: DocxDocument) -> None:
+    _para(doc, f"{PREAMBLE} согласовали размер арендной платы по договору {{{{ contract_ref }}}}:")
+    _grid(
+        doc,
+        ["№", "Предмет аренды", "Адрес Объекта", "Арендная плата в месяц, руб."],
+        [
+            [
+                "1",
+                "Место для размещения платёжного терминала",
+                "{{ contract.site_address }}",
+                "{{ price.figures }}",
+            ]
+        ],
+    )
+    _para(doc, "1. Арендная плата составляет {{ price.sentence }}.")
+    _para(
+        doc,
+        "2. Арендная плата в указанном размере начисляется "
+        "{% if not amendment and contract.bill_from_install %}с даты установки Оборудования "
+        "на Объекте, указанной в акте приёма-передачи{% else %}с {{ price_from|date_long }}"
+        "{% endif %}; за неполный месяц — пропорционально количеству календарных дней.",
+    )
+    _para(
+        doc,
+        "3. Арендатор выплачивает арендную плату ежемесячно, не позднее 25-го числа текущего "
+        f"месяца, {RENT_PAYMENT}.",
+    )
+    _tag(doc, "{%p if is_fee_change %}")
+    _para(
+        doc,
+        "4. Ранее действовавшая арендная плата {{ fee.figures }} руб. в месяц применяется "
+        "до {{ price_from|date_long }}",
+    )
+    _tag(doc, "{%p endif %}")
+
+
+def _price_services(doc: DocxDocument) -> None:
     _para(doc, f"{PREAMBLE} согласовали стоимость услуг по договору {{{{ contract_ref }}}}:")
     _grid(
         doc,
@@ -406,6 +496,19 @@ def price_protocol() -> DocxDocument:
         "до {{ price_from|date_long }}",
     )
     _tag(doc, "{%p endif %}")
+
+
+def price_protocol() -> DocxDocument:
+    doc = _new_document("Протокол согласования цены")
+    _heading(doc, "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ", size=13)
+    _subtitle(doc, "к договору {{ contract_ref }}")
+    _place_and_date(doc)
+    _kinds(
+        doc,
+        supply=lambda: _price_supply(doc),
+        rent=lambda: _price_rent(doc),
+        services=lambda: _price_services(doc),
+    )
     _para(doc, "Настоящий протокол является неотъемлемой частью договора {{ contract_ref }}")
     _signatures(doc)
     return doc
@@ -413,14 +516,20 @@ def price_protocol() -> DocxDocument:
 
 def acceptance_act() -> DocxDocument:
     doc = _new_document("Акт приёма-передачи оборудования")
-    _heading(doc, "АКТ ПРИЁМА-ПЕРЕДАЧИ ОБОРУДОВАНИЯ № {{ handover.number }}", size=13)
+    # seed 004 §2.6: in rent it is the «акт приёма-передачи терминала»
+    _heading(
+        doc,
+        "АКТ ПРИЁМА-ПЕРЕДАЧИ {% if contract.kind == 'rent' %}ТЕРМИНАЛА{% else %}ОБОРУДОВАНИЯ"
+        "{% endif %} № {{ handover.number }}",
+        size=13,
+    )
     _subtitle(doc, "к договору {{ contract_ref }}")
     _place_and_date(doc)
     _para(
         doc,
         f"{PREAMBLE} составили настоящий акт о том, что {{{{ giver.role }}}} передал, "
-        "а {{ taker.role }} принял {{ purpose }} на объекте по адресу: "
-        "{{ contract.site_address }} следующее оборудование:",
+        "а {{ taker.role }} принял {{ purpose }} по адресу: {{ contract.site_address }} "
+        "следующее оборудование:",
     )
     _grid(
         doc,
@@ -439,7 +548,32 @@ def acceptance_act() -> DocxDocument:
     )
     _para(doc, "1. Всего передано единиц оборудования: {{ total_qty }}.")
     _tag(doc, "{%p if equipment_value %}")
-    _para(doc, "2. Общая оценочная стоимость оборудования: {{ equipment_value }}.")
+    _para(
+        doc,
+        "2. {% if contract.kind == 'supply' %}Стоимость переданного Оборудования составляет"
+        "{% else %}Общая оценочная стоимость оборудования:{% endif %} {{ equipment_value }}.",
+    )
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p if contract.kind == 'rent' %}")
+    _para(
+        doc,
+        "Дата {% if installing %}установки Оборудования на Объекте{% else %}снятия "
+        "Оборудования с Объекта{% endif %}: {{ dated }}"
+        "{% if installing and contract.bill_from_install %} Арендная плата начисляется "
+        "с этой даты.{% endif %}",
+    )
+    _para(
+        doc,
+        "{% if installing %}Оборудование (платёжный терминал) является собственностью "
+        "Арендатора и размещается на Объекте на условиях Договора.{% else %}Место размещения "
+        "Оборудования на Объекте освобождено.{% endif %}",
+    )
+    _tag(doc, "{%p elif contract.kind == 'supply' %}")
+    _para(
+        doc,
+        "Право собственности на Оборудование и риск его случайной гибели или повреждения "
+        "переходят к Покупателю в порядке, установленном Договором.",
+    )
     _tag(doc, "{%p endif %}")
     _tag(doc, "{%p if handover.work_order_no %}")
     _para(doc, "Основание: заявка на проведение работ № {{ handover.work_order_no }}.")
@@ -460,17 +594,49 @@ def acceptance_act() -> DocxDocument:
     return doc
 
 
-def termination_agreement() -> DocxDocument:
-    doc = _new_document("Дополнительное соглашение о расторжении договора")
-    _heading(doc, "ДОПОЛНИТЕЛЬНОЕ СОГЛАШЕНИЕ № {{ amendment.number }}", size=13)
-    _subtitle(doc, "о расторжении договора {{ contract_ref }}")
-    _place_and_date(doc)
-    _para(doc, f"{PREAMBLE} заключили настоящее соглашение о нижеследующем:")
+def _termination_supply(doc: DocxDocument) -> None:
     _para(
         doc,
-        "1. Стороны пришли к соглашению расторгнуть договор {{ contract_ref }} "
-        "(далее — «Договор») с {{ amendment.effective_on|date_long }}",
+        "2. Цена Договора составляет {{ fee.once }}. Оборудование, поставленное "
+        "Покупателю до даты расторжения, оплачивается по цене Договора; гарантийные "
+        "обязательства Поставщика в отношении такого Оборудования сохраняются.",
     )
+    _para(
+        doc,
+        "3. Денежные средства, уплаченные Покупателем за Оборудование, не поставленное "
+        "до даты расторжения, Поставщик возвращает на расчётный счёт Покупателя в течение "
+        "10 (десяти) банковских дней с даты расторжения.",
+    )
+    _para(
+        doc,
+        "4. С даты расторжения обязательства Сторон по Договору прекращаются, за исключением "
+        "обязательств по расчётам и гарантийных обязательств, возникших до этой даты.",
+    )
+
+
+def _termination_rent(doc: DocxDocument) -> None:
+    _para(
+        doc,
+        "2. Арендная плата в размере {{ fee.sentence }} начисляется по день, "
+        "предшествующий дате расторжения; за неполный месяц плата рассчитывается "
+        "пропорционально количеству календарных дней.",
+    )
+    _para(
+        doc,
+        "3. Арендатор выплачивает Арендодателю арендную плату, начисленную до даты "
+        f"расторжения, в течение 10 (десяти) рабочих дней с даты расторжения {RENT_PAYMENT}.",
+    )
+    _para(
+        doc,
+        "4. Арендатор демонтирует принадлежащее ему Оборудование (платёжный терминал) "
+        "с Объекта по адресу: {{ contract.site_address }} в течение 10 (десяти) рабочих дней "
+        "с даты расторжения и освобождает место размещения; Арендодатель обеспечивает "
+        "доступ представителей Арендатора к Оборудованию. Снятие Оборудования оформляется "
+        "актом приёма-передачи.",
+    )
+
+
+def _termination_services(doc: DocxDocument) -> None:
     _para(
         doc,
         "2. Абонентская плата в размере {{ fee.sentence }} начисляется по день, "
@@ -487,6 +653,25 @@ def termination_agreement() -> DocxDocument:
         "4. Исполнитель снимает принадлежащее ему оборудование с Объекта по адресу: "
         "{{ contract.site_address }} в течение 10 (десяти) рабочих дней с даты расторжения. "
         "Возврат оборудования оформляется актом приёма-передачи.",
+    )
+
+
+def termination_agreement() -> DocxDocument:
+    doc = _new_document("Дополнительное соглашение о расторжении договора")
+    _heading(doc, "ДОПОЛНИТЕЛЬНОЕ СОГЛАШЕНИЕ № {{ amendment.number }}", size=13)
+    _subtitle(doc, "о расторжении договора {{ contract_ref }}")
+    _place_and_date(doc)
+    _para(doc, f"{PREAMBLE} заключили настоящее соглашение о нижеследующем:")
+    _para(
+        doc,
+        "1. Стороны пришли к соглашению расторгнуть договор {{ contract_ref }} "
+        "(далее — «Договор») с {{ amendment.effective_on|date_long }}",
+    )
+    _kinds(
+        doc,
+        supply=lambda: _termination_supply(doc),
+        rent=lambda: _termination_rent(doc),
+        services=lambda: _termination_services(doc),
     )
     _para(
         doc,
@@ -508,10 +693,24 @@ def extension_agreement() -> DocxDocument:
         "1. Стороны пришли к соглашению продлить срок действия договора {{ contract_ref }} "
         "(далее — «Договор») по {{ amendment.new_ends_on|date_long }}",
     )
-    _para(
+    _kinds(
         doc,
-        "2. С {{ amendment.effective_on|date_long }} абонентская плата "
-        "составляет {{ price.sentence }}.",
+        supply=lambda: _para(
+            doc,
+            "2. С {{ amendment.effective_on|date_long }} цена Договора составляет "
+            "{{ price.once }}. Поставщик поставляет Оборудование, не поставленное на дату "
+            "подписания соглашения, в пределах продлённого срока.",
+        ),
+        rent=lambda: _para(
+            doc,
+            "2. С {{ amendment.effective_on|date_long }} арендная плата составляет "
+            f"{{{{ price.sentence }}}} и выплачивается {RENT_PAYMENT}.",
+        ),
+        services=lambda: _para(
+            doc,
+            "2. С {{ amendment.effective_on|date_long }} абонентская плата "
+            "составляет {{ price.sentence }}.",
+        ),
     )
     _para(doc, "3. Остальные условия Договора остаются неизменными.")
     _para(

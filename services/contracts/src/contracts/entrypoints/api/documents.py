@@ -44,8 +44,9 @@ async def contract_document(contract_id: uuid.UUID, template: Template, actor: C
                             format: Format = "docx") -> Response:
     """The contract or its price agreement protocol, as DOCX (editable) or PDF.
 
-    A contract prints for every kind; the price protocol, acts and supplementary agreements
-    are worded for the service kinds (subscription, pilot, maintenance), else 422 on ``kind``.
+    Every document prints for every kind, with the kind's roles: Исполнитель / Заказчик
+    for the service kinds, Поставщик / Покупатель for supply (a one-off price), Арендатор /
+    Арендодатель for rent (the monthly rent we pay the site owner, cash or cashless).
     """
     async with uow:
         rendered = await use.contract_document(uow, actor, contract_id, template, format,
@@ -57,7 +58,13 @@ async def contract_document(contract_id: uuid.UUID, template: Template, actor: C
 async def acceptance_act(contract_id: uuid.UUID, body: docs.HandoverFacts, actor: CurrentUser,
                          uow: UoW, company: Company, settings: Settings, today: Today,
                          format: Format = "docx") -> Response:
-    """An equipment hand-over act for the contract's site (lines in the body)."""
+    """An equipment hand-over act for the contract's site (lines in the body).
+
+    For rent it is the terminal act: our terminal placed at the site owner's site
+    (``to_client``) or taken back on removal (``from_client``); every line needs its
+    ``serial``. For supply the buyer receives priced equipment (``to_client`` only); the act
+    states its cost in words. A missing field is a 422 naming it.
+    """
     async with uow:
         rendered = await use.contract_document(uow, actor, contract_id, "acceptance_act",
                                                format, company, settings.company.city, today,
