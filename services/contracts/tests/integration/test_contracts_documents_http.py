@@ -112,16 +112,21 @@ async def test_documents_need_a_complete_client_card_and_a_site(desk: Any) -> No
     bare = await desk.contract(full["id"])
     r = await desk.get(f"/api/contracts/{bare['id']}/documents/contract", expect=422)
     assert r.json()["errors"][0]["field"] == "site_id"
-    # supply and rent print their contract, not yet the documents worded for a service fee
+    # a supply act prices what the buyer receives; a rent act names each terminal's serial
     supply = await desk.contract(full["id"], kind="supply",
                                  site_id=(await desk.site(full["id"]))["id"])
-    r = await desk.get(f"/api/contracts/{supply['id']}/documents/price_protocol", expect=422)
-    assert r.json()["errors"][0]["field"] == "kind" and "price_protocol" in r.json()["detail"]
     r = await desk.post(f"/api/contracts/{supply['id']}/documents/acceptance-act",
                         {"number": "А-1", "handed_on": "2026-12-03",
                          "lines": [{"name": "Терминал"}]}, expect=422)
-    assert r.json()["errors"][0]["field"] == "kind"
-    await desk.get(f"/api/contracts/{supply['id']}/documents/contract", expect=200)
+    assert r.json()["errors"][0]["field"] == "lines.0.unit_price"
+    rent = await desk.contract(full["id"], kind="rent", payment_form="cash",
+                               site_id=(await desk.site(full["id"], access_points=0))["id"])
+    r = await desk.post(f"/api/contracts/{rent['id']}/documents/acceptance-act",
+                        {"number": "Т-1", "handed_on": "2026-12-03",
+                         "lines": [{"name": "Платёжный терминал", "serial": "PT-1"},
+                                   {"name": "Платёжный терминал"}]}, expect=422)
+    assert [e["field"] for e in r.json()["errors"]] == ["lines.1.serial"]
+    await desk.get(f"/api/contracts/{supply['id']}/documents/price_protocol", expect=200)
     other = desk.auth("manager2", "manager")
     await desk.get(f"/api/contracts/{contract['id']}/documents/contract", as_=other,
                    expect=403)
@@ -202,6 +207,91 @@ async def test_contract_of_every_kind_over_http(desk: Any, pdf_to_text: Any, kin
         assert not missing, (kind, missing, text)
         leaked = [p for p in FOREIGN.get(kind, ("Арендатор", "Поставщик")) if p in text]
         assert not leaked, (kind, leaked)
+
+
+# kind -> (contract terms, the act's body, its party names, the amounts in words of the
+# price protocol and the act, what the act says)
+RENT_AND_SUPPLY: dict[str, tuple[dict[str, Any], dict[str, Any], tuple[str, str],
+                                 tuple[str, str | None], tuple[str, ...]]] = {
+    "rent": (
+        {"monthly_fee": "7000.00", "vat_mode": "exempt", "payment_form": "cash",
+         "bill_from_install": True},
+        {"number": "Т-5", "handed_on": "2026-12-03", "work_order_no": "З-2026/118",
+         "lines": [{"name": "Платёжный терминал", "serial": "PT-20417"}]},
+        ("Арендатор", "Арендодатель"),
+        ("Семь тысяч рублей 00 копеек", None),
+        ("АКТ ПРИЁМА-ПЕРЕДАЧИ ТЕРМИНАЛА № Т-5", "PT-20417",
+         "Арендатор передал, а Арендодатель принял для размещения и эксплуатации на объекте "
+         f"по адресу: {RENT_SITE}",
+         "Дата установки Оборудования на Объекте: «03» декабря 2026 г.",
+         "Основание: заявка на проведение работ № З-2026/118.")),
+    "supply": (
+        {"monthly_fee": "350000.00", "vat_mode": "inclusive"},
+        {"number": "А-3", "handed_on": "2026-12-03",
+         "lines": [{"name": "Терминал оплаты парковки", "serial": "TP-1",
+                    "unit_price": "350000.00"}]},
+        ("Поставщик", "Покупатель"),
+        ("Триста пятьдесят тысяч рублей 00 копеек", "Триста пятьдесят тысяч рублей 00 копеек"),
+        ("АКТ ПРИЁМА-ПЕРЕДАЧИ ОБОРУДОВАНИЯ № А-3", "TP-1",
+         f"Поставщик передал, а Покупатель принял в собственность на объекте по адресу: {SITE}",
+         "Стоимость переданного Оборудования составляет 350 000,00")),
+}
+
+
+@pytest.mark.parametrize("kind", list(RENT_AND_SUPPLY))
+async def test_rent_and_supply_documents_over_http(desk: Any, pdf_to_text: Any,
+                                                   kind: str) -> None:
+    terms, act, roles, (price_words, act_words), act_says = RENT_AND_SUPPLY[kind]
+    client = await desk.full_client()
+    site = (await desk.site(client["id"], address=RENT_SITE, access_points=0) if kind == "rent"
+            else await desk.site(client["id"]))
+    contract = await desk.contract(client["id"], kind=kind, ends_on="2027-11-30",
+                                   site_id=site["id"], **terms)
+    await desk.sign(contract["id"], "2026-11-25")
+    contract = await desk.contract_state(contract["id"])
+    cid = contract["id"]
+    common = (client["name"], contract["number"], *roles)
+
+    async def both(fetch: Any) -> list[str]:
+        """The document as DOCX (opened with python-docx) and as PDF (pdftotext)."""
+        docx_r, pdf_r = await fetch("docx"), await fetch("pdf")
+        assert pdf_r.content.startswith(b"%PDF-")
+        return [docx_text(docx_r.content).replace("\u00a0", " "), pdf_to_text(pdf_r.content)]
+
+    def says(texts: list[str], *phrases: str | None) -> None:
+        for text in texts:
+            missing = [p for p in (*common, *phrases)
+                       if p is not None and " ".join(p.split()) not in text]
+            assert not missing, (kind, missing, text)
+            leaked = [p for p in FOREIGN[kind] if p in text]
+            assert not leaked, (kind, leaked)
+
+    path = f"/api/contracts/{cid}/documents"
+    says(await both(lambda fmt: desk.get(f"{path}/price_protocol", params={"format": fmt})),
+         "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ", price_words)
+    says(await both(lambda fmt: desk.post(f"{path}/acceptance-act?format={fmt}", act,
+                                          expect=200)),
+         act_words, *act_says, f"Передал: {roles[0]}", f"Принял: {roles[1]}")
+
+    desk.today = date(2027, 2, 1)
+    fee = (await desk.post(f"/api/contracts/{cid}/fee-change",
+                           {"new_fee": "9000.00", "notice_on": "2027-02-01"},
+                           expect=201)).json()
+    says(await both(lambda fmt: desk.get(f"/api/amendments/{fee['id']}/document",
+                                         params={"format": fmt})),
+         "ПРОТОКОЛ СОГЛАСОВАНИЯ ЦЕНЫ", "Девять тысяч рублей 00 копеек")
+    extension = (await desk.post(f"/api/contracts/{cid}/extension",
+                                 {"new_ends_on": "2028-11-30"}, expect=201)).json()
+    says(await both(lambda fmt: desk.get(f"/api/amendments/{extension['id']}/document",
+                                         params={"format": fmt})),
+         # the fee as the amendment records it (the contract's fee when it was recorded)
+         "о продлении срока действия договора", "«30» ноября 2028 г.", price_words)
+    desk.today = date(2027, 6, 1)
+    termination = (await desk.post(f"/api/contracts/{cid}/terminate",
+                                   {"effective_on": "2027-07-01"}, expect=201)).json()
+    says(await both(lambda fmt: desk.get(f"/api/amendments/{termination['id']}/document",
+                                         params={"format": fmt})),
+         "о расторжении договора", "«01» июля 2027 г.", price_words)
 
 
 async def test_cashless_rent_needs_the_site_owners_account(desk: Any) -> None:

@@ -704,7 +704,8 @@ def extension_agreement() -> DocxDocument:
         rent=lambda: _para(
             doc,
             "2. С {{ amendment.effective_on|date_long }} арендная плата составляет "
-            f"{{{{ price.sentence }}}} и выплачивается {RENT_PAYMENT}.",
+            "{{ price.sentence }}. Арендная плата выплачивается ежемесячно, не позднее 25-го "
+            f"числа текущего месяца, {RENT_PAYMENT}.",
         ),
         services=lambda: _para(
             doc,
