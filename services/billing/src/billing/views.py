@@ -11,6 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.adapters.orm import (
+    cash_route,
+    cash_route_item,
+    cash_route_month,
+    cash_route_stop,
     client_account,
     invoice,
     invoice_adjustment,
@@ -18,6 +22,9 @@ from billing.adapters.orm import (
     invoice_run,
     payment,
     payment_allocation,
+    rent_agreement,
+    rent_registry,
+    rent_term,
     subscription,
     subscription_fee,
     subscription_suspension,
@@ -262,3 +269,109 @@ async def aging(session: AsyncSession, actor: Principal, on: date) -> dict[str, 
             "totals": {**totals, "total": sum(totals.values(), ZERO)},
             "clients": sorted(clients.values(),
                               key=lambda c: (-c["total"], c["client_name"] or ""))}
+
+
+# --- site rent ---------------------------------------------------------------------------------
+
+
+def _term_in_force(on: date) -> sa.Subquery:
+    """Per agreement, the terms in force on ``on``; for one that starts later, its first."""
+    t = rent_term.c
+    in_force = t.effective_from <= on
+    return (sa.select(t.agreement_id, t.effective_from, t.terminals, t.amount_per_terminal,
+                      t.payment_form,
+                      (t.terminals * t.amount_per_terminal).label("monthly_amount"))
+            .distinct(t.agreement_id)
+            .order_by(t.agreement_id, in_force.desc(),
+                      sa.case((in_force, t.effective_from)).desc().nulls_last(),
+                      t.effective_from)
+            .subquery("term_now"))
+
+
+async def rent_agreements(session: AsyncSession, *, on: date, q: str | None,
+                          owner_inn: str | None, site_id: uuid.UUID | None,
+                          payment_form: str | None, limit: int, offset: int
+                          ) -> tuple[int, list[dict[str, Any]]]:
+    """Agreements with the terms in force on a date (terminals, amount, cash or cashless)."""
+    a = rent_agreement.c
+    term = _term_in_force(on)
+    changes = (sa.select(sa.func.count()).where(rent_term.c.agreement_id == a.id)
+               .scalar_subquery())
+    where: list[sa.ColumnElement[bool]] = []
+    if q:
+        like = f"%{q.strip()}%"
+        where.append(sa.or_(a.number.ilike(like), a.owner_name.ilike(like),
+                            a.site_name.ilike(like), a.address.ilike(like),
+                            a.owner_inn.startswith(q.strip())))
+    if owner_inn:
+        where.append(a.owner_inn == owner_inn)
+    if site_id:
+        where.append(a.site_id == site_id)
+    if payment_form:
+        where.append(term.c.payment_form == payment_form)
+    base = (sa.select(a.id, a.number, a.owner_name, a.owner_inn, a.owner_account, a.owner_bic,
+                      a.owner_bank, a.site_id, a.site_name, a.address, a.starts_on, a.ends_on,
+                      term.c.effective_from.label("terms_from"), term.c.terminals,
+                      term.c.amount_per_terminal, term.c.payment_form, term.c.monthly_amount,
+                      changes.label("changes"),
+                      sa.and_(a.ends_on.is_not(None), a.ends_on < on).label("ended"))
+            .join(term, term.c.agreement_id == a.id).where(*where))
+    return await _page(session, base, [a.owner_name, a.number], limit, offset)
+
+
+async def rent_changes(session: AsyncSession, agreement_id: uuid.UUID) -> list[dict[str, Any]]:
+    """An agreement's dated terms, oldest first, with why and by whom each was recorded."""
+    t = rent_term.c
+    found = (await session.execute(sa.select(rent_agreement.c.id).where(
+        rent_agreement.c.id == agreement_id))).first()
+    if found is None:
+        raise NotFound(f"rent agreement {agreement_id} not found")
+    rows = await session.execute(
+        sa.select(t.effective_from, t.terminals, t.amount_per_terminal, t.payment_form,
+                  (t.terminals * t.amount_per_terminal).label("monthly_amount"), t.note,
+                  t.created_by, t.created_at)
+        .where(t.agreement_id == agreement_id).order_by(t.effective_from))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def rent_registries(session: AsyncSession, limit: int) -> list[dict[str, Any]]:
+    """Registries handed to accounting (or disputed, reconciled), newest month first."""
+    r = rent_registry.c
+    rows = await session.execute(
+        sa.select(r.period, r.state, r.total, r.note, r.changed_by, r.changed_at,
+                  sa.func.jsonb_array_length(r.rows).label("count"))
+        .order_by(r.period.desc()).limit(limit))
+    return [dict(row) for row in rows.mappings()]
+
+
+async def cash_routes(session: AsyncSession, route_id: uuid.UUID | None = None
+                      ) -> list[dict[str, Any]]:
+    """Routes with their stops in the courier's order and their months, newest first."""
+    stmt = sa.select(cash_route).order_by(cash_route.c.name)
+    if route_id is not None:
+        stmt = stmt.where(cash_route.c.id == route_id)
+    routes = [dict(r) for r in (await session.execute(stmt)).mappings()]
+    ids = [r["id"] for r in routes]
+    stops: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    a = rent_agreement.c
+    for s in (await session.execute(
+            sa.select(cash_route_stop.c.route_id, cash_route_stop.c.agreement_id,
+                      cash_route_stop.c.position, a.number, a.owner_name, a.site_name,
+                      a.address)
+            .join(rent_agreement, a.id == cash_route_stop.c.agreement_id)
+            .where(cash_route_stop.c.route_id.in_(ids))
+            .order_by(cash_route_stop.c.position))).mappings():
+        stops[s["route_id"]].append(dict(s))
+    months: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+    m = cash_route_month.c
+    unconfirmed = (sa.select(sa.func.count()).where(
+        cash_route_item.c.route_month_id == m.id, cash_route_item.c.confirmed_at.is_(None))
+        .scalar_subquery())
+    for row in (await session.execute(
+            sa.select(m.id, m.route_id, m.period, m.total, m.state, m.permission_no,
+                      unconfirmed.label("open_items"))
+            .where(m.route_id.in_(ids)).order_by(m.period.desc()))).mappings():
+        months[row["route_id"]].append(dict(row))
+    for r in routes:
+        r["stops"], r["months"] = stops[r["id"]], months[r["id"]]
+    return routes

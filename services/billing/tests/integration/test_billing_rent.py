@@ -153,3 +153,98 @@ async def test_rent_input_is_checked(bt: Any) -> None:
     r = await bt.client.post("/api/rent/agreements", json=base,
                              headers=bt.auth("manager1", "manager"))
     assert r.status_code == 403
+
+
+async def test_rent_lists_for_the_desk(bt: Any) -> None:
+    """The desk's lists: agreements with the terms in force on a date, an agreement's dated
+    changes, the registries handed over, the cash routes with their stops and months."""
+    a = await _agreement(bt, "Л-1", uuid.uuid4(), 2, "3000.00", "cashless", **OWNER)
+    b = await _agreement(bt, "Л-2", uuid.uuid4(), 1, "5000.00", "cash")
+    c = await _agreement(bt, "Л-3", uuid.uuid4(), 1, "4000.00", "cash", starts_on="2027-03-01")
+    d = await _agreement(bt, "Л-4", uuid.uuid4(), 4, "1000.00", "cash", ends_on="2026-12-31")
+    r = await bt.client.post(f"/api/rent/agreements/{a['id']}/changes", headers=bt.auth(),
+                             json={"effective_from": "2027-01-16", "terminals": 3,
+                                   "note": "монтаж терминала"})
+    assert r.status_code == 201, r.text
+    r = await bt.client.post(f"/api/rent/agreements/{b['id']}/changes", headers=bt.auth(),
+                             json={"effective_from": "2027-02-01",
+                                   "amount_per_terminal": "6000.00"})
+    assert r.status_code == 201, r.text
+
+    async def listed(**params: Any) -> tuple[int, list[tuple[Any, ...]]]:
+        r = await bt.client.get("/api/rent/agreements", params=params, headers=bt.auth())
+        assert r.status_code == 200, r.text
+        return int(r.headers["x-total-count"]), [
+            (x["number"], x["terms_from"], x["terminals"], x["amount_per_terminal"],
+             x["payment_form"], x["monthly_amount"], x["changes"], x["ended"])
+            for x in r.json()]
+
+    # by owner name ("Владелец …" before "ИП …"); Л-3 starts in March: its first terms
+    assert await listed(on="2027-01-20") == (4, [
+        ("Л-2", "2026-12-01", 1, "5000.00", "cash", "5000.00", 2, False),
+        ("Л-3", "2027-03-01", 1, "4000.00", "cash", "4000.00", 1, False),
+        ("Л-4", "2026-12-01", 4, "1000.00", "cash", "4000.00", 1, True),
+        ("Л-1", "2027-01-16", 3, "3000.00", "cashless", "9000.00", 2, False)])
+    total, rows = await listed(on="2027-01-10", payment_form="cashless")
+    assert (total, rows) == (1, [("Л-1", "2026-12-01", 2, "3000.00", "cashless", "6000.00", 2,
+                                  False)])
+    total, rows = await listed(on="2027-02-01", payment_form="cash", limit=1, offset=1)
+    assert total == 3 and rows == [("Л-3", "2027-03-01", 1, "4000.00", "cash", "4000.00", 1,
+                                    False)]
+    assert [x[0] for x in (await listed(owner_inn="772012345670"))[1]] == ["Л-1"]
+    assert [x[0] for x in (await listed(q="л-4"))[1]] == ["Л-4"]
+    assert [x[0] for x in (await listed(q="7720"))[1]] == ["Л-1"]  # an INN prefix
+
+    r = await bt.client.get(f"/api/rent/agreements/{a['id']}/changes", headers=bt.auth())
+    assert [(x["effective_from"], x["terminals"], x["monthly_amount"], x["payment_form"],
+             x["note"], x["created_by"]) for x in r.json()] == [
+        ("2026-12-01", 2, "6000.00", "cashless", "договор", "buh1"),
+        ("2027-01-16", 3, "9000.00", "cashless", "монтаж терминала", "buh1")]
+    r = await bt.client.get(f"/api/rent/agreements/{uuid.uuid4()}/changes", headers=bt.auth())
+    assert r.status_code == 404
+
+    # registries: only what was handed over is listed
+    assert (await bt.client.get("/api/rent/registries", headers=bt.auth())).json() == []
+    r = await bt.client.post("/api/rent/registry/2027-01/state", json={"state": "sent"},
+                             headers=bt.auth())
+    assert r.status_code == 200, r.text
+    r = await bt.client.post("/api/rent/registry/2027-01/state",
+                             json={"state": "disputed", "note": "не тот счёт"},
+                             headers=bt.auth("acc1", "accountant"))
+    assert r.status_code == 200, r.text
+    (registry,) = (await bt.client.get("/api/rent/registries", headers=bt.auth())).json()
+    # 15/31 × 6 000 + 16/31 × 9 000 = 2 903.23 + 4 645.16
+    assert {k: registry[k] for k in ("period", "state", "total", "count", "note",
+                                     "changed_by")} == {
+        "period": "2027-01", "state": "disputed", "total": "7548.39", "count": 1,
+        "note": "не тот счёт", "changed_by": "acc1"}
+
+    # cash routes: stops in the courier's order, months newest first with their open items
+    r = await bt.client.post("/api/rent/cash-routes", headers=bt.auth(), json={
+        "name": "Север", "courier": "Сидоров", "stops": [c["id"], b["id"], d["id"]]})
+    route = r.json()["id"]
+    planned: dict[str, str] = {}
+    for period in ("2027-01", "2027-02"):
+        r = await bt.client.post(f"/api/rent/cash-routes/{route}/months",
+                                 json={"period": period}, headers=bt.auth())
+        assert r.status_code == 201, r.text
+        planned[period] = r.json()["id"]
+    (listed_route,) = (await bt.client.get("/api/rent/cash-routes", headers=bt.auth())).json()
+    assert (listed_route["name"], listed_route["courier"]) == ("Север", "Сидоров")
+    assert [(s["position"], s["number"], s["site_name"]) for s in listed_route["stops"]] == [
+        (1, "Л-3", "Магазин Л-3"), (2, "Л-2", "Магазин Л-2"), (3, "Л-4", "Магазин Л-4")]
+    # January: only Л-2 is due (Л-3 starts in March, Л-4 ended); February at the new amount
+    assert [(m["period"], m["state"], m["total"], m["open_items"])
+            for m in listed_route["months"]] == [("2027-02", "planned", "6000.00", 1),
+                                                 ("2027-01", "planned", "5000.00", 1)]
+    r = await bt.client.post(f"/api/rent/route-months/{planned['2027-02']}/cash-request",
+                             headers=bt.auth())
+    assert r.status_code == 200
+    r = await bt.client.get(f"/api/rent/cash-routes/{route}", headers=bt.auth())
+    assert [(m["period"], m["state"]) for m in r.json()["months"]] == [
+        ("2027-02", "requested"), ("2027-01", "planned")]
+    r = await bt.client.get(f"/api/rent/cash-routes/{uuid.uuid4()}", headers=bt.auth())
+    assert r.status_code == 404
+    for path in ("/api/rent/agreements", "/api/rent/registries", "/api/rent/cash-routes"):
+        r = await bt.client.get(path, headers=bt.auth("manager1", "manager"))
+        assert r.status_code == 403, path

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from billing import views
 from billing.adapters import xlsx
 from billing.domain.payables import PayableStatus
 from billing.domain.periods import Period
+from billing.domain.rent import PaymentForm
 from billing.entrypoints.api import schemas
-from billing.entrypoints.api.deps import DESK_ROLES, BillingDep, Desk, UoW
+from billing.entrypoints.api.deps import DESK_ROLES, BillingDep, Desk, Limit, Offset, UoW
 from billing.service_layer import onec, payables, rent
 from clientops_shared.auth import Principal, require_roles
-from clientops_shared.errors import InvalidInput
+from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.runtime import runtime_of
 
 router = APIRouter(prefix="/api")
 
@@ -37,6 +41,33 @@ def _period(value: str) -> Period:
 async def create_agreement(body: schemas.RentAgreementIn, actor: Desk, uow: UoW) -> Any:
     async with uow:
         return await rent.create_agreement(uow, actor, **body.model_dump())
+
+
+@router.get("/rent/agreements", response_model=list[schemas.RentAgreementRowOut])
+async def list_agreements(request: Request, response: Response, actor: Desk,
+                          billing: BillingDep, on: date | None = None, q: str | None = None,
+                          owner_inn: str | None = None, site_id: uuid.UUID | None = None,
+                          payment_form: PaymentForm | None = None, limit: Limit = 50,
+                          offset: Offset = 0) -> Any:
+    """Agreements by site owner, each with the terms in force on ``on`` (default: today):
+    terminals, amount per terminal, the month's amount, cash or cashless. ``q`` searches the
+    number, owner, site and address (and an INN prefix); X-Total-Count has the total."""
+    async with runtime_of(request).sessions() as session:
+        total, rows = await views.rent_agreements(
+            session, on=on or billing.today(), q=q, owner_inn=owner_inn, site_id=site_id,
+            payment_form=str(payment_form) if payment_form else None, limit=limit,
+            offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
+
+
+@router.get("/rent/agreements/{agreement_id}/changes",
+            response_model=list[schemas.RentChangeOut])
+async def list_agreement_changes(agreement_id: uuid.UUID, request: Request, actor: Desk
+                                 ) -> Any:
+    """The agreement's dated terms, oldest first, with the note and who recorded each."""
+    async with runtime_of(request).sessions() as session:
+        return await views.rent_changes(session, agreement_id)
 
 
 @router.get("/rent/agreements/{agreement_id}", response_model=schemas.RentAgreementOut)
@@ -76,6 +107,13 @@ async def rent_registry(actor: Desk, uow: UoW,
     return found
 
 
+@router.get("/rent/registries", response_model=list[schemas.RegistrySummaryOut])
+async def list_registries(request: Request, actor: Desk, limit: Limit = 24) -> Any:
+    """Registries past the draft (sent, reconciled, disputed), newest month first."""
+    async with runtime_of(request).sessions() as session:
+        return await views.rent_registries(session, limit)
+
+
 @router.post("/rent/registry/{period}/state", response_model=schemas.RegistryOut)
 async def registry_state(period: str, body: schemas.RegistryStateIn, actor: Desk, uow: UoW
                          ) -> Any:
@@ -88,6 +126,22 @@ async def registry_state(period: str, body: schemas.RegistryStateIn, actor: Desk
 async def create_route(body: schemas.CashRouteIn, actor: Desk, uow: UoW) -> Any:
     async with uow:
         return await rent.create_route(uow, actor, body.name, body.courier, body.stops)
+
+
+@router.get("/rent/cash-routes", response_model=list[schemas.CashRouteDetailOut])
+async def list_routes(request: Request, actor: Desk) -> Any:
+    """Every cash route: its stops in the courier's order and its months, newest first."""
+    async with runtime_of(request).sessions() as session:
+        return await views.cash_routes(session)
+
+
+@router.get("/rent/cash-routes/{route_id}", response_model=schemas.CashRouteDetailOut)
+async def get_route(route_id: uuid.UUID, request: Request, actor: Desk) -> Any:
+    async with runtime_of(request).sessions() as session:
+        found = await views.cash_routes(session, route_id)
+    if not found:
+        raise NotFound(f"cash route {route_id} not found")
+    return found[0]
 
 
 @router.post("/rent/cash-routes/{route_id}/months", status_code=201,

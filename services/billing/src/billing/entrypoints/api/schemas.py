@@ -467,6 +467,74 @@ class OpenItemOut(BaseModel):
     amount: Money
 
 
+class RentAgreementRowOut(BaseModel):
+    """An agreement in the list, with the terms in force on the asked date."""
+
+    id: uuid.UUID
+    number: str
+    owner_name: str
+    owner_inn: str
+    owner_account: str | None
+    owner_bic: str | None
+    owner_bank: str | None
+    site_id: uuid.UUID | None
+    site_name: str
+    address: str
+    starts_on: date
+    ends_on: date | None
+    ended: bool
+    terms_from: date
+    terminals: int
+    amount_per_terminal: Money
+    payment_form: str
+    monthly_amount: Money
+    changes: int
+
+
+class RentChangeOut(RentTermOut):
+    """One dated term of an agreement: what changed from that day, why, by whom."""
+
+    note: str | None
+    created_by: str
+    created_at: datetime
+
+
+class RegistrySummaryOut(BaseModel):
+    period: str
+    state: str
+    total: Money
+    count: int
+    note: str | None
+    changed_by: str
+    changed_at: datetime
+
+
+class RouteStopOut(BaseModel):
+    agreement_id: uuid.UUID
+    position: int
+    number: str
+    owner_name: str
+    site_name: str
+    address: str
+
+
+class RouteMonthSummaryOut(BaseModel):
+    id: uuid.UUID
+    period: str
+    total: Money
+    state: str
+    permission_no: str | None
+    open_items: int
+
+
+class CashRouteDetailOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    courier: str
+    created_at: datetime
+    stops: list[RouteStopOut]
+    months: list[RouteMonthSummaryOut]
+
 # --- payables -----------------------------------------------------------------------------------
 
 class PayableIn(_In):
