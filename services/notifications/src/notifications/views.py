@@ -24,7 +24,14 @@ from notifications.adapters.orm import (
     timeline_entry,
 )
 from notifications.domain import workload
-from notifications.domain.model import ACTIVE_STATES, MOSCOW, Function, Priority, TaskState
+from notifications.domain.model import (
+    ACTIVE_STATES,
+    MOSCOW,
+    Function,
+    Priority,
+    TaskState,
+    is_queue,
+)
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
 _PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=task.c.priority)
@@ -311,6 +318,42 @@ def workload_report(facts: list[workload.TaskFact], now: datetime, since: dateti
                      for p, f, n in regrouping.kept],
         },
     }
+
+
+def weekly_done(done: list[tuple[str, datetime]], now: datetime, weeks: int
+                ) -> dict[str, Any]:
+    """Tasks done per person per week (Monday to Monday, Moscow time), the ``weeks`` weeks
+    up to and including the one holding ``now``, oldest first; queues are not people."""
+    this_week, _ = workload.week_bounds(now)
+    first = this_week.date() - timedelta(days=7 * (weeks - 1))
+    counts: dict[str, list[int]] = {}
+    for person, done_at in done:
+        if is_queue(person) or done_at > now:
+            continue
+        monday, _ = workload.week_bounds(done_at)
+        index = (monday.date() - first).days // 7
+        if 0 <= index < weeks:
+            counts.setdefault(person, [0] * weeks)[index] += 1
+    starts = [first + timedelta(days=7 * i) for i in range(weeks)]
+    return {
+        "at": now,
+        "weeks": [{"start": d, "end": d + timedelta(days=6)} for d in starts],
+        "people": [{"person": p, "done": row, "total": sum(row)}
+                   for p, row in sorted(counts.items())],
+        "totals": [sum(row[i] for row in counts.values()) for i in range(weeks)],
+    }
+
+
+async def done_history(session: AsyncSession, now: datetime, weeks: int) -> dict[str, Any]:
+    """``weekly_done`` over the tasks done since the first of those weeks began."""
+    this_week, _ = workload.week_bounds(now)
+    start = datetime.combine(this_week.date() - timedelta(days=7 * (weeks - 1)), time(0),
+                             tzinfo=MOSCOW)
+    rows = await session.execute(
+        sa.select(task.c.assignee, task.c.done_at)
+        .where(task.c.state == TaskState.DONE.value, task.c.done_at >= start,
+               task.c.done_at <= now))
+    return weekly_done([(r.assignee, r.done_at) for r in rows], now, weeks)
 
 
 # --- history and directories ----------------------------------------------------------------

@@ -217,3 +217,64 @@ async def test_head_moves_a_clients_and_a_functions_tasks_in_bulk_with_history(s
         r = await svc.http.post("/api/assignments", headers=svc.head, json={
             "client_id": str(w), "to_assignee": senior, "standing": True})
         assert r.status_code == 422
+
+
+async def test_tasks_done_per_week_per_person_matches_the_hand_computed_table(
+    service: Any, fresh_database: str
+) -> None:
+    """Weeks run Monday 00:00 to Monday 00:00 Moscow time; only "done" counts (a task closed
+    by an event was not work done), open work does not, and nothing before the first week."""
+    async with service(datetime(2026, 11, 30, 9, tzinfo=MSK), database=fresh_database) as svc:
+        m = Month(svc)
+        a = await register(svc, "Клиент А", "ivanova")
+        p = await register(svc, "Клиент П", "petrova")
+
+        def on(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+            return datetime(2026, month, day, hour, minute, tzinfo=MSK)
+
+        async def done_task(client: uuid.UUID, created: datetime, done: datetime) -> None:
+            task = await m.at(created, overdue(uuid.uuid4(), client, created.day))
+            await m.done(done, task)
+
+        await done_task(a, on(12, 1, 7), on(12, 1, 10))     # week of 30.11: before the window
+        await done_task(a, on(12, 8, 7), on(12, 8, 12))     # week of 07.12
+        await done_task(a, on(12, 10, 7), on(12, 11, 9))    # week of 07.12
+        await done_task(a, on(12, 22, 7), on(12, 22, 8))    # week of 21.12
+        await done_task(a, on(12, 29, 7), on(12, 31, 11))   # this week
+        # petrova either side of the midnight that starts the week of 21.12 (Moscow time;
+        # in UTC both are on Sunday the 20th)
+        await done_task(p, on(12, 20, 7), on(12, 20, 23, 30))  # week of 14.12
+        await done_task(p, on(12, 20, 8), on(12, 21, 0, 30))   # week of 21.12
+        # cancelled by the payment (not work done) and still open: neither counts
+        paid = uuid.uuid4()
+        await m.at(on(12, 23, 7), overdue(paid, p, 23))
+        svc.clock.set(on(12, 23, 12))
+        await svc.publish(b.InvoicePaid(invoice_id=paid, number="И-П", client_id=p,
+                                        paid_on=date(2026, 12, 23)))
+        await m.at(on(12, 30, 7), overdue(uuid.uuid4(), a, 30))
+
+        svc.clock.set(on(12, 31, 12))
+        r = await svc.http.get("/api/workload/history", headers=svc.head, params={"weeks": 4})
+        assert r.status_code == 200, r.text
+        history = r.json()
+        r = await svc.http.get("/api/workload/history", headers=svc.head, params={"weeks": 1})
+        this_week = r.json()
+        r = await svc.http.get("/api/workload/history", headers=svc.head)
+        default = r.json()
+        assert (await svc.http.get("/api/workload/history", headers=svc.head,
+                                   params={"weeks": 0})).status_code == 422
+        assert (await svc.http.get("/api/workload/history",
+                                   headers=svc.auth("ivanova", "manager"))).status_code == 403
+
+    assert [(w["start"], w["end"]) for w in history["weeks"]] == [
+        ("2026-12-07", "2026-12-13"), ("2026-12-14", "2026-12-20"),
+        ("2026-12-21", "2026-12-27"), ("2026-12-28", "2027-01-03")]
+    assert [(row["person"], row["done"], row["total"]) for row in history["people"]] == [
+        ("ivanova", [2, 0, 1, 1], 4),
+        ("petrova", [0, 1, 1, 0], 2)]
+    assert history["totals"] == [2, 1, 2, 1]
+    assert [(row["person"], row["done"]) for row in this_week["people"]] == [("ivanova", [1])]
+    # eight weeks by default: from 09.11, so the task done on 01.12 is in it too
+    assert default["weeks"][0]["start"] == "2026-11-09" and len(default["weeks"]) == 8
+    assert [(row["person"], row["done"]) for row in default["people"]] == [
+        ("ivanova", [0, 0, 0, 1, 2, 0, 1, 1]), ("petrova", [0, 0, 0, 0, 0, 1, 1, 0])]

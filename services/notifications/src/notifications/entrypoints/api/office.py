@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, EmailStr, Field
 from sqlalchemy.dialects.postgresql import insert
 
@@ -101,6 +101,16 @@ async def workload(request: Request, actor: Head, deps: Deps, since: date | None
     async with runtime_of(request).sessions() as session:
         facts = await views.task_facts(session, start, now)
     return views.workload_report(facts, now, start, chosen)
+
+
+@router.get("/workload/history", tags=["workload"])
+async def workload_history(request: Request, actor: Head, deps: Deps,
+                           weeks: Annotated[int, Query(ge=1, le=52)] = 8) -> Any:
+    """Tasks done per person per week (Monday to Sunday, Moscow time) for the last ``weeks``
+    weeks, the current one included, oldest first: ``people[].done[i]`` belongs to
+    ``weeks[i]``; ``totals[i]`` is everyone's."""
+    async with runtime_of(request).sessions() as session:
+        return await views.done_history(session, deps.now(), weeks)
 
 
 # --- assignments ------------------------------------------------------------------------------
