@@ -25,11 +25,23 @@ DESKS = {
                  ("/contracts/expiring", "Истекающие договоры")],
     "head": [("/", "Мой день"), ("/head", "Панель руководителя"),
              ("/contracts/approvals", "Согласование"), ("/contracts", "Договорный отдел"),
-             ("/billing", "Биллинг")],
+             ("/billing", "Биллинг"), ("/billing/payables", "Счета поставщиков"),
+             ("/admin/staff", "E-mail сотрудников")],
     "billing": [("/", "Мой день"), ("/billing", "Биллинг"),
                 ("/billing/runs/new", "Выставление счетов"),
-                ("/billing/payments/new", "Оплаты и банковские выписки")],
-    "admin": [("/admin/users", "Пользователи и роли"), ("/head", "Панель руководителя")],
+                ("/billing/payments/new", "Оплаты и банковские выписки"),
+                ("/billing/rent", "Аренда площадок"),
+                ("/billing/rent/agreements/new", "Новый договор аренды"),
+                ("/billing/rent/registry", "Реестр выплат аренды безналом"),
+                ("/billing/rent/routes", "Маршруты курьеров"),
+                ("/billing/rent/open-items", "Открытые позиции"),
+                ("/billing/payables", "Счета поставщиков"),
+                ("/billing/payables/new", "Новый счёт поставщика")],
+    "accountant": [("/", "Мой день"), ("/billing", "Биллинг"),
+                   ("/billing/rent/registry", "Реестр выплат аренды безналом"),
+                   ("/billing/payables", "Счета поставщиков")],
+    "admin": [("/admin/users", "Пользователи и роли"), ("/head", "Панель руководителя"),
+              ("/admin/staff", "E-mail сотрудников")],
     "tech1": [("/", "Мой день")],
 }
 
@@ -43,6 +55,19 @@ def test_each_desk_opens_with_every_panel_filled(browsing: Browsing, username: s
         assert response is not None and response.status == 200, (path, response)
         expect(page.locator("main h1")).to_contain_text(heading)
         expect(page.locator(".panel-error")).to_have_count(0)
+
+
+BACK_OFFICE = ("/billing/rent", "/billing/rent/registry", "/billing/rent/routes",
+               "/billing/rent/open-items", "/billing/payables", "/billing/payables/new",
+               "/admin/staff")
+
+
+def test_a_manager_cannot_open_the_back_office_pages(browsing: Browsing) -> None:
+    page = browsing.logged_in("manager1")
+    for path in BACK_OFFICE:
+        response = page.goto(path)
+        assert response is not None and response.status == 403, path
+        expect(page.locator("main h1")).to_contain_text("403")
 
 
 def test_documents_scans_and_the_expiring_spreadsheet(browsing: Browsing,

@@ -9,7 +9,7 @@ from datetime import date
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from clientops_shared.testing import System, eventually
 
@@ -93,3 +93,49 @@ def test_admin_hands_a_client_to_another_manager(browsing: Browsing, system: Sys
     manager1 = browsing.logged_in("manager1")
     response = manager1.goto(f"/clients/{client_id}")
     assert response is not None and response.status == 403
+
+
+def _done_this_week(page: Page, person: str) -> int:
+    cells = page.locator(f"[data-testid=week-chart] tr[data-person='{person}'] td.bar-cell")
+    return int(cells.last.get_attribute("data-count") or 0) if cells.count() else 0
+
+
+def test_the_chart_of_tasks_done_per_week_counts_a_task_done_now(browsing: Browsing,
+                                                                 system: System) -> None:
+    auth = api_token(system, "manager1")
+    contracts = system.urls["contracts"]
+    client = httpx.post(f"{contracts}/api/clients", headers=auth, json={
+        "name": f"ООО «Неделя {uuid.uuid4().hex[:6]}»", "inn": inn10(),
+        "email": "week@example.ru", "manager": "manager1"})
+    assert client.status_code == 201, client.text
+    client_id = client.json()["id"]
+    contract = httpx.post(f"{contracts}/api/contracts", headers=auth, json={
+        "client_id": client_id, "kind": "subscription",
+        "starts_on": date.today().replace(day=1).isoformat(), "monthly_fee": "3000.00",
+        "auto_renew": True, "standard": True}).json()
+    assert httpx.post(f"{contracts}/api/contracts/{contract['id']}/sign", headers=auth,
+                      json={"signed_on": date.today().isoformat()}).status_code == 200
+    notifications = system.urls["notifications"]
+    (task, *_) = eventually(lambda: httpx.get(
+        f"{notifications}/api/tasks", headers=auth,
+        params={"client_id": client_id, "assignee": "manager1", "state": "open"}).json())
+
+    head = browsing.logged_in("head")
+    head.goto("/head?weeks=4")
+    chart = head.get_by_test_id("week-chart")
+    expect(chart.locator("thead th[data-week]")).to_have_count(4)
+    before = _done_this_week(head, "manager1")
+    done = httpx.post(f"{notifications}/api/tasks/{task['id']}/done", headers=auth,
+                      json={"outcome": "позвонил, всё в порядке"})
+    assert done.status_code == 200, done.text
+
+    head.reload()
+    assert _done_this_week(head, "manager1") == before + 1
+    row = chart.locator("tr[data-person='manager1']")
+    # the busiest week of anyone is the full bar; every bar is a share of it
+    heights = [int(re.sub(r"\D", "", bar.get_attribute("style") or "") or 0)
+               for bar in head.locator("[data-testid=week-chart] .vbar").all()]
+    assert max(heights) == 100
+    expect(row.locator("td.bar-cell").last).to_contain_text(str(before + 1))
+    head.goto("/head?weeks=12")
+    expect(chart.locator("thead th[data-week]")).to_have_count(12)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -67,6 +68,113 @@ FUNCTION_TITLES = {
     "contracts": "Договоры", "billing": "Биллинг", "field_ops": "Выезды",
     "logistics": "Логистика", "claims": "Претензии", "support": "Поддержка",
 }
+
+RENT_FORM = {"cash": "наличные", "cashless": "безнал"}
+
+REGISTRY_STATE = {"draft": "черновик", "sent": "передан в бухгалтерию",
+                  "reconciled": "сверен", "disputed": "расхождение"}
+
+ROUTE_STATE = {"planned": "запланирован", "requested": "заявка на наличные",
+               "permitted": "оплата разрешена", "closed": "закрыт"}
+
+RECEIPT_KIND = {"receipt": "расписка", "cash_order": "приходный кассовый ордер",
+                "check": "кассовый чек"}
+
+PAYABLE_STATUS = {"received": "получен", "approved": "согласован",
+                  "payment_requested": "заявка на оплату", "paid": "оплачен",
+                  "rejected": "отклонён"}
+
+PAYABLE_CATEGORY = {"equipment": "оборудование", "delivery": "доставка",
+                    "contractor": "подрядчики", "rent": "аренда", "other": "прочее"}
+
+PLANFACT_STATE = {"pending": "ждёт отправки", "synced": "в ПланФакте", "failed": "ошибка"}
+
+
+# --- the services' 422 messages in Russian ---------------------------------------------------
+
+_BY_TYPE = {
+    "missing": "Обязательное поле.",
+    "string_too_short": "Заполните поле.",
+    "string_too_long": "Слишком длинное значение.",
+    "int_parsing": "Введите целое число.",
+    "int_type": "Введите целое число.",
+    "decimal_parsing": "Введите число.",
+    "float_parsing": "Введите число.",
+    "date_parsing": "Введите дату.",
+    "date_from_datetime_parsing": "Введите дату.",
+    "date_type": "Введите дату.",
+    "enum": "Выберите значение из списка.",
+    "literal_error": "Выберите значение из списка.",
+    "uuid_parsing": "Неверный идентификатор.",
+    "extra_forbidden": "Это поле здесь не принимается.",
+}
+
+_BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), text) for pattern, text in (
+        (r"not a valid email address|valid email", "Неверный адрес e-mail."),
+        (r"INN must be 10 digits", "ИНН: 10 цифр у организации или 12 у ИП."),
+        (r"INN .*invalid checksum", "Неверный ИНН: не сходится контрольная цифра."),
+        (r"INN .*invalid number", "Неверный ИНН."),
+        (r"KPP must be 9", "КПП: 9 знаков (цифры, в 5–6 позиции могут быть латинские буквы)."),
+        (r"OGRN .*invalid checksum", "Неверный ОГРН: не сходится контрольная цифра."),
+        (r"OGRNIP .*must start", "ОГРНИП начинается с 3 или 4."),
+        (r"OGRN .*must not start", "ОГРН не может начинаться с 0."),
+        (r"correspondent account .*does not match BIK",
+         "Корреспондентский счёт не соответствует БИК."),
+        (r"account .*does not match BIK", "Расчётный счёт не соответствует БИК."),
+        (r"not a (valid )?phone number", "Неверный номер телефона."),
+        (r"sole trader .*has no KPP", "У ИП (ИНН из 12 цифр) нет КПП."),
+        (r"cannot be changed here", "Это поле здесь не меняется."),
+        (r"not a decimal amount|decimal string", "Введите сумму, например 12 500,00."),
+        (r"more than two decimal places", "Не больше двух знаков после запятой."),
+        (r"amount must not be negative|must not be negative",
+         "Сумма не может быть отрицательной."),
+        (r"greater than zero", "Сумма должна быть больше нуля."),
+        (r"cashless rent needs the owner", "Для безнала нужны расчётный счёт и БИК владельца."),
+        (r"bank account is not on file", "У владельца не указан расчётный счёт — безнал "
+                                          "невозможен."),
+        (r"cannot end before it starts", "Договор не может закончиться раньше, чем начался."),
+        (r"no terms in force", "На эту дату у договора ещё нет условий."),
+        (r"the agreement starts on (\d{4})-(\d{2})-(\d{2})",
+         "Договор начинается \\3.\\2.\\1 — изменение не может быть раньше."),
+        (r"VAT cannot exceed", "НДС не может быть больше суммы счёта."),
+        (r"cannot be due before it was issued", "Срок оплаты не может быть раньше даты счёта."),
+        (r"unknown rent agreements", "Таких договоров аренды нет."),
+        (r"a site appears twice", "Объект указан в маршруте дважды."),
+        (r"period must look like", "Период — месяц в виде ГГГГ-ММ."),
+        (r"must be (\d+) or (\d+) digits", "Нужно \\1 или \\2 цифр."),
+        (r"must be (\d+) digits", "Нужно \\1 цифр."),
+    ))
+
+_PATTERN_DIGITS = re.compile(r"\^\\d\{(\d+)\}\$")
+_PATTERN_EITHER = re.compile(r"\(\\d\{(\d+)\}\|\\d\{(\d+)\}\)")
+_BOUND = re.compile(r"(-?\d+(?:\.\d+)?)")
+
+
+def field_message(kind: str, message: str) -> str:
+    """One of the services' field messages (pydantic's or a rule's, in English) as the
+    pages say it; a message nobody translated yet is shown as the service wrote it."""
+    text = message.removeprefix("Value error, ")
+    for pattern, russian in _BY_TEXT:
+        found = pattern.search(text)
+        if found:
+            return found.expand(russian)
+    if kind == "string_pattern_mismatch":
+        either = _PATTERN_EITHER.search(text)
+        if either:
+            return f"Нужно {either.group(1)} или {either.group(2)} цифр."
+        digits = _PATTERN_DIGITS.search(text)
+        return f"Нужно {digits.group(1)} цифр." if digits else "Неверный формат."
+    bound = _BOUND.search(text)
+    if kind == "string_too_short" and bound and int(float(bound.group(1))) > 1:
+        return f"Не короче {bound.group(1)} символов."
+    if kind == "string_too_long" and bound:
+        return f"Не длиннее {bound.group(1)} символов."
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than") and bound:
+        word = {"greater_than_equal": "не меньше", "greater_than": "больше",
+                "less_than_equal": "не больше", "less_than": "меньше"}[kind]
+        return f"Значение должно быть {word} {bound.group(1)}."
+    return _BY_TYPE.get(kind, text)
 
 
 def _parse(value: Any) -> date | datetime | None:
@@ -158,4 +266,11 @@ FILTERS = {
     "subscription_status": label(SUBSCRIPTION_STATUS),
     "claim_stage": label(CLAIM_STAGE),
     "field_title": label(FIELD_TITLES),
+    "rent_form": label(RENT_FORM),
+    "registry_state": label(REGISTRY_STATE),
+    "route_state": label(ROUTE_STATE),
+    "receipt_kind": label(RECEIPT_KIND),
+    "payable_status": label(PAYABLE_STATUS),
+    "payable_category": label(PAYABLE_CATEGORY),
+    "planfact_state": label(PLANFACT_STATE),
 }

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from web.formatting import field_message
+
 SERVICE_TITLES = {
     "contracts": "Договоры",
     "billing": "Биллинг",
@@ -26,6 +28,7 @@ class ServiceError(Exception):
     status: int
     detail: str = ""
     errors: list[dict[str, str]] = field(default_factory=list)
+    current_state: str | None = None  # a 409's state the record is in
 
     @property
     def title(self) -> str:
@@ -44,11 +47,13 @@ class ServiceError(Exception):
         return self.detail or f"Сервис «{self.title}» ответил ошибкой {self.status}."
 
     def field_errors(self) -> dict[str, str]:
-        """422 messages keyed by field name (``bank.bik`` as well as ``bik``)."""
+        """422 messages keyed by field name (``bank.bik`` as well as ``bik``), in Russian
+        where the message is one the services are known to give (else as the API said)."""
         out: dict[str, str] = {}
         for err in self.errors:
             name = str(err.get("field", ""))
-            out.setdefault(name, str(err.get("message", "")))
+            out.setdefault(name, field_message(str(err.get("type", "")),
+                                               str(err.get("message", ""))))
         return out
 
     def __str__(self) -> str:
@@ -96,10 +101,17 @@ class Services:
         response = await self.request(service, "POST", path, json=json, **kwargs)
         return response.json() if response.content else None
 
+    async def patch(self, service: str, path: str, json: Any) -> Any:
+        return (await self.request(service, "PATCH", path, json=json)).json()
+
+    async def put(self, service: str, path: str, json: Any) -> Any:
+        return (await self.request(service, "PUT", path, json=json)).json()
+
 
 def _error(service: str, response: httpx.Response) -> ServiceError:
     detail = ""
     errors: list[dict[str, str]] = []
+    state: str | None = None
     try:
         body = response.json()
     except ValueError:
@@ -108,7 +120,10 @@ def _error(service: str, response: httpx.Response) -> ServiceError:
         detail = str(body.get("detail") or body.get("title") or "")
         raw = body.get("errors")
         if isinstance(raw, list):
-            errors = [{"field": str(e.get("field", "")), "message": str(e.get("message", ""))}
+            errors = [{"field": str(e.get("field", "")), "message": str(e.get("message", "")),
+                       "type": str(e.get("type", ""))}
                       for e in raw if isinstance(e, dict)]
+        if body.get("current_state") is not None:
+            state = str(body["current_state"])
     cls = ServiceDown if response.status_code in (502, 503, 504) else ServiceError
-    return cls(service, response.status_code, detail, errors)
+    return cls(service, response.status_code, detail, errors, state)

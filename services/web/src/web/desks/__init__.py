@@ -26,6 +26,11 @@ DESKS: tuple[Desk, ...] = (
     Desk("contracts", "Договоры", "/contracts",
          frozenset({"manager", "head", "lawyer", "sales"})),
     Desk("billing", "Биллинг", "/billing", frozenset({"billing", "accountant", "head"})),
+    # the billing desk's back office: its own modules, reached from the billing tabs
+    Desk("rent", "Аренда площадок", "/billing/rent",
+         frozenset({"billing", "accountant", "head"}), in_nav=False),
+    Desk("payables", "Счета поставщиков", "/billing/payables",
+         frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("head", "Руководитель", "/head", frozenset({"head"})),
     Desk("admin", "Пользователи", "/admin/users", frozenset()),
     Desk("clients", "Клиент", "/clients", EVERYONE, in_nav=False),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -139,3 +139,70 @@ async def assign(request: Request, viewer: CheckedViewer) -> Response:
                             request)
         raise
     return redirect(f"{back}&moved={len(result.get('reassigned', []))}", request)
+
+
+# --- staff e-mail addresses (notifications' digests and escalations) --------------------------
+
+
+StaffViewer = Annotated[Viewer, Depends(viewer_with_roles("head"))]  # head and admin
+
+
+def staff_rows(users: list[dict[str, Any]], staff: list[dict[str, Any]]
+               ) -> list[dict[str, Any]]:
+    """Every active person (and anyone notifications knows) with the address their mail
+    goes to; people without one first, since nothing reaches them."""
+    known = {s["username"]: s for s in staff}
+    rows = [{"username": u["username"], "full_name": u["full_name"], "role": u["role"],
+             "staff": known.get(u["username"])} for u in users]
+    listed = {u["username"] for u in users}
+    rows += [{"username": s["username"], "full_name": s.get("full_name") or "", "role": None,
+              "staff": s} for s in staff if s["username"] not in listed]
+    return sorted(rows, key=lambda r: (r["staff"] is not None, r["username"]))
+
+
+async def _staff_page(request: Request, viewer: Viewer, *,
+                      errors: dict[str, str] | None = None,
+                      values: dict[str, dict[str, str]] | None = None, status: int = 200,
+                      notice: str | None = None) -> Response:
+    async with runtime_of(request).uow() as uow:
+        users = [{"username": u.username, "full_name": u.full_name, "role": u.role}
+                 for u in await uow.users() if u.active and u.role != "service"]
+    staff = await panel(viewer.services.get("notifications", "/api/staff"))
+    rows = staff_rows(users, staff.data) if staff.ok else []
+    return render(request, "desks/admin/staff.html", {
+        "staff": staff, "rows": rows, "errors": errors or {}, "values": values or {},
+        "notice": notice, "missing": sum(1 for r in rows if r["staff"] is None)},
+        status=status)
+
+
+@router.get("/staff")
+async def staff_page(request: Request, viewer: StaffViewer, saved: str | None = None
+                     ) -> Response:
+    return await _staff_page(request, viewer, notice=(
+        f"Адрес сотрудника {saved} сохранён." if saved else None))
+
+
+@router.post("/staff/{username}")
+async def save_staff(username: str, request: Request, viewer: CheckedViewer) -> Response:
+    if not viewer.has_role("head"):
+        raise PageForbidden("Адреса сотрудников меняют руководитель и администратор.")
+    form = await request.form()
+    values = {"email": form_str(form, "email"), "full_name": form_str(form, "full_name"),
+              "digest": "on" if form.get("digest") == "on" else "",
+              "active": "on" if form.get("active") == "on" else ""}
+    if not values["email"]:
+        return await _staff_page(request, viewer, status=422, values={username: values},
+                                 errors={f"{username}.email": "Укажите адрес e-mail."})
+    try:
+        await viewer.services.put("notifications", f"/api/staff/{quote(username, safe='')}",
+                                  json={"email": values["email"],
+                                        "full_name": values["full_name"] or None,
+                                        "digest": bool(values["digest"]),
+                                        "active": bool(values["active"])})
+    except ServiceError as exc:
+        if exc.status == 422:
+            return await _staff_page(request, viewer, status=422, values={username: values},
+                                     errors={f"{username}.{k or 'email'}": v for k, v in (
+                                         exc.field_errors() or {"": exc.detail}).items()})
+        raise
+    return redirect(f"/admin/staff?saved={quote(username)}", request)

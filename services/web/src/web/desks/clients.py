@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from web.adapters.services import ServiceError
 from web.desks.contracts import FLASH
-from web.entrypoints.pages.framework import CurrentViewer, panel, panels, render
+from web.entrypoints.pages.framework import (
+    CheckedViewer,
+    CurrentViewer,
+    PageForbidden,
+    Viewer,
+    form_str,
+    panel,
+    panels,
+    redirect,
+    render,
+    viewer_with_roles,
+)
 
 router = APIRouter(prefix="/clients", include_in_schema=False)
 
 UNPAID = frozenset({"issued", "overdue", "partially_paid", "unpaid", "open"})
+EDIT_ROLES = ("manager", "head", "lawyer", "sales")  # who may change a client's details
+EditViewer = Annotated[Viewer, Depends(viewer_with_roles(*EDIT_ROLES))]
+CARD_FLASH = {**FLASH, "details": "Реквизиты клиента сохранены.",
+              "unchanged": "Изменений нет — ничего не сохранено."}
 
 
 def _amount(value: Any) -> Decimal:
@@ -64,4 +80,97 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         "contract_numbers": contract_numbers,
         "may_sign": viewer.has_role("manager", "head", "lawyer", "sales"),
         "may_pay": viewer.has_role("billing", "accountant", "head"),
-        "flash": FLASH.get(request.query_params.get("flash", ""))})
+        "may_edit": viewer.has_role(*EDIT_ROLES),
+        "flash": CARD_FLASH.get(request.query_params.get("flash", ""))})
+
+
+# --- editing the client's details ----------------------------------------------------------
+
+SIMPLE = ("name", "email", "kpp", "phone", "ogrn", "legal_address", "postal_address")
+SIGNATORY = ("position", "full_name", "basis")
+BANK = ("bank_name", "bik", "account", "corr_account")
+EDIT_FIELDS = (*SIMPLE, *(f"signatory.{k}" for k in SIGNATORY), "signatory.female",
+               *(f"bank.{k}" for k in BANK))
+
+
+def client_values(client: dict[str, Any]) -> dict[str, str]:
+    """The client's card as the edit form's flat fields."""
+    values = {k: str(client.get(k) or "") for k in SIMPLE}
+    signatory = client.get("signatory") or {}
+    bank = client.get("bank") or {}
+    values.update({f"signatory.{k}": str(signatory.get(k) or "") for k in SIGNATORY})
+    values["signatory.female"] = "on" if signatory.get("female") else ""
+    values.update({f"bank.{k}": str(bank.get(k) or "") for k in BANK})
+    return values
+
+
+def client_changes(client: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """What the form changed, as contracts' PATCH body: a cleared optional field is null;
+    the name and e-mail are sent as typed (blank ones come back as the API's 422); the
+    signatory and the bank details go whole or not at all."""
+    changes: dict[str, Any] = {}
+    for key in SIMPLE:
+        new, old = values.get(key, ""), client.get(key) or ""
+        if new != old:
+            changes[key] = new if key in ("name", "email") else (new or None)
+    old_signatory: dict[str, Any] | None = client.get("signatory") or None
+    signatory = _signatory(values, old_signatory)
+    kept = None if old_signatory is None else {k: old_signatory.get(k) for k in SIGNATORY_KEYS}
+    if signatory != kept:
+        changes["signatory"] = signatory
+    old_bank = client.get("bank") or None
+    bank = {k: values.get(f"bank.{k}", "") for k in BANK}
+    new_bank = {k: v for k, v in bank.items() if v} or None
+    if new_bank != (old_bank and {k: old_bank.get(k) for k in BANK}):
+        changes["bank"] = new_bank
+    return changes
+
+
+SIGNATORY_KEYS = ("position", "full_name", "basis", "female", "in_person_of")
+
+
+def _signatory(values: dict[str, str], old: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not (values.get("signatory.position") or values.get("signatory.full_name")):
+        return None
+    full_name = values.get("signatory.full_name", "")
+    same_person = old is not None and old.get("full_name") == full_name
+    return {"position": values.get("signatory.position", ""), "full_name": full_name,
+            "basis": values.get("signatory.basis") or "Устава",
+            "female": values.get("signatory.female") == "on",
+            # "в лице …" was written for the old signatory's name
+            "in_person_of": old.get("in_person_of") if same_person and old else None}
+
+
+def _edit_form(request: Request, client: dict[str, Any], values: dict[str, str],
+               errors: dict[str, str], status: int = 200) -> Response:
+    return render(request, "desks/clients/edit.html", {
+        "client": client, "values": values, "errors": errors}, status=status)
+
+
+@router.get("/{client_id}/edit")
+async def edit_client(client_id: uuid.UUID, request: Request, viewer: EditViewer) -> Response:
+    client = await viewer.services.get("contracts", f"/api/clients/{client_id}")
+    return _edit_form(request, client, client_values(client), {})
+
+
+@router.post("/{client_id}/edit")
+async def save_client(client_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                      ) -> Response:
+    if not viewer.has_role(*EDIT_ROLES):
+        raise PageForbidden("Реквизиты клиента меняют менеджер, руководитель и юрист.")
+    client = await viewer.services.get("contracts", f"/api/clients/{client_id}")
+    form = await request.form()
+    values = {k: form_str(form, k) for k in EDIT_FIELDS}
+    values["signatory.female"] = "on" if form.get("signatory.female") == "on" else ""
+    changes = client_changes(client, values)
+    if not changes:
+        return redirect(f"/clients/{client_id}?flash=unchanged", request)
+    try:
+        await viewer.services.patch("contracts", f"/api/clients/{client_id}", json=changes)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return _edit_form(request, client, values,
+                              exc.field_errors() or {"": exc.detail or exc.message},
+                              status=exc.status)
+        raise
+    return redirect(f"/clients/{client_id}?flash=details", request)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from clientops_shared.runtime import runtime_of
@@ -54,6 +54,25 @@ def aging_bars(report: dict[str, Any]) -> list[dict[str, Any]]:
     return bars(rows, "amount")
 
 
+HISTORY_WEEKS = (4, 8, 12, 26)
+
+
+def week_chart(history: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """Tasks done per week per person as bars: each bar's ``height`` is a percent of the
+    busiest week of anyone, so bars compare across people; busiest people first."""
+    people = history.get("people", [])
+    top = max((n for row in people for n in row["done"]), default=0)
+    rows = [{"person": row["person"], "name": names.get(row["person"]) or row["person"],
+             "total": row["total"],
+             "cells": [{"count": n, "height": round(100 * n / top) if top else 0}
+                       for n in row["done"]]}
+            for row in people]
+    rows.sort(key=lambda r: (-r["total"], r["person"]))
+    weeks = [{"start": w["start"], "end": w["end"],
+              "label": f"{w['start'][8:10]}.{w['start'][5:7]}"} for w in history["weeks"]]
+    return {"weeks": weeks, "rows": rows, "totals": history.get("totals", []), "top": top}
+
+
 async def _people(request: Request) -> list[dict[str, str]]:
     async with runtime_of(request).uow() as uow:
         return [{"username": u.username, "full_name": u.full_name, "role": u.role}
@@ -62,10 +81,11 @@ async def _people(request: Request) -> list[dict[str, str]]:
 
 async def _dashboard(request: Request, viewer: Viewer, *, values: dict[str, str] | None = None,
                      errors: dict[str, str] | None = None, status: int = 200,
-                     notice: str | None = None) -> Response:
+                     notice: str | None = None, weeks: int = 8) -> Response:
     now = datetime.now(UTC)
     parts = await panels(
         workload=viewer.services.get("notifications", "/api/workload"),
+        history=viewer.services.get("notifications", "/api/workload/history", weeks=weeks),
         tasks=viewer.services.get("notifications", "/api/tasks", state="open", limit=500),
         assignments=viewer.services.get("notifications", "/api/assignments", limit=10),
         aging=viewer.services.get("billing", "/api/reports/aging"),
@@ -73,23 +93,28 @@ async def _dashboard(request: Request, viewer: Viewer, *, values: dict[str, str]
         escalations=viewer.services.get("notifications", "/api/escalations", limit=20),
     )
     workload = parts["workload"].data if parts["workload"].ok else None
+    people = await _people(request)
+    names = {u["username"]: u["full_name"] for u in people}
     return render(request, "desks/head/dashboard.html", {
         "p": parts, "workload": workload,
         "done_bars": bars(workload.get("people", []), "done_this_week") if workload else [],
         "open_bars": bars(workload.get("people", []), "open") if workload else [],
         "overdue": overdue_tasks(parts["tasks"].data, now) if parts["tasks"].ok else [],
         "aging_bars": aging_bars(parts["aging"].data) if parts["aging"].ok else [],
-        "people": await _people(request), "functions": FUNCTION_TITLES,
+        "chart": week_chart(parts["history"].data, names) if parts["history"].ok else None,
+        "weeks": weeks, "week_choices": HISTORY_WEEKS,
+        "people": people, "functions": FUNCTION_TITLES,
         "values": values or {}, "errors": errors or {}, "notice": notice}, status=status)
 
 
 @router.get("")
 async def dashboard(request: Request, viewer: HeadViewer, moved: int | None = None,
-                    owner: str | None = None) -> Response:
+                    owner: str | None = None,
+                    weeks: Annotated[int, Query(ge=1, le=52)] = 8) -> Response:
     notice = f"Передано задач: {moved}." if moved is not None else None
     if owner:
         notice = f"Клиент передан менеджеру {owner}; его открытые задачи переходят вместе с ним."
-    return await _dashboard(request, viewer, notice=notice)
+    return await _dashboard(request, viewer, notice=notice, weeks=weeks)
 
 
 @router.post("/reassign")
