@@ -6,8 +6,9 @@ import asyncio
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
@@ -47,3 +48,120 @@ def alembic_config(service_dir: Path, database_url: str) -> Config:
 
 def upgrade(service_dir: Path, database_url: str) -> None:
     command.upgrade(alembic_config(service_dir, database_url), "head")
+
+
+# --- the shared tables every service database carries (outbox, inbox, audit, idempotency,
+# job runs), as first created. Frozen DDL called from each service's initial migration; a
+# later change to these tables is a new helper and a new revision in every service.
+
+
+def create_shared_tables_v1() -> None:
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("action", sa.Text(), nullable=False),
+        sa.Column("entity", sa.Text(), nullable=False),
+        sa.Column("entity_id", sa.Text(), nullable=False),
+        sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("correlation_id", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("audit_log_pkey")),
+    )
+    op.create_index("audit_log_entity_idx", "audit_log", ["entity", "entity_id"], unique=False)
+    op.create_table(
+        "idempotency_key",
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("request_hash", sa.Text(), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("response", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("key", "actor", name=op.f("idempotency_key_pkey")),
+    )
+    op.create_table(
+        "inbox_message",
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("consumer", sa.Text(), nullable=False),
+        sa.Column("event_type", sa.Text(), nullable=False),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("event_id", "consumer", name=op.f("inbox_message_pkey")),
+    )
+    op.create_table(
+        "job_run",
+        sa.Column("job", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column(
+            "started_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("result", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.PrimaryKeyConstraint("job", "key", name=op.f("job_run_pkey")),
+    )
+    op.create_table(
+        "outbox_message",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("routing_key", sa.Text(), nullable=False),
+        sa.Column("body", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "headers",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column(
+            "next_attempt_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("outbox_message_pkey")),
+        sa.UniqueConstraint("event_id", name=op.f("outbox_message_event_id_key")),
+    )
+    op.create_index(
+        "outbox_message_pending_idx",
+        "outbox_message",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("sent_at IS NULL"),
+    )
+
+
+def drop_shared_tables_v1() -> None:
+    op.drop_index(
+        "outbox_message_pending_idx",
+        table_name="outbox_message",
+        postgresql_where=sa.text("sent_at IS NULL"),
+    )
+    op.drop_table("outbox_message")
+    op.drop_table("job_run")
+    op.drop_table("inbox_message")
+    op.drop_table("idempotency_key")
+    op.drop_index("audit_log_entity_idx", table_name="audit_log")
+    op.drop_table("audit_log")
