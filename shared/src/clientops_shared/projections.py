@@ -8,15 +8,18 @@ clients") and show names when contracts is down. Services register the handlers 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clientops_shared.auth import CurrentUser
 from clientops_shared.events import Envelope
 from clientops_shared.events import contracts as c
 from clientops_shared.messaging import EventHandlers
+from clientops_shared.runtime import runtime_of
 from clientops_shared.uow import UnitOfWork
 
 
@@ -66,3 +69,22 @@ def register(handlers: EventHandlers[Any], table: sa.Table) -> None:
         await upsert_client(uow.session, table, event.client_id, name=event.name,
                             inn=row["inn"] if row else "", email=row["email"] if row else None,
                             manager=event.manager)
+
+
+def directory_router(table: sa.Table) -> APIRouter:
+    """``GET /api/clients``: the service's own view of clients, as the caller may see them."""
+    router = APIRouter(prefix="/api")
+
+    @router.get("/clients")
+    async def clients(request: Request, actor: CurrentUser,
+                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                      offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+        query = sa.select(table.c.client_id, table.c.name, table.c.inn, table.c.manager
+                          ).order_by(table.c.name)
+        if not actor.sees_all_clients:
+            query = query.where(table.c.manager == actor.username)
+        async with runtime_of(request).sessions() as session:
+            rows = (await session.execute(query.limit(limit).offset(offset))).mappings().all()
+        return [dict(r) for r in rows]
+
+    return router

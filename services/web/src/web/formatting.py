@@ -8,11 +8,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from clientops_shared.ru import MONTHS
+
 MOSCOW = ZoneInfo("Europe/Moscow")
 NBSP = "\u00a0"
 
-MONTHS = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
-          "сентябрь", "октябрь", "ноябрь", "декабрь")
 
 ROLE_TITLES = {
     "manager": "Менеджер", "head": "Руководитель", "billing": "Биллинг",

@@ -8,27 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from clientops_shared.ru import MONTHS
+
 INVOICE_RUN_DAY = 15
 """The run on this day bills the current month: service is paid in the month it is given."""
 
 DEFAULT_DUE_DAY = 20
 """Payment is due by this day of the billed month (`due_day`, configurable per run)."""
 
-# Nominative = accusative for these inanimate masculine nouns, so «за декабрь» reads right.
-MONTH_NAMES_RU = (
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-)
 
 _PERIOD_RE = re.compile(r"(\d{4})-(\d{2})")
 
@@ -81,7 +68,7 @@ class Period:
     @property
     def title_ru(self) -> str:
         """«декабрь 2026 г.», as it follows «за» in invoice lines."""
-        return f"{MONTH_NAMES_RU[self.month - 1]} {self.year} г."
+        return f"{MONTHS[self.month - 1]} {self.year} г."
 
     def next(self) -> Period:
         if self.month == 12:

@@ -21,6 +21,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from clientops_shared.ru import MONTHS
 from notifications.domain.model import MOSCOW
 
 TEMPLATE_NAMES: frozenset[str] = frozenset(
@@ -105,26 +106,12 @@ def format_period(value: Any) -> str:
     text = str(value)
     try:
         year, month = (int(part) for part in text.split("-")[:2])
-        name = _MONTHS[month - 1]
+        name = MONTHS[month - 1]
     except (ValueError, IndexError):
         raise MailTemplateError(f"not a period YYYY-MM: {value!r}") from None
     return f"{name} {year}"
 
 
-_MONTHS = (
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-)
 
 
 def _strict(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
