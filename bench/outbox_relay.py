@@ -44,10 +44,7 @@ async def main(n: int, vhost: str) -> None:
     try:
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-        broker = messaging.make_broker(amqp)
-        await broker.connect()
-        await messaging.declare_topology(broker, 5)
-        await broker.stop()
+        await messaging.declare_topology(amqp, 5)
         event = c.ClientReassigned(client_id=uuid.uuid4(), name="ООО Бенч",
                                    previous_manager="manager1", manager="manager2")
 

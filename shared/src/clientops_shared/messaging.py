@@ -175,26 +175,47 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
         await handlers.dispatch(envelope, uow_factory)
 
 
-async def declare_topology(broker: RabbitBroker, delivery_limit: int,
+async def declare_topology(amqp_url: str, delivery_limit: int,
                            consumers: dict[str, tuple[str, ...]] | None = None) -> None:
     """Exchanges, the unrouted parking queue, and every consuming service's queue and DLQ.
 
     Every service declares all of it (idempotently) so that no producer can start publishing
     before a consumer's queue exists: such events would land in the unrouted queue instead.
+
+    Declared on a connection of its own, never through a broker that later consumes: FastStream
+    caches a declared queue object with the channel it was declared on, and a subscriber would
+    then consume on that shared channel without its own prefetch (QoS 0 = unlimited).
     """
-    await broker.declare_exchange(unrouted_exchange)
-    await broker.declare_exchange(dead_letter_exchange)
-    events = await broker.declare_exchange(events_exchange)
-    parked = await broker.declare_queue(
-        RabbitQueue(UNROUTED_QUEUE, queue_type=QueueType.QUORUM, durable=True))
-    await parked.bind(UNROUTED_EXCHANGE)
-    for service, keys in (CONSUMERS if consumers is None else consumers).items():
-        dlq = await broker.declare_queue(
-            RabbitQueue(dlq_name(service), queue_type=QueueType.QUORUM, durable=True))
-        await dlq.bind(DLX, routing_key=queue_name(service))
-        queue = await broker.declare_queue(service_queue(service, delivery_limit))
-        for key in keys:
-            await queue.bind(events, routing_key=key)
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        await _declare_exchange(channel, unrouted_exchange)
+        await _declare_exchange(channel, dead_letter_exchange)
+        await _declare_exchange(channel, events_exchange)
+        parked = await _declare_queue(
+            channel, RabbitQueue(UNROUTED_QUEUE, queue_type=QueueType.QUORUM, durable=True))
+        await parked.bind(UNROUTED_EXCHANGE)
+        for service, keys in (CONSUMERS if consumers is None else consumers).items():
+            dlq = await _declare_queue(
+                channel, RabbitQueue(dlq_name(service), queue_type=QueueType.QUORUM,
+                                     durable=True))
+            await dlq.bind(DLX, routing_key=queue_name(service))
+            queue = await _declare_queue(channel, service_queue(service, delivery_limit))
+            for key in keys:
+                await queue.bind(EXCHANGE, routing_key=key)
+
+
+async def _declare_exchange(channel: aio_pika.abc.AbstractChannel,
+                            exchange: RabbitExchange) -> aio_pika.abc.AbstractExchange:
+    return await channel.declare_exchange(exchange.name, type=exchange.type.value,
+                                          durable=exchange.durable,
+                                          arguments=exchange.arguments)
+
+
+async def _declare_queue(channel: aio_pika.abc.AbstractChannel,
+                         queue: RabbitQueue) -> aio_pika.abc.AbstractQueue:
+    return await channel.declare_queue(queue.name, durable=queue.durable,
+                                       arguments=queue.arguments)
 
 
 async def queue_depths(amqp_url: str, service: str) -> dict[str, int]:

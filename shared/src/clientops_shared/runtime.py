@@ -112,8 +112,8 @@ class ServiceRuntime(Generic[U]):
                 messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit,
                                     self.settings.consumer_prefetch)
             try:
-                await broker.connect()
-                await messaging.declare_topology(broker, self.settings.delivery_limit)
+                await messaging.declare_topology(self.settings.amqp_url,
+                                                 self.settings.delivery_limit)
                 await broker.start()
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):

@@ -10,7 +10,6 @@ from typing import Any
 import aio_pika
 import pytest
 import sqlalchemy as sa
-from faststream.rabbit import RabbitBroker
 
 from clientops_shared import messaging
 from clientops_shared.db import make_engine
@@ -51,10 +50,7 @@ async def probe_queue(servers: Servers) -> Any:
     """A private queue bound to contract signings, declared after the shared topology."""
     connection = await aio_pika.connect(servers.amqp_url)
     channel = await connection.channel()
-    broker = RabbitBroker(servers.amqp_url)
-    await broker.connect()
-    await messaging.declare_topology(broker, 5)
-    await broker.stop()
+    await messaging.declare_topology(servers.amqp_url, 5)
     queue = await channel.declare_queue(f"probe-{uuid.uuid4().hex[:6]}", exclusive=True)
     await queue.bind(messaging.EXCHANGE, routing_key="contracts.contract.signed")
     yield queue
@@ -191,8 +187,7 @@ async def test_failing_handler_ends_in_dead_letter_queue_after_delivery_limit(
         return True
     messaging.inbox.claim = claim  # type: ignore[assignment]
     try:
-        await broker.connect()
-        await messaging.declare_topology(broker, limit, consumers={
+        await messaging.declare_topology(servers.amqp_url, limit, consumers={
             service: ("test.probe.#",)})
         await broker.start()
         await _publish(servers, Envelope.wrap(ProbeFailed(n=1), "test"))

@@ -8,7 +8,6 @@ import uuid
 
 import aio_pika
 import pytest
-from faststream.rabbit import RabbitBroker
 
 from clientops_shared import messaging
 from clientops_shared.db import make_engine, make_metadata, make_sessions, shared_tables
@@ -32,10 +31,7 @@ async def test_three_relays_publish_each_committed_event_exactly_once(servers: S
     try:
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-        broker = RabbitBroker(servers.amqp_url)
-        await broker.connect()
-        await messaging.declare_topology(broker, 5)
-        await broker.stop()
+        await messaging.declare_topology(servers.amqp_url, 5)
         channel = await connection.channel()
         queue = await channel.declare_queue(f"relay-probe-{uuid.uuid4().hex[:6]}",
                                             exclusive=True)

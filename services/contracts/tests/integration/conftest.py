@@ -21,7 +21,6 @@ import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
-from faststream.rabbit import RabbitBroker
 
 from clientops_shared import messaging
 from clientops_shared.db import make_engine
@@ -254,10 +253,7 @@ class Probe:
 
 @pytest.fixture
 async def probe(servers: Servers) -> AsyncIterator[Probe]:
-    broker = RabbitBroker(servers.amqp_url)
-    await broker.connect()
-    await messaging.declare_topology(broker, 5)
-    await broker.stop()
+    await messaging.declare_topology(servers.amqp_url, 5)
     connection = await aio_pika.connect(servers.amqp_url)
     channel = await connection.channel()
     queue = await channel.declare_queue(f"probe-contracts-{uuid.uuid4().hex[:8]}",
