@@ -53,6 +53,9 @@ class SharedTables:
     audit: sa.Table
     idempotency: sa.Table
     job_run: sa.Table
+    aggregate_version: sa.Table
+    aggregate_applied: sa.Table
+    consumer_failure: sa.Table
 
 
 def shared_tables(metadata: sa.MetaData) -> SharedTables:
@@ -60,7 +63,8 @@ def shared_tables(metadata: sa.MetaData) -> SharedTables:
     if "outbox_message" in metadata.tables:
         t = metadata.tables
         return SharedTables(t["outbox_message"], t["inbox_message"], t["audit_log"],
-                            t["idempotency_key"], t["job_run"])
+                            t["idempotency_key"], t["job_run"], t["aggregate_version"],
+                            t["aggregate_applied"], t["consumer_failure"])
     outbox = sa.Table(
         "outbox_message", metadata,
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
@@ -113,4 +117,38 @@ def shared_tables(metadata: sa.MetaData) -> SharedTables:
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.Column("result", JSONB),
     )
-    return SharedTables(outbox, inbox, audit, idempotency, job_run)
+    # v2: per-aggregate event versions (producer side), the last version each consumer applied,
+    # and the consumer failures an operator must see
+    aggregate_version = sa.Table(
+        "aggregate_version", metadata,
+        sa.Column("aggregate", sa.Text, primary_key=True),
+        sa.Column("aggregate_id", sa.Text, primary_key=True),
+        sa.Column("version", sa.BigInteger, nullable=False),
+    )
+    aggregate_applied = sa.Table(
+        "aggregate_applied", metadata,
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("aggregate", sa.Text, primary_key=True),
+        sa.Column("aggregate_id", sa.Text, primary_key=True),
+        sa.Column("version", sa.BigInteger, nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    )
+    consumer_failure = sa.Table(
+        "consumer_failure", metadata,
+        sa.Column("consumer", sa.Text, primary_key=True),
+        sa.Column("message_id", sa.Text, primary_key=True),
+        sa.Column("event_type", sa.Text, nullable=False),
+        sa.Column("outcome", sa.Text, nullable=False),
+        sa.Column("error_class", sa.Text, nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("failures", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=_now),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=_now),
+        sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    )
+    sa.Index("consumer_failure_open_idx", consumer_failure.c.last_failed_at,
+             postgresql_where=consumer_failure.c.resolved_at.is_(None))
+    return SharedTables(outbox, inbox, audit, idempotency, job_run, aggregate_version,
+                        aggregate_applied, consumer_failure)

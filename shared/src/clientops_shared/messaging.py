@@ -7,19 +7,36 @@ Topology, declared at start-up before any traffic:
   it handles, with ``x-delivery-limit`` and a dead-letter exchange ``clientops.dlx`` that routes
   to ``<service>.events.dlq``.
 
-Acks: a handler error nacks with requeue; the quorum queue counts deliveries and dead-letters
-the message after the limit. An event whose contract version the service does not know, or
-whose payload does not validate, is rejected straight to the dead-letter queue.
+Failures (every one logged, counted per event type and recorded in ``consumer_failure`` for
+an operator at once):
+- transient (database or broker unreachable, serialization failure, deadlock, timeout; an
+  aggregate step whose predecessor is not applied yet) → the message is parked in a delay queue
+  ``<service>.events.retry.<ms>ms`` (queue TTL, dead-letters back to the service queue through
+  the default exchange), 1 s, 5 s, 30 s, 2 min, 10 min by default, then the DLQ;
+- the service's database unreachable → the consumer holds the message and stops fetching
+  (prefetch) until the database answers again, then carries on; no retry is spent;
+- permanent (not an envelope, a type or version unknown to the registry or to this consumer,
+  a payload that does not validate) → the DLQ at once;
+- anything else (a bug) → nack with requeue; the quorum queue counts deliveries and
+  dead-letters the message after the limit.
+
+Order: an event that is a step of an aggregate (``Event.AGGREGATE``) carries the aggregate's
+version; a consumer handling that aggregate applies version n only after n - 1 (the last
+applied version is kept per consumer and aggregate in ``aggregate_applied``), parks it until
+then, and skips a version it is already past. Events without a version are applied as they come.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import aio_pika
+import sqlalchemy as sa
 from faststream.exceptions import RejectMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import (
@@ -34,7 +51,10 @@ from faststream.rabbit import (
 from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from opentelemetry import trace
 from opentelemetry.trace import TracerProvider
+from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from clientops_shared import context, inbox
 from clientops_shared.events.base import REGISTRY, Envelope, Event
@@ -46,6 +66,17 @@ EXCHANGE = "clientops.events"
 UNROUTED_EXCHANGE = "clientops.unrouted"
 UNROUTED_QUEUE = "clientops.unrouted"
 DLX = "clientops.dlx"
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
+ATTEMPT_HEADER = "x-clientops-attempt"
+
+CONSUMER_FAILURES = Counter("clientops_consumer_failures_total",
+                            "Event handling failures by event type and what became of the event",
+                            ["service", "event_type", "outcome"])
+CONSUMER_PARKED = Counter("clientops_consumer_parked_total",
+                          "Aggregate steps parked until their predecessor is applied",
+                          ["service", "event_type"])
+CONSUMER_PAUSED = Gauge("clientops_consumer_paused",
+                        "1 while the consumer waits for its database to come back", ["service"])
 
 events_exchange = RabbitExchange(EXCHANGE, type=ExchangeType.TOPIC, durable=True,
                                  arguments={"alternate-exchange": UNROUTED_EXCHANGE})
@@ -85,6 +116,153 @@ def service_queue(service: str, delivery_limit: int) -> RabbitQueue:
     )
 
 
+def delay_queue_name(service: str, seconds: float) -> str:
+    return f"{queue_name(service)}.retry.{round(seconds * 1000)}ms"
+
+
+def delay_queue(service: str, seconds: float) -> RabbitQueue:
+    """Holds a parked event ``seconds``, then dead-letters it back to the service queue."""
+    return RabbitQueue(
+        delay_queue_name(service, seconds),
+        queue_type=QueueType.CLASSIC,
+        durable=True,
+        arguments={
+            "x-message-ttl": round(seconds * 1000),
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": queue_name(service),
+        },
+    )
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (unknown type or version, invalid payload): dead-letter at once."""
+
+
+class RetryLater(Exception):
+    """A transient condition: retry the event later through the delay queues."""
+
+
+class PredecessorMissing(RetryLater):
+    """An aggregate step arrived before the step it follows was applied here."""
+
+
+# SQLSTATEs worth retrying: serialization failure, deadlock, lock or statement timeout,
+# too many connections, server shutting down / starting, and the whole connection class 08
+_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "53300", "57P01", "57P02", "57P03"}
+_CONNECTION_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        stack += [e.__cause__, e.__context__, getattr(e, "orig", None)]
+
+
+def _sqlstate(e: BaseException) -> str:
+    return str(getattr(e, "sqlstate", None) or getattr(e, "pgcode", None) or "")
+
+
+def is_connection_loss(exc: BaseException) -> bool:
+    """The database (or another server) could not be reached or dropped the connection."""
+    for e in _causes(exc):
+        state = _sqlstate(e)
+        if (isinstance(e, OSError | sa.exc.TimeoutError) or state.startswith("08")
+                or state in _CONNECTION_SQLSTATES
+                or (isinstance(e, sa.exc.DBAPIError) and e.connection_invalidated)
+                or type(e).__name__ in ("ConnectionDoesNotExistError", "InterfaceError")):
+            return True
+    return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying later: the same event may well succeed then."""
+    if is_connection_loss(exc):
+        return True
+    return any(isinstance(e, RetryLater | TimeoutError)
+               or _sqlstate(e) in _TRANSIENT_SQLSTATES for e in _causes(exc))
+
+
+class ConsumerFailures:
+    """The operator-visible record of consumer failures (``consumer_failure``), one row per
+    consumer and message, kept up to date as the message is retried, dead-lettered or finally
+    handled."""
+
+    def __init__(self, engine: AsyncEngine, table: sa.Table, service: str) -> None:
+        self.engine = engine
+        self.table = table
+        self.service = service
+
+    async def record(self, message_id: str, event_type: str, outcome: str,
+                     exc: BaseException) -> None:
+        t = self.table
+        error = (str(exc) or repr(exc))[:4000]
+        values = {"consumer": self.service, "message_id": message_id, "event_type": event_type,
+                  "outcome": outcome, "error_class": type(exc).__name__, "error": error}
+        stmt = insert(t).values(**values)
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(stmt.on_conflict_do_update(
+                    index_elements=[t.c.consumer, t.c.message_id],
+                    set_={"outcome": outcome, "error_class": values["error_class"],
+                          "error": error, "failures": t.c.failures + 1,
+                          "last_failed_at": sa.func.now(), "resolved_at": None}))
+        except Exception as db_error:  # the database may be what failed: the log has it all
+            log.warning("could not record the failure of %s %s: %s", event_type, message_id,
+                        db_error)
+
+    async def resolve(self, message_id: str) -> None:
+        t = self.table
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(t.update().where(
+                    t.c.consumer == self.service, t.c.message_id == message_id,
+                    t.c.resolved_at.is_(None)).values(outcome="handled",
+                                                      resolved_at=sa.func.now()))
+        except Exception as db_error:
+            log.warning("could not mark %s handled: %s", message_id, db_error)
+
+    async def listing(self, open_only: bool, limit: int, offset: int) -> list[dict[str, Any]]:
+        t = self.table
+        query = sa.select(t).order_by(t.c.last_failed_at.desc()).limit(limit).offset(offset)
+        if open_only:
+            query = query.where(t.c.resolved_at.is_(None))
+        async with self.engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def admit_step(session: AsyncSession, applied: sa.Table, consumer: str,
+                     envelope: Envelope) -> bool:
+    """Whether this aggregate step is next for ``consumer`` (True, recorded as applied in the
+    caller's transaction) or already behind it (False). Raises PredecessorMissing when an
+    earlier step has not been applied yet."""
+    assert envelope.aggregate is not None and envelope.aggregate_id is not None
+    version = envelope.aggregate_version or 0
+    key = (applied.c.consumer == consumer, applied.c.aggregate == envelope.aggregate,
+           applied.c.aggregate_id == envelope.aggregate_id)
+    seen = (await session.execute(sa.select(applied.c.version).where(*key).with_for_update())
+            ).scalar_one_or_none() or 0
+    if version <= seen:
+        log.info("event %s %s: %s %s is already at version %s, step %s skipped",
+                 envelope.type, envelope.event_id, envelope.aggregate, envelope.aggregate_id,
+                 seen, version)
+        return False
+    if version > seen + 1:
+        raise PredecessorMissing(f"{envelope.aggregate} {envelope.aggregate_id}: version "
+                                 f"{version} waits for version {seen + 1}")
+    await session.execute(insert(applied).values(
+        consumer=consumer, aggregate=envelope.aggregate, aggregate_id=envelope.aggregate_id,
+        version=version).on_conflict_do_update(
+        index_elements=[applied.c.consumer, applied.c.aggregate, applied.c.aggregate_id],
+        set_={"version": version, "applied_at": sa.func.now()}))
+    return True
+
+
 E = TypeVar("E", bound=Event)
 U = TypeVar("U", bound=UnitOfWork)
 Handler = Callable[[Any, Envelope, Any], Awaitable[None]]
@@ -115,22 +293,53 @@ class EventHandlers(Generic[U]):
     def handled_types(self) -> set[str]:
         return {t for t, _ in self.subscriptions}
 
+    @property
+    def aggregates(self) -> set[str]:
+        """Aggregates whose steps this consumer applies, and so must apply in order."""
+        return {sub.contract.AGGREGATE[0] for sub in self.subscriptions.values()
+                if sub.contract.AGGREGATE is not None}
+
+    def _ordered(self, envelope: Envelope) -> bool:
+        return envelope.aggregate_version is not None and envelope.aggregate in self.aggregates
+
+    def _unknown(self, envelope: Envelope) -> str | None:
+        """Why an event bound to this consumer cannot be handled; None if it is not ours."""
+        if (envelope.type, envelope.version) not in REGISTRY:
+            if any(t == envelope.type for t, _ in REGISTRY):
+                return f"unknown version {envelope.version} of {envelope.type}"
+            return f"unknown event type {envelope.type}"
+        if envelope.type in self.handled_types:
+            return f"{self.service} does not handle version {envelope.version} of {envelope.type}"
+        return None
+
     async def dispatch(self, envelope: Envelope, uow_factory: Callable[[], U]) -> bool:
-        """Run the handler in one transaction with the inbox row. False if already seen."""
+        """Run the handler in one transaction with the inbox row. False if already seen
+        (or not ours). Raises PermanentFailure for what must be dead-lettered at once and
+        PredecessorMissing for an aggregate step that came too early."""
         span = trace.get_current_span()  # FastStream's consumer span, continued from the headers
         span.set_attribute("clientops.consumer", self.service)
         span.set_attribute("clientops.event_id", str(envelope.event_id))
         sub = self.subscriptions.get((envelope.type, envelope.version))
+        event: Event | None = None
         if sub is None:
-            if envelope.type not in self.handled_types:
+            reason = self._unknown(envelope)
+            if reason is not None:
+                log.error("event %s (%s v%s) dead-lettered: %s", envelope.event_id,
+                          envelope.type, envelope.version, reason,
+                          extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
+                raise PermanentFailure(reason)
+            if not self._ordered(envelope):
                 return False  # bound by pattern but not ours: nothing to do
-            raise RejectMessage()  # a version we do not know: dead-letter, never guess
-        try:
-            event = sub.contract.model_validate(envelope.payload)
-        except ValidationError:
-            log.exception("event %s %s does not match its contract", envelope.type,
-                          envelope.event_id)
-            raise RejectMessage() from None
+            # not ours, but a step of an aggregate we follow: it still counts in the order
+        else:
+            try:
+                event = sub.contract.model_validate(envelope.payload)
+            except ValidationError as exc:
+                log.error("event %s (%s) does not match its contract: %s", envelope.event_id,
+                          envelope.type, exc,
+                          extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
+                raise PermanentFailure(f"payload does not match {envelope.type} "
+                                       f"v{envelope.version}: {exc}") from None
         with context.bound(correlation=envelope.correlation_id, causation=envelope.event_id,
                            who=f"event:{envelope.producer}"):
             async with uow_factory() as uow:
@@ -138,7 +347,12 @@ class EventHandlers(Generic[U]):
                                           self.service, envelope.type)
                 if not fresh:
                     return False
-                await sub.handler(event, envelope, uow)
+                if self._ordered(envelope) and not await admit_step(
+                        uow.session, uow.tables.aggregate_applied, self.service, envelope):
+                    await uow.commit()  # an old step: remember we saw it, apply nothing
+                    return False
+                if sub is not None:
+                    await sub.handler(event, envelope, uow)
                 await uow.commit()
         return True
 
@@ -153,30 +367,117 @@ def make_broker(amqp_url: str, tracer_provider: TracerProvider | None = None) ->
     )
 
 
+def _int_header(headers: Any, name: str) -> int:
+    value = headers.get(name)
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
+
+
 def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Callable[[], U],
-              delivery_limit: int, prefetch: int = 1) -> None:
+              delivery_limit: int, prefetch: int = 1, *,
+              retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+              failures: ConsumerFailures | None = None,
+              database_up: Callable[[], Awaitable[bool]] | None = None,
+              pause_max_seconds: float = 300.0) -> None:
     """Register the service's one consumer on its queue (declared and bound at start).
 
     aio-pika runs a task per delivered message, so the prefetch count is the handler
-    concurrency of one process. The default of one keeps a producer's events in order (signed
-    before amended, overdue before paid) and a handler's database use bounded; more replicas
-    are the way to scale out.
+    concurrency of one process. The default of one keeps a producer's events mostly in order
+    and a handler's database use bounded; more replicas are the way to scale out. Order is not
+    relied on: aggregate steps are ordered by their version (see the module docstring).
     """
+    service = handlers.service
 
-    @broker.subscriber(service_queue(handlers.service, delivery_limit), events_exchange,
+    async def report(message_id: str, event_type: str, outcome: str,
+                     exc: BaseException) -> None:
+        CONSUMER_FAILURES.labels(service, event_type, outcome).inc()
+        log.error("%s failed to handle %s %s (%s): %s: %s", service, event_type, message_id,
+                  outcome, type(exc).__name__, exc,
+                  extra={"event_id": message_id, "event_type": event_type, "outcome": outcome})
+        if failures is not None:
+            await failures.record(message_id, event_type, outcome, exc)
+
+    async def park(message: RabbitMessage, attempt: int) -> float:
+        delay = retry_delays[attempt]
+        raw = message.raw_message
+        headers = {k: v for k, v in (raw.headers or {}).items() if not k.startswith("x-")}
+        headers[ATTEMPT_HEADER] = attempt + 1
+        await broker.publish(raw.body, queue=delay_queue_name(service, delay), persist=True,
+                             headers=headers, message_id=raw.message_id,
+                             correlation_id=raw.correlation_id, message_type=raw.type,
+                             content_type=raw.content_type or "application/json")
+        return delay
+
+    async def wait_for_database(until: float) -> None:
+        assert database_up is not None
+        CONSUMER_PAUSED.labels(service).set(1)
+        log.warning("%s: database unreachable, consumer paused until it answers", service)
+        pause = 0.5
+        try:
+            while time.monotonic() < until:
+                await asyncio.sleep(pause)
+                if await database_up():
+                    log.info("%s: database back, consumer resumes", service)
+                    return
+                pause = min(pause * 2, 5.0)
+        finally:
+            CONSUMER_PAUSED.labels(service).set(0)
+
+    @broker.subscriber(service_queue(service, delivery_limit), events_exchange,
                        channel=Channel(prefetch_count=prefetch),
                        ack_policy=AckPolicy.NACK_ON_ERROR)
-    async def consume(body: dict[str, Any], message: RabbitMessage) -> None:
+    async def consume(body: Any, message: RabbitMessage) -> None:
+        raw = message.raw_message
+        headers = raw.headers or {}
+        attempt = _int_header(headers, ATTEMPT_HEADER)
+        message_id = str(raw.message_id or message.message_id)
+        event_type = raw.type or "unknown"
         try:
             envelope = Envelope.model_validate(body)
-        except ValidationError:
-            log.exception("message %s is not an event envelope", message.message_id)
+        except ValidationError as exc:
+            await report(message_id, event_type, "dead_lettered",
+                         PermanentFailure(f"not an event envelope: {exc}"))
             raise RejectMessage() from None
-        await handlers.dispatch(envelope, uow_factory)
+        message_id, event_type = str(envelope.event_id), envelope.type
+        paused_until: float | None = None
+        while True:
+            try:
+                await handlers.dispatch(envelope, uow_factory)
+            except PermanentFailure as exc:
+                await report(message_id, event_type, "dead_lettered", exc)
+                raise RejectMessage() from None
+            except Exception as exc:
+                if database_up is not None and is_connection_loss(exc) and (
+                        paused_until is None or time.monotonic() < paused_until):
+                    # the database is away: hold this message, fetch no other, wait for it
+                    if paused_until is None:
+                        paused_until = time.monotonic() + pause_max_seconds
+                    if not await database_up():
+                        await wait_for_database(paused_until)
+                    continue
+                if is_transient(exc):
+                    if attempt < len(retry_delays):
+                        if isinstance(exc, PredecessorMissing):
+                            CONSUMER_PARKED.labels(service, event_type).inc()
+                            log.info("%s parks %s %s: %s", service, event_type, message_id, exc)
+                        else:
+                            await report(message_id, event_type, "retrying", exc)
+                        await park(message, attempt)
+                        return  # acknowledged: the copy waits in the delay queue
+                    await report(message_id, event_type, "dead_lettered", exc)
+                    raise RejectMessage() from None
+                deliveries = _int_header(headers, "x-delivery-count")
+                await report(message_id, event_type,
+                             "dead_lettered" if deliveries + 1 >= delivery_limit else "failing",
+                             exc)
+                raise
+            if failures is not None and (attempt or raw.redelivered):
+                await failures.resolve(message_id)
+            return
 
 
 async def declare_topology(amqp_url: str, delivery_limit: int,
-                           consumers: dict[str, tuple[str, ...]] | None = None) -> None:
+                           consumers: dict[str, tuple[str, ...]] | None = None,
+                           retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS) -> None:
     """Exchanges, the unrouted parking queue, and every consuming service's queue and DLQ.
 
     Every service declares all of it (idempotently) so that no producer can start publishing
@@ -203,6 +504,8 @@ async def declare_topology(amqp_url: str, delivery_limit: int,
             queue = await _declare_queue(channel, service_queue(service, delivery_limit))
             for key in keys:
                 await queue.bind(EXCHANGE, routing_key=key)
+            for delay in retry_delays:
+                await _declare_queue(channel, delay_queue(service, delay))
 
 
 async def _declare_exchange(channel: aio_pika.abc.AbstractChannel,
@@ -279,5 +582,7 @@ async def peek_dead_letters(amqp_url: str, service: str, limit: int = 50) -> lis
     return out
 
 
-__all__ = ["DLX", "EXCHANGE", "REGISTRY", "EventHandlers", "declare_topology", "dlq_name",
-           "make_broker", "peek_dead_letters", "queue_name", "replay_dead_letters", "subscribe"]
+__all__ = ["DLX", "EXCHANGE", "REGISTRY", "ConsumerFailures", "EventHandlers",
+           "PermanentFailure", "PredecessorMissing", "RetryLater", "declare_topology",
+           "delay_queue_name", "dlq_name", "is_transient", "make_broker", "peek_dead_letters",
+           "queue_name", "replay_dead_letters", "subscribe"]

@@ -165,3 +165,68 @@ def drop_shared_tables_v1() -> None:
     op.drop_table("idempotency_key")
     op.drop_index("audit_log_entity_idx", table_name="audit_log")
     op.drop_table("audit_log")
+
+
+# --- v2 (2026-11-27): event ordering per aggregate and the consumer failure record. Frozen
+# like v1; each service's revision "shared tables v2" calls these.
+
+
+def create_shared_tables_v2() -> None:
+    op.create_table(
+        "aggregate_version",
+        sa.Column("aggregate", sa.Text(), nullable=False),
+        sa.Column("aggregate_id", sa.Text(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("aggregate", "aggregate_id", name=op.f("aggregate_version_pkey")),
+    )
+    op.create_table(
+        "aggregate_applied",
+        sa.Column("consumer", sa.Text(), nullable=False),
+        sa.Column("aggregate", sa.Text(), nullable=False),
+        sa.Column("aggregate_id", sa.Text(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "applied_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("consumer", "aggregate", "aggregate_id",
+                                name=op.f("aggregate_applied_pkey")),
+    )
+    op.create_table(
+        "consumer_failure",
+        sa.Column("consumer", sa.Text(), nullable=False),
+        sa.Column("message_id", sa.Text(), nullable=False),
+        sa.Column("event_type", sa.Text(), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("error_class", sa.Text(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=False),
+        sa.Column("failures", sa.Integer(), server_default="1", nullable=False),
+        sa.Column(
+            "first_failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "last_failed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("consumer", "message_id", name=op.f("consumer_failure_pkey")),
+    )
+    op.create_index(
+        "consumer_failure_open_idx",
+        "consumer_failure",
+        ["last_failed_at"],
+        unique=False,
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
+
+
+def drop_shared_tables_v2() -> None:
+    op.drop_index(
+        "consumer_failure_open_idx",
+        table_name="consumer_failure",
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
+    op.drop_table("consumer_failure")
+    op.drop_table("aggregate_applied")
+    op.drop_table("aggregate_version")

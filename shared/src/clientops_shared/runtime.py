@@ -36,6 +36,9 @@ CONSUMER_LAG = Gauge("clientops_consumer_lag_messages", "Events waiting in the s
                      ["service"])
 DLQ_DEPTH = Gauge("clientops_dead_letters", "Events in the service's dead-letter queue",
                   ["service"])
+BROKER_UP = Gauge("clientops_broker_up",
+                  "1 while the broker answers; 0 = degraded (writes wait in the outbox)",
+                  ["service"])
 # module level: FastAPI resolves string annotations in the module's namespace
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
 HeadOrAdmin = Annotated[Principal, Depends(require_roles("head", "admin"))]
@@ -72,6 +75,8 @@ class ServiceRuntime(Generic[U]):
         self.broker: RabbitBroker | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.broker_started = asyncio.Event()
+        self.failures = messaging.ConsumerFailures(self.engine, self.tables.consumer_failure,
+                                                   self.service)
 
     def uow(self) -> U:
         return self.uow_class(self.sessions, self.tables, self.service, on_commit=self.relay.wake)
@@ -110,10 +115,14 @@ class ServiceRuntime(Generic[U]):
             broker = messaging.make_broker(self.settings.amqp_url, self.tracer_provider)
             if self.handlers is not None and self.settings.consumers_enabled:
                 messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit,
-                                    self.settings.consumer_prefetch)
+                                    self.settings.consumer_prefetch,
+                                    retry_delays=self.settings.retry_delays,
+                                    failures=self.failures, database_up=self.database_up,
+                                    pause_max_seconds=self.settings.consumer_pause_max_seconds)
             try:
                 await messaging.declare_topology(self.settings.amqp_url,
-                                                 self.settings.delivery_limit)
+                                                 self.settings.delivery_limit,
+                                                 retry_delays=self.settings.retry_delays)
                 await broker.start()
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
@@ -161,7 +170,18 @@ class ServiceRuntime(Generic[U]):
                 log.debug("queue depth check failed: %s", exc)
             await asyncio.sleep(every_seconds)
 
+    async def database_up(self) -> bool:
+        try:
+            async with asyncio.timeout(5):
+                async with self.engine.connect() as conn:
+                    await conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
     async def readiness(self) -> dict[str, str]:
+        """The database decides readiness; a broker outage only degrades the service (writes
+        wait in the outbox, consumers resume on reconnect)."""
         checks: dict[str, str] = {}
         try:
             async with self.engine.connect() as conn:
@@ -171,9 +191,10 @@ class ServiceRuntime(Generic[U]):
             checks["database"] = f"down: {type(exc).__name__}"
         try:
             ok = self.broker is not None and await self.broker.ping(timeout=2)
-            checks["broker"] = "ok" if ok else "down"
+            checks["broker"] = "ok" if ok else "degraded: not connected"
         except Exception as exc:
-            checks["broker"] = f"down: {type(exc).__name__}"
+            checks["broker"] = f"degraded: {type(exc).__name__}"
+        BROKER_UP.labels(self.service).set(1 if checks["broker"] == "ok" else 0)
         return checks
 
     @contextlib.asynccontextmanager
@@ -210,9 +231,10 @@ class ServiceRuntime(Generic[U]):
         @router.get("/health/ready")
         async def ready() -> JSONResponse:
             checks = await self.readiness()
-            ok = all(v == "ok" for v in checks.values())
-            return JSONResponse({"status": "ok" if ok else "unavailable", **checks},
-                                status_code=200 if ok else 503)
+            ready = checks["database"] == "ok"
+            status = ("ok" if all(v == "ok" for v in checks.values())
+                      else "degraded" if ready else "unavailable")
+            return JSONResponse({"status": status, **checks}, status_code=200 if ready else 503)
 
         @router.get("/api/admin/dead-letters")
         async def dead_letters(_: Admin, limit: int = 50) -> list[dict[str, Any]]:
@@ -226,6 +248,14 @@ class ServiceRuntime(Generic[U]):
                 return {"replayed": 0}
             return {"replayed": await messaging.replay_dead_letters(self.settings.amqp_url,
                                                                     self.service, limit)}
+
+        @router.get("/api/admin/consumer-failures")
+        async def consumer_failures(_: Admin, open_only: bool = True,
+                                    limit: int = Query(100, ge=1, le=1000),
+                                    offset: int = Query(0, ge=0, le=1_000_000)
+                                    ) -> list[dict[str, Any]]:
+            """Events this service failed to handle: id, type, error, what became of them."""
+            return await self.failures.listing(open_only, limit, offset)
 
         @router.get("/api/admin/outbox")
         async def outbox(_: Admin) -> dict[str, Any]:

@@ -42,6 +42,12 @@ class ServiceSettings(BaseSettings):
     jwt_secret: str = Field(default_factory=lambda: common("JWT_SECRET", DEV_JWT_SECRET))
     delivery_limit: int = 5
     consumer_prefetch: int = 1
+    retry_delays: tuple[float, ...] = Field(
+        default=(1.0, 5.0, 30.0, 120.0, 600.0),
+        description="back-off of a transiently failing event (seconds), then the DLQ")
+    consumer_pause_max_seconds: float = Field(
+        default=300.0, description="how long the consumer holds an event while its database "
+        "is down before counting it as a failed attempt")
     outbox_poll_seconds: float = 0.2
     outbox_batch: int = 100
     otlp_endpoint: str | None = Field(

@@ -175,6 +175,24 @@ async def running_app(servers: Servers, service: str, **overrides: Any
             yield app, client
 
 
+async def publish_envelopes(amqp_url: str, envelopes: Any) -> list[uuid.UUID]:
+    """Publish event envelopes straight to the events exchange (persistent, confirmed), as
+    the outbox relay would, in the given order; returns their ids."""
+    from clientops_shared import messaging
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(messaging.EXCHANGE)
+        for envelope in envelopes:
+            await exchange.publish(aio_pika.Message(
+                envelope.model_dump_json().encode(), content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=str(envelope.event_id), type=envelope.type),
+                routing_key=envelope.type)
+    return [e.event_id for e in envelopes]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -219,7 +237,9 @@ def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] 
                 stop_system(system)
                 raise RuntimeError(f"{name} exited at start; see {log_dir / name}.log")
             try:
-                if httpx.get(f"{urls[name]}/health/ready", timeout=2).status_code == 200:
+                # ready (database) and connected to the broker, so its topology is declared
+                r = httpx.get(f"{urls[name]}/health/ready", timeout=2)
+                if r.status_code == 200 and r.json().get("broker") == "ok":
                     pending.discard(name)
             except httpx.HTTPError:
                 pass

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
 from opentelemetry import propagate
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clientops_shared import context
@@ -84,6 +86,7 @@ class UnitOfWork:
             return
         await self.session.flush()
         if self.emitted:
+            await self._number_aggregate_steps()
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
             await self.session.execute(
@@ -106,6 +109,33 @@ class UnitOfWork:
         self._audit_rows.clear()
         if published and self._on_commit is not None:
             self._on_commit()
+
+    async def _number_aggregate_steps(self) -> None:
+        """Give each emitted aggregate step the aggregate's next version, in this transaction.
+
+        One upsert for all the aggregates touched: the row lock it takes also orders two
+        transactions changing the same aggregate, so versions follow commit order.
+        """
+        counts = Counter((env.aggregate, env.aggregate_id) for env in self.emitted
+                         if env.aggregate is not None and env.aggregate_id is not None)
+        if not counts:
+            return
+        t = self.tables.aggregate_version
+        rows = insert(t).values([
+            {"aggregate": aggregate, "aggregate_id": aggregate_id, "version": n}
+            for (aggregate, aggregate_id), n in sorted(counts.items(), key=lambda kv: kv[0])])
+        stmt = rows.on_conflict_do_update(
+            index_elements=[t.c.aggregate, t.c.aggregate_id],
+            set_={"version": t.c.version + rows.excluded.version},
+        ).returning(t.c.aggregate, t.c.aggregate_id, t.c.version)
+        last = {(r.aggregate, r.aggregate_id): int(r.version)
+                for r in await self.session.execute(stmt)}
+        following = {key: last[key] - n for key, n in counts.items()}
+        for env in self.emitted:
+            key = (env.aggregate, env.aggregate_id)
+            if key in following:
+                following[key] += 1
+                env.aggregate_version = following[key]
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -28,6 +28,17 @@ class Event(BaseModel):
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
+    AGGREGATE: ClassVar[tuple[str, str] | None] = None
+    """(aggregate name, field holding its id): the event is one step in that aggregate's life.
+    Its envelope then carries the aggregate's version, and consumers apply those steps in
+    order whatever order they arrive in."""
+
+    def aggregate_key(self) -> tuple[str, str] | None:
+        if self.AGGREGATE is None:
+            return None
+        name, field = self.AGGREGATE
+        value = getattr(self, field, None)
+        return None if value is None else (name, str(value))
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -50,10 +61,18 @@ class Envelope(BaseModel):
     correlation_id: str | None = None
     causation_id: uuid.UUID | None = None
     payload: dict[str, Any]
+    # the aggregate this event is a step of, and its place in that aggregate's sequence
+    # (1, 2, ...; written with the outbox row). None on events published before versioning.
+    aggregate: str | None = None
+    aggregate_id: str | None = None
+    aggregate_version: int | None = Field(default=None, ge=1)
 
     @classmethod
     def wrap(cls, event: Event, producer: str) -> Envelope:
+        key = event.aggregate_key()
         return cls(
+            aggregate=key[0] if key else None,
+            aggregate_id=key[1] if key else None,
             type=event.TYPE,
             version=event.VERSION,
             producer=producer,

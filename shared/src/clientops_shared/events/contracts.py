@@ -11,6 +11,7 @@ from clientops_shared.types import Money
 
 class ClientRegistered(Event):
     TYPE = "contracts.client.registered"
+    AGGREGATE = ("client", "client_id")
     client_id: uuid.UUID
     name: str
     inn: str
@@ -29,6 +30,7 @@ class ClientUpdated(ClientRegistered):
 
 class ClientReassigned(Event):
     TYPE = "contracts.client.reassigned"
+    AGGREGATE = ("client", "client_id")
     client_id: uuid.UUID
     name: str
     previous_manager: str | None
@@ -36,6 +38,7 @@ class ClientReassigned(Event):
 
 
 class _ContractRef(Event):
+    AGGREGATE = ("contract", "contract_id")
     contract_id: uuid.UUID
     number: str
     client_id: uuid.UUID
