@@ -1,0 +1,69 @@
+"""Issue 9 §0: 100 contracts signed and their fee changed at once — every fee change applied.
+
+The fee changes are published BEFORE the signings they follow (the worst case a redelivery,
+a retry or a second relay can produce) and billing handles 20 events at a time; each change
+must wait for its signing and be applied, and the month's invoices be at the new fee.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from clientops_shared.events import Envelope
+from clientops_shared.events import contracts as c
+from clientops_shared.testing import publish_envelopes
+
+from .conftest import drain
+
+pytestmark = pytest.mark.integration
+
+N = 100
+
+
+def _numbered(*events: Any) -> list[Envelope]:
+    out = []
+    for version, event in enumerate(events, start=1):
+        envelope = Envelope.wrap(event, "contracts")
+        envelope.aggregate_version = version
+        out.append(envelope)
+    return out
+
+
+async def test_hundred_fee_changes_arriving_before_their_signings_are_all_applied(
+    servers: Any, billing_db: str, open_billing: Any,
+) -> None:
+    async with open_billing(billing_db, consumer_prefetch=20,
+                            retry_delays=(0.3, 1.0, 2.0, 5.0, 10.0)) as bt:
+        await drain(bt)
+        signings, changes = [], []
+        for i in range(N):
+            s = bt.signed(f"2026-{i + 1:04d}", inn=bt.inns[i % len(bt.inns)], fee="10000.00",
+                          starts_on=date(2026, 12, 1))
+            amended = c.ContractAmended(
+                contract_id=s.contract_id, number=s.number, client_id=s.client_id,
+                amendment_id=uuid.uuid4(), kind="fee_change", effective_on=date(2026, 12, 1),
+                monthly_fee="15000.00", previous_monthly_fee="10000.00")
+            signed_env, amended_env = _numbered(s, amended)
+            signings.append(signed_env)
+            changes.append(amended_env)
+        # every change first, then every signing
+        ids = await publish_envelopes(servers.amqp_url, changes + signings)
+        await bt.consumed(ids, within=120)
+
+        fees = await bt.rows("SELECT monthly_fee, count(*) AS n FROM subscription "
+                             "GROUP BY monthly_fee")
+        assert [(r["monthly_fee"], r["n"]) for r in fees] == [(Decimal("15000.00"), N)]
+        r = await bt.client.post("/api/invoice-runs", json={"period": "2026-12"},
+                                 headers=bt.auth())
+        assert r.status_code == 200, r.text
+        assert r.json()["issued"] == N
+        amounts = await bt.rows("SELECT amount, count(*) AS n FROM invoice WHERE period = "
+                                "'2026-12' GROUP BY amount")
+        assert [(r["amount"], r["n"]) for r in amounts] == [(Decimal("15000.00"), N)]
+        assert await bt.scalar("SELECT count(*) FROM consumer_failure "
+                               "WHERE resolved_at IS NULL") == 0
