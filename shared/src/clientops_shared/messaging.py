@@ -172,7 +172,8 @@ def is_connection_loss(exc: BaseException) -> bool:
     """The database (or another server) could not be reached or dropped the connection."""
     for e in _causes(exc):
         state = _sqlstate(e)
-        if (isinstance(e, OSError | sa.exc.TimeoutError) or state.startswith("08")
+        if ((isinstance(e, OSError) and not isinstance(e, TimeoutError))
+                or isinstance(e, sa.exc.TimeoutError) or state.startswith("08")
                 or state in _CONNECTION_SQLSTATES
                 or (isinstance(e, sa.exc.DBAPIError) and e.connection_invalidated)
                 or type(e).__name__ in ("ConnectionDoesNotExistError", "InterfaceError")):
@@ -446,13 +447,13 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
                 await report(message_id, event_type, "dead_lettered", exc)
                 raise RejectMessage() from None
             except Exception as exc:
-                if database_up is not None and is_connection_loss(exc) and (
-                        paused_until is None or time.monotonic() < paused_until):
+                if (database_up is not None and is_connection_loss(exc)
+                        and (paused_until is None or time.monotonic() < paused_until)
+                        and not await database_up()):
                     # the database is away: hold this message, fetch no other, wait for it
                     if paused_until is None:
                         paused_until = time.monotonic() + pause_max_seconds
-                    if not await database_up():
-                        await wait_for_database(paused_until)
+                    await wait_for_database(paused_until)
                     continue
                 if is_transient(exc):
                     if attempt < len(retry_delays):
