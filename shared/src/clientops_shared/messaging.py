@@ -69,7 +69,7 @@ DLX = "clientops.dlx"
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
 ATTEMPT_HEADER = "x-clientops-attempt"
 
-CONSUMER_FAILURES = Counter("clientops_consumer_failures_total",
+CONSUMER_FAILURES = Counter("clientops_consumer_event_failures_total",
                             "Event handling failures by event type and what became of the event",
                             ["service", "event_type", "outcome"])
 CONSUMER_PARKED = Counter("clientops_consumer_parked_total",

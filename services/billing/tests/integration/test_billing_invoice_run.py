@@ -49,7 +49,8 @@ async def _invoices(bt: Any, **params: Any) -> list[dict[str, Any]]:
 
 
 async def _run(bt: Any, period: str) -> dict[str, Any]:
-    r = await bt.client.post("/api/invoice-runs", json={"period": period}, headers=bt.auth())
+    r = await bt.client.post("/api/invoice-runs", json={"period": period, "confirm": True},
+                             headers=bt.auth())
     assert r.status_code == 200, r.text
     return r.json()  # type: ignore[no-any-return]
 
@@ -211,8 +212,8 @@ async def test_a_run_killed_half_way_is_finished_by_the_next_without_duplicates(
         assert written == done["done"]  # whole batches or nothing
 
         rerun = await _run(b, "2026-12")
-        assert (rerun["status"], rerun["done"], rerun["issued"], rerun["failed"]) == (
-            "finished", n, n - written, 0)
+        assert (rerun["status"], rerun["done"], rerun["issued"], rerun["failed"],
+                rerun["already"]) == ("finished", n, n - written, 0, written)
         assert await _counts(b, "2026-12") == (n, n, n)
         numbers = await b.rows("SELECT number FROM invoice")
         assert sorted(_seq(x["number"]) for x in numbers) == list(range(1, n + 1))

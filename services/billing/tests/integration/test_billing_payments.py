@@ -204,7 +204,8 @@ async def test_payer_inn_partial_and_over_payments_make_the_client_balance(bt: A
         "9500.00", "0.00", "9500.00")
 
     # next month's invoice is paid from the credit the client holds
-    r = await bt.client.post("/api/invoice-runs", json={"period": "2027-01"}, headers=bt.auth())
+    r = await bt.client.post("/api/invoice-runs", json={"period": "2027-01", "confirm": True},
+                             headers=bt.auth())
     assert r.json()["issued"] == 4
     r = await bt.client.post(f"/api/clients/{known['mts']}/apply-credit", headers=bt.auth())
     assert r.json()["applied"] == "9500.00"

@@ -154,6 +154,8 @@ invoice_run = sa.Table(
     sa.Column("issued", sa.Integer, nullable=False, server_default="0"),
     sa.Column("skipped", sa.Integer, nullable=False, server_default="0"),
     sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    # invoices found already issued (by an earlier, interrupted or concurrent run)
+    sa.Column("already", sa.Integer, nullable=False, server_default="0"),
     sa.Column("lock_key", sa.BigInteger, nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
     sa.Column("finished_at", sa.DateTime(timezone=True)),

@@ -101,3 +101,25 @@ class Period:
             raise ValueError(f"{what} must be 1..31, got {day}")
         # a configured 30th or 31st still has to fall inside February
         return date(self.year, self.month, min(day, self.days))
+
+
+EARLIEST_PERIOD = Period(2000, 1)
+HORIZON_YEARS = 5
+
+
+def horizon(today: date) -> Period:
+    """The last period anything may be billed or corrected for: five years ahead."""
+    return Period(today.year + HORIZON_YEARS, today.month)
+
+
+def check_run_period(period: Period, today: date, confirmed: bool) -> None:
+    """An invoice run is for a period from 2000-01 up to next month; further ahead only when
+    confirmed, and never beyond the five-year horizon. ValueError (in Russian) otherwise."""
+    if period < EARLIEST_PERIOD:
+        raise ValueError(f"период {period} раньше {EARLIEST_PERIOD}")
+    if period > horizon(today):
+        raise ValueError(f"период {period} дальше {horizon(today)}: так далеко вперёд счета "
+                         "не выставляются")
+    if period > Period.of(today).next() and not confirmed:
+        raise ValueError(f"период {period} позже следующего месяца "
+                         f"({Period.of(today).next()}); подтвердите запуск (confirm=true)")

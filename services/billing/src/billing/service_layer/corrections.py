@@ -14,12 +14,14 @@ what was billed:
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from prometheus_client import Counter
 
 from billing.adapters.orm import invoice, invoice_adjustment, invoice_line, invoice_run
 from billing.domain.invoicing import (
@@ -32,7 +34,7 @@ from billing.domain.invoicing import (
 )
 from billing.domain.ledger import InvoiceKind, InvoiceStatus
 from billing.domain.model import Subscription, periods_from
-from billing.domain.periods import Period
+from billing.domain.periods import EARLIEST_PERIOD, Period, horizon
 from billing.domain.vat import VatMode, split_vat
 from billing.service_layer.issuing import (
     IssuedInvoice,
@@ -43,6 +45,12 @@ from billing.service_layer.issuing import (
 )
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import Conflict
+from clientops_shared.messaging import is_transient
+
+log = logging.getLogger("billing.corrections")
+CORRECTIONS_SKIPPED = Counter("billing_correction_periods_skipped_total",
+                              "Invoiced periods a terms change could not correct (see the audit "
+                              "log, action subscription.correction_skipped)")
 
 
 @dataclass(frozen=True)
@@ -75,11 +83,38 @@ async def reconcile(uow: BillingUnitOfWork, sub: Subscription, changed_from: dat
         return []
     await uow.flush()  # the subscription's new terms are what the fresh lines come from
     results = []
+    last = horizon(uow.rules.today())
+    if changed_from < EARLIEST_PERIOD.first_day or Period.of(changed_from) > last:
+        _skipped(uow, sub, str(Period.of(changed_from)), "изменение вне допустимых дат")
+        return []
+    if latest > last:  # a run far ahead (e.g. 9999-12): correct up to the horizon, report it
+        _skipped(uow, sub, f"{last.next()}..{latest}",
+                 f"периоды после {last} не исправляются автоматически")
+        latest = last
     for period in periods_from(changed_from, latest):
-        result = await reconcile_period(uow, sub, period, reason)
+        try:
+            async with uow.session.begin_nested():  # one period's failure undoes only itself
+                result = await reconcile_period(uow, sub, period, reason)
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the database blinked: the whole event is retried later
+            log.exception("contract %s: period %s could not be corrected", sub.contract_number,
+                          period)
+            _skipped(uow, sub, str(period), f"{type(exc).__name__}: {exc}")
+            continue
         if result.action != "unchanged":
             results.append(result)
     return results
+
+
+def _skipped(uow: BillingUnitOfWork, sub: Subscription, periods: str, why: str) -> None:
+    """A period the catch-up cannot handle is skipped, never the contract: on record for the
+    billing desk (audit log), in the log and in a metric."""
+    CORRECTIONS_SKIPPED.inc()
+    log.error("contract %s: correction skipped for %s: %s", sub.contract_number, periods, why)
+    uow.audit("subscription.correction_skipped", "subscription", sub.contract_id,
+              after={"contract_number": sub.contract_number, "periods": periods,
+                     "reason": why[:1000]})
 
 
 async def _current(uow: BillingUnitOfWork, contract_id: uuid.UUID, period: Period

@@ -212,7 +212,8 @@ async def _record(uow: BillingUnitOfWork, run_id: uuid.UUID, out: BatchOutcome) 
     r = invoice_run.c
     await uow.session.execute(invoice_run.update().where(r.id == run_id).values(
         done=r.done + out.issued + out.already + out.skipped, issued=r.issued + out.issued,
-        skipped=r.skipped + out.skipped, failed=r.failed + len(out.failures)))
+        skipped=r.skipped + out.skipped, failed=r.failed + len(out.failures),
+        already=r.already + out.already))
 
 
 async def _run_batch(billing: Billing, run_id: uuid.UUID, period: Period,
@@ -295,7 +296,7 @@ async def execute_run(billing: Billing, run_id: uuid.UUID) -> dict[str, Any]:
             await _mark_dead_runs(billing, conn, run_id, period)
             ids = await billable_contracts(billing, period)
             await conn.execute(invoice_run.update().where(invoice_run.c.id == run_id).values(
-                total=len(ids), done=0, issued=0, skipped=0, failed=0,
+                total=len(ids), done=0, issued=0, skipped=0, failed=0, already=0,
                 status=RunStatus.RUNNING))
             await conn.execute(invoice_run_failure.delete().where(
                 invoice_run_failure.c.run_id == run_id))
@@ -319,10 +320,58 @@ async def execute_run(billing: Billing, run_id: uuid.UUID) -> dict[str, Any]:
                     await conn.commit()
                 except Exception:  # the lock goes with the connection anyway
                     log.warning("could not release the lock of invoice run %s", run_id)
-    async with billing.engine.begin() as conn:
-        await conn.execute(invoice_run.update().where(invoice_run.c.id == run_id).values(
-            status=status, error=error, finished_at=sa.func.now()))
+    await _finish(billing, run_id, status, error)
     return await run_progress(billing, run_id)
+
+
+async def _finish(billing: Billing, run_id: uuid.UUID, status: str, error: str | None,
+                  patience: float = 60.0) -> None:
+    """Record how the run ended; while the database is away keep trying a while (a run left
+    ``running`` after that is corrected by ``sweep_dead_runs`` on the next poll)."""
+    deadline = asyncio.get_running_loop().time() + patience
+    pause = 0.5
+    while True:
+        try:
+            async with billing.engine.begin() as conn:
+                await conn.execute(invoice_run.update().where(invoice_run.c.id == run_id)
+                                   .values(status=status, error=error,
+                                           finished_at=sa.func.now()))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if asyncio.get_running_loop().time() + pause > deadline:
+                log.error("invoice run %s ended %s but could not be recorded: %s", run_id,
+                          status, exc)
+                raise
+            log.warning("invoice run %s: recording its end failed (%s); retrying", run_id, exc)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
+async def sweep_dead_runs(billing: Billing) -> int:
+    """Runs left ``running`` by a process or a database connection that is gone (their lock
+    is free) become ``interrupted``; the next run of the period finishes the work."""
+    swept = 0
+    async with billing.engine.connect() as conn:
+        stale = (await conn.execute(sa.select(invoice_run.c.id, invoice_run.c.lock_key).where(
+            invoice_run.c.status == RunStatus.RUNNING))).all()
+        for run in stale:
+            if not (await conn.execute(sa.select(sa.func.pg_try_advisory_lock(run.lock_key)))
+                    ).scalar():
+                continue  # a live run holds it
+            try:
+                swept += (await conn.execute(invoice_run.update().where(
+                    invoice_run.c.id == run.id, invoice_run.c.status == RunStatus.RUNNING
+                ).values(status=RunStatus.INTERRUPTED, finished_at=sa.func.now(),
+                         error="the run stopped before its end (process or database lost); "
+                               "a later run of the period finishes it"))).rowcount
+            finally:
+                await conn.execute(sa.select(sa.func.pg_advisory_unlock(run.lock_key)))
+            await conn.commit()
+    if swept:
+        log.warning("%s invoice run(s) left running were marked interrupted", swept)
+    return swept
 
 
 async def run_progress(billing: Billing, run_id: uuid.UUID) -> dict[str, Any]:
@@ -338,7 +387,7 @@ async def run_progress(billing: Billing, run_id: uuid.UUID) -> dict[str, Any]:
     return {"id": str(row["id"]), "period": row["period"], "status": row["status"],
             "trigger": row["trigger"], "requested_by": row["requested_by"],
             "total": row["total"], "done": row["done"], "issued": row["issued"],
-            "skipped": row["skipped"], "failed": row["failed"],
+            "skipped": row["skipped"], "failed": row["failed"], "already": row["already"],
             "started_at": row["started_at"].isoformat(),
             "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
             "error": row["error"],
@@ -354,14 +403,23 @@ async def run_period(billing: Billing, period: Period, *, trigger: str, requeste
 
 
 async def scheduled_run(billing: Billing, today: date | None = None) -> dict[str, Any] | None:
-    """The job on the run day (and after it, if the service was down): once per period."""
+    """The job on the run day (and after it, if the service was down): once per period.
+
+    A run that does not finish (its database went away, ...) raises: the job counts as failed,
+    the period is not marked done, and the next tick runs it again.
+    """
+    await sweep_dead_runs(billing)
     today = today or billing.today()
     if today.day < billing.run_day:
         return None
     period = Period.of(today)
 
     async def work() -> dict[str, Any]:
-        return await run_period(billing, period, trigger="schedule", requested_by="system")
+        result = await run_period(billing, period, trigger="schedule", requested_by="system")
+        if result["status"] != RunStatus.FINISHED:
+            raise RuntimeError(f"invoice run for {period} ended {result['status']}: "
+                               f"{result['error']}")
+        return result
 
     ran, result = await run_once(billing.engine, billing.job_run, RUN_JOB, str(period), work)
     return result if ran else None

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from billing import views
 from billing.adapters import invoice_pdf, xlsx
 from billing.adapters.orm import invoice
-from billing.domain.periods import Period
+from billing.domain.periods import Period, check_run_period
 from billing.entrypoints.api import back_office, schemas
 from billing.entrypoints.api.deps import BillingDep, Desk, Limit, Offset, Reader, UoW
 from billing.service_layer import corrections, dunning, invoice_run, payments
@@ -57,10 +57,17 @@ async def list_subscriptions(request: Request, response: Response, actor: Reader
 
 @api.post("/invoice-runs", response_model=schemas.InvoiceRunOut,
              responses={202: {"model": schemas.InvoiceRunOut}})
-async def start_invoice_run(body: schemas.PeriodIn, actor: Desk, billing: BillingDep,
+async def start_invoice_run(body: schemas.InvoiceRunIn, actor: Desk, billing: BillingDep,
                             wait: bool = True) -> Any:
-    """Run the period now. ``wait=false`` answers 202 at once; follow it with GET."""
+    """Run the period now. ``wait=false`` answers 202 at once; follow it with GET.
+
+    The period runs from 2000-01 to next month; further ahead (up to five years) only with
+    ``confirm: true``."""
     period = Period.parse(body.period)
+    try:
+        check_run_period(period, billing.today(), body.confirm)
+    except ValueError as exc:
+        raise InvalidInput("period", str(exc)) from None
     run_id = await invoice_run.start_run(billing, period, trigger="api",
                                          requested_by=actor.username)
     if wait:

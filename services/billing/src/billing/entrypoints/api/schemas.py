@@ -60,6 +60,10 @@ class PeriodIn(_In):
         return str(Period.parse(value))
 
 
+class InvoiceRunIn(PeriodIn):
+    confirm: bool = Field(False, description="needed for a period after next month")
+
+
 class RunFailureOut(BaseModel):
     contract_id: uuid.UUID
     contract_number: str | None
@@ -77,6 +81,8 @@ class InvoiceRunOut(BaseModel):
     issued: int
     skipped: int
     failed: int
+    already: int = Field(0, description="invoices found already issued for the period "
+                                        "(an earlier or concurrent run's)")
     started_at: datetime
     finished_at: datetime | None
     error: str | None
