@@ -95,6 +95,33 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
 }
 
 
+def routing_matches(pattern: str, key: str) -> bool:
+    """AMQP topic matching: ``*`` one word, ``#`` zero or more words."""
+    def match(p: list[str], k: list[str]) -> bool:
+        if not p:
+            return not k
+        if p[0] == "#":
+            return any(match(p[1:], k[i:]) for i in range(len(k) + 1))
+        return bool(k) and p[0] in ("*", k[0]) and match(p[1:], k[1:])
+    return match(pattern.split("."), key.split("."))
+
+
+def unbound_steps(service: str, handled: set[str] | None = None) -> list[str]:
+    """Event types of an aggregate ``service`` follows that its queue is not bound to.
+
+    A consumer applies an aggregate's steps in version order, so it must receive every step,
+    handled or not; a missing binding would park the next step until it is dead-lettered.
+    ``handled``: the aggregates it follows (default: every aggregate of an event type its
+    patterns match).
+    """
+    patterns = CONSUMERS.get(service, ())
+    bound = [t for t, _ in REGISTRY if any(routing_matches(p, t) for p in patterns)]
+    followed = handled if handled is not None else {
+        c.AGGREGATE[0] for (t, _), c in REGISTRY.items() if t in bound and c.AGGREGATE}
+    return sorted({t for (t, _), c in REGISTRY.items()
+                   if c.AGGREGATE and c.AGGREGATE[0] in followed and t not in bound})
+
+
 def queue_name(service: str) -> str:
     return f"{service}.events"
 
