@@ -7,6 +7,7 @@ must wait for its signing and be applied, and the month's invoices be at the new
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -67,3 +68,26 @@ async def test_hundred_fee_changes_arriving_before_their_signings_are_all_applie
         assert [(r["amount"], r["n"]) for r in amounts] == [(Decimal("15000.00"), N)]
         assert await bt.scalar("SELECT count(*) FROM consumer_failure "
                                "WHERE resolved_at IS NULL") == 0
+
+
+async def test_an_unversioned_change_before_its_signing_is_retried_not_dropped(
+    servers: Any, billing_db: str, open_billing: Any,
+) -> None:
+    """Events from before versioning carry no order; a change for a contract billing has not
+    seen signed is retried through the delay queues until the signing is there."""
+    async with open_billing(billing_db, retry_delays=(0.3, 0.6, 1.0, 2.0, 5.0)) as bt:
+        await drain(bt)
+        s = bt.signed("2026-0901", fee="10000.00", starts_on=date(2026, 12, 1))
+        amended = c.ContractAmended(
+            contract_id=s.contract_id, number=s.number, client_id=s.client_id,
+            amendment_id=uuid.uuid4(), kind="fee_change", effective_on=date(2026, 12, 1),
+            monthly_fee="15000.00")
+        change = Envelope.wrap(amended, "contracts")
+        assert change.aggregate_version is None
+        await publish_envelopes(servers.amqp_url, [change])
+        await asyncio.sleep(1.0)  # it came back at least once and found no subscription
+        assert await bt.scalar("SELECT count(*) FROM inbox_message") == 0
+        await bt.deliver(s)
+        await bt.consumed([change.event_id], within=30)
+        assert await bt.scalar("SELECT monthly_fee FROM subscription WHERE contract_id = :c",
+                               c=s.contract_id) == Decimal("15000.00")

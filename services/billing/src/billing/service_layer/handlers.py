@@ -17,6 +17,7 @@ from billing.domain.model import Subscription
 from billing.service_layer import corrections
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import billing as ev
+from clientops_shared.messaging import PredecessorMissing
 
 
 async def upsert_client(uow: BillingUnitOfWork, client_id: uuid.UUID, *, name: str, inn: str,
@@ -69,17 +70,24 @@ def _snapshot(sub: Subscription) -> dict[str, object]:
                             sorted(sub.suspensions, key=lambda s: s.suspended_from)]}
 
 
-async def _subscription(uow: BillingUnitOfWork, contract_id: uuid.UUID) -> Subscription | None:
-    """The contract's subscription, locked; None for a contract billing never saw signed
-    (contracts only amends signed contracts, so this is a kind billing has no record of)."""
-    return await uow.subscription_for(contract_id, for_update=True)
+async def _subscription(uow: BillingUnitOfWork, contract_id: uuid.UUID) -> Subscription:
+    """The contract's subscription, locked.
+
+    Contracts only changes signed contracts and billing opens a subscription for every
+    signing, so none here means the signing has not been applied yet: never a quiet no-op
+    (issue 9 §0) — the event is retried later through the delay queues, and dead-lettered
+    (on record for an operator) if the signing never comes.
+    """
+    sub = await uow.subscription_for(contract_id, for_update=True)
+    if sub is None:
+        raise PredecessorMissing(f"contract {contract_id} has no subscription: its signing "
+                                 "has not been applied")
+    return sub
 
 
 async def change_fee(uow: BillingUnitOfWork, contract_id: uuid.UUID, effective_on: date,
                      monthly_fee: Decimal, amendment_id: uuid.UUID) -> None:
     sub = await _subscription(uow, contract_id)
-    if sub is None:
-        return
     before = _snapshot(sub)
     changed = sub.change_fee(effective_on, monthly_fee, source=f"amendment:{amendment_id}")
     await _changed(uow, sub, changed, "subscription.fee_changed",
@@ -89,8 +97,6 @@ async def change_fee(uow: BillingUnitOfWork, contract_id: uuid.UUID, effective_o
 async def extend(uow: BillingUnitOfWork, contract_id: uuid.UUID, ends_on: date,
                  reason: str) -> None:
     sub = await _subscription(uow, contract_id)
-    if sub is None:
-        return
     before = _snapshot(sub)
     changed = sub.extend(ends_on)
     await _changed(uow, sub, changed, "subscription.extended", reason, before)
@@ -99,8 +105,6 @@ async def extend(uow: BillingUnitOfWork, contract_id: uuid.UUID, ends_on: date,
 async def suspend(uow: BillingUnitOfWork, contract_id: uuid.UUID, effective_on: date,
                   resume_on: date | None) -> None:
     sub = await _subscription(uow, contract_id)
-    if sub is None:
-        return
     before = _snapshot(sub)
     changed = sub.suspend(effective_on, resume_on)
     await _changed(uow, sub, changed, "subscription.suspended",
@@ -109,8 +113,6 @@ async def suspend(uow: BillingUnitOfWork, contract_id: uuid.UUID, effective_on: 
 
 async def resume(uow: BillingUnitOfWork, contract_id: uuid.UUID, effective_on: date) -> None:
     sub = await _subscription(uow, contract_id)
-    if sub is None:
-        return
     before = _snapshot(sub)
     changed = sub.resume(effective_on)
     await _changed(uow, sub, changed, "subscription.resumed",
@@ -119,8 +121,6 @@ async def resume(uow: BillingUnitOfWork, contract_id: uuid.UUID, effective_on: d
 
 async def terminate(uow: BillingUnitOfWork, contract_id: uuid.UUID, effective_on: date) -> None:
     sub = await _subscription(uow, contract_id)
-    if sub is None:
-        return
     before = _snapshot(sub)
     changed = sub.terminate(effective_on)
     await _changed(uow, sub, changed, "subscription.terminated",
@@ -134,8 +134,6 @@ async def pilot_ended(uow: BillingUnitOfWork, contract_id: uuid.UUID, ended_on: 
 async def pilot_converted(uow: BillingUnitOfWork, contract_id: uuid.UUID,
                           new_contract_id: uuid.UUID, on: date) -> None:
     sub = await _subscription(uow, contract_id)
-    if sub is None:
-        return
     before = _snapshot(sub)
     new = await uow.subscription_for(new_contract_id)
     stop = new.service_start if new is not None and new.service_start is not None else on
@@ -149,7 +147,7 @@ async def equipment_installed(uow: BillingUnitOfWork, contract_id: uuid.UUID | N
     """Contracts billed from installation start on the first install at their site."""
     subs: list[Subscription] = []
     if contract_id is not None:
-        sub = await _subscription(uow, contract_id)
+        sub = await uow.subscription_for(contract_id, for_update=True)
         subs = [sub] if sub is not None else []
     if not subs and site_id is not None:
         subs = await uow.subscriptions_at_site(site_id)
