@@ -193,6 +193,35 @@ async def publish_envelopes(amqp_url: str, envelopes: Any) -> list[uuid.UUID]:
     return [e.event_id for e in envelopes]
 
 
+def numbered_envelopes(events: Any, producer: str = "contracts") -> list[Any]:
+    """Envelopes of one aggregate's steps numbered 1, 2, ... as the producer's unit of work
+    numbers them at commit (for tests that publish them in another order)."""
+    from clientops_shared.events import Envelope
+
+    out = []
+    for version, event in enumerate(events, start=1):
+        envelope = Envelope.wrap(event, producer)
+        envelope.aggregate_version = version
+        out.append(envelope)
+    return out
+
+
+class NoDatabaseUnitOfWork:
+    """For consumer tests whose handlers touch no database (patch ``inbox.claim`` too)."""
+
+    session: Any = None
+    tables: Any = type("Tables", (), {"inbox": None})()
+
+    async def __aenter__(self) -> NoDatabaseUnitOfWork:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    async def commit(self) -> None:
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

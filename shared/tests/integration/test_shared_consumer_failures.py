@@ -27,7 +27,13 @@ from clientops_shared.db import make_engine, shared_tables
 from clientops_shared.events import Envelope, Event
 from clientops_shared.messaging import ConsumerFailures, EventHandlers
 from clientops_shared.settings import database_url
-from clientops_shared.testing import Servers, eventually_async, publish_envelopes, running_app
+from clientops_shared.testing import (
+    NoDatabaseUnitOfWork,
+    Servers,
+    eventually_async,
+    publish_envelopes,
+    running_app,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -42,22 +48,6 @@ class ProbeTransient(Event):
 class ProbeStrict(Event):
     TYPE = "test.failures.strict"
     n: int
-
-
-class NoDbUow:
-    """The probe handlers touch no database; the inbox claim is faked out."""
-
-    session: Any = None
-    tables: Any = type("Tables", (), {"inbox": None})()
-
-    async def __aenter__(self) -> NoDbUow:
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
 
 
 class Probe:
@@ -111,7 +101,7 @@ async def probe(private_broker: Servers) -> AsyncIterator[Probe]:
     failures = ConsumerFailures(engine, shared_tables(metadata).consumer_failure, service)
     under_test = Probe(private_broker, service, failures)
     broker = messaging.make_broker(private_broker.amqp_url)
-    messaging.subscribe(broker, under_test.handlers, NoDbUow, 3,  # type: ignore[arg-type]
+    messaging.subscribe(broker, under_test.handlers, NoDatabaseUnitOfWork, 3,  # type: ignore[arg-type]
                         retry_delays=DELAYS, failures=failures,
                         database_up=under_test.database_up, pause_max_seconds=60)
     original_claim = messaging.inbox.claim

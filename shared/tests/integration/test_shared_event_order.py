@@ -22,22 +22,18 @@ from clientops_shared.db import make_engine
 from clientops_shared.events import Envelope, Event
 from clientops_shared.events import contracts as c
 from clientops_shared.settings import database_url
-from clientops_shared.testing import Servers, eventually_async, publish_envelopes, running_app
+from clientops_shared.testing import (
+    Servers,
+    eventually_async,
+    numbered_envelopes,
+    publish_envelopes,
+    running_app,
+)
 
 pytestmark = pytest.mark.integration
 
 CONSUMERS = ("billing", "notifications", "field_ops", "logistics")
 FAST_RETRIES = (0.2, 0.5, 1.0, 2.0, 3.0)
-
-
-def versioned(events: list[Event]) -> list[Envelope]:
-    """Envelopes numbered 1, 2, ... as the producer's unit of work numbers them."""
-    out = []
-    for n, event in enumerate(events, start=1):
-        envelope = Envelope.wrap(event, "contracts")
-        envelope.aggregate_version = n
-        out.append(envelope)
-    return out
 
 
 def contract_life(contract_id: uuid.UUID, client_id: uuid.UUID, n: int) -> list[Event]:
@@ -148,13 +144,13 @@ async def test_every_pair_of_one_aggregates_events_in_either_order_ends_the_same
     envelopes: list[Envelope] = []
     for n, (label, reorder) in enumerate(orders):
         contract_id, client_id = uuid.uuid4(), uuid.uuid4()
-        sent = reorder(versioned(contract_life(contract_id, client_id, n)))
+        sent = reorder(numbered_envelopes(contract_life(contract_id, client_id, n)))
         worlds.append((label, contract_id, client_id, sent))
         envelopes += sent
     client_worlds = []
     for n, reorder in enumerate([lambda e: e, lambda e: swapped(e, 0, 1)]):
         client_id = uuid.uuid4()
-        sent = reorder(versioned(client_life(client_id, n)))
+        sent = reorder(numbered_envelopes(client_life(client_id, n)))
         client_worlds.append((client_id, sent))
         envelopes += sent
 

@@ -16,7 +16,12 @@ from clientops_shared.db import make_engine
 from clientops_shared.events import Envelope, Event
 from clientops_shared.events import contracts as c
 from clientops_shared.settings import database_url
-from clientops_shared.testing import Servers, eventually_async, running_app
+from clientops_shared.testing import (
+    NoDatabaseUnitOfWork,
+    Servers,
+    eventually_async,
+    running_app,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -166,21 +171,9 @@ async def test_failing_handler_ends_in_dead_letter_queue_after_delivery_limit(
     async def knows_v1_only(event: ProbeVersioned, envelope: Envelope, uow: Any) -> None:
         calls.append(-1)
 
-    class NoDbUow:
-        """The handler fails before touching a database; the inbox claim is faked out."""
-
-        session: Any = None
-        tables: Any = type("Tables", (), {"inbox": None})()
-
-        async def __aenter__(self) -> NoDbUow:
-            return self
-
-        async def __aexit__(self, *exc: Any) -> None:
-            return None
-
     limit = 3
     broker = messaging.make_broker(servers.amqp_url)
-    messaging.subscribe(broker, handlers, NoDbUow, limit)  # type: ignore[arg-type]
+    messaging.subscribe(broker, handlers, NoDatabaseUnitOfWork, limit)  # type: ignore[arg-type]
     original_claim = messaging.inbox.claim
 
     async def claim(*args: Any, **kwargs: Any) -> bool:

@@ -26,7 +26,7 @@ from clientops_shared.devtools import SERVICES, create_databases, drop_databases
 from clientops_shared.events import Envelope, Event
 from clientops_shared.events import contracts as c
 from clientops_shared.settings import database_url
-from clientops_shared.testing import Servers, eventually_async, running_app
+from clientops_shared.testing import Servers, eventually_async, publish_envelopes, running_app
 
 BILLING = next(s for s in SERVICES if s.name == "billing")
 DESK = ("buh1", "billing")
@@ -75,18 +75,8 @@ class BillingUnderTest:
     async def publish(self, events: Iterable[Event], producer: str = "contracts"
                       ) -> list[uuid.UUID]:
         """Publish events to the exchange (persistent, confirmed); returns their ids."""
-        envelopes = [Envelope.wrap(e, producer) for e in events]
-        connection = await aio_pika.connect(self.servers.amqp_url)
-        async with connection:
-            channel = await connection.channel(publisher_confirms=True)
-            exchange = await channel.get_exchange(messaging.EXCHANGE)
-            for envelope in envelopes:
-                await exchange.publish(aio_pika.Message(
-                    envelope.model_dump_json().encode(), content_type="application/json",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    message_id=str(envelope.event_id), type=envelope.type),
-                    routing_key=envelope.type)
-        return [e.event_id for e in envelopes]
+        return await publish_envelopes(self.servers.amqp_url,
+                                       [Envelope.wrap(e, producer) for e in events])
 
     async def consumed(self, event_ids: list[uuid.UUID], within: float = 60) -> None:
         """Wait until billing has processed (inbox) every one of these events."""

@@ -17,22 +17,13 @@ import pytest
 
 from clientops_shared.events import Envelope
 from clientops_shared.events import contracts as c
-from clientops_shared.testing import publish_envelopes
+from clientops_shared.testing import numbered_envelopes, publish_envelopes
 
 from .conftest import drain
 
 pytestmark = pytest.mark.integration
 
 N = 100
-
-
-def _numbered(*events: Any) -> list[Envelope]:
-    out = []
-    for version, event in enumerate(events, start=1):
-        envelope = Envelope.wrap(event, "contracts")
-        envelope.aggregate_version = version
-        out.append(envelope)
-    return out
 
 
 async def test_hundred_fee_changes_arriving_before_their_signings_are_all_applied(
@@ -49,7 +40,7 @@ async def test_hundred_fee_changes_arriving_before_their_signings_are_all_applie
                 contract_id=s.contract_id, number=s.number, client_id=s.client_id,
                 amendment_id=uuid.uuid4(), kind="fee_change", effective_on=date(2026, 12, 1),
                 monthly_fee="15000.00", previous_monthly_fee="10000.00")
-            signed_env, amended_env = _numbered(s, amended)
+            signed_env, amended_env = numbered_envelopes([s, amended])
             signings.append(signed_env)
             changes.append(amended_env)
         # every change first, then every signing
