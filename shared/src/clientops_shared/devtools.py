@@ -181,6 +181,9 @@ def rabbitmq_definitions(delivery_limit: int = 5) -> dict[str, object]:
         bindings += [{"source": m.EXCHANGE, "vhost": "/", "destination": m.queue_name(service),
                       "destination_type": "queue", "routing_key": key, "arguments": {}}
                      for key in keys]
+        queues += [{"name": q.name, "vhost": "/", "durable": True, "auto_delete": False,
+                    "arguments": dict(q.arguments)}  # retries with back-off: TTL, then back
+                   for q in (m.delay_queue(service, d) for d in m.DEFAULT_RETRY_DELAYS)]
     exchanges = [
         {"name": m.EXCHANGE, "vhost": "/", "type": "topic", "durable": True,
          "auto_delete": False, "internal": False,
