@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from clientops_shared.settings import DEFAULT_AMQP_URL, DEFAULT_PG_DSN, common, database_url
@@ -100,6 +101,12 @@ def cpu_seconds() -> float:
     """User + system CPU of this process so far."""
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU another process (a server under test) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb() -> float:

@@ -21,4 +21,5 @@ def test_every_benchmark_runs_at_smoke_size_and_prints_its_ratio_lines() -> None
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     names = {m.group(1) for line in done.stdout.splitlines() if (m := LINE.match(line))}
-    assert {"invoice_run_50", "invoice_run_200", "dunning_500"} <= names, done.stdout
+    assert {"invoice_run_50", "invoice_run_200", "dunning_500", "contracts_get_client",
+            "billing_invoices_of_client"} <= names, done.stdout
