@@ -17,6 +17,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -92,7 +93,8 @@ def next_page(request: Request, response: Response, rows: list[Any], limit: int,
 
 async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP) -> int:
     """How many rows ``query`` matches, counted up to ``cap + 1`` (``> cap``: "more than")."""
-    limited = query.with_only_columns(sa.literal(1)).order_by(None).limit(cap + 1).subquery()
+    limited = (query.with_only_columns(sa.literal(1), maintain_column_froms=True)
+               .order_by(None).limit(cap + 1).subquery())
     n: int = (await session.execute(sa.select(sa.func.count()).select_from(limited))
               ).scalar_one()
     return n
@@ -101,3 +103,41 @@ async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP
 def total_header(response: Response, n: int, cap: int = COUNT_CAP) -> None:
     """``X-Total-Count``: the count, or ``1000+`` past the cap."""
     response.headers["X-Total-Count"] = f"{cap}+" if n > cap else str(n)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A list's sort: its columns (each ascending unless marked), the row keys holding their
+    values (the cursor) and the values' types (to read a cursor back)."""
+
+    columns: tuple[sa.ColumnElement[Any], ...]
+    names: tuple[str, ...]
+    types: tuple[type, ...]
+    descending: tuple[bool, ...] = ()
+
+    def by(self) -> list[sa.ColumnElement[Any]]:
+        desc = self.descending or (False,) * len(self.columns)
+        return [c.desc() if d else c for c, d in zip(self.columns, desc, strict=True)]
+
+    def key(self, row: Any) -> tuple[Any, ...]:
+        return tuple(row[name] for name in self.names)
+
+
+async def fetch_page(session: Any, base: sa.Select[Any], order: Order, limit: int, offset: int,
+                     after: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """The total (capped) and ``limit + 1`` rows from the cursor on, for ``next_page``."""
+    total = await capped_count(session, base)
+    if after:
+        base = base.where(after_key(order.columns, decode_cursor(after, order.types),
+                                    order.descending or None))
+    rows = (await session.execute(base.order_by(*order.by()).limit(limit + 1).offset(offset))
+            ).mappings().all()
+    return total, [dict(r) for r in rows]
+
+
+def answer_page(request: Request, response: Response, page: tuple[int, list[Any]], limit: int,
+                order: Order) -> list[Any]:
+    """Headers of a page (capped total, next cursor) and its rows."""
+    total, rows = page
+    total_header(response, total)
+    return next_page(request, response, rows, limit, order.key)
