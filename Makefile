@@ -35,4 +35,4 @@ typecheck:
 	.venv/bin/mypy shared/src services/*/src
 
 bench:
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) bench/run.py

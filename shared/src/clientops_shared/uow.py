@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from clientops_shared import context
+from clientops_shared.bulk import insert_rows
 from clientops_shared.db import SharedTables
 from clientops_shared.events.base import Envelope, Event
 
@@ -89,8 +90,11 @@ class UnitOfWork:
             await self._number_aggregate_steps()
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
-            await self.session.execute(
-                self.tables.outbox.insert(),
+            # one statement for the whole transaction's events, however many (an invoice run
+            # emits hundreds per batch)
+            await insert_rows(
+                self.session,
+                self.tables.outbox,
                 [
                     {
                         "event_id": env.event_id,

@@ -41,6 +41,7 @@ from billing.domain.model import service_stop
 from billing.domain.vat import ZERO
 from clientops_shared.auth import Principal
 from clientops_shared.errors import Forbidden, NotFound
+from clientops_shared.paging import capped_count
 
 
 def _visible(actor: Principal) -> list[sa.ColumnElement[bool]]:
@@ -50,8 +51,7 @@ def _visible(actor: Principal) -> list[sa.ColumnElement[bool]]:
 
 async def _page(session: AsyncSession, base: sa.Select[Any], order: Any, limit: int,
                 offset: int) -> tuple[int, list[dict[str, Any]]]:
-    total = (await session.execute(sa.select(sa.func.count()).select_from(base.subquery()))
-             ).scalar_one()
+    total = await capped_count(session, base)
     rows = (await session.execute(base.order_by(*order).limit(limit).offset(offset))
             ).mappings().all()
     return total, [dict(r) for r in rows]

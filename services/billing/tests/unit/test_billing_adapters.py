@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from billing.adapters import onec
-from billing.adapters.bulk import _statement
 from billing.adapters.invoice_pdf import amount_in_words, rubles
 from billing.adapters.orm import invoice_line
 from billing.adapters.planfact import (
@@ -21,6 +20,7 @@ from billing.adapters.planfact import (
     PlanFactError,
     dumps_exact,
 )
+from clientops_shared.bulk import _statement
 
 pytestmark = pytest.mark.unit
 

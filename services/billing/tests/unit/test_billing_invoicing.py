@@ -18,6 +18,7 @@ from billing.domain.invoicing import (
     compute_lines,
     format_invoice_number,
     plan_correction,
+    served_days,
 )
 from billing.domain.periods import Period
 from billing.domain.vat import VatMode, VatRateTable
@@ -378,3 +379,47 @@ def test_correction_and_adjustment_settle_the_difference(
     ).total == 2 * Totals.of(issued).total
     assert Totals.of(correction.credit_lines + correction.new_lines) == correction.difference
     assert Totals.of(adjustment_lines(period, issued, fresh)) == correction.difference
+
+
+def _lines_day_by_day(terms: BillingTerms, period: Period) -> list[tuple[int, date, date, int]]:
+    """The rules walked one day at a time: (fee index, first, last, days) per line."""
+    out: list[tuple[int, date, date, int]] = []
+    for day in served_days(terms, period):
+        index = terms.fee_index(day)
+        if out and out[-1][0] == index:
+            out[-1] = (index, out[-1][1], day, out[-1][3] + 1)
+        else:
+            out.append((index, day, day, 1))
+    return out
+
+
+day_in_2026_27 = st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31))
+
+
+@st.composite
+def any_terms(draw: st.DrawFn) -> BillingTerms:
+    start = draw(day_in_2026_27)
+    changes = sorted(set(draw(st.lists(day_in_2026_27.filter(lambda d: d > start),
+                                       max_size=3))))
+    fee_schedule = tuple(FeeChange(d, FEE + n) for n, d in enumerate([start, *changes]))
+    stop = draw(st.none() | day_in_2026_27.filter(lambda d: d >= start))
+    suspensions = []
+    for first in draw(st.lists(day_in_2026_27, max_size=3)):
+        length = draw(st.none() | st.integers(1, 40))
+        suspensions.append(Suspension(first, None if length is None
+                                      else first + timedelta(days=length)))
+    return BillingTerms(start, fee_schedule, service_stop=stop, suspensions=tuple(suspensions))
+
+
+@given(any_terms(), st.builds(Period, st.integers(2026, 2027), st.integers(1, 12)))
+def test_prorating_by_ranges_equals_walking_every_day(terms: BillingTerms,
+                                                      period: Period) -> None:
+    """The run prorates on intervals; the day-by-day reading of the rules must agree."""
+    lines = compute_lines(terms, period)
+    expected = _lines_day_by_day(terms, period)
+    assert [(line.service_from, line.service_to, line.days) for line in lines] == [
+        (first, last, days) for _, first, last, days in expected]
+    assert [line.fee for line in lines] == [terms.fee_schedule[i].monthly_fee
+                                            for i, *_ in expected]
+    for line in lines:
+        assert line.days == period.days or f"{line.days} из {period.days}" in line.description

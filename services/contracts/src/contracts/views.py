@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import Principal
+from clientops_shared.paging import Order, capped_count, fetch_page
 from contracts.adapters.orm import (
     amendment,
     change_request,
@@ -41,15 +42,19 @@ def _like(text: str) -> str:
 
 async def _page(session: AsyncSession, base: sa.Select[Any], order: list[Any], limit: int,
                 offset: int) -> Page:
-    total = (await session.execute(sa.select(sa.func.count()).select_from(base.subquery())
-                                   )).scalar_one()
+    total = await capped_count(session, base)
     rows = (await session.execute(base.order_by(*order).limit(limit).offset(offset))
             ).mappings().all()
     return total, [dict(r) for r in rows]
 
 
+CLIENT_ORDER = Order((client.c.name, client.c.id), ("name", "id"), (str, uuid.UUID))
+"""Clients by name: the (name, id) index serves every page, however deep."""
+
+
 async def clients(session: AsyncSession, actor: Principal, *, q: str | None, manager: str | None,
-                  unassigned: bool, limit: int, offset: int) -> Page:
+                  unassigned: bool, limit: int, offset: int, after: str | None = None) -> Page:
+    """A page of clients (``limit + 1`` rows, for ``answer_page``) and the capped total."""
     where = [_visible(actor)]
     if q:
         where.append(sa.or_(sa.func.lower(client.c.name).like(_like(q), escape="\\"),
@@ -58,8 +63,8 @@ async def clients(session: AsyncSession, actor: Principal, *, q: str | None, man
         where.append(client.c.manager == manager)
     if unassigned:
         where.append(client.c.manager.is_(None))
-    return await _page(session, sa.select(client).where(*where), [client.c.name, client.c.id],
-                       limit, offset)
+    return await fetch_page(session, sa.select(client).where(*where), CLIENT_ORDER, limit,
+                            offset, after)
 
 
 async def contracts(session: AsyncSession, actor: Principal, *, client_id: uuid.UUID | None,

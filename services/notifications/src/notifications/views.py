@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import Principal
+from clientops_shared.paging import COUNT_CAP, after_key, capped_count, encode_cursor
 from notifications.adapters.orm import (
     assignment,
     clients,
@@ -34,6 +35,7 @@ from notifications.domain.model import (
 )
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
+_WORKABLE = [TaskState.OPEN.value, TaskState.SNOOZED.value]
 _PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=task.c.priority)
 
 
@@ -64,8 +66,31 @@ _TASK_COLUMNS = [task, clients.c.name.label("client_name")]
 _WITH_CLIENT = task.outerjoin(clients, sa.cast(clients.c.client_id, sa.Text) == task.c.client_id)
 
 
+@dataclass(frozen=True)
+class TaskOrder:
+    columns: tuple[sa.ColumnElement[Any], ...]
+    descending: tuple[bool, ...]
+    key: Any  # row → the values of ``columns``, for the next page's cursor
+    types: tuple[type, ...]
+
+
+TASK_ORDERS = {
+    "due": TaskOrder((task.c.due_at, task.c.created_at, task.c.id), (False, False, False),
+                     lambda r: (r["due_at"], r["created_at"], r["id"]),
+                     (datetime, datetime, uuid.UUID)),
+    "priority": TaskOrder((_PRIORITY_RANK, task.c.due_at, task.c.id), (True, False, False),
+                          lambda r: (Priority(r["priority"]).rank, r["due_at"], r["id"]),
+                          (int, datetime, uuid.UUID)),
+    "created": TaskOrder((task.c.created_at, task.c.id), (True, False),
+                         lambda r: (r["created_at"], r["id"]), (datetime, uuid.UUID)),
+}
+
+
 async def tasks(session: AsyncSession, actor: Principal, f: TaskFilter, now: datetime, *,
-                limit: int, offset: int, sort: str = "due") -> tuple[int, list[dict[str, Any]]]:
+                limit: int, offset: int, sort: str = "due", after: tuple[Any, ...] | None = None
+                ) -> tuple[int, list[dict[str, Any]]]:
+    """A page of tasks (``limit + 1`` rows: the extra one says there is a next page) and the
+    total, counted up to the cap."""
     where = [_visible_tasks(actor)]
     if f.assignee:
         where.append(task.c.assignee == f.assignee)
@@ -88,16 +113,15 @@ async def tasks(session: AsyncSession, actor: Principal, f: TaskFilter, now: dat
         where.append(task.c.due_at >= f.due_after)
     if f.q:
         where.append(task.c.title.ilike(f"%{f.q}%"))
-    order = {
-        "due": [task.c.due_at, task.c.created_at, task.c.id],
-        "priority": [_PRIORITY_RANK.desc(), task.c.due_at, task.c.id],
-        "created": [task.c.created_at.desc(), task.c.id],
-    }[sort]
-    total = (await session.execute(sa.select(sa.func.count()).select_from(task).where(*where))
-             ).scalar_one()
-    rows = (await session.execute(sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT)
-                                  .where(*where).order_by(*order).limit(limit).offset(offset))
-            ).mappings().all()
+    order = TASK_ORDERS[sort]
+    total = await capped_count(session, sa.select(task.c.id).where(*where))
+    if after is not None:
+        where.append(after_key(order.columns, after, order.descending))
+    rows = (await session.execute(
+        sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT).where(*where)
+        .order_by(*[c.desc() if d else c for c, d in zip(order.columns, order.descending,
+                                                            strict=True)])
+        .limit(limit + 1).offset(offset))).mappings().all()
     return total, [dict(r) for r in rows]
 
 
@@ -125,32 +149,61 @@ def _group_by_client(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-async def my_day(session: AsyncSession, person: str, now: datetime) -> dict[str, Any]:
-    """Overdue first, then today, each grouped by client; the payment-reminder call list."""
+MY_DAY_PAGE = 200
+MY_DAY_KEY = (datetime, int, uuid.UUID)
+
+
+async def my_day(session: AsyncSession, person: str, now: datetime, *,
+                 limit: int = MY_DAY_PAGE, after: tuple[Any, ...] | None = None
+                 ) -> dict[str, Any]:
+    """Overdue first, then today, each grouped by client; the payment-reminder call list.
+
+    A page of each (oldest overdue first; ``next_overdue`` continues the overdue list) read
+    through the person's (assignee, due_at) index, and counts up to the cap, so a day with
+    50,000 open tasks answers as fast as one with fifty."""
     start, end = _day_bounds(now)
     # a snooze that has ended counts as open even before the sweep wakes the task
-    workable = sa.or_(task.c.state == TaskState.OPEN,
-                      sa.and_(task.c.state == TaskState.SNOOZED, task.c.snoozed_until <= now))
-    rows = [dict(r) for r in (await session.execute(
+    workable = sa.and_(task.c.assignee == person, task.c.state.in_(_WORKABLE), sa.or_(
+        task.c.state == TaskState.OPEN, task.c.snoozed_until <= now))
+    by_due = (task.c.due_at, _PRIORITY_RANK, task.c.id)
+    order = (task.c.due_at, _PRIORITY_RANK.desc(), task.c.id)
+    late = [workable, task.c.due_at < now]
+    if after is not None:
+        late.append(after_key(by_due, after, (False, True, False)))
+    overdue = [dict(r) for r in (await session.execute(
+        sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT).where(*late)
+        .order_by(*order).limit(limit + 1))).mappings()]
+    next_overdue = None
+    if len(overdue) > limit:
+        overdue = overdue[:limit]
+        last = overdue[-1]
+        next_overdue = encode_cursor(
+            (last["due_at"], Priority(last["priority"]).rank, last["id"]))
+    today = [dict(r) for r in (await session.execute(
         sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT)
-        .where(task.c.assignee == person, workable, task.c.due_at < end)
-        .order_by(task.c.due_at, _PRIORITY_RANK.desc(), task.c.id))).mappings()]
-    overdue = [r for r in rows if r["due_at"] < now]
-    today = sorted((r for r in rows if r["due_at"] >= now),
-                   key=lambda r: (-Priority(r["priority"]).rank, r["due_at"]))
-    later, snoozed = (await session.execute(sa.select(
-        sa.func.count().filter(task.c.state == TaskState.OPEN, task.c.due_at >= end),
-        sa.func.count().filter(task.c.state == TaskState.SNOOZED,
-                               task.c.snoozed_until > now))
-        .where(task.c.assignee == person))).one()
+        .where(workable, task.c.due_at >= now, task.c.due_at < end)
+        .order_by(*order).limit(limit))).mappings()]
+    today.sort(key=lambda r: (-Priority(r["priority"]).rank, r["due_at"]))
+    counts = {
+        "overdue": await capped_count(session, sa.select(task.c.id).where(
+            workable, task.c.due_at < now)),
+        "today": await capped_count(session, sa.select(task.c.id).where(
+            workable, task.c.due_at >= now, task.c.due_at < end)),
+        "later": await capped_count(session, sa.select(task.c.id).where(
+            task.c.assignee == person, task.c.state == TaskState.OPEN, task.c.due_at >= end)),
+        "snoozed": await capped_count(session, sa.select(task.c.id).where(
+            task.c.assignee == person, task.c.state == TaskState.SNOOZED,
+            task.c.snoozed_until > now)),
+    }
     return {
         "person": person,
         "day": start.date(),
         "at": now,
         "overdue": _group_by_client(overdue),
         "today": _group_by_client(today),
-        "counts": {"overdue": len(overdue), "today": len(today), "later": later,
-                   "snoozed": snoozed},
+        "counts": counts,
+        "counts_cap": COUNT_CAP,
+        "next_overdue": next_overdue,
         "calls": await call_list(session, [r for r in overdue + today
                                            if r["kind"] == "payment_reminder"]),
     }
@@ -198,14 +251,21 @@ async def call_list(session: AsyncSession, reminders: list[dict[str, Any]]
 # --- timeline ------------------------------------------------------------------------------
 
 
-async def timeline(session: AsyncSession, client_id: uuid.UUID, limit: int, offset: int
+TIMELINE_KEY = (datetime, uuid.UUID)
+
+
+async def timeline(session: AsyncSession, client_id: uuid.UUID, limit: int, offset: int,
+                   *, newest_first: bool = False, after: tuple[Any, ...] | None = None
                    ) -> list[dict[str, Any]]:
+    """A page of the client's timeline (``limit + 1`` rows: the extra one means more)."""
+    t = timeline_entry.c
+    where = [t.client_id == str(client_id)]
+    if after is not None:
+        where.append(after_key((t.at, t.event_id), after, (newest_first, newest_first)))
+    order = [t.at.desc(), t.event_id.desc()] if newest_first else [t.at, t.event_id]
     rows = (await session.execute(
-        sa.select(timeline_entry.c.at, timeline_entry.c.type, timeline_entry.c.summary,
-                  timeline_entry.c.producer, timeline_entry.c.event_id)
-        .where(timeline_entry.c.client_id == str(client_id))
-        .order_by(timeline_entry.c.at, timeline_entry.c.event_id)
-        .limit(limit).offset(offset))).mappings().all()
+        sa.select(t.at, t.type, t.summary, t.producer, t.event_id).where(*where)
+        .order_by(*order).limit(limit + 1).offset(offset))).mappings().all()
     return [dict(r) for r in rows]
 
 

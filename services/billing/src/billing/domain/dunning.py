@@ -43,16 +43,20 @@ class WorkingCalendar:
         self._overrides: Mapping[date, bool] = MappingProxyType(
             dict(RU_DECREE_OVERRIDES if overrides is None else overrides)
         )
+        self._known: dict[date, bool] = {}
 
     @property
     def overrides(self) -> Mapping[date, bool]:
         return self._overrides
 
     def is_working_day(self, day: date) -> bool:
-        override = self._overrides.get(day)
-        if override is not None:
-            return override
-        return bool(self._holidays.is_working_day(day))
+        known = self._known.get(day)
+        if known is None:
+            override = self._overrides.get(day)
+            known = override if override is not None else bool(
+                self._holidays.is_working_day(day))
+            self._known[day] = known  # the calendar never changes: a day is looked up once
+        return known
 
     def working_days(self, first: date, last: date) -> Iterator[date]:
         """Working days from ``first`` to ``last``, both included."""

@@ -11,7 +11,6 @@ an adjustment line on the next one.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -229,29 +228,71 @@ class InvoiceDraft:
 
 
 def served_days(terms: BillingTerms, period: Period) -> tuple[date, ...]:
+    """Every served day of the period, one by one (reference; the run uses ranges)."""
     return tuple(day for day in period.dates() if terms.serves(day))
 
 
-def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
-    """Consecutive days folded into (first, last) ranges."""
-    runs: list[tuple[date, date]] = []
-    for day in days:
-        if runs and runs[-1][1] + timedelta(days=1) == day:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
+ONE_DAY = timedelta(days=1)
 
 
-def _describe(period: Period, days: Sequence[date]) -> str:
+def served_ranges(terms: BillingTerms, period: Period) -> list[tuple[date, date]]:
+    """The period's served days as sorted (first, last) ranges: the service window less the
+    suspensions, computed on intervals so a line costs the same whatever the month's length."""
+    first = max(terms.service_start, period.first_day)
+    last = period.last_day
+    if terms.service_stop is not None:
+        last = min(last, terms.service_stop - ONE_DAY)
+    if first > last:
+        return []
+    ranges = [(first, last)]
+    for stop in terms.suspensions:
+        gap_from = stop.suspended_from
+        gap_to = date.max if stop.resume_on is None else stop.resume_on - ONE_DAY
+        kept: list[tuple[date, date]] = []
+        for a, b in ranges:
+            if gap_to < a or gap_from > b:
+                kept.append((a, b))
+                continue
+            if a < gap_from:
+                kept.append((a, gap_from - ONE_DAY))
+            if b > gap_to:
+                kept.append((gap_to + ONE_DAY, b))
+        ranges = kept
+    return sorted(ranges)
+
+
+def _fee_segments(terms: BillingTerms, ranges: Sequence[tuple[date, date]]
+                  ) -> list[tuple[int, list[tuple[date, date]]]]:
+    """Served ranges cut at fee changes and grouped by the fee in force, in date order."""
+    groups: list[tuple[int, list[tuple[date, date]]]] = []
+    schedule = terms.fee_schedule
+    for a, b in ranges:
+        while a <= b:
+            index = terms.fee_index(a)
+            end = b
+            if index + 1 < len(schedule):
+                end = min(b, schedule[index + 1].effective_from - ONE_DAY)
+            if groups and groups[-1][0] == index:
+                runs = groups[-1][1]
+                if runs[-1][1] + ONE_DAY == a:
+                    runs[-1] = (runs[-1][0], end)
+                else:
+                    runs.append((a, end))
+            else:
+                groups.append((index, [(a, end)]))
+            a = end + ONE_DAY
+    return groups
+
+
+def _describe(period: Period, runs: Sequence[tuple[date, date]], days: int) -> str:
     base = f"{SUBSCRIPTION_FEE_RU} за {period.title_ru}"
-    if len(days) == period.days:
+    if days == period.days:
         return base
     ranges = ", ".join(
         f"{first:%d.%m}" if first == last else f"{first:%d.%m}–{last:%d.%m}"
-        for first, last in _runs(days)
+        for first, last in runs
     )
-    return f"{base} ({ranges}: {len(days)} из {period.days} дн.)"
+    return f"{base} ({ranges}: {days} из {period.days} дн.)"
 
 
 def compute_lines(
@@ -260,19 +301,19 @@ def compute_lines(
     """The subscription lines for a period: one per fee in force on a served day."""
     lines: list[InvoiceLine] = []
     days_in_month = period.days
-    for index, group in itertools.groupby(served_days(terms, period), key=terms.fee_index):
-        days = tuple(group)
+    for index, runs in _fee_segments(terms, served_ranges(terms, period)):
+        days = sum((b - a).days + 1 for a, b in runs)
         fee = terms.fee_schedule[index].monthly_fee
-        prorated = quantize_money(fee * len(days) / days_in_month)
+        prorated = quantize_money(fee * days / days_in_month)
         # exempt lines need no rate, so exempt contracts bill even outside the table's range
-        rate = None if terms.vat_mode is VatMode.EXEMPT else vat_rates.rate_on(days[0])
+        rate = None if terms.vat_mode is VatMode.EXEMPT else vat_rates.rate_on(runs[0][0])
         split = split_vat(prorated, terms.vat_mode, rate)
         lines.append(
             InvoiceLine(
-                description=_describe(period, days),
-                service_from=days[0],
-                service_to=days[-1],
-                days=len(days),
+                description=_describe(period, runs, days),
+                service_from=runs[0][0],
+                service_to=runs[-1][1],
+                days=days,
                 days_in_month=days_in_month,
                 fee=fee,
                 amount=split.net,

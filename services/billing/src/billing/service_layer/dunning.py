@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
+from billing.adapters.bulk import insert_rows
 from billing.adapters.orm import client_account, dunning_note, dunning_reminder, invoice
 from billing.domain.dunning import DunningAction, reminder_for
 from billing.domain.ledger import OPEN_STATUSES, InvoiceKind
@@ -75,9 +75,14 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
         .order_by(invoice.c.due_on, invoice.c.number))).all()
     due: list[dict[str, Any]] = []
     events: dict[uuid.UUID, ev.InvoiceOverdue] = {}
+    # the reminder depends on the due date and the promise only: worked out once per pair
+    reminders: dict[tuple[date, date | None], Any] = {}
     for row in rows:
-        reminder = reminder_for(on, row.due_on, False, row.promised_until,
-                                calendar=rules.calendar, policy=rules.policy)
+        key = (row.due_on, row.promised_until)
+        if key not in reminders:
+            reminders[key] = reminder_for(on, row.due_on, False, row.promised_until,
+                                          calendar=rules.calendar, policy=rules.policy)
+        reminder = reminders[key]
         if reminder is None:
             continue
         outstanding: Decimal = row.total - row.paid
@@ -92,9 +97,9 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
             contract_id=row.contract_id, manager=row.manager)
     written: list[uuid.UUID] = []
     if due:
-        written = list((await uow.session.execute(
-            insert(dunning_reminder).on_conflict_do_nothing().returning(r.invoice_id), due
-        )).scalars())
+        written = list((await insert_rows(
+            uow.session, dunning_reminder, due,
+            suffix="ON CONFLICT DO NOTHING RETURNING invoice_id")).scalars())
     for invoice_id in written:
         uow.emit(events[invoice_id])
     await uow.commit()

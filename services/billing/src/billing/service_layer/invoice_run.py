@@ -27,7 +27,6 @@ from sqlalchemy.dialects.postgresql import insert
 from billing.adapters.bulk import any_uuid
 from billing.adapters.orm import (
     client_account,
-    invoice,
     invoice_adjustment,
     invoice_run,
     invoice_run_failure,
@@ -40,7 +39,7 @@ from billing.domain.invoicing import InvoiceLine, LineKind, Totals, compute_line
 from billing.domain.ledger import InvoiceKind
 from billing.domain.periods import Period
 from billing.domain.vat import ZERO
-from billing.service_layer.issuing import Payer, PlannedInvoice, issue
+from billing.service_layer.issuing import Payer, PlannedInvoice, existing_invoices, issue
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork
 from clientops_shared import context
 from clientops_shared.errors import NotFound
@@ -171,9 +170,8 @@ def plan_invoice(b: Billable, period: Period, vat_rates: Any,
 async def _batch(billing: Billing, uow: BillingUnitOfWork, run_id: uuid.UUID, period: Period,
                  ids: Sequence[uuid.UUID], issued_on: date) -> BatchOutcome:
     out = BatchOutcome()
-    existing = set((await uow.session.execute(sa.select(invoice.c.contract_id).where(
-        invoice.c.contract_id == any_uuid(ids), invoice.c.period == str(period),
-        invoice.c.kind == str(InvoiceKind.INVOICE)))).scalars())
+    existing = {r.contract_id for r in await existing_invoices(uow.session, ids, [str(period)])
+                if r.kind == str(InvoiceKind.INVOICE)}
     todo = [i for i in ids if i not in existing]
     out.already = len(ids) - len(todo)
     billables = await load_billables(uow.session, todo)

@@ -75,6 +75,9 @@ client = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
 )
 sa.Index("client_name_lower_idx", sa.func.lower(client.c.name))
+# the client list's order, whole and per manager: any page is an index range
+sa.Index("client_name_id_idx", client.c.name, client.c.id)
+sa.Index("client_manager_name_id_idx", client.c.manager, client.c.name, client.c.id)
 
 site = sa.Table(
     "site", metadata,

@@ -44,6 +44,9 @@ sa.Index("task_client_idx", task.c.client_id)
 sa.Index("task_key_idx", task.c.kind, task.c.dedupe_key)
 sa.Index("task_due_idx", task.c.due_at, postgresql_where=task.c.state == "open")
 sa.Index("task_done_idx", task.c.done_at)
+# my day: a person's workable tasks by due time, read a page at a time
+sa.Index("task_assignee_due_idx", task.c.assignee, task.c.due_at, task.c.id,
+         postgresql_where=task.c.state.in_(("open", "snoozed")))
 # at most one active task per (kind, key): a repeat event updates instead of stacking
 sa.Index("task_active_key_uidx", task.c.kind, task.c.dedupe_key, unique=True,
          postgresql_where=sa.and_(task.c.dedupe_key.is_not(None),
@@ -143,7 +146,8 @@ timeline_entry = sa.Table(
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("payload", JSONB, nullable=False),
 )
-sa.Index("timeline_entry_client_at_idx", timeline_entry.c.client_id, timeline_entry.c.at)
+sa.Index("timeline_entry_client_at_idx", timeline_entry.c.client_id, timeline_entry.c.at,
+         timeline_entry.c.event_id)
 
 _mapped = False
 

@@ -92,7 +92,8 @@ class Services:
         return (await self.request(service, "GET", path, params=params)).json()
 
     async def get_page(self, service: str, path: str, **params: Any) -> tuple[Any, int | None]:
-        """A list and its ``X-Total-Count`` (None when the service does not say)."""
+        """A list and its ``X-Total-Count`` (None when the service does not say, or counted
+        no further than its cap: ``1000+``)."""
         response = await self.request(service, "GET", path, params=params)
         total = response.headers.get("x-total-count")
         return response.json(), int(total) if total and total.isdigit() else None

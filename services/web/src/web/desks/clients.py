@@ -68,11 +68,9 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         for c in (parts["contracts"].data or [])})
     parts["balance"] = await panel(
         services.get("billing", f"/api/clients/{cid}/balance"), empty={})
-    parts["timeline"] = await panel(
-        services.get("notifications", f"/api/clients/{cid}/timeline", limit=200), empty=[])
-    if parts["timeline"].ok:
-        parts["timeline"].data = sorted(parts["timeline"].data, key=lambda e: e["at"],
-                                        reverse=True)
+    parts["timeline"] = await panel(  # the newest 200, however long the history
+        services.get("notifications", f"/api/clients/{cid}/timeline", limit=200,
+                     order="desc"), empty=[])
     contract_numbers = {c["id"]: c["number"] for c in (parts["contracts"].data or [])}
     money = balance(parts["invoices"].data or []) if parts["invoices"].ok else None
     return render(request, "desks/clients/card.html", {

@@ -56,6 +56,12 @@ async def my_day(request: Request, viewer: CurrentViewer, flash: str | None = No
         day=viewer.services.get("notifications", "/api/my/tasks", **at),
         later=viewer.services.get("notifications", "/api/tasks", assignee=viewer.username,
                                   state="open", due_after=end_of_day.isoformat(), limit=50))
+    if parts["day"].ok:  # counts past the service's cap read «более 1000»
+        data = parts["day"].data
+        cap = data.get("counts_cap")
+        if cap:
+            data["counts"] = {k: f"более {cap}" if v > cap else v
+                              for k, v in data["counts"].items()}
     return render(request, "desks/my_day/page.html", {
         "day": parts["day"], "later": parts["later"], "flash": FLASH.get(flash or ""),
         "error": request.query_params.get("error"),

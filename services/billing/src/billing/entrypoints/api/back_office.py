@@ -19,6 +19,7 @@ from billing.entrypoints.api.deps import DESK_ROLES, BillingDep, Desk, Limit, Of
 from billing.service_layer import onec, payables, rent
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
 
 router = APIRouter(prefix="/api")
@@ -57,7 +58,7 @@ async def list_agreements(request: Request, response: Response, actor: Desk,
             session, on=on or billing.today(), q=q, owner_inn=owner_inn, site_id=site_id,
             payment_form=str(payment_form) if payment_form else None, limit=limit,
             offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 

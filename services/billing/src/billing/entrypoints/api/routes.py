@@ -21,6 +21,7 @@ from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
+from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
 
 router = APIRouter()
@@ -49,7 +50,7 @@ async def list_subscriptions(request: Request, response: Response, actor: Reader
     async with runtime_of(request).sessions() as session:
         total, rows = await views.subscriptions(session, actor, contract_id=contract_id,
                                                 client_id=client_id, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 
@@ -106,7 +107,7 @@ async def list_invoices(request: Request, response: Response, actor: Reader,
                                            period=_period(period), status=status,
                                            contract_id=contract_id, kind=kind, limit=limit,
                                            offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 
@@ -201,7 +202,7 @@ async def list_payments(request: Request, response: Response, actor: Reader,
     async with runtime_of(request).sessions() as session:
         total, rows = await views.payments(session, actor, status=status, client_id=client_id,
                                            limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from clientops_shared.auth import CurrentUser
+from clientops_shared.paging import After, answer_page
 from clientops_shared.runtime import runtime_of
 from contracts import views
 from contracts.entrypoints.api import schemas
@@ -37,25 +38,25 @@ async def register_client(request: Request, body: schemas.ClientIn, actor: Desk,
 @router.get("/clients", response_model=list[schemas.ClientOut])
 async def list_clients(request: Request, response: Response, actor: CurrentUser,
                        q: str | None = None, manager: str | None = None,
-                       unassigned: bool = False, limit: Limit = 50, offset: Offset = 0) -> Any:
-    """Search by name (part) or INN (prefix), filter by manager; X-Total-Count has the total."""
+                       unassigned: bool = False, limit: Limit = 50, offset: Offset = 0,
+                       after: After = None) -> Any:
+    """Search by name (part) or INN (prefix), filter by manager; by name, a page at a time
+    (``X-Next-Cursor`` → ``after``); X-Total-Count has the total up to 1000."""
     async with runtime_of(request).sessions() as session:
-        total, rows = await views.clients(session, actor, q=q, manager=manager,
-                                          unassigned=unassigned, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
-    return rows
+        page = await views.clients(session, actor, q=q, manager=manager,
+                                   unassigned=unassigned, limit=limit, offset=offset, after=after)
+    return answer_page(request, response, page, limit, views.CLIENT_ORDER)
 
 
 @router.get("/clients/unassigned", response_model=list[schemas.ClientOut])
 async def unassigned_clients(request: Request, response: Response, actor: Head,
-                             q: str | None = None, limit: Limit = 50, offset: Offset = 0
-                             ) -> Any:
+                             q: str | None = None, limit: Limit = 50, offset: Offset = 0,
+                             after: After = None) -> Any:
     """Clients no manager owns (seed 000 §20), for the head to assign."""
     async with runtime_of(request).sessions() as session:
-        total, rows = await views.clients(session, actor, q=q, manager=None, unassigned=True,
-                                          limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
-    return rows
+        page = await views.clients(session, actor, q=q, manager=None, unassigned=True,
+                                   limit=limit, offset=offset, after=after)
+    return answer_page(request, response, page, limit, views.CLIENT_ORDER)
 
 
 @router.post("/clients/assign", response_model=schemas.AssignOut)

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from clientops_shared.auth import CurrentUser
+from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
 from contracts import views
 from contracts.domain.model import AmendmentKind, ChangeRequestState, ContractKind, ContractStatus
@@ -45,7 +46,7 @@ async def list_contracts(request: Request, response: Response, actor: CurrentUse
         total, rows = await views.contracts(session, actor, client_id=client_id,
                                             status=status, kind=kind, q=q, limit=limit,
                                             offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 
@@ -204,7 +205,7 @@ async def list_change_requests(request: Request, response: Response, actor: Curr
                                                   contract_id=contract_id,
                                                   client_id=client_id, limit=limit,
                                                   offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from clientops_shared.auth import CurrentUser
+from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
 from contracts import views
 from contracts.domain.claims import ClaimStage
@@ -48,7 +49,7 @@ async def list_claims(request: Request, response: Response, actor: CurrentUser,
         total, rows = await views.claims(session, actor, q=q, client_id=client_id,
                                          stage=stage, lawyer=lawyer, churn_risk=churn_risk,
                                          limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 
@@ -95,7 +96,7 @@ async def list_deals(request: Request, response: Response, actor: CurrentUser,
     async with runtime_of(request).sessions() as session:
         total, rows = await views.deals(session, actor, q=q, client_id=client_id, stage=stage,
                                         owner=owner, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 
@@ -136,5 +137,5 @@ async def list_feedback(request: Request, response: Response, actor: CurrentUser
     async with runtime_of(request).sessions() as session:
         total, rows = await views.feedback_list(session, actor, q=q, client_id=client_id,
                                                 kind=kind, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from clientops_shared.auth import CurrentUser, Principal, require_roles
 from clientops_shared.errors import Conflict, InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
+from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
 from notifications import views
 from notifications.adapters import orm
@@ -54,7 +55,7 @@ async def list_mail(request: Request, response: Response, actor: CurrentUser,
     async with runtime_of(request).sessions() as session:
         total, rows = await views.mail(session, actor, state=state, client_id=client_id,
                                        template=template, limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 
@@ -84,7 +85,7 @@ async def list_escalations(request: Request, response: Response, actor: Head,
                            limit: Limit = 100, offset: Offset = 0) -> Any:
     async with runtime_of(request).sessions() as session:
         total, rows = await views.escalations(session, limit, offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 
@@ -159,7 +160,7 @@ async def list_assignments(request: Request, response: Response, actor: Head,
         total, rows = await views.assignments(
             session, client_id=str(client_id) if client_id else None, function=function,
             limit=limit, offset=offset)
-    response.headers["X-Total-Count"] = str(total)
+    total_header(response, total)
     return rows
 
 

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import Forbidden, InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
+from clientops_shared.paging import After, decode_cursor, next_page, total_header
 from clientops_shared.runtime import runtime_of
 from notifications import views
 from notifications.domain.model import Function, Priority, TaskState
@@ -97,6 +98,9 @@ class MyDayOut(BaseModel):
     overdue: list[ClientGroup]
     today: list[ClientGroup]
     counts: dict[str, int]
+    counts_cap: int = Field(description="a count above this was not counted further: "
+                                        "show it as «более N»")
+    next_overdue: str | None = Field(description="more overdue tasks: pass as ``after``")
     calls: list[Call]
 
 
@@ -115,18 +119,20 @@ async def list_tasks(
     due_after: AwareDatetime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: Literal["due", "priority", "created"] = "due",
-    limit: Limit = 100, offset: Offset = 0,
+    limit: Limit = 100, offset: Offset = 0, after: After = None,
 ) -> Any:
-    """Tasks the caller may see (a manager: their own and their clients'), filtered, paged;
-    the total is in ``X-Total-Count``."""
+    """Tasks the caller may see (a manager: their own and their clients'), filtered, a page at
+    a time (``X-Next-Cursor`` → ``after``); ``X-Total-Count`` counts up to 1000."""
     f = views.TaskFilter(assignee=assignee, client_id=client_id, state=state, kind=kind,
                          function=function, priority=priority, overdue=overdue,
                          due_before=due_before, due_after=due_after, q=q)
+    order = views.TASK_ORDERS[sort]
+    key = decode_cursor(after, order.types) if after else None
     async with runtime_of(request).sessions() as session:
         total, rows = await views.tasks(session, actor, f, deps.now(), limit=limit,
-                                        offset=offset, sort=sort)
-    response.headers["X-Total-Count"] = str(total)
-    return rows
+                                        offset=offset, sort=sort, after=key)
+    total_header(response, total)
+    return next_page(request, response, rows, limit, order.key)
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)
@@ -145,16 +151,21 @@ async def get_task(task_id: uuid.UUID, request: Request, actor: CurrentUser) -> 
 
 @router.get("/my/tasks", response_model=MyDayOut)
 async def my_tasks(request: Request, actor: CurrentUser, deps: Deps,
-                   at: AwareDatetime | None = None, assignee: str | None = None) -> Any:
+                   at: AwareDatetime | None = None, assignee: str | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = views.MY_DAY_PAGE,
+                   after: After = None) -> Any:
     """My day: overdue first, then today, grouped by client; the payment-reminder call list
-    with amounts and the last outcome. The head may look at someone else's day."""
+    with amounts and the last outcome. The head may look at someone else's day. A page of
+    each list (``limit``); ``next_overdue`` → ``after`` continues the overdue one."""
     person = actor.username
     if assignee and assignee != actor.username:
         if actor.role not in ("head", "admin"):
             raise Forbidden("only the head looks at another person's day")
         person = assignee
     async with runtime_of(request).sessions() as session:
-        return await views.my_day(session, person, at or deps.now())
+        return await views.my_day(session, person, at or deps.now(), limit=limit,
+                                  after=decode_cursor(after, views.MY_DAY_KEY) if after
+                                  else None)
 
 
 async def _act(request: Request, actor: Any, deps: Any, ids: list[uuid.UUID], act: Act,
@@ -208,13 +219,18 @@ async def bulk(body: BulkBody, request: Request, actor: CurrentUser, deps: Deps)
 
 
 @router.get("/clients/{client_id}/timeline", response_model=list[TimelineOut])
-async def timeline(client_id: uuid.UUID, request: Request, actor: CurrentUser,
-                   limit: Limit = 200, offset: Offset = 0) -> Any:
-    """Every event about the client from every service, in order."""
+async def timeline(client_id: uuid.UUID, request: Request, response: Response,
+                   actor: CurrentUser, limit: Limit = 200, offset: Offset = 0,
+                   order: Literal["asc", "desc"] = "asc", after: After = None) -> Any:
+    """Every event about the client from every service, oldest first (``order=desc``: newest
+    first), a page at a time (``X-Next-Cursor`` → ``after``)."""
+    key = decode_cursor(after, views.TIMELINE_KEY) if after else None
     async with runtime_of(request).sessions() as session:
         known, manager = await views.client_manager(session, client_id)
         if not known:
             raise NotFound(f"no events known for client {client_id}")
         if not actor.may_see_client_of(manager):
             raise Forbidden("this client is assigned to another manager")
-        return await views.timeline(session, client_id, limit, offset)
+        rows = await views.timeline(session, client_id, limit, offset,
+                                    newest_first=order == "desc", after=key)
+    return next_page(request, response, rows, limit, lambda r: (r["at"], r["event_id"]))

@@ -1,0 +1,155 @@
+"""What every benchmark shares: A/B pairs, medians, one line per result.
+
+A benchmark measures the system and a baseline that does the same amount of raw work, in the
+same run and alternating (A B A B …), because these machines are noisy: only the ratio of the
+two medians means anything. Each line reads
+
+    name  system=…/s  baseline=…/s  ratio=…  target=…  cpu_s=…  [extra=…]
+
+where ``ratio`` is system throughput over baseline throughput (1.0 = as fast as the floor) and
+``target`` says which side of it the design wants to be. Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clientops_shared.settings import DEFAULT_AMQP_URL, DEFAULT_PG_DSN, common, database_url
+
+
+@dataclass
+class Sample:
+    """One measured side of a pair: ``units`` of work in ``seconds``."""
+
+    units: float
+    seconds: float
+    cpu_s: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.units / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass
+class Result:
+    name: str
+    system: list[Sample]
+    baseline: list[Sample]
+    target: float
+    """The wanted ratio; ``higher`` says whether the ratio must reach it or stay under it."""
+    higher: bool = True
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def system_rate(self) -> float:
+        return statistics.median(s.rate for s in self.system)
+
+    @property
+    def baseline_rate(self) -> float:
+        return statistics.median(s.rate for s in self.baseline)
+
+    @property
+    def ratio(self) -> float:
+        return self.system_rate / self.baseline_rate
+
+    @property
+    def met(self) -> bool:
+        return self.ratio >= self.target if self.higher else self.ratio <= self.target
+
+    def line(self) -> str:
+        cpu = statistics.median(s.cpu_s for s in self.system)
+        extra = {k: statistics.median(s.extra[k] for s in self.system if k in s.extra)
+                 for k in self.system[0].extra}
+        extra.update(self.extra)
+        cols = [f"{self.name:<34}", f"system={self.system_rate:,.1f}/s",
+                f"baseline={self.baseline_rate:,.1f}/s", f"ratio={self.ratio:.2f}",
+                f"target={'>=' if self.higher else '<='}{self.target:g}"
+                f"{'' if self.met else ' (missed)'}",
+                f"cpu_s={cpu:.2f}"]
+        cols += [f"{k}={v:,.3g}" for k, v in extra.items()]
+        return "  ".join(cols)
+
+
+async def pairs(system: Callable[[], Awaitable[Sample]],
+                baseline: Callable[[], Awaitable[Sample]], n: int = 3
+                ) -> tuple[list[Sample], list[Sample]]:
+    """``n`` interleaved pairs, system first in each."""
+    a: list[Sample] = []
+    b: list[Sample] = []
+    for _ in range(n):
+        a.append(await system())
+        b.append(await baseline())
+    return a, b
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU another process (a server under test) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Timer:
+    """Wall and CPU time of a block."""
+
+    def __enter__(self) -> Timer:
+        self.started, self.cpu_started = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.started
+        self.cpu_s = cpu_seconds() - self.cpu_started
+
+
+def pg_dsn(database: str) -> str:
+    """A plain asyncpg DSN for one of the bench's databases."""
+    return database_url(database).replace("postgresql+asyncpg://", "postgresql://")
+
+
+def bench_database(what: str) -> str:
+    return f"clientops_bench_{what}_{uuid.uuid4().hex[:8]}"
+
+
+def private_vhost() -> tuple[str, str]:
+    """A RabbitMQ virtual host of the bench's own and its URL; ``drop_vhost`` removes it."""
+    name = f"clientops-bench-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*",
+                    ".*"], check=True)
+    return name, common("AMQP_URL", DEFAULT_AMQP_URL).rstrip("/") + "/" + name
+
+
+def drop_vhost(name: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], check=False)
+
+
+def server() -> str:
+    return common("PG_DSN", DEFAULT_PG_DSN)
+
+
+def describe(results: list[Result]) -> dict[str, Any]:
+    return {r.name: {"ratio": r.ratio, "target": r.target, "met": r.met} for r in results}

@@ -1,0 +1,143 @@
+"""Keyset pagination for every list: a page is "the next N rows after this one".
+
+A list sorted by an index reads only the page it returns, however many rows come before it,
+where ``OFFSET`` reads and drops every row before the page. The answer stays a JSON array (the
+public contract); the way on is in headers: ``X-Next-Cursor`` (pass it back as ``after``) and a
+``Link: <…>; rel="next"``. The cursor is the sort key of the page's last row, opaque to
+clients (base64 of JSON), checked when it comes back: a bad one is a 422 on ``after``.
+
+Totals: counting every matching row on each request is what made lists slow as they grew, so a
+list that shows a total counts up to ``COUNT_CAP`` rows (``X-Total-Count: 1000+`` beyond).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Query, Request, Response
+
+from clientops_shared.errors import InvalidInput
+
+COUNT_CAP = 1000
+
+After = Annotated[str | None, Query(max_length=1000, description=(
+    "the X-Next-Cursor of the previous page; leave out for the first page"))]
+
+_DECODERS: dict[type, Callable[[Any], Any]] = {
+    str: str,
+    int: int,
+    uuid.UUID: uuid.UUID,
+    datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
+    Decimal: Decimal,
+}
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, date | datetime) else
+             str(v) if isinstance(v, uuid.UUID | Decimal) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()
+                                    ).decode().rstrip("=")
+
+
+def decode_cursor(raw: str, types: Sequence[type]) -> tuple[Any, ...]:
+    """The sort key a cursor carries, each value parsed to its column's type."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError("wrong shape")
+        return tuple(None if v is None else _DECODERS[t](v)
+                     for v, t in zip(values, types, strict=True))
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("after", "the cursor is not one this list gave out; "
+                                    "start again from the first page") from None
+
+
+def after_key(columns: Sequence[sa.ColumnElement[Any]], values: Sequence[Any],
+              descending: Sequence[bool] | None = None) -> sa.ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``columns`` (each asc unless marked)."""
+    desc = list(descending or [False] * len(columns))
+    if not any(desc) or all(desc):
+        row, key = sa.tuple_(*columns), sa.tuple_(*[sa.literal(v) for v in values])
+        return row < key if all(desc) else row > key
+    # mixed directions: (a > x) or (a = x and b < y) or ...
+    terms = []
+    for i, (column, value) in enumerate(zip(columns, values, strict=True)):
+        before = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
+        terms.append(sa.and_(*before, column < value if desc[i] else column > value))
+    return sa.or_(*terms)
+
+
+def next_page(request: Request, response: Response, rows: list[Any], limit: int,
+              key: Callable[[Any], Sequence[Any]]) -> list[Any]:
+    """Trim the extra row a query fetched (``LIMIT limit + 1``) and say where the next page
+    starts, if there is one."""
+    if len(rows) <= limit:
+        return rows
+    rows = rows[:limit]
+    cursor = encode_cursor(key(rows[-1]))
+    response.headers["X-Next-Cursor"] = cursor
+    url = request.url.remove_query_params(["after", "offset"]).include_query_params(after=cursor)
+    response.headers["Link"] = f'<{url}>; rel="next"'
+    return rows
+
+
+async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP) -> int:
+    """How many rows ``query`` matches, counted up to ``cap + 1`` (``> cap``: "more than")."""
+    limited = (query.with_only_columns(sa.literal(1), maintain_column_froms=True)
+               .order_by(None).limit(cap + 1).subquery())
+    n: int = (await session.execute(sa.select(sa.func.count()).select_from(limited))
+              ).scalar_one()
+    return n
+
+
+def total_header(response: Response, n: int, cap: int = COUNT_CAP) -> None:
+    """``X-Total-Count``: the count, or ``1000+`` past the cap."""
+    response.headers["X-Total-Count"] = f"{cap}+" if n > cap else str(n)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A list's sort: its columns (each ascending unless marked), the row keys holding their
+    values (the cursor) and the values' types (to read a cursor back)."""
+
+    columns: tuple[sa.ColumnElement[Any], ...]
+    names: tuple[str, ...]
+    types: tuple[type, ...]
+    descending: tuple[bool, ...] = ()
+
+    def by(self) -> list[sa.ColumnElement[Any]]:
+        desc = self.descending or (False,) * len(self.columns)
+        return [c.desc() if d else c for c, d in zip(self.columns, desc, strict=True)]
+
+    def key(self, row: Any) -> tuple[Any, ...]:
+        return tuple(row[name] for name in self.names)
+
+
+async def fetch_page(session: Any, base: sa.Select[Any], order: Order, limit: int, offset: int,
+                     after: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """The total (capped) and ``limit + 1`` rows from the cursor on, for ``next_page``."""
+    total = await capped_count(session, base)
+    if after:
+        base = base.where(after_key(order.columns, decode_cursor(after, order.types),
+                                    order.descending or None))
+    rows = (await session.execute(base.order_by(*order.by()).limit(limit + 1).offset(offset))
+            ).mappings().all()
+    return total, [dict(r) for r in rows]
+
+
+def answer_page(request: Request, response: Response, page: tuple[int, list[Any]], limit: int,
+                order: Order) -> list[Any]:
+    """Headers of a page (capped total, next cursor) and its rows."""
+    total, rows = page
+    total_header(response, total)
+    return next_page(request, response, rows, limit, order.key)
