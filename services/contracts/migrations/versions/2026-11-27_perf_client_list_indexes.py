@@ -1,7 +1,7 @@
 """client list indexes: (name, id) and (manager, name, id) for keyset pages
 
 Revision ID: 7c2e4f9b1a63
-Revises: eb71771118ab
+Revises: 5007142c8677
 Create Date: 2026-11-27 12:10:00
 """
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '7c2e4f9b1a63'
-down_revision: str | None = 'eb71771118ab'
+down_revision: str | None = '5007142c8677'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """list indexes: my day by (assignee, due_at, id), the timeline by (client_id, at, event_id)
 
 Revision ID: 5b1c9e7a2d40
-Revises: 9623f5d70014
+Revises: f550443cbe9f
 Create Date: 2026-11-27 12:00:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '5b1c9e7a2d40'
-down_revision: str | None = '9623f5d70014'
+down_revision: str | None = 'f550443cbe9f'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
