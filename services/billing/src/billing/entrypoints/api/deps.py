@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import MAX_OFFSET
 
 DESK_ROLES = ("billing", "accountant", "head")
 """The billing desk (admin and service tokens are always allowed)."""
@@ -17,7 +18,7 @@ Desk = Annotated[Principal, Depends(require_roles(*DESK_ROLES))]
 Reader = Annotated[Principal, Depends(require_roles(*DESK_ROLES, "manager"))]
 """Desk roles see every client; a manager only the clients assigned to them."""
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def uow(request: Request) -> BillingUnitOfWork:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
@@ -22,6 +21,7 @@ from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import BoundedDate
 
 router = APIRouter()
 api = APIRouter(prefix="/api")
@@ -298,7 +298,7 @@ async def period_report(request: Request, actor: Reader,
 
 @api.get("/reports/aging", response_model=schemas.AgingOut)
 async def aging_report(request: Request, actor: Reader, billing: BillingDep,
-                       on: date | None = None, format: Format = "json") -> Any:
+                       on: BoundedDate | None = None, format: Format = "json") -> Any:
     on = on or billing.today()
     async with runtime_of(request).sessions() as session:
         report = await views.aging(session, actor, on)
