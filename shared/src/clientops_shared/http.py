@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+import asyncpg.exceptions
+import asyncpg.exceptions._base
 import sqlalchemy.exc
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -62,9 +64,23 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return problem(500, "Internal error", "the error was logged with the request's trace id")
 
 
+def is_data_error(exc: BaseException) -> bool:
+    """A value PostgreSQL refused (SQLSTATE class 22) or asyncpg could not encode."""
+    if isinstance(exc, sqlalchemy.exc.DataError):
+        return True
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None) or orig
+    if isinstance(cause, asyncpg.exceptions.DataError | asyncpg.exceptions._base.DataError):
+        return True
+    return str(getattr(cause, "sqlstate", "") or "").startswith("22")
+
+
 async def _data_error(request: Request, exc: Exception) -> Response:
     # the last line behind the bounds at the door: a value the column cannot hold (a number out
     # of range, a date the database refuses) is the caller's input, never a 500
+    if not is_data_error(exc):
+        handler = request.app.exception_handlers.get(Exception, _unexpected)
+        return await handler(request, exc)  # type: ignore[no-any-return]
     log.warning("database refused a value on %s %s: %s", request.method, request.url.path,
                 type(getattr(exc, "orig", exc)).__name__)
     return problem(422, "Validation failed", "a value is out of the range this field can hold",
@@ -76,7 +92,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(sqlalchemy.exc.DataError, _data_error)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
     # innermost of the middleware: a 500 is answered here, so the server never sees the
     # exception and keeps the keep-alive connection open for the next request
@@ -144,7 +160,7 @@ def _bad_text(text: str) -> str | None:
 
 def _walk(value: Any, path: tuple[str, ...], depth: int) -> Iterator[tuple[str, str]]:
     if depth > MAX_JSON_DEPTH:
-        yield ".".join(path) or "body", f"is nested deeper than {MAX_JSON_DEPTH} levels"
+        yield (path[0] if path else "body"), f"is nested deeper than {MAX_JSON_DEPTH} levels"
         return
     if isinstance(value, str):
         problem_text = _bad_text(value)

@@ -27,6 +27,7 @@ from clientops_shared.http import install_correlation, install_metrics, install_
 from clientops_shared.messaging import EventHandlers
 from clientops_shared.outbox import OutboxRelay, backoff
 from clientops_shared.settings import ServiceSettings
+from clientops_shared.types import MAX_OFFSET
 from clientops_shared.uow import UnitOfWork
 
 log = logging.getLogger("clientops.runtime")
@@ -240,7 +241,7 @@ class ServiceRuntime(Generic[U]):
         async def audit(_: HeadOrAdmin, entity: str | None = None,
                         entity_id: str | None = None, actor: str | None = None,
                         limit: int = Query(100, ge=1, le=1000),
-                        offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+                        offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[dict[str, Any]]:
             """Who changed what and when, with the state before and after."""
             a = self.tables.audit
             query = sa.select(a).order_by(a.c.id.desc()).limit(limit).offset(offset)
