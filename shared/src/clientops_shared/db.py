@@ -113,4 +113,7 @@ def shared_tables(metadata: sa.MetaData) -> SharedTables:
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.Column("result", JSONB),
     )
+    from clientops_shared.revocation import revocation_table
+
+    revocation_table(metadata)  # token versions revoked by web.user.* events (every service)
     return SharedTables(outbox, inbox, audit, idempotency, job_run)

@@ -165,3 +165,22 @@ def drop_shared_tables_v1() -> None:
     op.drop_table("idempotency_key")
     op.drop_index("audit_log_entity_idx", table_name="audit_log")
     op.drop_table("audit_log")
+
+
+# --- token revocation (clientops_shared.revocation), added 2026-11-27; frozen like v1 above.
+
+
+def create_token_revocation_v1() -> None:
+    op.create_table(
+        "token_revocation",
+        sa.Column("username", sa.Text(), nullable=False),
+        sa.Column("min_version", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("role", sa.Text(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("username", name=op.f("token_revocation_pkey")),
+    )
+
+
+def drop_token_revocation_v1() -> None:
+    op.drop_table("token_revocation")

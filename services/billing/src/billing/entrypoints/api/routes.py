@@ -15,7 +15,15 @@ from billing.adapters import invoice_pdf, xlsx
 from billing.adapters.orm import invoice
 from billing.domain.periods import Period
 from billing.entrypoints.api import back_office, schemas
-from billing.entrypoints.api.deps import BillingDep, Desk, Limit, Offset, Reader, UoW
+from billing.entrypoints.api.deps import (
+    BillingDep,
+    Desk,
+    DocumentReader,
+    Limit,
+    Offset,
+    Reader,
+    UoW,
+)
 from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
@@ -111,7 +119,7 @@ async def get_invoice(request: Request, invoice_id: uuid.UUID, actor: Reader) ->
 
 @api.get("/invoices/{invoice_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: Reader,
+async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: DocumentReader,
                            billing: BillingDep) -> Response:
     async with runtime_of(request).sessions() as session:
         detail = await views.invoice_detail(session, actor, invoice_id)

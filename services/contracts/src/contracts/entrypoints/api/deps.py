@@ -19,7 +19,7 @@ from contracts.adapters.storage import FileStorage
 from contracts.config import ContractsSettings
 from contracts.service_layer.unit_of_work import ContractsUnitOfWork
 
-# who may do what at the contracts desk (admin and service tokens may do everything)
+# who may do what at the contracts desk (admin may do everything)
 Desk = Annotated[Principal, Depends(require_roles("manager", "head", "lawyer", "sales"))]
 ContractDesk = Annotated[Principal, Depends(require_roles("manager", "head"))]
 ClaimDesk = Annotated[Principal, Depends(require_roles("manager", "head", "lawyer"))]
