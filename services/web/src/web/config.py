@@ -36,8 +36,9 @@ class WebSettings(ServiceSettings):
     # log-in back-off (no lock an attacker could trigger): per account and per client address
     login_account_free_failures: int = 5
     login_account_max_wait_seconds: int = 60
-    login_address_free_failures: int = 20
-    login_address_max_wait_seconds: int = 900
+    # an office behind one address shares this: generous, and the wait stays short
+    login_address_free_failures: int = 30
+    login_address_max_wait_seconds: int = 60
     login_backoff_base_seconds: float = 1.0
     seed_demo_users: bool = False  # dev and tests only: the demo passwords are public
     session_minutes: int = 720

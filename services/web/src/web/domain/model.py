@@ -58,8 +58,8 @@ class Throttle:
 
     account_free: int = 5
     account_cap: timedelta = timedelta(minutes=1)
-    address_free: int = 20
-    address_cap: timedelta = timedelta(minutes=15)
+    address_free: int = 30
+    address_cap: timedelta = timedelta(minutes=1)
     base: timedelta = timedelta(seconds=1)
     forget_after: timedelta = timedelta(hours=1)
 

@@ -97,6 +97,7 @@ async def authenticate(uow: WebUnitOfWork, username: str, password: str, *, secr
     ok = await asyncio.to_thread(_verify, user.password_hash if user is not None and usable
                                  else _dummy_hash(), password)
     if not (ok and usable and user is not None):
+        now = datetime.now(UTC)  # the back-off runs from the refusal, not from the request
         for key, free, cap in ((account_key, throttle.account_free, throttle.account_cap),
                                (address_key, throttle.address_free, throttle.address_cap)):
             await uow.login_failed(key, now, forget_before=now - throttle.forget_after,
