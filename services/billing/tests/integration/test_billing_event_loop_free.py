@@ -4,6 +4,7 @@ CPU), ``/health/live`` keeps answering — the parse runs in a worker thread, no
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import time
 from pathlib import Path
@@ -54,7 +55,7 @@ async def test_health_answers_while_a_big_statement_is_parsed(bt: Any) -> None:
     assert r.json()["documents"] == 4
     # a probe is sent 50 ms after the last answer: the longest wait between answers is how
     # long the loop was unavailable (a blocked loop delays the probe, not only its answer)
-    stalled = max(b - a for a, b in zip(answered, answered[1:], strict=False))
+    stalled = max(b - a for a, b in itertools.pairwise(answered))
     print(f"statement {len(data) / 1e6:.1f} MB imported in {took:.1f} s; /health/live idle "
           f"median {statistics.median(idle) * 1000:.1f} ms, during the import median "
           f"{statistics.median(busy) * 1000:.1f} ms; longest gap between answers "
