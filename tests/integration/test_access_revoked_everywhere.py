@@ -42,14 +42,16 @@ async def statuses(clients: dict[str, httpx.AsyncClient], token: str) -> dict[st
     return {name: r.status_code for name, r in zip(PROBES, answers, strict=True)}
 
 
-async def until_refused(clients: dict[str, httpx.AsyncClient], token: str,
+async def until_refused(clients: dict[str, httpx.AsyncClient], token: str, what: str,
                         within: float = 60.0) -> float:
     started = time.monotonic()
     seen: dict[str, int] = {}
     while time.monotonic() - started < within:
         seen = await statuses(clients, token)
         if all(code == 401 for code in seen.values()):
-            return time.monotonic() - started
+            took = time.monotonic() - started
+            print(f"{what}: token refused on all six services after {took:.1f} s")
+            return took
         await asyncio.sleep(0.5)
     raise AssertionError(f"still accepted after {within} s: {seen}")
 
@@ -76,9 +78,7 @@ async def test_deactivated_and_demoted_users_lose_access_on_every_service(
         async with web_runtime.uow() as uow:
             await handlers.update_user(uow, username, role="technician", full_name="Техник",
                                        active=True)
-        took = await until_refused(clients, token)
-        print(f"demoted: old token refused on all six services after {took:.1f} s")
-        assert took < 60
+        assert await until_refused(clients, token, "demoted") < 60
         fresh = await login(clients["web"], username)
         me = await clients["web"].get("/api/auth/me",
                                       headers={"Authorization": f"Bearer {fresh}"})
@@ -89,9 +89,7 @@ async def test_deactivated_and_demoted_users_lose_access_on_every_service(
         async with web_runtime.uow() as uow:
             await handlers.update_user(uow, username, role="technician", full_name="Техник",
                                        active=False)
-        took = await until_refused(clients, fresh)
-        print(f"deactivated: token refused on all six services after {took:.1f} s")
-        assert took < 60
+        assert await until_refused(clients, fresh, "deactivated") < 60
         r = await clients["web"].post("/api/auth/token",
                                       data={"username": username, "password": PASSWORD})
         assert r.status_code == 401

@@ -78,6 +78,7 @@ class Revocations:
         self.max_stale = max_stale
         self._versions: dict[str, int] = {}
         self._loaded_at = float("-inf")
+        self._tried_at = float("-inf")
         self._lock = asyncio.Lock()
 
     def note(self, username: str, version: int) -> None:
@@ -86,17 +87,15 @@ class Revocations:
 
     async def _reload(self) -> None:
         async with self._lock:
-            if time.monotonic() - self._loaded_at < self.refresh:
-                return  # another request reloaded it meanwhile
+            if time.monotonic() - self._tried_at < self.refresh:
+                return  # another request reloaded it (or tried to) meanwhile
+            self._tried_at = time.monotonic()
             try:
                 async with self.engine.connect() as conn:
                     rows = (await conn.execute(sa.select(self.table.c.username,
                                                          self.table.c.min_version))).all()
             except Exception as exc:
                 log.warning("token revocations could not be read: %s", type(exc).__name__)
-                if time.monotonic() - self._loaded_at > self.max_stale:
-                    raise AuthUnavailable("access cannot be checked right now; try again "
-                                          "shortly") from None
                 return
             fresh = {username: version for username, version in rows}
             for username, version in self._versions.items():  # noted but not yet committed
@@ -107,6 +106,9 @@ class Revocations:
     async def check(self, principal: Principal) -> None:
         if time.monotonic() - self._loaded_at >= self.refresh:
             await self._reload()
+        if time.monotonic() - self._loaded_at > self.max_stale:
+            # what was revoked meanwhile is unknown: refuse rather than trust old knowledge
+            raise AuthUnavailable("access cannot be checked right now; try again shortly")
         if principal.version < self._versions.get(principal.username, 0):
             raise Unauthorized("token revoked; log in again")
 
