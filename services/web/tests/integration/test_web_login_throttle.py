@@ -139,3 +139,38 @@ async def test_the_login_page_answers_429_in_russian(servers: Servers) -> None:
                 assert r.status_code == expected, r.text[:300]
             assert "Слишком много неудачных попыток входа" in r.text
             assert r.headers["Retry-After"]
+
+
+async def test_a_page_session_outlives_its_short_token_by_re_minting_it(servers: Servers
+                                                                        ) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from clientops_shared.auth import decode_token, expires_at
+    from web.service_layer import handlers
+
+    async with running_app(servers, "web") as (app, _):
+        username = await new_user(app)
+        runtime = app.state.runtime
+        secret = runtime.settings.jwt_secret
+        async with runtime.uow() as uow:
+            started = await handlers.start_session(
+                uow, username, PASSWORD, secret=secret, ttl=timedelta(hours=12),
+                token_ttl=timedelta(seconds=30))
+        assert started.session.expires_at - datetime.now(UTC) > timedelta(hours=11)
+        async with runtime.uow() as uow:
+            session = await handlers.current_session(uow, started.cookie_value)
+            user = await uow.user(username)
+            assert session is not None and user is not None
+            old = session.access_token
+            token = await handlers.session_token(uow, session, user, secret=secret,
+                                                 ttl=timedelta(minutes=15))
+        assert token != old
+        assert expires_at(token) - datetime.now(UTC) > timedelta(minutes=14)
+        assert decode_token(secret, token).username == username
+        async with runtime.uow() as uow:  # stored: the next page uses it as it is
+            session = await handlers.current_session(uow, started.cookie_value)
+            user = await uow.user(username)
+            assert session is not None and user is not None
+            assert session.access_token == token
+            assert await handlers.session_token(uow, session, user, secret=secret,
+                                                ttl=timedelta(minutes=15)) == token
