@@ -4,6 +4,8 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 export WEB_SEED_DEMO_USERS ?= 1
+# development only: lets the services start with the public development JWT secret
+export CLIENTOPS_DEV_MODE ?= 1
 
 .PHONY: run test install system-packages servers lint typecheck bench
 

@@ -150,5 +150,8 @@ def shared_tables(metadata: sa.MetaData) -> SharedTables:
     )
     sa.Index("consumer_failure_open_idx", consumer_failure.c.last_failed_at,
              postgresql_where=consumer_failure.c.resolved_at.is_(None))
+    from clientops_shared.revocation import revocation_table
+
+    revocation_table(metadata)  # token versions revoked by web.user.* events (every service)
     return SharedTables(outbox, inbox, audit, idempotency, job_run, aggregate_version,
                         aggregate_applied, consumer_failure)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
+from urllib.parse import parse_qsl
 
+import asyncpg.exceptions
+import asyncpg.exceptions._base
+import sqlalchemy.exc
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clientops_shared import context
 from clientops_shared.errors import DomainError
@@ -20,12 +26,13 @@ log = logging.getLogger("clientops.http")
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str | None = None, *,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -58,11 +65,209 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return problem(500, "Internal error", "the error was logged with the request's trace id")
 
 
+def is_data_error(exc: BaseException) -> bool:
+    """A value PostgreSQL refused (SQLSTATE class 22) or asyncpg could not encode."""
+    if isinstance(exc, sqlalchemy.exc.DataError):
+        return True
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None) or orig
+    if isinstance(cause, asyncpg.exceptions.DataError | asyncpg.exceptions._base.DataError):
+        return True
+    return str(getattr(cause, "sqlstate", "") or "").startswith("22")
+
+
+async def _data_error(request: Request, exc: Exception) -> Response:
+    # the last line behind the bounds at the door: a value the column cannot hold (a number out
+    # of range, a date the database refuses) is the caller's input, never a 500
+    if not is_data_error(exc):
+        handler = request.app.exception_handlers.get(Exception, _unexpected)
+        return await handler(request, exc)  # type: ignore[no-any-return]
+    log.warning("database refused a value on %s %s: %s", request.method, request.url.path,
+                type(getattr(exc, "orig", exc)).__name__)
+    return problem(422, "Validation failed", "a value is out of the range this field can hold",
+                   errors=[{"field": "body", "message": "value out of range",
+                            "type": "out_of_range"}])
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
+    # innermost of the middleware: a 500 is answered here, so the server never sees the
+    # exception and keeps the keep-alive connection open for the next request
+    app.add_middleware(CatchAll)
+    app.add_middleware(InputGuard)
+
+
+class CatchAll:
+    """Answer an unhandled exception with the app's ``Exception`` handler and do not re-raise.
+
+    Starlette's outermost error middleware re-raises after answering, and uvicorn then closes
+    the connection: the next request a client sends on that keep-alive connection is reset.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise  # half a response is out: only closing the connection is honest
+            request = Request(scope, receive)
+            handlers = getattr(scope.get("app"), "exception_handlers", {})
+            handler = handlers.get(Exception, _unexpected)
+            response = await handler(request, exc)
+            await response(scope, receive, send)
+
+
+# --- bad input the schema cannot see: NUL bytes, broken Unicode, JSON nested too deep -------
+
+MAX_JSON_DEPTH = 32
+MAX_CHECKED_BODY = 16 * 1024 * 1024
+_CHECKED_TYPES = ("application/json", "application/x-www-form-urlencoded")
+
+
+class _Refused(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _bad_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "must not contain NUL characters"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text"
+    return None
+
+
+def _walk(value: Any, path: tuple[str, ...], depth: int) -> Iterator[tuple[str, str]]:
+    if depth > MAX_JSON_DEPTH:
+        yield (path[0] if path else "body"), f"is nested deeper than {MAX_JSON_DEPTH} levels"
+        return
+    if isinstance(value, str):
+        problem_text = _bad_text(value)
+        if problem_text:
+            yield ".".join(path) or "body", problem_text
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            problem_text = _bad_text(key)
+            if problem_text:
+                yield ".".join((*path, key.replace("\x00", "\\0"))) or "body", \
+                    f"name {problem_text}"
+            yield from _walk(item, (*path, key), depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*path, str(index)), depth + 1)
+
+
+def _check_pairs(raw: str) -> None:
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        for text in (key, value):
+            problem_text = _bad_text(text)
+            if problem_text:
+                raise _Refused(key.replace("\x00", "\\0") or "query", problem_text)
+
+
+def check_json(body: bytes) -> None:
+    """Refuse JSON with NUL characters, lone surrogates or nesting deeper than 32 levels."""
+    try:
+        parsed = json.loads(body)
+    except RecursionError:
+        raise _Refused("body", f"is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError:
+        return  # not JSON at all: the route's own parser answers that
+    for field, message in _walk(parsed, (), 0):
+        raise _Refused(field, message)
+
+
+class InputGuard:
+    """Checks every request's path, query and JSON/form body before a route sees it.
+
+    PostgreSQL cannot store NUL characters and asyncpg cannot encode lone surrogates, and
+    Python's JSON parser recurses: without this a NUL in any string field, a ``\\ud800``
+    or ``[[[[…]]]]`` 100,000 deep would be a 500. Answers 422 naming the field.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            if "\x00" in scope["path"]:
+                raise _Refused("path", "must not contain NUL characters")
+            _check_pairs(scope.get("query_string", b"").decode("latin-1"))
+            content_type = ""
+            for name, value in scope.get("headers", []):
+                if name == b"content-type":
+                    content_type = value.decode("latin-1").split(";")[0].strip().lower()
+            checked = content_type in _CHECKED_TYPES or content_type.endswith("+json")
+            if checked and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+                body, more = await _read_body(receive)
+                if not more:
+                    if content_type == "application/x-www-form-urlencoded":
+                        _check_pairs(body.decode("latin-1"))
+                    else:
+                        check_json(body)
+                receive = _replay(body, more, receive)
+        except _Refused as refused:
+            response = problem(422, "Validation failed", f"{refused.field}: {refused.message}",
+                               errors=[{"field": refused.field, "message": refused.message,
+                                        "type": "value_error"}])
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The body up to ``MAX_CHECKED_BODY``; ``more`` is true if it is longer (not checked)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+        if size > MAX_CHECKED_BODY:
+            return b"".join(chunks), True
+
+
+def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return replay
 
 
 def install_correlation(app: FastAPI) -> None:

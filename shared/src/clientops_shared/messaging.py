@@ -86,11 +86,12 @@ dead_letter_exchange = RabbitExchange(DLX, type=ExchangeType.DIRECT, durable=Tru
 
 # Who consumes what: routing-key patterns bound to each service's queue. A service handles the
 # types it registers and acks the rest; its handler set must stay within these patterns.
+# Every consumer also takes "web.user.#": revoked token versions (clientops_shared.revocation).
 CONSUMERS: dict[str, tuple[str, ...]] = {
-    "contracts": ("field_ops.equipment.#",),
-    "billing": ("contracts.#", "field_ops.equipment.#", "logistics.#"),
-    "field_ops": ("contracts.#", "logistics.shipment.#"),
-    "logistics": ("contracts.#", "field_ops.#"),
+    "contracts": ("field_ops.equipment.#", "web.user.#"),
+    "billing": ("contracts.#", "field_ops.equipment.#", "logistics.#", "web.user.#"),
+    "field_ops": ("contracts.#", "logistics.shipment.#", "web.user.#"),
+    "logistics": ("contracts.#", "field_ops.#", "web.user.#"),
     "notifications": ("#",),
 }
 

@@ -230,3 +230,22 @@ def drop_shared_tables_v2() -> None:
     op.drop_table("consumer_failure")
     op.drop_table("aggregate_applied")
     op.drop_table("aggregate_version")
+
+
+# --- token revocation (clientops_shared.revocation), added 2026-11-27; frozen like v1 above.
+
+
+def create_token_revocation_v1() -> None:
+    op.create_table(
+        "token_revocation",
+        sa.Column("username", sa.Text(), nullable=False),
+        sa.Column("min_version", sa.Integer(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("role", sa.Text(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("username", name=op.f("token_revocation_pkey")),
+    )
+
+
+def drop_token_revocation_v1() -> None:
+    op.drop_table("token_revocation")

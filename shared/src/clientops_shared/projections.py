@@ -20,6 +20,7 @@ from clientops_shared.events import Envelope
 from clientops_shared.events import contracts as c
 from clientops_shared.messaging import EventHandlers
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import MAX_OFFSET
 from clientops_shared.uow import UnitOfWork
 
 
@@ -78,7 +79,8 @@ def directory_router(table: sa.Table) -> APIRouter:
     @router.get("/clients")
     async def clients(request: Request, actor: CurrentUser,
                       limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                      offset: Annotated[int, Query(ge=0)] = 0) -> list[dict[str, Any]]:
+                      offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
+                      ) -> list[dict[str, Any]]:
         query = sa.select(table.c.client_id, table.c.name, table.c.inn, table.c.manager
                           ).order_by(table.c.name)
         if not actor.sees_all_clients:

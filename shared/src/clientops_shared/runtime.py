@@ -20,13 +20,14 @@ from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from prometheus_client import Gauge, Histogram
 
-from clientops_shared import messaging, telemetry
+from clientops_shared import messaging, revocation, telemetry
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.db import make_engine, make_sessions, shared_tables
 from clientops_shared.http import install_correlation, install_metrics, install_problem_handlers
 from clientops_shared.messaging import EventHandlers
 from clientops_shared.outbox import OutboxRelay, backoff
-from clientops_shared.settings import ServiceSettings
+from clientops_shared.settings import ServiceSettings, check_secrets
+from clientops_shared.types import MAX_OFFSET
 from clientops_shared.uow import UnitOfWork
 
 log = logging.getLogger("clientops.runtime")
@@ -61,12 +62,17 @@ class ServiceRuntime(Generic[U]):
                  on_start: Sequence[Callable[[], Awaitable[Any]]] = ()) -> None:
         self.settings = settings
         self.service = settings.service_name
+        check_secrets(settings)
         self.tracer_provider = telemetry.setup_tracing(self.service, settings.otlp_endpoint)
         self.engine = make_engine(settings.database_url)
         self.sessions = make_sessions(self.engine)
         self.tables = shared_tables(metadata)
         self.uow_class = uow_class
         self.handlers = handlers
+        self.revocations = revocation.Revocations(self.engine,
+                                                  revocation.revocation_table(metadata))
+        if handlers is not None:
+            revocation.subscribe(handlers, self.revocations.table, self.revocations)
         self.periodic = list(periodic)
         self.on_start = list(on_start)
         self.relay = OutboxRelay(self.engine, self.tables.outbox, settings.amqp_url, self.service,
@@ -210,6 +216,7 @@ class ServiceRuntime(Generic[U]):
         app = FastAPI(title=title, lifespan=self.lifespan)
         app.state.runtime = self
         app.state.jwt_secret = self.settings.jwt_secret
+        app.state.revocations = self.revocations
         for key, value in state.items():
             setattr(app.state, key, value)
         install_problem_handlers(app)
@@ -270,7 +277,7 @@ class ServiceRuntime(Generic[U]):
         async def audit(_: HeadOrAdmin, entity: str | None = None,
                         entity_id: str | None = None, actor: str | None = None,
                         limit: int = Query(100, ge=1, le=1000),
-                        offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+                        offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[dict[str, Any]]:
             """Who changed what and when, with the state before and after."""
             a = self.tables.audit
             query = sa.select(a).order_by(a.c.id.desc()).limit(limit).offset(offset)

@@ -15,6 +15,36 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_PG_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEV_JWT_SECRET = "clientops-dev-secret-change-me-in-production-0123456789"
+DEV_MODE_FLAG = "CLIENTOPS_DEV_MODE"
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSettings(RuntimeError):
+    """The process would run with a secret anyone can read; it refuses to start."""
+
+
+def dev_mode() -> bool:
+    """``CLIENTOPS_DEV_MODE=1``: set by ``make run``, the Procfile and the pytest plugin."""
+    return os.environ.get(DEV_MODE_FLAG) == "1"
+
+
+def check_secrets(settings: ServiceSettings) -> None:
+    """Refuse the public development JWT secret (or a short one) outside development.
+
+    Anyone can read the development secret in this repository and mint an ``admin`` token
+    with it, so a service started without the explicit dev flag refuses it.
+    """
+    if dev_mode():
+        return
+    if settings.jwt_secret == DEV_JWT_SECRET:
+        raise InsecureSettings(
+            f"{settings.service_name}: refusing to start with the public development JWT "
+            f"secret. Set CLIENTOPS_JWT_SECRET to a long random secret (e.g. `openssl rand "
+            f"-hex 32`), or {DEV_MODE_FLAG}=1 on a development machine.")
+    if len(settings.jwt_secret) < MIN_SECRET_LENGTH:
+        raise InsecureSettings(
+            f"{settings.service_name}: CLIENTOPS_JWT_SECRET is shorter than "
+            f"{MIN_SECRET_LENGTH} characters; use a long random secret.")
 
 
 def common(name: str, default: str) -> str:

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -30,7 +31,15 @@ import pytest
 
 from clientops_shared.auth import issue_token
 from clientops_shared.devtools import SERVICES, Service, create_databases, drop_databases, migrate
-from clientops_shared.settings import DEFAULT_AMQP_URL, DEFAULT_PG_DSN, DEV_JWT_SECRET
+from clientops_shared.settings import (
+    DEFAULT_AMQP_URL,
+    DEFAULT_PG_DSN,
+    DEV_JWT_SECRET,
+    DEV_MODE_FLAG,
+)
+
+# tests run the services with the public development secret: the explicit dev flag
+os.environ.setdefault(DEV_MODE_FLAG, "1")
 
 
 def _docker_engine() -> bool:
@@ -69,7 +78,8 @@ class Servers:
         return env
 
     def token(self, username: str, role: str) -> str:
-        return issue_token(self.jwt_secret, username, role)
+        # long-lived so a slow run's cached headers stay valid; web's own tokens live 15 min
+        return issue_token(self.jwt_secret, username, role, ttl=timedelta(hours=12))
 
     def auth(self, username: str, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username, role)}"}

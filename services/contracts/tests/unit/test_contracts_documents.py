@@ -1463,3 +1463,16 @@ def test_acts_of_supply_and_rent_refuse_what_they_cannot_print(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         kind_context("acceptance_act", kind, company, client, handover=handover)
+
+
+def test_an_acceptance_act_is_bounded_in_lines_and_quantities() -> None:
+    # the rendering work one request may ask for is bounded (3,000 lines took 70 s of CPU)
+    line = HANDOVER.lines[0]
+    from contracts.documents.context import MAX_ACT_LINES
+
+    HandoverFacts(number="А-1", handed_on=date(2027, 1, 10), lines=(line,) * MAX_ACT_LINES)
+    with pytest.raises(ValidationError, match="lines"):
+        HandoverFacts(number="А-1", handed_on=date(2027, 1, 10),
+                      lines=(line,) * (MAX_ACT_LINES + 1))
+    with pytest.raises(ValidationError, match="qty"):
+        EquipmentLine(name="Терминал", qty=10**9)

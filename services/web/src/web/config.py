@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from clientops_shared.settings import ServiceSettings
+from web.domain.model import Throttle
 
 # the services the desks compose: name -> (env prefix, default port)
 UPSTREAMS: dict[str, tuple[str, int]] = {
@@ -29,13 +31,26 @@ class WebSettings(ServiceSettings):
 
     service_name: str = "web"
     port: int = 8000
-    token_ttl_minutes: int = 720
-    lockout_after: int = 5
-    lockout_minutes: int = 15
+    # access tokens are short-lived; a page session re-mints its token while it is used
+    token_ttl_minutes: int = Field(default=15, ge=1, le=15)
+    # log-in back-off (no lock an attacker could trigger): per account and per client address
+    login_account_free_failures: int = 5
+    login_account_max_wait_seconds: int = 60
+    # an office behind one address shares this: generous, and the wait stays short
+    login_address_free_failures: int = 30
+    login_address_max_wait_seconds: int = 60
+    login_backoff_base_seconds: float = 1.0
     seed_demo_users: bool = False  # dev and tests only: the demo passwords are public
-    session_minutes: int = 720  # a page session lives as long as the token it keeps
+    session_minutes: int = 720
     # the session cookie is sent over HTTPS only; browsers treat http://127.0.0.1 and
     # http://localhost as secure too, so this stays on for local runs and the browser tests
     cookie_secure: bool = True
     upstream_timeout_seconds: float = 10.0
     upstreams: dict[str, str] = Field(default_factory=upstream_urls)
+
+    def throttle(self) -> Throttle:
+        return Throttle(account_free=self.login_account_free_failures,
+                        account_cap=timedelta(seconds=self.login_account_max_wait_seconds),
+                        address_free=self.login_address_free_failures,
+                        address_cap=timedelta(seconds=self.login_address_max_wait_seconds),
+                        base=timedelta(seconds=self.login_backoff_base_seconds))

@@ -8,7 +8,9 @@ including its date; payment ends them because only open invoices are considered.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -73,6 +75,22 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
                invoice.c.status.in_([str(s) for s in OPEN_STATUSES]),
                invoice.c.due_on <= on)
         .order_by(invoice.c.due_on, invoice.c.number))).all()
+    # the reminder calendar is CPU work over every open invoice: a worker thread, not the loop
+    due, events = await asyncio.to_thread(_reminders_due, rows, on, rules)
+    written: list[uuid.UUID] = []
+    if due:
+        written = list((await insert_rows(
+            uow.session, dunning_reminder, due,
+            suffix="ON CONFLICT DO NOTHING RETURNING invoice_id")).scalars())
+    for invoice_id in written:
+        uow.emit(events[invoice_id])
+    await uow.commit()
+    return {"on": on.isoformat(), "working_day": True, "reminded": len(written),
+            "already": len(due) - len(written)}
+
+
+def _reminders_due(rows: Sequence[Any], on: date, rules: Any
+                   ) -> tuple[list[dict[str, Any]], dict[uuid.UUID, ev.InvoiceOverdue]]:
     due: list[dict[str, Any]] = []
     events: dict[uuid.UUID, ev.InvoiceOverdue] = {}
     # the reminder depends on the due date and the promise only: worked out once per pair
@@ -95,16 +113,7 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
             days_overdue=reminder.days_overdue, reminder_count=row.prior + 1, stage=stage,
             outstanding=outstanding, stage_starts=reminder.stage_starts, due_on=row.due_on,
             contract_id=row.contract_id, manager=row.manager)
-    written: list[uuid.UUID] = []
-    if due:
-        written = list((await insert_rows(
-            uow.session, dunning_reminder, due,
-            suffix="ON CONFLICT DO NOTHING RETURNING invoice_id")).scalars())
-    for invoice_id in written:
-        uow.emit(events[invoice_id])
-    await uow.commit()
-    return {"on": on.isoformat(), "working_day": True, "reminded": len(written),
-            "already": len(due) - len(written)}
+    return due, events
 
 
 async def scheduled_dunning(billing: Billing, today: date | None = None) -> dict[str, Any] | None:

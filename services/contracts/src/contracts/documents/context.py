@@ -39,6 +39,9 @@ from contracts.domain.validation import (
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
+MAX_ACT_LINES = 200
+
+
 class _Facts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -224,7 +227,7 @@ class EquipmentLine(_Facts):
 
     name: Text = Field(examples=["Терминал оплаты парковки"])
     serial: Text | None = None
-    qty: int = Field(default=1, ge=1)
+    qty: int = Field(default=1, ge=1, le=100_000)
     unit_price: NonNegativeMoney | None = None  # appraised value, sets liability for loss
 
     @property
@@ -238,7 +241,8 @@ class HandoverFacts(_Facts):
     number: Text
     handed_on: date
     direction: HandoverDirection = HandoverDirection.TO_CLIENT
-    lines: tuple[EquipmentLine, ...] = Field(min_length=1)
+    # a bound on the rendering work one request may ask for (3,000 lines took 70 s of CPU)
+    lines: tuple[EquipmentLine, ...] = Field(min_length=1, max_length=MAX_ACT_LINES)
     work_order_no: Text | None = None
 
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import httpx
 
-from clientops_shared.auth import issue_token
+from clientops_shared.auth import issue_token, service_issuer
 
 
 class InvoicePdfUnavailable(Exception):
@@ -48,7 +48,8 @@ class HttpInvoicePdfSource:
         self.transport = transport
 
     async def fetch(self, invoice_id: str) -> bytes:
-        token = issue_token(self.jwt_secret, self.service, "service", ttl=timedelta(minutes=5))
+        token = issue_token(self.jwt_secret, self.service, "service", ttl=timedelta(minutes=5),
+                            issuer=service_issuer(self.service))
         url = self.base_url + self.path.format(invoice_id=invoice_id)
         try:
             async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:

@@ -20,6 +20,18 @@ user_account = sa.Table(
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
+)
+
+token_revocation = metadata.tables["token_revocation"]  # from shared_tables
+
+# failed log-ins per key ("user:<name>" or "addr:<client address>"), for back-off
+login_throttle = sa.Table(
+    "login_throttle", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("blocked_until", sa.DateTime(timezone=True)),
 )
 
 web_session = sa.Table(

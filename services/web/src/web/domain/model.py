@@ -18,6 +18,7 @@ class User:
     failed_logins: int = 0
     locked_until: datetime | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    token_version: int = 0  # tokens issued with an older version are refused everywhere
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -49,6 +50,30 @@ class User:
             self.active = active
             if active:
                 self.login_succeeded()  # an admin re-enabling an account lifts its lockout
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Log-in back-off per account (from any address) and per client address (any account)."""
+
+    account_free: int = 5
+    account_cap: timedelta = timedelta(minutes=1)
+    address_free: int = 30
+    address_cap: timedelta = timedelta(minutes=1)
+    base: timedelta = timedelta(seconds=1)
+    forget_after: timedelta = timedelta(hours=1)
+
+
+def login_backoff(failures: int, *, free: int, base: timedelta, cap: timedelta) -> timedelta:
+    """How long a key (an account or a client address) waits after ``failures`` in a row.
+
+    The first ``free`` failures cost nothing; then the wait doubles from ``base`` up to
+    ``cap``. Unlike a lock, the wait is short and ends by itself, so guessing at someone's
+    account slows the guesser down without locking the owner out.
+    """
+    if failures < free:
+        return timedelta(0)
+    return min(cap, base * 2 ** min(failures - free, 30))
 
 
 @dataclass(eq=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -21,6 +20,7 @@ from clientops_shared.auth import Principal, require_roles
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import BoundedDate
 
 router = APIRouter(prefix="/api")
 
@@ -46,7 +46,7 @@ async def create_agreement(body: schemas.RentAgreementIn, actor: Desk, uow: UoW)
 
 @router.get("/rent/agreements", response_model=list[schemas.RentAgreementRowOut])
 async def list_agreements(request: Request, response: Response, actor: Desk,
-                          billing: BillingDep, on: date | None = None, q: str | None = None,
+                          billing: BillingDep, on: BoundedDate | None = None, q: str | None = None,
                           owner_inn: str | None = None, site_id: uuid.UUID | None = None,
                           payment_form: PaymentForm | None = None, limit: Limit = 50,
                           offset: Offset = 0) -> Any:

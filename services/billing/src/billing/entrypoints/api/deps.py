@@ -9,15 +9,18 @@ from fastapi import Depends, Query, Request
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import MAX_OFFSET
 
 DESK_ROLES = ("billing", "accountant", "head")
-"""The billing desk (admin and service tokens are always allowed)."""
+"""The billing desk (admin is always allowed)."""
 
 Desk = Annotated[Principal, Depends(require_roles(*DESK_ROLES))]
 Reader = Annotated[Principal, Depends(require_roles(*DESK_ROLES, "manager"))]
 """Desk roles see every client; a manager only the clients assigned to them."""
+DocumentReader = Annotated[Principal, Depends(require_roles(*DESK_ROLES, "manager", "service"))]
+"""Readers, and other services (notifications attaches invoice PDFs to its mail)."""
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def uow(request: Request) -> BillingUnitOfWork:

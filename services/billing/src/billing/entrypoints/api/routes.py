@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
@@ -16,13 +15,22 @@ from billing.adapters import invoice_pdf, xlsx
 from billing.adapters.orm import invoice
 from billing.domain.periods import Period, check_run_period
 from billing.entrypoints.api import back_office, schemas
-from billing.entrypoints.api.deps import BillingDep, Desk, Limit, Offset, Reader, UoW
+from billing.entrypoints.api.deps import (
+    BillingDep,
+    Desk,
+    DocumentReader,
+    Limit,
+    Offset,
+    Reader,
+    UoW,
+)
 from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
 from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import BoundedDate
 
 router = APIRouter()
 api = APIRouter(prefix="/api")
@@ -119,7 +127,7 @@ async def get_invoice(request: Request, invoice_id: uuid.UUID, actor: Reader) ->
 
 @api.get("/invoices/{invoice_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: Reader,
+async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: DocumentReader,
                            billing: BillingDep) -> Response:
     async with runtime_of(request).sessions() as session:
         detail = await views.invoice_detail(session, actor, invoice_id)
@@ -306,7 +314,7 @@ async def period_report(request: Request, actor: Reader,
 
 @api.get("/reports/aging", response_model=schemas.AgingOut)
 async def aging_report(request: Request, actor: Reader, billing: BillingDep,
-                       on: date | None = None, format: Format = "json") -> Any:
+                       on: BoundedDate | None = None, format: Format = "json") -> Any:
     on = on or billing.today()
     async with runtime_of(request).sessions() as session:
         report = await views.aging(session, actor, on)

@@ -11,12 +11,12 @@ from billing.domain.payables import PayableCategory
 from billing.domain.periods import Period
 from billing.domain.rent import PaymentForm, ReceiptKind, RegistryState
 from billing.service_layer.dunning import CallOutcome
-from clientops_shared.types import Money, NonNegativeMoney, PositiveMoney
+from clientops_shared.types import BoundedInput, Money, NonNegativeMoney, PositiveMoney
 
 Inn = Annotated[str, Field(pattern=r"^(\d{10}|\d{12})$", description="10 or 12 digits")]
 
 
-class _In(BaseModel):
+class _In(BoundedInput):
     model_config = ConfigDict(extra="forbid")
 
 

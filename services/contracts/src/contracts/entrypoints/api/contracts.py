@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from clientops_shared.auth import CurrentUser
 from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import BoundedDate
 from contracts import views
 from contracts.domain.model import AmendmentKind, ChangeRequestState, ContractKind, ContractStatus
 from contracts.entrypoints.api import reports, schemas
@@ -53,7 +54,7 @@ async def list_contracts(request: Request, response: Response, actor: CurrentUse
 @router.get("/contracts/expiring", response_model=list[schemas.ExpiringOut])
 async def expiring(request: Request, actor: CurrentUser, today: Today,
                    within_days: Annotated[int, Query(ge=0, le=3650)] = 60,
-                   on: date | None = None,
+                   on: BoundedDate | None = None,
                    format: Literal["json", "xlsx"] = "json") -> Any:
     """Contracts ending within N days: renews itself or needs re-signing, owner, last contact.
 

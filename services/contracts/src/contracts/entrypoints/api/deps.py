@@ -13,12 +13,13 @@ from pydantic import BaseModel
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.idempotency import idempotent as shared_idempotent
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import MAX_OFFSET
 from contracts import documents as docs
 from contracts.adapters.storage import FileStorage
 from contracts.config import ContractsSettings
 from contracts.service_layer.unit_of_work import ContractsUnitOfWork
 
-# who may do what at the contracts desk (admin and service tokens may do everything)
+# who may do what at the contracts desk (admin may do everything)
 Desk = Annotated[Principal, Depends(require_roles("manager", "head", "lawyer", "sales"))]
 ContractDesk = Annotated[Principal, Depends(require_roles("manager", "head"))]
 ClaimDesk = Annotated[Principal, Depends(require_roles("manager", "head", "lawyer"))]
@@ -26,7 +27,7 @@ DealDesk = Annotated[Principal, Depends(require_roles("manager", "head", "sales"
 Head = Annotated[Principal, Depends(require_roles("head"))]
 Operator = Annotated[Principal, Depends(require_roles("head"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def uow(request: Request) -> ContractsUnitOfWork:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from clientops_shared.types import NonNegativeMoney, PositiveMoney
+from clientops_shared.types import BoundedInput, NonNegativeMoney, PositiveMoney
 from contracts.domain import model
 from contracts.domain.claims import ClaimStage
 from contracts.domain.model import (
@@ -43,7 +43,7 @@ Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Username = Annotated[str, Field(min_length=1, max_length=100)]
 
 
-class Strict(BaseModel):
+class Strict(BoundedInput):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -130,6 +130,8 @@ class ClientIn(_ClientCard):
 
 
 class ClientPatch(_ClientCard):
+    NOT_NULL = frozenset({"name", "email"})  # a patch may leave them out, never erase them
+
     name: Name | None = None
     email: EmailStr | None = None
 
@@ -200,6 +202,8 @@ class SiteIn(Strict):
 
 
 class SitePatch(Strict):
+    NOT_NULL = frozenset({"name", "address", "access_points", "server_format"})
+
     name: Name | None = None
     address: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
     access_points: int | None = Field(default=None, ge=0, le=10000)

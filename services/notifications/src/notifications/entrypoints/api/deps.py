@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Request
 
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import MAX_OFFSET
 from notifications.service_layer.dependencies import Dependencies
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
@@ -25,4 +26,4 @@ def new_uow(request: Request) -> NotificationsUnitOfWork:
 Deps = Annotated[Dependencies, Depends(deps_of)]
 Head = Annotated[Principal, Depends(require_roles("head"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

@@ -4,7 +4,7 @@ the staff directory and running the periodic jobs for a given moment."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -16,6 +16,7 @@ from clientops_shared.errors import Conflict, InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
 from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import BoundedDate, BoundedInput
 from notifications import views
 from notifications.adapters import orm
 from notifications.domain.model import DeliveryState, Function
@@ -90,7 +91,7 @@ async def list_escalations(request: Request, response: Response, actor: Head,
 
 
 @router.get("/workload", tags=["workload"])
-async def workload(request: Request, actor: Head, deps: Deps, since: date | None = None,
+async def workload(request: Request, actor: Head, deps: Deps, since: BoundedDate | None = None,
                    targets: str | None = None) -> Any:
     """Per person and per function: open, overdue, done this week, median time to done; who
     can do each function (bus factor); which sole functions could move to whom (``targets``:
@@ -117,7 +118,7 @@ async def workload_history(request: Request, actor: Head, deps: Deps,
 # --- assignments ------------------------------------------------------------------------------
 
 
-class AssignmentBody(BaseModel):
+class AssignmentBody(BoundedInput):
     to_assignee: str = Field(min_length=1, max_length=100)
     client_id: uuid.UUID | None = None
     function: Function | None = None
@@ -186,7 +187,7 @@ async def drop_routing(function: Function, request: Request, actor: Head,
 # --- staff directory ---------------------------------------------------------------------
 
 
-class StaffBody(BaseModel):
+class StaffBody(BoundedInput):
     email: EmailStr
     full_name: str | None = Field(default=None, max_length=200)
     digest: bool = True
@@ -219,7 +220,7 @@ async def put_staff(username: str, body: StaffBody, request: Request, actor: Adm
 # --- jobs --------------------------------------------------------------------------------
 
 
-class JobBody(BaseModel):
+class JobBody(BoundedInput):
     at: AwareDatetime | None = Field(default=None, description="the moment to run it for")
     force: bool = Field(default=False, description="digest: ignore the hour and day off")
 

@@ -14,6 +14,7 @@ from clientops_shared.errors import Forbidden, InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
 from clientops_shared.paging import After, decode_cursor, next_page, total_header
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import BoundedInput
 from notifications import views
 from notifications.domain.model import Function, Priority, TaskState
 from notifications.entrypoints.api.deps import Deps, Limit, Offset
@@ -49,20 +50,20 @@ class TimelineOut(BaseModel):
     producer: str
 
 
-class Outcome(BaseModel):
+class Outcome(BoundedInput):
     outcome: str | None = Field(default=None, max_length=2000)
 
 
-class CancelBody(BaseModel):
+class CancelBody(BoundedInput):
     outcome: str = Field(min_length=1, max_length=2000, description="why the task is dropped")
 
 
-class SnoozeBody(BaseModel):
+class SnoozeBody(BoundedInput):
     until: AwareDatetime
     outcome: str | None = Field(default=None, max_length=2000)
 
 
-class BulkBody(BaseModel):
+class BulkBody(BoundedInput):
     ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     action: Literal["done", "snooze", "cancel", "reopen"]
     outcome: str | None = Field(default=None, max_length=2000)

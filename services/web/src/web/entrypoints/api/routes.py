@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import InvalidInput
+from clientops_shared.http import problem
 from clientops_shared.runtime import runtime_of
 from web.service_layer import handlers
 
@@ -25,6 +26,7 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"
     role: str
     username: str
+    expires_in: int
 
 
 async def _credentials(request: Request) -> Credentials:
@@ -44,18 +46,29 @@ async def _credentials(request: Request) -> Credentials:
                            first["msg"]) from None
 
 
-@router.post("/auth/token", response_model=TokenOut)
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/auth/token", response_model=TokenOut,
+             responses={401: {"description": "wrong username or password (one message)"},
+                        429: {"description": "back-off after repeated failures; Retry-After"}})
 async def token(request: Request) -> Any:
+    """A bearer token (15 minutes) for the OAuth2 password form or JSON credentials."""
     creds = await _credentials(request)
     runtime = runtime_of(request)
     settings = runtime.settings
-    async with runtime.uow() as uow:
-        access, principal = await handlers.authenticate(
-            uow, creds.username, creds.password, secret=settings.jwt_secret,
-            ttl=timedelta(minutes=settings.token_ttl_minutes),
-            lockout_after=settings.lockout_after,
-            lockout=timedelta(minutes=settings.lockout_minutes))
-    return TokenOut(access_token=access, role=principal.role, username=principal.username)
+    try:
+        async with runtime.uow() as uow:
+            access, principal = await handlers.authenticate(
+                uow, creds.username, creds.password, secret=settings.jwt_secret,
+                ttl=timedelta(minutes=settings.token_ttl_minutes),
+                address=client_address(request), throttle=settings.throttle())
+    except handlers.TooManyAttempts as exc:
+        return problem(exc.status, exc.title, exc.detail, retry_after=exc.retry_after,
+                       headers={"Retry-After": str(exc.retry_after)})
+    return TokenOut(access_token=access, role=principal.role, username=principal.username,
+                    expires_in=settings.token_ttl_minutes * 60)
 
 
 @router.get("/auth/me")

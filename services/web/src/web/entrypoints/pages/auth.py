@@ -1,4 +1,4 @@
-"""Log-in and log-out pages: argon2 check, lockout, session cookie, CSRF on the form."""
+"""Log-in and log-out pages: argon2 check, back-off, session cookie, CSRF on the form."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from clientops_shared.auth import Unauthorized
 from clientops_shared.runtime import runtime_of
+from web.entrypoints.api.routes import client_address
 from web.entrypoints.pages.framework import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -63,17 +64,19 @@ async def login(request: Request) -> Response:
         return _login_form(request, next_url=next_url, username=username, status=422,
                            error="Введите имя пользователя и пароль.")
     settings = settings_of(request)
-    ttl = timedelta(minutes=min(settings.session_minutes, settings.token_ttl_minutes))
+    ttl = timedelta(minutes=settings.session_minutes)
     try:
         async with runtime_of(request).uow() as uow:
             started = await handlers.start_session(
                 uow, username, password, secret=settings.jwt_secret, ttl=ttl,
-                lockout_after=settings.lockout_after,
-                lockout=timedelta(minutes=settings.lockout_minutes))
-    except handlers.AccountLocked:
-        return _login_form(request, next_url=next_url, username=username, status=423, error=(
-            "Учётная запись временно заблокирована после нескольких неудачных попыток. "
-            f"Попробуйте через {settings.lockout_minutes} мин. или обратитесь к администратору."))
+                token_ttl=timedelta(minutes=settings.token_ttl_minutes),
+                address=client_address(request), throttle=settings.throttle())
+    except handlers.TooManyAttempts as exc:
+        response = _login_form(request, next_url=next_url, username=username, status=429,
+                               error="Слишком много неудачных попыток входа. Повторите через "
+                                     f"{exc.retry_after} с.")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except Unauthorized:
         return _login_form(request, next_url=next_url, username=username, status=401,
                            error="Неверное имя пользователя или пароль.")

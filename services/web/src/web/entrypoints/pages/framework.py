@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -104,11 +104,14 @@ async def get_viewer(request: Request) -> Viewer:
         user = await uow.user(session.username) if session else None
         if session is None or user is None or not user.active:
             raise LoginRequired
+        settings = settings_of(request)
         # read while the database session is open: the unit of work expires them on exit
         username, role, csrf = session.username, session.role, session.csrf_token
-        token, full_name = session.access_token, user.full_name
+        token = await handlers.session_token(
+            uow, session, user, secret=settings.jwt_secret,
+            ttl=timedelta(minutes=settings.token_ttl_minutes))
+        full_name = user.full_name
     context.actor.set(username)
-    settings = settings_of(request)
     viewer = Viewer(username, role, csrf, Services(http_of(request), settings.upstreams, token),
                     full_name=full_name)
     request.state.viewer = viewer
