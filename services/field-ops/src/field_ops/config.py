@@ -8,3 +8,5 @@ class FieldOpsSettings(ServiceSettings):
 
     service_name: str = "field_ops"
     port: int = 8003
+    # how often the clock job (SLA breaches, downtime over 24 h) wakes
+    clock_poll_seconds: float = 60.0
