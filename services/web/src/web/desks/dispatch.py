@@ -1,0 +1,424 @@
+"""Dispatcher desk (004 §2, §7): drafts waiting for the head, approved orders to schedule,
+not-done orders to agree again, emergency SLA clocks, downtime incidents; the numbered journal
+(XLSX), the week board per technician; new work order, schedule and reschedule forms (the
+API's 422 at the fields). Also the head's approve / reject, and the field panels other pages
+load by HTMX: the client card's, the head dashboard's, the approvals queue's."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from clientops_shared.runtime import runtime_of
+from web.adapters.services import ServiceError
+from web.entrypoints.pages.framework import (
+    CheckedViewer,
+    CurrentViewer,
+    PageForbidden,
+    PageNotFound,
+    Viewer,
+    form_str,
+    panel,
+    panels,
+    redirect,
+    render,
+    today,
+    viewer_with_roles,
+)
+from web.field_ops import (
+    WINDOWS,
+    WORK_ORDER_KIND,
+    WORK_ORDER_STATUS,
+    card_services,
+    directory_services,
+    long_downtimes,
+    now,
+    placed,
+    places,
+    sla_rows,
+    week_board,
+    week_start,
+)
+
+router = APIRouter(prefix="/dispatch", include_in_schema=False)
+DESK_ROLES = ("dispatcher", "head")
+DeskViewer = Annotated[Viewer, Depends(viewer_with_roles(*DESK_ROLES))]
+HeadViewer = Annotated[Viewer, Depends(viewer_with_roles("head"))]
+ActViewer = Annotated[Viewer, Depends(viewer_with_roles("dispatcher", "head", "technician"))]
+ORDERS = "/api/work-orders"
+LIMIT = 500
+
+FLASH = {
+    "created": "Заявка создана и ждёт согласования руководителя.",
+    "wo_approved": "Заявка на выезд утверждена и зарегистрирована в журнале.",
+    "wo_rejected": "Заявка на выезд отклонена.",
+    "scheduled": "Выезд назначен.",
+    "rescheduled": "Выезд перенесён на новую дату.",
+    "decided": "Решение по проблеме записано.",
+}
+
+
+def _opt(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+async def technicians(request: Request) -> list[dict[str, str]]:
+    """The technician picker: the active users with the technician role."""
+    async with runtime_of(request).uow() as uow:
+        return [{"username": u.username, "full_name": u.full_name or u.username}
+                for u in await uow.users() if u.active and u.role == "technician"]
+
+
+async def _placed(request: Request, viewer: Viewer, orders: list[dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
+    where = await places(directory_services(request, viewer),
+                         (o.get("client_id") for o in orders))
+    return [placed(o, where) for o in orders]
+
+
+# --- the desk ------------------------------------------------------------------------------
+
+
+@router.get("")
+async def desk(request: Request, viewer: DeskViewer, flash: str = "") -> Response:
+    s = viewer.services
+    parts = await panels(
+        drafts=s.get("field_ops", ORDERS, status="draft", limit=LIMIT),
+        approved=s.get("field_ops", ORDERS, status="approved", limit=LIMIT),
+        not_done=s.get("field_ops", ORDERS, status="not_done", limit=LIMIT),
+        emergency=s.get("field_ops", ORDERS, kind="emergency", limit=LIMIT),
+        downtime=s.get("field_ops", "/api/downtime", limit=200),
+    )
+    known = [o for name in ("drafts", "approved", "not_done", "emergency")
+             if parts[name].ok for o in parts[name].data]
+    where = await places(directory_services(request, viewer),
+                         (o.get("client_id") for o in known))
+    if parts["downtime"].ok:
+        where.update(await places(viewer.services, (
+            i.get("client_id") for i in parts["downtime"].data
+            if str(i.get("client_id")) not in where)))
+    for name in ("drafts", "approved", "not_done", "emergency"):
+        if parts[name].ok:
+            parts[name].data = [placed(o, where) for o in parts[name].data]
+    moment = now()
+    sla = sla_rows(parts["emergency"].data, moment) if parts["emergency"].ok else []
+    incidents = []
+    if parts["downtime"].ok:
+        incidents = [placed(i, where) for i in parts["downtime"].data
+                     if i.get("state") != "resolved"]
+    return render(request, "desks/dispatch/desk.html", {
+        "p": parts, "sla": sla, "incidents": incidents,
+        "long": {str(i.get("id")) for i in long_downtimes(incidents, moment)},
+        "flash": FLASH.get(flash)})
+
+
+@router.get("/week")
+async def week(request: Request, viewer: DeskViewer, start: date | None = None) -> Response:
+    monday = week_start(start or today())
+    orders = await panel(viewer.services.get("field_ops", ORDERS, status="scheduled",
+                                             limit=LIMIT))
+    rows = await _placed(request, viewer, orders.data) if orders.ok else []
+    board = week_board(rows, monday, await technicians(request))
+    return render(request, "desks/dispatch/week.html", {"orders": orders, "board": board})
+
+
+def _year(year: int | None) -> int:
+    return year or today().year
+
+
+@router.get("/journal")
+async def journal(request: Request, viewer: DeskViewer,
+                  year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
+    chosen = _year(year)
+    rows = await panel(viewer.services.get("field_ops", "/api/journal", year=chosen))
+    if rows.ok:
+        rows.data = await _placed(request, viewer, rows.data)
+    return render(request, "desks/dispatch/journal.html", {
+        "rows": rows, "year": chosen,
+        "years": list(range(today().year + 1, today().year - 6, -1))})
+
+
+@router.get("/journal.xlsx")
+async def journal_xlsx(viewer: DeskViewer,
+                       year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+                       ) -> Response:
+    chosen = _year(year)
+    upstream = await viewer.services.request("field_ops", "GET", "/api/journal",
+                                             params={"year": chosen, "format": "xlsx"})
+    media = upstream.headers.get("content-type", "")
+    if "spreadsheetml" not in media:
+        raise PageNotFound("Сервис выездов пока не выгружает журнал в XLSX.")
+    return Response(upstream.content, media_type=media, headers={
+        "Content-Disposition": upstream.headers.get(
+            "content-disposition", f'attachment; filename="journal-{chosen}.xlsx"')})
+
+
+# --- a new work order ----------------------------------------------------------------------
+
+ORDER_FIELDS = ("client_id", "site_id", "kind", "description", "contract_id")
+
+
+async def _client_choice(viewer: Viewer, values: dict[str, str], q: str
+                         ) -> dict[str, Any]:
+    """The pickers: clients (searched by name or INN), then the chosen client's sites and
+    contracts."""
+    s = viewer.services
+    parts = {"clients": await panel(s.get("contracts", "/api/clients", q=q or None,
+                                          limit=LIMIT))}
+    client_id = values.get("client_id", "")
+    if client_id:
+        parts.update(await panels(
+            sites=s.get("contracts", f"/api/clients/{client_id}/sites"),
+            contracts=s.get("contracts", "/api/contracts", client_id=client_id, limit=200)))
+        chosen = [c for c in parts["clients"].data or [] if str(c["id"]) == client_id]
+        if not chosen and parts["clients"].ok:
+            # a client found by another search stays picked
+            client = await panel(s.get("contracts", f"/api/clients/{client_id}"))
+            if client.ok:
+                parts["clients"].data = [client.data, *parts["clients"].data]
+    return parts
+
+
+async def _order_form(request: Request, viewer: Viewer, values: dict[str, str],
+                      errors: dict[str, str], q: str = "", status: int = 200,
+                      block: str | None = None) -> Response:
+    parts = await _client_choice(viewer, values, q)
+    return render(request, "desks/dispatch/order_form.html", {
+        "p": parts, "values": values, "errors": errors, "q": q, "kinds": WORK_ORDER_KIND},
+        status=status, block=block)
+
+
+@router.get("/orders/new")
+async def new_order(request: Request, viewer: DeskViewer, client_id: str = "",
+                    q: Annotated[str, Query(max_length=200)] = "",
+                    kind: str = "install") -> Response:
+    values = {"client_id": _uuid_or_blank(client_id), "kind": kind}
+    return await _order_form(request, viewer, values, {}, q)
+
+
+@router.get("/orders/new/sites")
+async def order_sites(request: Request, viewer: DeskViewer, client_id: str = "") -> Response:
+    """The site and contract pickers for the client just picked (an HTMX swap)."""
+    values = {"client_id": _uuid_or_blank(client_id)}
+    return await _order_form(request, viewer, values, {}, block="site_fields")
+
+
+def _uuid_or_blank(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return ""
+
+
+def _require(viewer: Viewer, *roles: str) -> None:
+    if not viewer.has_role(*(roles or DESK_ROLES)):
+        raise PageForbidden("Действие доступно диспетчеру и руководителю.")
+
+
+@router.post("/orders/new")
+async def create_order(request: Request, viewer: CheckedViewer) -> Response:
+    _require(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in ORDER_FIELDS}
+    errors = {}
+    if not _uuid_or_blank(values["client_id"]):
+        errors["client_id"] = "Выберите клиента."
+    elif not _uuid_or_blank(values["site_id"]):
+        errors["site_id"] = "Выберите объект."
+    if errors:
+        return await _order_form(request, viewer, values, errors, status=422)
+    try:
+        order = await viewer.services.post("field_ops", ORDERS, json=_opt(values))
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _order_form(request, viewer, values,
+                                     exc.field_errors() or {"": exc.detail or exc.message},
+                                     status=exc.status)
+        raise
+    return redirect(f"/dispatch/orders/{order['id']}?flash=created", request)
+
+
+# --- one work order ------------------------------------------------------------------------
+
+SCHEDULE_FIELDS = ("visit_on", "window", "site_contact.name", "site_contact.phone",
+                   "technician")
+
+
+def schedule_body(values: dict[str, str]) -> dict[str, Any]:
+    """The schedule form's flat fields as the API's body: the contact is one object."""
+    body = _opt({k: values.get(k, "") for k in ("visit_on", "window", "technician")})
+    body["site_contact"] = {"name": values.get("site_contact.name", ""),
+                            "phone": values.get("site_contact.phone", "")}
+    return body
+
+
+async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
+                      values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                      form: str = "", status: int = 200) -> Response:
+    order = await viewer.services.get("field_ops", f"{ORDERS}/{order_id}")
+    [order] = await _placed(request, viewer, [order])
+    if values is None:
+        values = {"site_contact.name": order.get("contact_name") or "",
+                  "site_contact.phone": order.get("contact_phone") or "",
+                  "technician": order.get("technician") or "",
+                  "window": order.get("window") or "",
+                  "visit_on": ""}
+    return render(request, "desks/dispatch/order.html", {
+        "o": order, "values": values, "errors": errors or {}, "form": form,
+        "technicians": await technicians(request), "windows": WINDOWS,
+        "flash": FLASH.get(request.query_params.get("flash", ""))}, status=status)
+
+
+@router.get("/orders/{order_id}")
+async def order_page(order_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Response:
+    return await _order_page(request, viewer, order_id)
+
+
+async def _visit(request: Request, viewer: Viewer, order_id: uuid.UUID, action: str,
+                 flash: str) -> Response:
+    """Schedule, or agree a new date for a not-done order (field-ops counts the moves): the
+    same call, ``action`` names the form the errors go back to."""
+    _require(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in SCHEDULE_FIELDS}
+    errors = {}
+    if not values["technician"]:
+        errors["technician"] = "Выберите техника."
+    if not values["visit_on"]:
+        errors["visit_on"] = "Укажите дату выезда."
+    if errors:
+        return await _order_page(request, viewer, order_id, values=values, errors=errors,
+                                 form=action, status=422)
+    try:
+        await viewer.services.post("field_ops", f"{ORDERS}/{order_id}/schedule",
+                                   json=schedule_body(values))
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _order_page(request, viewer, order_id, values=values,
+                                     errors=_state_errors(exc), form=action,
+                                     status=exc.status)
+        raise
+    return redirect(f"/dispatch/orders/{order_id}?flash={flash}", request)
+
+
+def _state_errors(exc: ServiceError) -> dict[str, str]:
+    if exc.status == 409:
+        state = WORK_ORDER_STATUS.get(exc.current_state or "", exc.current_state or "")
+        return {"": f"Так нельзя: заявка сейчас в состоянии «{state}»." if state
+                else exc.detail or exc.message}
+    return exc.field_errors() or {"": exc.detail or exc.message}
+
+
+@router.post("/orders/{order_id}/schedule")
+async def schedule(order_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    return await _visit(request, viewer, order_id, "schedule", "scheduled")
+
+
+@router.post("/orders/{order_id}/reschedule")
+async def reschedule(order_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                     ) -> Response:
+    return await _visit(request, viewer, order_id, "reschedule", "rescheduled")
+
+
+def _back(form: Any, default: str) -> str:
+    back = form_str(form, "back")
+    return back if back.startswith("/") and not back.startswith("//") else default
+
+
+async def _decision(request: Request, viewer: Viewer, order_id: uuid.UUID, action: str
+                    ) -> Response:
+    if not viewer.has_role("head"):
+        raise PageForbidden("Заявки на выезд согласует руководитель.")
+    form = await request.form()
+    back = _back(form, f"/dispatch/orders/{order_id}")
+    try:
+        await viewer.services.post("field_ops", f"{ORDERS}/{order_id}/{action}",
+                                   json=_opt({"reason": form_str(form, "reason")}))
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return render(request, "desks/contracts/action_failed.html", {
+                "error": exc, "client_id": "", "back": back}, status=exc.status)
+        raise
+    sep = "&" if "?" in back else "?"
+    return redirect(f"{back}{sep}flash=wo_{action}d", request)
+
+
+@router.post("/orders/{order_id}/approve")
+async def approve(order_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    return await _decision(request, viewer, order_id, "approve")
+
+
+@router.post("/orders/{order_id}/reject")
+async def reject(order_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    return await _decision(request, viewer, order_id, "reject")
+
+
+@router.get("/orders/{order_id}/act.pdf")
+async def act_pdf(order_id: uuid.UUID, viewer: ActViewer) -> Response:
+    """The acceptance act the technician takes to the site (field-ops renders it)."""
+    upstream = await viewer.services.request("field_ops", "GET",
+                                             f"{ORDERS}/{order_id}/act",
+                                             params={"format": "pdf"})
+    return Response(upstream.content, media_type=upstream.headers.get("content-type"),
+                    headers={"Content-Disposition": upstream.headers.get(
+                        "content-disposition", f'inline; filename="act-{order_id}.pdf"'),
+                        "X-Content-Type-Options": "nosniff"})
+
+
+# --- panels other pages load (HTMX, one include line each) ---------------------------------
+
+
+@router.get("/panels/approvals")
+async def approvals_panel(request: Request, viewer: HeadViewer, flash: str = "") -> Response:
+    """Work orders waiting for the head, on the approvals queue."""
+    drafts = await panel(viewer.services.get("field_ops", ORDERS, status="draft",
+                                             limit=LIMIT))
+    if drafts.ok:
+        drafts.data = await _placed(request, viewer, drafts.data)
+    return render(request, "desks/dispatch/panel_approvals.html", {
+        "drafts": drafts, "flash": FLASH.get(flash)})
+
+
+@router.get("/panels/head")
+async def head_panel(request: Request, viewer: HeadViewer) -> Response:
+    """SLA breaches and long downtimes, on the head's dashboard."""
+    parts = await panels(
+        emergency=viewer.services.get("field_ops", ORDERS, kind="emergency", limit=LIMIT),
+        downtime=viewer.services.get("field_ops", "/api/downtime", limit=200))
+    moment = now()
+    breaches = [r for r in sla_rows(parts["emergency"].data or [], moment)
+                if r["clock"].breached]
+    long = long_downtimes(parts["downtime"].data or [], moment)
+    where = await places(viewer.services, (r.get("client_id") for r in [*breaches, *long]))
+    return render(request, "desks/dispatch/panel_head.html", {
+        "p": parts, "breaches": [placed(r, where) for r in breaches],
+        "long": [placed(r, where) for r in long]})
+
+
+@router.get("/panels/client/{client_id}")
+async def client_panel(client_id: uuid.UUID, request: Request, viewer: CurrentViewer
+                       ) -> Response:
+    """The client card's field part: work orders, equipment per site, downtime incidents."""
+    cid = str(client_id)
+    directory = await card_services(request, viewer, cid)
+    mine = {"technician": viewer.username} if viewer.role == "technician" else {}
+    parts = await panels(
+        orders=viewer.services.get("field_ops", ORDERS, client_id=cid, limit=LIMIT, **mine),
+        equipment=viewer.services.get("field_ops", "/api/equipment", client_id=cid,
+                                      limit=LIMIT),
+        downtime=viewer.services.get("field_ops", "/api/downtime", client_id=cid,
+                                     limit=200),
+        sites=directory.get("contracts", f"/api/clients/{cid}/sites"))
+    site_names = {str(s["id"]): s["name"] for s in parts["sites"].data or []}
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for item in parts["equipment"].data or []:
+        by_site.setdefault(str(item.get("site_id")), []).append(item)
+    orders = sorted(parts["orders"].data or [], key=lambda o: str(o.get("visit_on") or "~"),
+                    reverse=True)
+    return render(request, "desks/dispatch/panel_client.html", {
+        "p": parts, "orders": orders, "by_site": by_site, "site_names": site_names,
+        "may_dispatch": viewer.has_role(*DESK_ROLES), "client_id": cid})

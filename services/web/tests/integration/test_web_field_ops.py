@@ -1,0 +1,459 @@
+"""The field desks in-process against stand-in services (httpx MockTransport): the
+dispatcher's desk, week board, journal and forms (what they send field-ops, the 422 and 409 at
+the fields in Russian), the technician's phone desk and report, the head's panels, the client
+card's field panel — and a technician opening the card of a client they have an order for."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from web.entrypoints.pages.framework import today
+
+from .test_web_back_office import (
+    StandIns,
+    ok,
+    web,  # noqa: F401 (the stand-ins fixture)
+)
+from .test_web_pages import csrf, log_in
+
+pytestmark = pytest.mark.integration
+Web = tuple[httpx.AsyncClient, StandIns]
+
+
+@pytest.fixture
+def field_web(web: Web) -> Web:  # noqa: F811 (the imported fixture, asked for)
+    return web
+
+CLIENT_ID, SITE_ID, OTHER_SITE = (str(uuid.uuid4()) for _ in range(3))
+CLIENT = {"id": CLIENT_ID, "name": "ООО «Парковка»", "inn": "7707083893", "phone": None,
+          "manager": "manager1"}
+SITES = [{"id": SITE_ID, "client_id": CLIENT_ID, "name": "ТЦ Север",
+          "address": "Москва, ул. Лесная, 5", "access_points": 2, "server_format": "cloud",
+          "contact_name": "Охрана", "contact_phone": "+74951112233"},
+         {"id": OTHER_SITE, "client_id": CLIENT_ID, "name": "Склад",
+          "address": "Химки, ш. Ленинградское, 1", "access_points": 1,
+          "server_format": "cloud"}]
+
+
+def order(status: str, **values: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "journal_number": None, "kind": "install",
+            "status": status, "client_id": CLIENT_ID, "site_id": SITE_ID, "visit_on": None,
+            "technician": None, "due_by": None, "description": "Поставить терминал",
+            **values}
+
+
+def field_errors(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<small class="field-error" data-field="([^"]+)">([^<]+)</small>',
+                           html))
+
+
+def contracts_know_the_client(services: StandIns) -> None:
+    services.on("GET", f"/api/clients/{CLIENT_ID}", ok(CLIENT))
+    services.on("GET", f"/api/clients/{CLIENT_ID}/sites", ok(SITES))
+
+
+async def test_the_dispatchers_desk_lists_each_queue_with_names_and_the_sla_clock(
+        field_web: Web) -> None:
+    client, services = field_web
+    now = datetime.now(UTC)
+    draft = order("draft", description="Снять старый терминал")
+    approved = order("approved", journal_number="2026-0007", kind="repair")
+    not_done = order("not_done", journal_number="2026-0003", visit_on=today().isoformat(),
+                     technician="tech1", not_done_reason="Клиент не пустил на объект",
+                     reschedule_count=1)
+    late = order("scheduled", kind="emergency", journal_number="2026-0004",
+                 due_at=(now - timedelta(hours=3, minutes=5)).isoformat())
+    soon = order("approved", kind="emergency", journal_number="2026-0005",
+                 due_at=(now + timedelta(days=1, hours=2, minutes=30)).isoformat())
+    services.on("GET", "/api/work-orders", lambda r: httpx.Response(200, json=(
+        [soon, late] if r.url.params.get("kind") == "emergency" else
+        {"draft": [draft], "approved": [approved], "not_done": [not_done]}.get(
+            r.url.params.get("status", ""), []))))
+    services.on("GET", "/api/downtime", ok([
+        {"id": "inc-long", "client_id": CLIENT_ID, "site_id": SITE_ID, "serial": "T-1",
+         "source": "monitoring", "state": "open",
+         "started_at": (now - timedelta(hours=30)).isoformat()},
+        {"id": "inc-new", "client_id": CLIENT_ID, "site_id": SITE_ID, "serial": "T-2",
+         "source": "client", "state": "cause_found", "cause": "Нет питания",
+         "started_at": (now - timedelta(hours=2)).isoformat()},
+        {"id": "inc-done", "client_id": CLIENT_ID, "site_id": SITE_ID, "state": "resolved",
+         "source": "manual", "started_at": (now - timedelta(days=3)).isoformat()}]))
+    contracts_know_the_client(services)
+    await log_in(client, "dispatcher")
+    page = await client.get("/dispatch")
+    assert page.status_code == 200
+    html = page.text
+    # each queue in its table, with the client's name and the site's address from contracts
+    for table, row in (("drafts-table", draft), ("approved-table", approved),
+                       ("not-done-table", not_done)):
+        part = html.split(f'id="{table}"')[1].split("</table>")[0]
+        assert f'data-order="{row["id"]}"' in part
+        assert "ООО «Парковка»" in part and "Москва, ул. Лесная, 5" in part
+    assert "Клиент не пустил на объект" in html and "переносов: 1" in html
+    assert f'href="/dispatch/orders/{approved["id"]}">Назначить выезд' in html
+    assert f'href="/dispatch/orders/{not_done["id"]}">Пересогласовать' in html
+    # SLA clocks: the overdue one first, the time left in Russian
+    sla = html.split('id="sla"')[1].split("</article>")[0]
+    assert sla.index(late["id"]) < sla.index(soon["id"])
+    assert re.findall(r'data-testid="sla-left"><strong>([^<]+)</strong>', sla) == [
+        "просрочено на 3 ч 5 мин", "осталось 1 д 2 ч"]
+    assert 'class="sla-breached"' in sla
+    # open incidents only; the one over a day is marked
+    downtime = html.split('id="downtime"')[1]
+    assert 'data-incident="inc-long" class="sla-breached"' in downtime
+    assert "больше суток" in downtime and "Нет питания" in downtime
+    assert "inc-done" not in downtime
+    assert "Выезды" in html.split("</nav>")[0]  # the desk is in the dispatcher's nav
+
+
+async def test_a_new_work_order_picks_client_then_site_and_shows_the_422_at_the_fields(
+        field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    services.on("GET", "/api/clients", ok([CLIENT]))
+    services.on("GET", "/api/contracts", ok([{"id": "c-1", "number": "А-17",
+                                              "kind": "subscription", "status": "active"}]))
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "description", "type": "string_too_long",
+             "message": "String should have at most 4000 characters"},
+            {"field": "site_id", "type": "value_error", "message": "unknown site"}]}),
+        httpx.Response(201, json={"id": "wo-1", "status": "draft"})])
+    services.on("POST", "/api/work-orders", lambda r: next(answers))
+    await log_in(client, "dispatcher")
+    form = await client.get("/dispatch/orders/new")
+    assert form.status_code == 200
+    assert f'<option value="{CLIENT_ID}">ООО «Парковка» · ИНН 7707083893</option>' in form.text
+    assert 'name="site_id" required disabled' in form.text  # no client yet, no sites
+    # picking the client swaps in its sites and contracts (an HTMX fragment, not a page)
+    sites = await client.get("/dispatch/orders/new/sites", params={"client_id": CLIENT_ID},
+                             headers={"HX-Request": "true"})
+    assert sites.status_code == 200
+    assert sites.text.lstrip().startswith('<div id="site-fields"')
+    assert "<html" not in sites.text
+    assert f'<option value="{SITE_ID}">ТЦ Север · Москва, ул. Лесная, 5</option>' in sites.text
+    assert "А-17 · абонентский · действует" in sites.text
+
+    # no client picked: said at the field, nothing sent
+    missing = await client.post("/dispatch/orders/new", data={
+        "csrf_token": csrf(form.text), "kind": "install", "description": "x"})
+    assert missing.status_code == 422
+    assert field_errors(missing.text) == {"client_id": "Выберите клиента."}
+    assert services.sent("POST", "/api/work-orders") == []
+
+    values = {"csrf_token": csrf(form.text), "client_id": CLIENT_ID, "site_id": SITE_ID,
+              "kind": "repair", "description": "д" * 5000, "contract_id": ""}
+    refused = await client.post("/dispatch/orders/new", data=values)
+    assert refused.status_code == 422
+    assert field_errors(refused.text) == {"description": "Не длиннее 4000 символов.",
+                                          "site_id": "unknown site"}
+    assert f'<option value="{SITE_ID}" selected>' in refused.text  # the picks stay
+    assert '<option value="repair" selected>' in refused.text
+    created = await client.post("/dispatch/orders/new", data={
+        **values, "description": "Заменить стрелу шлагбаума", "contract_id": "c-1"})
+    assert created.status_code == 303
+    assert created.headers["location"] == "/dispatch/orders/wo-1?flash=created"
+    assert services.sent("POST", "/api/work-orders")[-1] == {
+        "client_id": CLIENT_ID, "site_id": SITE_ID, "kind": "repair",
+        "description": "Заменить стрелу шлагбаума", "contract_id": "c-1"}
+
+
+async def test_scheduling_sends_the_contact_as_one_object_and_shows_refusals(field_web: Web
+                                                                          ) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    wo = order("approved", journal_number="2026-0011")
+    services.on("GET", f"/api/work-orders/{wo['id']}", ok(wo))
+    path = f"/api/work-orders/{wo['id']}/schedule"
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "visit_on", "type": "value_error", "message": "дата выезда уже прошла"},
+            {"field": "technician", "type": "value_error",
+             "message": "manager1 is not a technician"}]}),
+        httpx.Response(409, json={"title": "Conflict", "detail": "Нельзя назначить выезд",
+                                  "current_state": "done"}),
+        httpx.Response(200, json={"status": "scheduled"})])
+    services.on("POST", path, lambda r: next(answers))
+    await log_in(client, "dispatcher")
+    page = await client.get(f"/dispatch/orders/{wo['id']}")
+    assert page.status_code == 200
+    # the site's contact from contracts is offered; the technician is a picker of users
+    assert 'name="site_contact.name" value="Охрана"' in page.text
+    assert 'name="site_contact.phone" value="+74951112233"' in page.text
+    assert '<option value="tech1">Техник 1</option>' in page.text
+    assert 'action="/dispatch/orders/' + wo["id"] + '/schedule"' in page.text
+    values = {"csrf_token": csrf(page.text), "visit_on": "2020-01-01",
+              "window": "09:00–12:00", "site_contact.name": "Иван",
+              "site_contact.phone": "+79001234567", "technician": "tech1"}
+    refused = await client.post(f"/dispatch/orders/{wo['id']}/schedule", data=values)
+    assert refused.status_code == 422
+    assert field_errors(refused.text) == {"visit_on": "дата выезда уже прошла",
+                                          "technician": "manager1 is not a technician"}
+    assert services.sent("POST", path) == [{
+        "visit_on": "2020-01-01", "window": "09:00–12:00", "technician": "tech1",
+        "site_contact": {"name": "Иван", "phone": "+79001234567"}}]
+    conflict = await client.post(f"/dispatch/orders/{wo['id']}/schedule", data=values)
+    assert conflict.status_code == 409
+    assert "Так нельзя: заявка сейчас в состоянии «выполнена»." in conflict.text
+    done = await client.post(f"/dispatch/orders/{wo['id']}/schedule", data=values)
+    assert done.headers["location"] == f"/dispatch/orders/{wo['id']}?flash=scheduled"
+    # no technician picked: the page says so and field-ops is not asked
+    blank = await client.post(f"/dispatch/orders/{wo['id']}/reschedule",
+                              data={**values, "technician": ""})
+    assert blank.status_code == 422
+    assert field_errors(blank.text) == {"technician": "Выберите техника."}
+    assert len(services.sent("POST", path)) == 3
+
+
+async def test_the_week_board_puts_each_visit_under_its_technician_and_day(field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    monday = today() - timedelta(days=today().weekday())
+    tue = order("scheduled", technician="tech1", visit_on=(monday + timedelta(days=1))
+                .isoformat(), window="12:00–15:00")
+    next_week = order("scheduled", technician="tech1",
+                      visit_on=(monday + timedelta(days=8)).isoformat())
+    stranger = order("scheduled", technician="contractor7",
+                     visit_on=(monday + timedelta(days=4)).isoformat(), kind="emergency")
+    services.on("GET", "/api/work-orders", ok([tue, next_week, stranger]))
+    await log_in(client, "dispatcher")
+    page = await client.get("/dispatch/week")
+    assert page.status_code == 200
+    rows = dict(re.findall(r'<tr data-technician="([^"]*)">(.*?)</tr>', page.text, re.S))
+    assert list(rows) == ["tech1", "contractor7"]  # every technician, then anyone else
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", rows["tech1"], re.S)
+    assert [bool(re.search(r'data-order="', c)) for c in cells] == [
+        False, True, False, False, False, False, False]
+    assert next_week["id"] not in page.text
+    assert "12:00–15:00" in cells[1] and "Москва, ул. Лесная, 5" in cells[1]
+    assert stranger["id"] in re.findall(r"<td[^>]*>(.*?)</td>", rows["contractor7"],
+                                        re.S)[4]
+    later = await client.get("/dispatch/week",
+                             params={"start": (monday + timedelta(days=7)).isoformat()})
+    assert next_week["id"] in later.text and tue["id"] not in later.text
+
+
+async def test_the_journal_picks_a_year_and_hands_over_field_ops_xlsx(field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    row = order("done", journal_number="2025-0001", approved_at="2025-03-02T10:00:00Z",
+                visit_on="2025-03-05", technician="tech1")
+    services.on("GET", "/api/journal", lambda r: (
+        httpx.Response(200, content=b"PK-xlsx", headers={
+            "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "content-disposition": 'attachment; filename="journal-2025.xlsx"'})
+        if r.url.params.get("format") == "xlsx" else
+        httpx.Response(200, json=[row] if r.url.params.get("year") == "2025" else [])))
+    await log_in(client, "dispatcher")
+    page = await client.get("/dispatch/journal", params={"year": 2025})
+    assert page.status_code == 200
+    assert '<option value="2025" selected>' in page.text
+    assert "2025-0001" in page.text and "02.03.2025" in page.text and "05.03.2025" in page.text
+    assert 'href="/dispatch/journal.xlsx?year=2025"' in page.text
+    empty = await client.get("/dispatch/journal", params={"year": 2024})
+    assert "В 2024 году заявок в журнале нет." in empty.text
+    xlsx = await client.get("/dispatch/journal.xlsx", params={"year": 2025})
+    assert xlsx.status_code == 200 and xlsx.content == b"PK-xlsx"
+    assert xlsx.headers["content-disposition"] == 'attachment; filename="journal-2025.xlsx"'
+    bad = await client.get("/dispatch/journal", params={"year": 1900})
+    assert bad.status_code == 422
+
+
+async def test_the_technician_sees_today_and_tomorrow_and_reports_with_serials(
+        field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    day = today()
+    mine_today = order("scheduled", technician="tech1", visit_on=day.isoformat(),
+                       window="09:00–12:00", contact_name="Пётр",
+                       contact_phone="+7 (900) 111-22-33", journal_number="2026-0020")
+    mine_tomorrow = order("scheduled", technician="tech1", kind="remove",
+                          visit_on=(day + timedelta(days=1)).isoformat(), site_id=OTHER_SITE)
+    later = order("scheduled", technician="tech1",
+                  visit_on=(day + timedelta(days=5)).isoformat())
+    services.on("GET", "/api/work-orders", ok([later, mine_tomorrow, mine_today]))
+    services.on("GET", f"/api/work-orders/{mine_today['id']}", ok(mine_today))
+    report_path = f"/api/work-orders/{mine_today['id']}/report"
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "equipment.1.serial", "type": "value_error",
+             "message": "serial T-9 is already installed at another site"}]}),
+        httpx.Response(200, json={"status": "done"})])
+    services.on("POST", report_path, lambda r: next(answers))
+    await log_in(client, "tech1")
+    desk = await client.get("/tech")
+    assert desk.status_code == 200
+    html = desk.text
+    assert [r.url.params.get("technician") for r in services.seen
+            if r.url.path == "/api/work-orders"] == ["tech1"]
+    today_part, tomorrow_part = html.split('id="day-0"')[1].split('id="day-1"')
+    assert mine_today["id"] in today_part and mine_tomorrow["id"] in tomorrow_part
+    assert later["id"] not in html and "Дальше по плану: 1" in html
+    assert 'href="tel:+79001112233"' in today_part and "Пётр" in today_part
+    assert "Москва, ул. Лесная, 5" in today_part
+    assert "Химки, ш. Ленинградское, 1" in tomorrow_part
+    assert f'href="/dispatch/orders/{mine_today["id"]}/act.pdf"' in today_part
+    # contracts is read for the technician under a service token in their name
+    directory = [r for r in services.seen if r.url.path == f"/api/clients/{CLIENT_ID}"]
+    claims = jwt.decode(directory[0].headers["authorization"].split()[1],
+                        options={"verify_signature": False})
+    assert (claims["sub"], claims["role"]) == ("tech1", "service")
+
+    page = await client.get(f"/tech/orders/{mine_today['id']}")
+    assert page.status_code == 200
+    form = {"csrf_token": csrf(page.text), "outcome": "not_done", "reason": "",
+            "equipment.0.type": "terminal", "equipment.0.serial": ""}
+    no_reason = await client.post(f"/tech/orders/{mine_today['id']}/report", data=form)
+    assert no_reason.status_code == 422
+    assert field_errors(no_reason.text) == {"reason": "Напишите, почему работы не выполнены."}
+    assert services.sent("POST", report_path) == []
+    form.update({"outcome": "done", "equipment.0.serial": "T-8",
+                 "equipment.2.type": "barrier", "equipment.2.serial": "T-9"})
+    refused = await client.post(f"/tech/orders/{mine_today['id']}/report", data=form)
+    assert refused.status_code == 422
+    # the API's second line is the form's third row
+    assert field_errors(refused.text) == {
+        "equipment.2.serial": "serial T-9 is already installed at another site"}
+    assert services.sent("POST", report_path) == [{"outcome": "done", "equipment": [
+        {"type": "terminal", "serial": "T-8"}, {"type": "barrier", "serial": "T-9"}]}]
+    done = await client.post(f"/tech/orders/{mine_today['id']}/report", data=form)
+    assert done.headers["location"] == "/tech?flash=done"
+
+
+async def test_a_technician_reports_a_problem_and_cannot_open_another_technicians_order(
+        field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    mine = order("scheduled", technician="tech1", visit_on=today().isoformat())
+    theirs = order("scheduled", technician="tech2", visit_on=today().isoformat())
+    services.on("GET", f"/api/work-orders/{mine['id']}", ok(mine))
+    services.on("GET", f"/api/work-orders/{theirs['id']}", ok(theirs))
+    services.on("POST", f"/api/work-orders/{mine['id']}/problems",
+                ok({"id": "p-1"}, status=201))
+    await log_in(client, "tech1")
+    page = await client.get(f"/tech/orders/{mine['id']}")
+    empty = await client.post(f"/tech/orders/{mine['id']}/problem",
+                              data={"csrf_token": csrf(page.text), "description": " "})
+    assert empty.status_code == 422
+    assert field_errors(empty.text) == {"description": "Опишите, что случилось на объекте."}
+    sent = await client.post(f"/tech/orders/{mine['id']}/problem", data={
+        "csrf_token": csrf(page.text), "description": "Нет питания на стойке"})
+    assert sent.headers["location"] == f"/tech/orders/{mine['id']}?flash=problem"
+    assert services.sent("POST", f"/api/work-orders/{mine['id']}/problems") == [
+        {"description": "Нет питания на стойке"}]
+    other = await client.get(f"/tech/orders/{theirs['id']}")
+    assert other.status_code == 403
+    desk = await client.get("/dispatch")
+    assert desk.status_code == 403  # the dispatcher's desk is not theirs
+
+
+async def test_a_technician_opens_the_card_only_of_a_client_they_have_orders_for(
+        field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    other_client = str(uuid.uuid4())
+    mine = order("scheduled", technician="tech1", visit_on=today().isoformat())
+
+    def orders(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params.get("client_id")
+        return httpx.Response(200, json=[mine] if wanted == CLIENT_ID else [])
+    services.on("GET", "/api/work-orders", orders)
+    services.on("GET", "/api/equipment", ok([
+        {"type": "terminal", "serial": "T-77", "site_id": SITE_ID,
+         "installed_on": "2026-10-01", "removed_on": None}]))
+    services.on("GET", "/api/downtime", ok([]))
+    await log_in(client, "tech1")
+    card = await client.get(f"/clients/{CLIENT_ID}")
+    assert card.status_code == 200
+    assert "ООО «Парковка»" in card.text
+    assert f'hx-get="/dispatch/panels/client/{CLIENT_ID}"' in card.text
+    asked = [r for r in services.seen if r.url.path == "/api/work-orders"]
+    assert asked[0].url.params["technician"] == "tech1"
+    part = await client.get(f"/dispatch/panels/client/{CLIENT_ID}",
+                            headers={"HX-Request": "true"})
+    assert part.status_code == 200
+    assert "ТЦ Север" in part.text and "терминал № T-77" in part.text
+    assert f'href="/tech/orders/{mine["id"]}"' in part.text
+    before = len([r for r in services.seen if r.url.path.startswith("/api/clients/")])
+    refused = await client.get(f"/clients/{other_client}")
+    assert refused.status_code == 403
+    assert "есть его заявки" in refused.text
+    # contracts was not asked for a client the technician has no order for
+    assert len([r for r in services.seen if r.url.path.startswith("/api/clients/")]) == before
+
+
+async def test_the_head_approves_on_the_queue_and_sees_breaches_and_long_downtimes(
+        field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    now = datetime.now(UTC)
+    draft = order("draft", kind="emergency", due_by=today().isoformat())
+    breached = order("scheduled", kind="emergency", journal_number="2026-0030",
+                     due_at=(now - timedelta(hours=1)).isoformat(), technician="tech1")
+    fine = order("scheduled", kind="emergency", journal_number="2026-0031",
+                 due_at=(now + timedelta(hours=20)).isoformat())
+    finished = order("done", kind="emergency", journal_number="2026-0032",
+                     due_at=(now - timedelta(days=2)).isoformat())
+    services.on("GET", "/api/work-orders", lambda r: httpx.Response(
+        200, json=[draft] if r.url.params.get("status") == "draft"
+        else [breached, fine, finished]))
+    services.on("GET", "/api/downtime", ok([
+        {"id": "inc-1", "client_id": CLIENT_ID, "site_id": SITE_ID, "serial": "T-5",
+         "source": "monitoring", "state": "open",
+         "started_at": (now - timedelta(hours=26)).isoformat()},
+        {"id": "inc-2", "client_id": CLIENT_ID, "site_id": SITE_ID, "state": "open",
+         "source": "monitoring", "started_at": (now - timedelta(hours=5)).isoformat()}]))
+    services.on("POST", f"/api/work-orders/{draft['id']}/approve",
+                ok({"status": "approved", "journal_number": "2026-0033"}))
+    await log_in(client, "head")
+    dashboard = await client.get("/head")
+    assert 'hx-get="/dispatch/panels/head"' in dashboard.text
+    panel = await client.get("/dispatch/panels/head", headers={"HX-Request": "true"})
+    assert panel.status_code == 200
+    breaches = panel.text.split('id="sla-breaches"')[1].split("</article>")[0]
+    assert breached["id"] in breaches and fine["id"] not in breaches
+    assert finished["id"] not in breaches  # done is done, however late
+    assert "просрочено на 1 ч" in breaches and "ООО «Парковка»" in breaches
+    long = panel.text.split('id="long-downtimes"')[1]
+    assert "inc-1" in long and "стоит 1 д 2 ч" in long and "inc-2" not in long
+
+    approvals = await client.get("/contracts/approvals")
+    assert 'hx-get="/dispatch/panels/approvals"' in approvals.text
+    queue = await client.get("/dispatch/panels/approvals")
+    assert f'formaction="/dispatch/orders/{draft["id"]}/approve"' in queue.text
+    assert "Снять" not in queue.text and "аварийный выезд" in queue.text
+    decided = await client.post(f"/dispatch/orders/{draft['id']}/approve", data={
+        "csrf_token": csrf(approvals.text), "back": "/contracts/approvals", "reason": ""})
+    assert decided.headers["location"] == "/contracts/approvals?flash=wo_approved"
+    assert services.sent("POST", f"/api/work-orders/{draft['id']}/approve") == [{}]
+    back = await client.get("/contracts/approvals", params={"flash": "wo_approved"})
+    assert 'hx-get="/dispatch/panels/approvals?flash=wo_approved"' in back.text
+    flashed = await client.get("/dispatch/panels/approvals", params={"flash": "wo_approved"})
+    assert "Заявка на выезд утверждена" in flashed.text
+
+    await client.post("/logout", data={"csrf_token": csrf(approvals.text)})
+    await log_in(client, "dispatcher")
+    page = await client.get("/dispatch/panels/approvals")
+    assert page.status_code == 403
+    refused = await client.post(f"/dispatch/orders/{draft['id']}/approve", data={
+        "csrf_token": csrf((await client.get("/dispatch")).text)})
+    assert refused.status_code == 403
+    assert len(services.sent("POST", f"/api/work-orders/{draft['id']}/approve")) == 1
+
+
+async def test_field_pages_say_when_field_ops_is_down(field_web: Web) -> None:
+    client, services = field_web
+    services.on("GET", "/api/work-orders", lambda r: httpx.Response(503, json={}))
+    await log_in(client, "dispatcher")
+    page = await client.get("/dispatch")
+    assert page.status_code == 200
+    assert "Сервис «Выезды» сейчас недоступен" in page.text
+    week = await client.get("/dispatch/week")
+    assert week.status_code == 200 and "Сервис «Выезды» сейчас недоступен" in week.text
