@@ -239,6 +239,12 @@ async def places(services: Services, client_ids: Iterable[Any]) -> dict[str, dic
     return {cid: value for cid, value in found if value is not None}
 
 
+def unplaced(rows: Iterable[dict[str, Any]]) -> list[Any]:
+    """The clients of rows field-ops did not name (it names them from its directory)."""
+    return [r.get("client_id") for r in rows if not r.get("client_name")
+            or not (r.get("site_name") or r.get("site_address"))]
+
+
 def placed(order: dict[str, Any], where: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The order with ``client_name``, ``site_name``, ``address`` and the site's contact,
     from the order itself where field-ops gives them, else from contracts."""

@@ -42,6 +42,10 @@ SITES = [{"id": SITE_ID, "client_id": CLIENT_ID, "name": "ТЦ Север",
           "server_format": "cloud"}]
 
 
+TECHNICIANS = [{"username": "tech1", "full_name": "Техник 1", "phone": None, "active": True},
+               {"username": "tech2", "full_name": "Техник 2", "phone": None, "active": True}]
+
+
 def order(status: str, **values: Any) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "journal_number": None, "kind": "install",
             "status": status, "client_id": CLIENT_ID, "site_id": SITE_ID, "visit_on": None,
@@ -171,6 +175,7 @@ async def test_scheduling_sends_the_contact_as_one_object_and_shows_refusals(fie
     contracts_know_the_client(services)
     wo = order("approved", journal_number="2026-0011")
     services.on("GET", f"/api/work-orders/{wo['id']}", ok(wo))
+    services.on("GET", "/api/technicians", ok(TECHNICIANS))
     path = f"/api/work-orders/{wo['id']}/schedule"
     answers = iter([
         httpx.Response(422, json={"title": "Validation failed", "errors": [
@@ -223,11 +228,16 @@ async def test_the_week_board_puts_each_visit_under_its_technician_and_day(field
     stranger = order("scheduled", technician="contractor7",
                      visit_on=(monday + timedelta(days=4)).isoformat(), kind="emergency")
     services.on("GET", "/api/work-orders", ok([tue, next_week, stranger]))
+    services.on("GET", "/api/technicians", ok(TECHNICIANS))
     await log_in(client, "dispatcher")
     page = await client.get("/dispatch/week")
     assert page.status_code == 200
+    asked = [r.url.params for r in services.seen if r.url.path == "/api/work-orders"]
+    assert (asked[0]["visit_from"], asked[0]["visit_to"]) == (
+        monday.isoformat(), (monday + timedelta(days=6)).isoformat())
     rows = dict(re.findall(r'<tr data-technician="([^"]*)">(.*?)</tr>', page.text, re.S))
-    assert list(rows) == ["tech1", "contractor7"]  # every technician, then anyone else
+    # every technician, busy or not, then anyone else an order names
+    assert list(rows) == ["tech1", "tech2", "contractor7"]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", rows["tech1"], re.S)
     assert [bool(re.search(r'data-order="', c)) for c in cells] == [
         False, True, False, False, False, False, False]
@@ -308,6 +318,8 @@ async def test_the_technician_sees_today_and_tomorrow_and_reports_with_serials(
 
     page = await client.get(f"/tech/orders/{mine_today['id']}")
     assert page.status_code == 200
+    # an install's lines are put on the site unless the technician says taken off
+    assert page.text.count('<option value="install" selected>установлен</option>') == 4
     form = {"csrf_token": csrf(page.text), "outcome": "not_done", "reason": "",
             "equipment.0.type": "terminal", "equipment.0.serial": ""}
     no_reason = await client.post(f"/tech/orders/{mine_today['id']}/report", data=form)
@@ -315,14 +327,16 @@ async def test_the_technician_sees_today_and_tomorrow_and_reports_with_serials(
     assert field_errors(no_reason.text) == {"reason": "Напишите, почему работы не выполнены."}
     assert services.sent("POST", report_path) == []
     form.update({"outcome": "done", "equipment.0.serial": "T-8",
-                 "equipment.2.type": "barrier", "equipment.2.serial": "T-9"})
+                 "equipment.0.action": "install", "equipment.2.type": "barrier",
+                 "equipment.2.serial": "T-9", "equipment.2.action": "remove"})
     refused = await client.post(f"/tech/orders/{mine_today['id']}/report", data=form)
     assert refused.status_code == 422
     # the API's second line is the form's third row
     assert field_errors(refused.text) == {
         "equipment.2.serial": "serial T-9 is already installed at another site"}
     assert services.sent("POST", report_path) == [{"outcome": "done", "equipment": [
-        {"type": "terminal", "serial": "T-8"}, {"type": "barrier", "serial": "T-9"}]}]
+        {"type": "terminal", "serial": "T-8", "action": "install"},
+        {"type": "barrier", "serial": "T-9", "action": "remove"}]}]
     done = await client.post(f"/tech/orders/{mine_today['id']}/report", data=form)
     assert done.headers["location"] == "/tech?flash=done"
 
@@ -457,3 +471,82 @@ async def test_field_pages_say_when_field_ops_is_down(field_web: Web) -> None:
     assert "Сервис «Выезды» сейчас недоступен" in page.text
     week = await client.get("/dispatch/week")
     assert week.status_code == 200 and "Сервис «Выезды» сейчас недоступен" in week.text
+
+
+async def test_the_act_is_field_ops_pdf_and_the_head_decides_a_problem_on_site(
+        field_web: Web) -> None:
+    client, services = field_web
+    contracts_know_the_client(services)
+    problem_id = str(uuid.uuid4())
+    wo = order("scheduled", technician="tech1", visit_on=today().isoformat(),
+               journal_number="2026-0040", problems=[
+                   {"id": problem_id, "description": "Нет питания на стойке",
+                    "reported_by": "tech1", "reported_at": "2026-11-27T09:00:00Z",
+                    "decision": None, "decided_by": None, "decided_at": None}])
+    services.on("GET", f"/api/work-orders/{wo['id']}", ok(wo))
+    services.on("GET", "/api/technicians", ok(TECHNICIANS))
+    services.on("GET", f"/api/work-orders/{wo['id']}/act.pdf", lambda r: httpx.Response(
+        200, content=b"%PDF-1.7 act", headers={"content-type": "application/pdf"}))
+    services.on("POST", f"/api/problems/{problem_id}/decision", ok({"id": problem_id}))
+    await log_in(client, "head")
+    page = await client.get(f"/dispatch/orders/{wo['id']}")
+    assert f'action="/dispatch/problems/{problem_id}/decision"' in page.text
+    empty = await client.post(f"/dispatch/problems/{problem_id}/decision", data={
+        "csrf_token": csrf(page.text), "back": f"/dispatch/orders/{wo['id']}",
+        "decision": ""})
+    assert empty.status_code == 422 and "Напишите решение." in empty.text
+    decided = await client.post(f"/dispatch/problems/{problem_id}/decision", data={
+        "csrf_token": csrf(page.text), "back": f"/dispatch/orders/{wo['id']}",
+        "decision": "Перенести выезд, вызвать электрика"})
+    assert decided.headers["location"] == f"/dispatch/orders/{wo['id']}?flash=decided"
+    assert services.sent("POST", f"/api/problems/{problem_id}/decision") == [
+        {"decision": "Перенести выезд, вызвать электрика"}]
+    # rejecting needs a reason: said, nothing sent
+    draft = order("draft")
+    services.on("POST", f"/api/work-orders/{draft['id']}/reject", ok({"status": "rejected"}))
+    no_reason = await client.post(f"/dispatch/orders/{draft['id']}/reject", data={
+        "csrf_token": csrf(page.text), "back": "/contracts/approvals", "reason": ""})
+    assert no_reason.status_code == 422 and "Напишите причину отклонения" in no_reason.text
+    assert services.sent("POST", f"/api/work-orders/{draft['id']}/reject") == []
+
+    await client.post("/logout", data={"csrf_token": csrf(page.text)})
+    await log_in(client, "tech1")
+    act = await client.get(f"/dispatch/orders/{wo['id']}/act.pdf")
+    assert act.status_code == 200 and act.content == b"%PDF-1.7 act"
+    assert act.headers["content-type"] == "application/pdf"
+    refused = await client.post(f"/dispatch/problems/{problem_id}/decision", data={
+        "csrf_token": csrf((await client.get("/tech")).text), "decision": "сам решу"})
+    assert refused.status_code == 403
+    assert len(services.sent("POST", f"/api/problems/{problem_id}/decision")) == 1
+
+
+async def test_the_dispatcher_puts_a_technician_user_on_field_ops_list(field_web: Web
+                                                                       ) -> None:
+    client, services = field_web
+    listed: list[dict[str, Any]] = []
+    services.on("GET", "/api/technicians", lambda r: httpx.Response(200, json=listed))
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "phone", "type": "string_pattern_mismatch",
+             "message": "String should match pattern '^\\\\+?[0-9][0-9()\\\\- ]{4,30}$'"}]}),
+        httpx.Response(200, json={"username": "tech1"})])
+    services.on("PUT", "/api/technicians/tech1", lambda r: next(answers))
+    await log_in(client, "dispatcher")
+    page = await client.get("/dispatch/technicians")
+    assert page.status_code == 200
+    assert '<option value="tech1">Техник 1 (tech1)</option>' in page.text
+    bad = await client.post("/dispatch/technicians", data={
+        "csrf_token": csrf(page.text), "username": "tech1", "phone": "позвонить"})
+    assert bad.status_code == 422
+    assert field_errors(bad.text) == {"phone": "Неверный формат."}
+    saved = await client.post("/dispatch/technicians", data={
+        "csrf_token": csrf(page.text), "username": "tech1", "phone": "+79001234567"})
+    assert saved.headers["location"] == "/dispatch/technicians?flash=technician"
+    # the name their user account has goes with them
+    assert services.sent("PUT", "/api/technicians/tech1")[-1] == {
+        "username": "tech1", "full_name": "Техник 1", "phone": "+79001234567", "active": True}
+    listed.append({"username": "tech1", "full_name": "Техник 1", "phone": "+79001234567",
+                   "active": True})
+    after = await client.get("/dispatch/technicians")
+    assert 'data-technician="tech1"' in after.text
+    assert "Все пользователи с ролью «Техник» уже в списке." in after.text

@@ -7,7 +7,7 @@ load by HTMX: the client card's, the head dashboard's, the approvals queue's."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -40,6 +40,7 @@ from web.field_ops import (
     placed,
     places,
     sla_rows,
+    unplaced,
     week_board,
     week_start,
 )
@@ -51,6 +52,7 @@ HeadViewer = Annotated[Viewer, Depends(viewer_with_roles("head"))]
 ActViewer = Annotated[Viewer, Depends(viewer_with_roles("dispatcher", "head", "technician"))]
 ORDERS = "/api/work-orders"
 LIMIT = 500
+UNRESOLVED = ["open", "cause_found"]
 
 FLASH = {
     "created": "Заявка создана и ждёт согласования руководителя.",
@@ -59,6 +61,7 @@ FLASH = {
     "scheduled": "Выезд назначен.",
     "rescheduled": "Выезд перенесён на новую дату.",
     "decided": "Решение по проблеме записано.",
+    "technician": "Техник сохранён.",
 }
 
 
@@ -66,17 +69,17 @@ def _opt(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in ("", None)}
 
 
-async def technicians(request: Request) -> list[dict[str, str]]:
-    """The technician picker: the active users with the technician role."""
-    async with runtime_of(request).uow() as uow:
-        return [{"username": u.username, "full_name": u.full_name or u.username}
-                for u in await uow.users() if u.active and u.role == "technician"]
+async def technicians(viewer: Viewer) -> list[dict[str, str]]:
+    """The technician picker: the technicians field-ops sends (``/api/technicians``); an
+    unavailable list is an empty picker (the form's send then says what is wrong)."""
+    found = await panel(viewer.services.get("field_ops", "/api/technicians"))
+    return [{"username": t["username"], "full_name": t.get("full_name") or t["username"],
+             "phone": t.get("phone") or ""} for t in found.data or []]
 
 
 async def _placed(request: Request, viewer: Viewer, orders: list[dict[str, Any]]
                   ) -> list[dict[str, Any]]:
-    where = await places(directory_services(request, viewer),
-                         (o.get("client_id") for o in orders))
+    where = await places(directory_services(request, viewer), unplaced(orders))
     return [placed(o, where) for o in orders]
 
 
@@ -91,16 +94,11 @@ async def desk(request: Request, viewer: DeskViewer, flash: str = "") -> Respons
         approved=s.get("field_ops", ORDERS, status="approved", limit=LIMIT),
         not_done=s.get("field_ops", ORDERS, status="not_done", limit=LIMIT),
         emergency=s.get("field_ops", ORDERS, kind="emergency", limit=LIMIT),
-        downtime=s.get("field_ops", "/api/downtime", limit=200),
+        downtime=s.get("field_ops", "/api/downtime", state=UNRESOLVED, limit=200),
     )
-    known = [o for name in ("drafts", "approved", "not_done", "emergency")
+    known = [o for name in ("drafts", "approved", "not_done", "emergency", "downtime")
              if parts[name].ok for o in parts[name].data]
-    where = await places(directory_services(request, viewer),
-                         (o.get("client_id") for o in known))
-    if parts["downtime"].ok:
-        where.update(await places(viewer.services, (
-            i.get("client_id") for i in parts["downtime"].data
-            if str(i.get("client_id")) not in where)))
+    where = await places(viewer.services, unplaced(known))
     for name in ("drafts", "approved", "not_done", "emergency"):
         if parts[name].ok:
             parts[name].data = [placed(o, where) for o in parts[name].data]
@@ -119,10 +117,11 @@ async def desk(request: Request, viewer: DeskViewer, flash: str = "") -> Respons
 @router.get("/week")
 async def week(request: Request, viewer: DeskViewer, start: date | None = None) -> Response:
     monday = week_start(start or today())
-    orders = await panel(viewer.services.get("field_ops", ORDERS, status="scheduled",
-                                             limit=LIMIT))
+    orders = await panel(viewer.services.get(
+        "field_ops", ORDERS, status="scheduled", visit_from=monday.isoformat(),
+        visit_to=(monday + timedelta(days=6)).isoformat(), limit=LIMIT))
     rows = await _placed(request, viewer, orders.data) if orders.ok else []
-    board = week_board(rows, monday, await technicians(request))
+    board = week_board(rows, monday, await technicians(viewer))
     return render(request, "desks/dispatch/week.html", {"orders": orders, "board": board})
 
 
@@ -269,7 +268,7 @@ async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
                   "visit_on": ""}
     return render(request, "desks/dispatch/order.html", {
         "o": order, "values": values, "errors": errors or {}, "form": form,
-        "technicians": await technicians(request), "windows": WINDOWS,
+        "technicians": await technicians(viewer), "windows": WINDOWS,
         "flash": FLASH.get(request.query_params.get("flash", ""))}, status=status)
 
 
@@ -335,9 +334,14 @@ async def _decision(request: Request, viewer: Viewer, order_id: uuid.UUID, actio
         raise PageForbidden("Заявки на выезд согласует руководитель.")
     form = await request.form()
     back = _back(form, f"/dispatch/orders/{order_id}")
+    reason = form_str(form, "reason")
+    if action == "reject" and not reason:
+        return render(request, "desks/contracts/action_failed.html", {
+            "error": ServiceError("field_ops", 422, "Напишите причину отклонения заявки."),
+            "client_id": "", "back": back}, status=422)
     try:
         await viewer.services.post("field_ops", f"{ORDERS}/{order_id}/{action}",
-                                   json=_opt({"reason": form_str(form, "reason")}))
+                                   json=_opt({"reason": reason}))
     except ServiceError as exc:
         if exc.status in (409, 422):
             return render(request, "desks/contracts/action_failed.html", {
@@ -357,12 +361,92 @@ async def reject(order_id: uuid.UUID, request: Request, viewer: CheckedViewer) -
     return await _decision(request, viewer, order_id, "reject")
 
 
+@router.post("/problems/{problem_id}/decision")
+async def decide_problem(problem_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                         ) -> Response:
+    """004 §2.9: the head's decision on a problem the technician met on site."""
+    if not viewer.has_role("head"):
+        raise PageForbidden("Решение по проблеме на объекте принимает руководитель.")
+    form = await request.form()
+    back = _back(form, "/dispatch")
+    decision = form_str(form, "decision")
+    error: ServiceError | None = None
+    if not decision:
+        error = ServiceError("field_ops", 422, "Напишите решение.")
+    else:
+        try:
+            await viewer.services.post("field_ops", f"/api/problems/{problem_id}/decision",
+                                       json={"decision": decision})
+        except ServiceError as exc:
+            if exc.status not in (404, 409, 422):
+                raise
+            error = exc
+    if error is not None:
+        return render(request, "desks/contracts/action_failed.html", {
+            "error": error, "client_id": "", "back": back}, status=error.status)
+    sep = "&" if "?" in back else "?"
+    return redirect(f"{back}{sep}flash=decided", request)
+
+
+# --- technicians field-ops may send ----------------------------------------------------------
+
+
+async def _technicians_page(request: Request, viewer: Viewer, *, values: dict[str, str],
+                            errors: dict[str, str], status: int = 200) -> Response:
+    listed = await panel(viewer.services.get("field_ops", "/api/technicians", active="false"))
+    if not listed.ok:
+        listed = await panel(viewer.services.get("field_ops", "/api/technicians"))
+    known = {t["username"] for t in listed.data or []}
+    async with runtime_of(request).uow() as uow:
+        users = [{"username": u.username, "full_name": u.full_name or u.username}
+                 for u in await uow.users() if u.active and u.role == "technician"]
+    return render(request, "desks/dispatch/technicians.html", {
+        "listed": listed, "users": users, "new_users": [u for u in users
+                                                        if u["username"] not in known],
+        "values": values, "errors": errors,
+        "flash": FLASH.get(request.query_params.get("flash", ""))}, status=status)
+
+
+@router.get("/technicians")
+async def technicians_page(request: Request, viewer: DeskViewer) -> Response:
+    return await _technicians_page(request, viewer, values={}, errors={})
+
+
+TECHNICIAN_FIELDS = ("username", "full_name", "phone", "active")
+
+
+@router.post("/technicians")
+async def save_technician(request: Request, viewer: CheckedViewer) -> Response:
+    """Put a technician (a user with the technician role) on field-ops' list, or change
+    their phone, or take them off (inactive)."""
+    _require(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in TECHNICIAN_FIELDS}
+    if not values["username"]:
+        return await _technicians_page(request, viewer, values=values, status=422,
+                                       errors={"username": "Выберите техника."})
+    if not values["full_name"]:  # a new one: the name their user account has
+        async with runtime_of(request).uow() as uow:
+            user = await uow.user(values["username"])
+            values["full_name"] = (user.full_name or user.username) if user else ""
+    body: dict[str, Any] = _opt({k: values[k] for k in ("username", "full_name", "phone")})
+    body["active"] = values["active"] != "off"
+    try:
+        await viewer.services.put("field_ops", f"/api/technicians/{values['username']}",
+                                  json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _technicians_page(request, viewer, values=values, status=exc.status,
+                                           errors=exc.field_errors() or {"": exc.detail})
+        raise
+    return redirect("/dispatch/technicians?flash=technician", request)
+
+
 @router.get("/orders/{order_id}/act.pdf")
 async def act_pdf(order_id: uuid.UUID, viewer: ActViewer) -> Response:
     """The acceptance act the technician takes to the site (field-ops renders it)."""
     upstream = await viewer.services.request("field_ops", "GET",
-                                             f"{ORDERS}/{order_id}/act",
-                                             params={"format": "pdf"})
+                                             f"{ORDERS}/{order_id}/act.pdf")
     return Response(upstream.content, media_type=upstream.headers.get("content-type"),
                     headers={"Content-Disposition": upstream.headers.get(
                         "content-disposition", f'inline; filename="act-{order_id}.pdf"'),
@@ -388,12 +472,13 @@ async def head_panel(request: Request, viewer: HeadViewer) -> Response:
     """SLA breaches and long downtimes, on the head's dashboard."""
     parts = await panels(
         emergency=viewer.services.get("field_ops", ORDERS, kind="emergency", limit=LIMIT),
-        downtime=viewer.services.get("field_ops", "/api/downtime", limit=200))
+        downtime=viewer.services.get("field_ops", "/api/downtime", state=UNRESOLVED,
+                                     limit=200))
     moment = now()
     breaches = [r for r in sla_rows(parts["emergency"].data or [], moment)
                 if r["clock"].breached]
     long = long_downtimes(parts["downtime"].data or [], moment)
-    where = await places(viewer.services, (r.get("client_id") for r in [*breaches, *long]))
+    where = await places(viewer.services, unplaced([*breaches, *long]))
     return render(request, "desks/dispatch/panel_head.html", {
         "p": parts, "breaches": [placed(r, where) for r in breaches],
         "long": [placed(r, where) for r in long]})

@@ -24,7 +24,14 @@ from web.entrypoints.pages.framework import (
     today,
     viewer_with_roles,
 )
-from web.field_ops import EQUIPMENT_TYPE, WORK_ORDER_STATUS, directory_services, placed, places
+from web.field_ops import (
+    EQUIPMENT_TYPE,
+    WORK_ORDER_STATUS,
+    directory_services,
+    placed,
+    places,
+    unplaced,
+)
 
 router = APIRouter(prefix="/tech", include_in_schema=False)
 TechViewer = Annotated[Viewer, Depends(viewer_with_roles("technician"))]
@@ -40,8 +47,7 @@ FLASH = {
 
 async def _mine(request: Request, viewer: Viewer, orders: list[dict[str, Any]]
                 ) -> list[dict[str, Any]]:
-    where = await places(directory_services(request, viewer),
-                         (o.get("client_id") for o in orders))
+    where = await places(directory_services(request, viewer), unplaced(orders))
     return [placed(o, where) for o in orders]
 
 
@@ -73,7 +79,7 @@ REPORT_FIELDS = ("outcome", "reason")
 # the fields whose errors show at the field; any other goes in the list on top
 KNOWN_FIELDS = ["outcome", "reason", "equipment",
                 *(f"equipment.{i}{part}" for i in range(SERIAL_ROWS)
-                  for part in ("", ".type", ".serial"))]
+                  for part in ("", ".type", ".serial", ".action"))]
 
 
 def report_body(form: Any) -> tuple[dict[str, Any], dict[str, str], list[int]]:
@@ -85,9 +91,14 @@ def report_body(form: Any) -> tuple[dict[str, Any], dict[str, str], list[int]]:
     for i in range(SERIAL_ROWS):
         kind = form_str(form, f"equipment.{i}.type")
         serial = form_str(form, f"equipment.{i}.serial")
-        values[f"equipment.{i}.type"], values[f"equipment.{i}.serial"] = kind, serial
+        action = form_str(form, f"equipment.{i}.action")
+        values.update({f"equipment.{i}.type": kind, f"equipment.{i}.serial": serial,
+                       f"equipment.{i}.action": action})
         if serial:
-            lines.append({"type": kind or "terminal", "serial": serial})
+            line = {"type": kind or "terminal", "serial": serial}
+            if action in ("install", "remove"):
+                line["action"] = action
+            lines.append(line)
             rows.append(i)
     body: dict[str, Any] = {"outcome": values["outcome"]}
     if values["reason"]:
@@ -122,8 +133,12 @@ async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
     if str(order.get("technician")) != viewer.username and viewer.role != "admin":
         raise PageForbidden("Это заявка другого техника.")
     [order] = await _mine(request, viewer, [order])
+    if values is None:  # what the lines mean by default: a removal takes off, else puts on
+        action = "remove" if order.get("kind") == "remove" else "install"
+        values = {"outcome": "done",
+                  **{f"equipment.{i}.action": action for i in range(SERIAL_ROWS)}}
     return render(request, "desks/technician/order.html", {
-        "o": order, "values": values or {"outcome": "done"}, "errors": errors or {},
+        "o": order, "values": values, "errors": errors or {},
         "problem": problem or {}, "rows": range(SERIAL_ROWS), "types": EQUIPMENT_TYPE,
         "known": KNOWN_FIELDS,
         "flash": FLASH.get(request.query_params.get("flash", ""))}, status=status)
