@@ -112,7 +112,7 @@ TASK_CASES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[Any, ...]]] = 
       "payment_reminder:inv-1")),
     ("field_ops.work_order.created",
      {"work_order_id": "wo-1", "journal_no": 118, "client_id": "c-1", "site_id": "s-1",
-      "kind": "install", "needs_approval": True}, {},
+      "kind": "install", "needs_approval": True, "kind_label": "Установка"}, {},
      ("work_order_approval", "approve", "field_ops", "head", msk(2026, 12, 22), "high",
       "work_order_approval:wo-1")),
     # Wednesday 10:00 Moscow, sent in UTC: the control call is due the working day before
@@ -717,6 +717,7 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "contracts.pilot.ended",
         "billing.invoice.overdue",
         "field_ops.work_order.created",
+        "field_ops.work_order.problem_reported",
         "field_ops.work_order.scheduled",
         "field_ops.downtime.started",
         "field_ops.equipment.installed",
