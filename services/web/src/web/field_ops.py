@@ -100,19 +100,22 @@ def span_ru(delta: timedelta) -> str:
 class SlaClock:
     deadline: datetime
     left: timedelta
+    breached_at: datetime | None = None  # when field-ops' clock recorded the breach
 
     @property
     def breached(self) -> bool:
-        return self.left <= timedelta(0)
+        return self.left <= timedelta(0) or self.breached_at is not None
 
     @property
     def urgent(self) -> bool:
-        return timedelta(0) < self.left <= timedelta(hours=8)
+        return not self.breached and self.left <= timedelta(hours=8)
 
     @property
     def text(self) -> str:
-        if self.breached:
+        if self.left <= timedelta(0):
             return f"просрочено на {span_ru(self.left)}"
+        if self.breached_at is not None:
+            return "срок нарушен"
         return f"осталось {span_ru(self.left)}"
 
 
@@ -121,7 +124,9 @@ def sla_clock(order: dict[str, Any], now: datetime) -> SlaClock | None:
     deadline = parse_moment(order.get("due_at")) or parse_moment(order.get("due_by"))
     if deadline is None:
         return None
-    return SlaClock(deadline, deadline - now)
+    breached_at = order.get("sla_breached_at")
+    return SlaClock(deadline, deadline - now,
+                    parse_moment(breached_at) if breached_at else None)
 
 
 OPEN = frozenset({"draft", "approved", "scheduled", "not_done"})
@@ -135,6 +140,29 @@ def sla_rows(orders: Iterable[dict[str, Any]], now: datetime) -> list[dict[str, 
         if clock is not None and order.get("status") in OPEN:
             rows.append({**order, "clock": clock})
     return sorted(rows, key=lambda r: r["clock"].left)
+
+
+def sla_breaches(orders: Iterable[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Orders whose SLA was broken: recorded by field-ops' clock (whatever became of the order
+    since, short of cancelled or rejected), or open with the deadline passed; latest first."""
+    rows = []
+    for order in orders:
+        clock = sla_clock(order, now)
+        if clock is None or order.get("status") in ("cancelled", "rejected"):
+            continue
+        if clock.breached_at is not None or (order.get("status") in OPEN and clock.breached):
+            rows.append({**order, "clock": clock})
+    return sorted(rows, key=lambda r: r["clock"].deadline, reverse=True)
+
+
+def compliance_total(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The month's SLA across clients: emergency visits, on time, breached, still open."""
+    total = {"total": 0, "on_time": 0, "breached": 0, "open": 0}
+    for row in rows:
+        for key in total:
+            total[key] += int(row.get(key) or 0)
+    closed = total["on_time"] + total["breached"]
+    return {**total, "percent": round(100 * total["on_time"] / closed) if closed else None}
 
 
 def downtime_hours(incident: dict[str, Any], now: datetime) -> timedelta:

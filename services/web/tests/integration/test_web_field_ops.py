@@ -15,6 +15,7 @@ import jwt
 import pytest
 
 from web.entrypoints.pages.framework import today
+from web.formatting import MOSCOW
 
 from .test_web_back_office import (
     StandIns,
@@ -415,9 +416,18 @@ async def test_the_head_approves_on_the_queue_and_sees_breaches_and_long_downtim
                  due_at=(now + timedelta(hours=20)).isoformat())
     finished = order("done", kind="emergency", journal_number="2026-0032",
                      due_at=(now - timedelta(days=2)).isoformat())
+    # field-ops' clock recorded a breach (run for a later moment): it stays on the list done
+    recorded = order("done", kind="emergency", journal_number="2026-0034",
+                     due_at=(now + timedelta(days=1)).isoformat(),
+                     sla_breached_at=(now + timedelta(days=1, minutes=1)).isoformat())
     services.on("GET", "/api/work-orders", lambda r: httpx.Response(
         200, json=[draft] if r.url.params.get("status") == "draft"
-        else [breached, fine, finished]))
+        else [breached, fine, finished, recorded]))
+    services.on("GET", "/api/sla/compliance", ok([
+        {"client_id": CLIENT_ID, "client_name": "ООО «Парковка»", "total": 4, "on_time": 2,
+         "breached": 1, "open": 1, "compliance_percent": 66.7},
+        {"client_id": str(uuid.uuid4()), "client_name": "ИП Иванов", "total": 1,
+         "on_time": 1, "breached": 0, "open": 0, "compliance_percent": 100.0}]))
     services.on("GET", "/api/downtime", ok([
         {"id": "inc-1", "client_id": CLIENT_ID, "site_id": SITE_ID, "serial": "T-5",
          "source": "monitoring", "state": "open",
@@ -433,8 +443,14 @@ async def test_the_head_approves_on_the_queue_and_sees_breaches_and_long_downtim
     assert panel.status_code == 200
     breaches = panel.text.split('id="sla-breaches"')[1].split("</article>")[0]
     assert breached["id"] in breaches and fine["id"] not in breaches
-    assert finished["id"] not in breaches  # done is done, however late
+    assert finished["id"] not in breaches  # done with no breach recorded
+    assert recorded["id"] in breaches and "срок нарушен (зафиксировано" in breaches
+    assert breaches.index(recorded["id"]) < breaches.index(breached["id"])  # latest first
     assert "просрочено на 1 ч" in breaches and "ООО «Парковка»" in breaches
+    assert [r.url.params.get("month") for r in services.seen
+            if r.url.path == "/api/sla/compliance"] == [now.astimezone(MOSCOW)
+                                                        .strftime("%Y-%m")]
+    assert re.search(r"вовремя 3 из 5 \(75%\), нарушено 1, в работе 1\.", breaches)
     long = panel.text.split('id="long-downtimes"')[1]
     assert "inc-1" in long and "стоит 1 д 2 ч" in long and "inc-2" not in long
 

@@ -34,16 +34,19 @@ from web.field_ops import (
     WORK_ORDER_KIND,
     WORK_ORDER_STATUS,
     card_services,
+    compliance_total,
     directory_services,
     long_downtimes,
     now,
     placed,
     places,
+    sla_breaches,
     sla_rows,
     unplaced,
     week_board,
     week_start,
 )
+from web.formatting import MOSCOW
 
 router = APIRouter(prefix="/dispatch", include_in_schema=False)
 DESK_ROLES = ("dispatcher", "head")
@@ -53,6 +56,7 @@ ActViewer = Annotated[Viewer, Depends(viewer_with_roles("dispatcher", "head", "t
 ORDERS = "/api/work-orders"
 LIMIT = 500
 UNRESOLVED = ["open", "cause_found"]
+BREACHES_SHOWN = 20
 
 FLASH = {
     "created": "Заявка создана и ждёт согласования руководителя.",
@@ -470,18 +474,20 @@ async def approvals_panel(request: Request, viewer: HeadViewer, flash: str = "")
 @router.get("/panels/head")
 async def head_panel(request: Request, viewer: HeadViewer) -> Response:
     """SLA breaches and long downtimes, on the head's dashboard."""
+    moment = now()
+    month = moment.astimezone(MOSCOW).strftime("%Y-%m")
     parts = await panels(
         emergency=viewer.services.get("field_ops", ORDERS, kind="emergency", limit=LIMIT),
         downtime=viewer.services.get("field_ops", "/api/downtime", state=UNRESOLVED,
-                                     limit=200))
-    moment = now()
-    breaches = [r for r in sla_rows(parts["emergency"].data or [], moment)
-                if r["clock"].breached]
+                                     limit=200),
+        compliance=viewer.services.get("field_ops", "/api/sla/compliance", month=month))
+    breaches = sla_breaches(parts["emergency"].data or [], moment)[:BREACHES_SHOWN]
     long = long_downtimes(parts["downtime"].data or [], moment)
     where = await places(viewer.services, unplaced([*breaches, *long]))
     return render(request, "desks/dispatch/panel_head.html", {
         "p": parts, "breaches": [placed(r, where) for r in breaches],
-        "long": [placed(r, where) for r in long]})
+        "long": [placed(r, where) for r in long], "month": month,
+        "compliance": compliance_total(parts["compliance"].data or [])})
 
 
 @router.get("/panels/client/{client_id}")
