@@ -528,10 +528,11 @@ def test_events_marked_for_escalation_escalate_to_the_head(
     assert mail.to == Recipient(username="head") and mail.template == "escalation"
 
 
-def test_sla_breach_reason_reads_in_moscow_time() -> None:
-    payload = {"work_order_id": "wo-5", "client_id": "c-1", "due_by": "2026-12-18T15:00:00+00:00"}
+def test_sla_breach_reason_names_the_last_day_of_the_window() -> None:
+    # the contract's due_by is the last business day (a date); the window closes at its end
+    payload = {"work_order_id": "wo-5", "client_id": "c-1", "due_by": "2026-12-18"}
     (escalation,) = plan("field_ops.visit.sla_breached", payload, ctx()).escalations
-    assert "18.12.2026 18:00" in escalation.reason
+    assert "до конца дня 18.12.2026" in escalation.reason
 
 
 def test_overdue_open_tasks_escalate_once_each() -> None:
