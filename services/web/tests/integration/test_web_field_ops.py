@@ -174,9 +174,11 @@ async def test_scheduling_sends_the_contact_as_one_object_and_shows_refusals(fie
                                                                           ) -> None:
     client, services = field_web
     contracts_know_the_client(services)
-    wo = order("approved", journal_number="2026-0011")
+    wo = order("approved", journal_number="2026-0011", client_name="ООО «Парковка»",
+               site_name="ТЦ Север", site_address="Москва, ул. Лесная, 5")
     services.on("GET", f"/api/work-orders/{wo['id']}", ok(wo))
     services.on("GET", "/api/technicians", ok(TECHNICIANS))
+    services.on("GET", "/api/sites", ok([{**site, "site_id": site["id"]} for site in SITES]))
     path = f"/api/work-orders/{wo['id']}/schedule"
     answers = iter([
         httpx.Response(422, json={"title": "Validation failed", "errors": [
@@ -190,7 +192,9 @@ async def test_scheduling_sends_the_contact_as_one_object_and_shows_refusals(fie
     await log_in(client, "dispatcher")
     page = await client.get(f"/dispatch/orders/{wo['id']}")
     assert page.status_code == 200
-    # the site's contact from contracts is offered; the technician is a picker of users
+    # field-ops named the client and site: contracts is not asked
+    assert not [r for r in services.seen if r.url.path.startswith("/api/clients/")]
+    # the site's contact (field-ops' site list) is offered; the technician is a picker
     assert 'name="site_contact.name" value="Охрана"' in page.text
     assert 'name="site_contact.phone" value="+74951112233"' in page.text
     assert '<option value="tech1">Техник 1</option>' in page.text

@@ -264,6 +264,14 @@ async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
                       form: str = "", status: int = 200) -> Response:
     order = await viewer.services.get("field_ops", f"{ORDERS}/{order_id}")
     [order] = await _placed(request, viewer, [order])
+    if not order.get("contact_name") and order.get("client_id"):
+        # whom the site says to call, offered until the dispatcher agrees on someone
+        sites = await panel(viewer.services.get("field_ops", "/api/sites",
+                                                client_id=str(order["client_id"])))
+        site = next((s for s in sites.data or []
+                     if str(s.get("site_id")) == str(order.get("site_id"))), {})
+        order["contact_name"] = site.get("contact_name")
+        order["contact_phone"] = order.get("contact_phone") or site.get("contact_phone")
     if values is None:
         values = {"site_contact.name": order.get("contact_name") or "",
                   "site_contact.phone": order.get("contact_phone") or "",
