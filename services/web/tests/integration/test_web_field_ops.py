@@ -570,3 +570,60 @@ async def test_the_dispatcher_puts_a_technician_user_on_field_ops_list(field_web
     after = await client.get("/dispatch/technicians")
     assert 'data-technician="tech1"' in after.text
     assert "Все пользователи с ролью «Техник» уже в списке." in after.text
+
+
+async def test_downtime_is_reported_on_a_site_picker_and_worked_to_a_repair_order(
+        field_web: Web) -> None:
+    client, services = field_web
+    now = datetime.now(UTC)
+    incident = {"id": str(uuid.uuid4()), "client_id": CLIENT_ID, "client_name": "ООО «Парковка»",
+                "site_id": SITE_ID, "site_name": "ТЦ Север", "serial": "T-1",
+                "source": "monitoring", "state": "open", "escalated_at": now.isoformat(),
+                "started_at": (now - timedelta(hours=25)).isoformat()}
+    services.on("GET", "/api/downtime", ok([incident]))
+    services.on("GET", "/api/sites", ok([
+        {"site_id": SITE_ID, "client_id": CLIENT_ID, "client_name": "ООО «Парковка»",
+         "name": "ТЦ Север", "address": "Москва, ул. Лесная, 5"}]))
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "serial", "type": "value_error",
+             "message": "терминал T-404 не стоит на этом объекте"}]}),
+        httpx.Response(201, json={"id": "inc-2", "state": "open"})])
+    services.on("POST", "/api/downtime", lambda r: next(answers))
+    base = f"/api/downtime/{incident['id']}"
+    services.on("POST", f"{base}/cause", ok({"id": incident["id"], "state": "cause_found"}))
+    services.on("POST", f"{base}/resolve", lambda r: httpx.Response(409, json={
+        "title": "Conflict", "detail": "Нельзя закрыть: простой в состоянии «Устранён»",
+        "current_state": "resolved"}))
+    services.on("POST", f"{base}/work-order", ok({"id": "wo-9", "status": "draft"}, 201))
+    await log_in(client, "dispatcher")
+    page = await client.get("/dispatch/downtime")
+    assert page.status_code == 200
+    assert '<optgroup label="ООО «Парковка»"><option value="' + SITE_ID in page.text
+    assert "больше суток, руководитель извещён" in page.text
+    token = csrf(page.text)
+    refused = await client.post("/dispatch/downtime", data={
+        "csrf_token": token, "site_id": SITE_ID, "serial": "T-404",
+        "started_at": "2026-11-27T08:30", "source": "client", "description": ""})
+    assert refused.status_code == 422
+    assert field_errors(refused.text) == {"serial": "терминал T-404 не стоит на этом объекте"}
+    saved = await client.post("/dispatch/downtime", data={
+        "csrf_token": token, "site_id": SITE_ID, "serial": "T-1",
+        "started_at": "2026-11-27T08:30", "source": "client", "description": "Не печатает"})
+    assert saved.headers["location"] == "/dispatch/downtime?flash=downtime"
+    # the time typed is Moscow's
+    assert services.sent("POST", "/api/downtime")[-1] == {
+        "site_id": SITE_ID, "serial": "T-1", "started_at": "2026-11-27T08:30:00+03:00",
+        "source": "client", "description": "Не печатает"}
+    cause = await client.post(f"/dispatch/downtime/{incident['id']}/cause", data={
+        "csrf_token": token, "cause": "Отключили электричество"})
+    assert cause.headers["location"] == "/dispatch/downtime?flash=cause"
+    assert services.sent("POST", f"{base}/cause") == [{"cause": "Отключили электричество"}]
+    twice = await client.post(f"/dispatch/downtime/{incident['id']}/resolve",
+                              data={"csrf_token": token})
+    assert twice.status_code == 409 and "Нельзя закрыть" in twice.text
+    repair = await client.post(f"/dispatch/downtime/{incident['id']}/work-order", data={
+        "csrf_token": token, "kind": "repair", "description": "Заменить блок питания"})
+    assert repair.headers["location"] == "/dispatch/orders/wo-9?flash=created"
+    assert services.sent("POST", f"{base}/work-order") == [
+        {"kind": "repair", "description": "Заменить блок питания"}]

@@ -7,7 +7,7 @@ load by HTMX: the client card's, the head dashboard's, the approvals queue's."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -66,6 +66,9 @@ FLASH = {
     "rescheduled": "Выезд перенесён на новую дату.",
     "decided": "Решение по проблеме записано.",
     "technician": "Техник сохранён.",
+    "downtime": "Простой зарегистрирован: выясните причину у клиента и запишите её.",
+    "cause": "Причина простоя записана.",
+    "resolved": "Простой закрыт.",
 }
 
 
@@ -268,7 +271,7 @@ async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
         # whom the site says to call, offered until the dispatcher agrees on someone
         sites = await panel(viewer.services.get("field_ops", "/api/sites",
                                                 client_id=str(order["client_id"])))
-        site = next((s for s in sites.data or []
+        site: dict[str, Any] = next((s for s in sites.data or []
                      if str(s.get("site_id")) == str(order.get("site_id"))), {})
         order["contact_name"] = site.get("contact_name")
         order["contact_phone"] = order.get("contact_phone") or site.get("contact_phone")
@@ -398,6 +401,107 @@ async def decide_problem(problem_id: uuid.UUID, request: Request, viewer: Checke
             "error": error, "client_id": "", "back": back}, status=error.status)
     sep = "&" if "?" in back else "?"
     return redirect(f"{back}{sep}flash=decided", request)
+
+
+# --- downtime incidents (004 §7) -------------------------------------------------------------
+
+DOWNTIME_FIELDS = ("site_id", "serial", "started_at", "source", "description")
+INCIDENT_ORDER_KINDS = ("repair", "replace", "repaint", "reinforce", "emergency")
+
+
+def moscow_moment(text: str) -> str:
+    """``2026-11-27T09:30`` typed in a datetime-local field, as a Moscow moment for the API
+    (an unreadable value goes as typed, for the API's 422)."""
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=MOSCOW).isoformat()
+    except ValueError:
+        return text
+
+
+async def _downtime_page(request: Request, viewer: Viewer, *, values: dict[str, str],
+                         errors: dict[str, str], status: int = 200) -> Response:
+    parts = await panels(
+        incidents=viewer.services.get("field_ops", "/api/downtime", state=UNRESOLVED,
+                                      limit=200),
+        sites=viewer.services.get("field_ops", "/api/sites", limit=LIMIT))
+    moment = now()
+    long = {str(i.get("id")) for i in long_downtimes(parts["incidents"].data or [], moment)}
+    by_client: dict[str, list[dict[str, Any]]] = {}
+    for site in parts["sites"].data or []:
+        by_client.setdefault(str(site.get("client_name") or "—"), []).append(site)
+    return render(request, "desks/dispatch/downtime.html", {
+        "p": parts, "long": long, "sites_by_client": sorted(by_client.items()),
+        "values": values, "errors": errors, "order_kinds": INCIDENT_ORDER_KINDS,
+        "flash": FLASH.get(request.query_params.get("flash", ""))}, status=status)
+
+
+@router.get("/downtime")
+async def downtime_page(request: Request, viewer: DeskViewer) -> Response:
+    started = now().astimezone(MOSCOW).strftime("%Y-%m-%dT%H:%M")
+    return await _downtime_page(request, viewer, errors={},
+                                values={"source": "client", "started_at": started})
+
+
+@router.post("/downtime")
+async def report_downtime(request: Request, viewer: CheckedViewer) -> Response:
+    """A terminal stands idle (the monitoring desk or the client said so): an incident."""
+    _require(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in DOWNTIME_FIELDS}
+    if not _uuid_or_blank(values["site_id"]):
+        return await _downtime_page(request, viewer, values=values, status=422,
+                                    errors={"site_id": "Выберите объект."})
+    body = _opt({**values, "started_at": moscow_moment(values["started_at"])})
+    try:
+        await viewer.services.post("field_ops", "/api/downtime", json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _downtime_page(request, viewer, values=values, status=exc.status,
+                                        errors=exc.field_errors() or {"": exc.detail})
+        raise
+    return redirect("/dispatch/downtime?flash=downtime", request)
+
+
+async def _incident_action(request: Request, viewer: Viewer, incident_id: uuid.UUID,
+                           action: str, body: dict[str, Any], flash: str) -> Response:
+    _require(viewer)
+    try:
+        result = await viewer.services.post("field_ops",
+                                            f"/api/downtime/{incident_id}/{action}", json=body)
+    except ServiceError as exc:
+        if exc.status in (404, 409, 422):
+            return render(request, "desks/contracts/action_failed.html", {
+                "error": exc, "client_id": "", "back": "/dispatch/downtime"},
+                status=exc.status)
+        raise
+    if action == "work-order":
+        return redirect(f"/dispatch/orders/{result['id']}?flash=created", request)
+    return redirect(f"/dispatch/downtime?flash={flash}", request)
+
+
+@router.post("/downtime/{incident_id}/cause")
+async def downtime_cause(incident_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                         ) -> Response:
+    form = await request.form()
+    return await _incident_action(request, viewer, incident_id, "cause",
+                                  {"cause": form_str(form, "cause")}, "cause")
+
+
+@router.post("/downtime/{incident_id}/resolve")
+async def downtime_resolve(incident_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                           ) -> Response:
+    form = await request.form()
+    return await _incident_action(request, viewer, incident_id, "resolve",
+                                  _opt({"cause": form_str(form, "cause")}), "resolved")
+
+
+@router.post("/downtime/{incident_id}/work-order")
+async def downtime_order(incident_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                         ) -> Response:
+    """A repair (replace, repaint, …) started from the incident: a draft for the head."""
+    form = await request.form()
+    return await _incident_action(request, viewer, incident_id, "work-order", {
+        "kind": form_str(form, "kind"), "description": form_str(form, "description")}, "")
 
 
 # --- technicians field-ops may send ----------------------------------------------------------
