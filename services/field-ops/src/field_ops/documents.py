@@ -82,6 +82,9 @@ def act_html(order: dict[str, Any]) -> str:
         "<tr><td>1</td><td>&nbsp;</td><td>&nbsp;</td><td>&nbsp;</td></tr>"
         "<tr><td>2</td><td>&nbsp;</td><td>&nbsp;</td><td>&nbsp;</td></tr>")
     number = order.get("journal_number") or "без номера"
+    done = [w for r in reports for w in (r.get("works") or [])]
+    works = ("<table><tr><th>Выполненные работы</th></tr>" + "".join(
+        f"<tr><td>{e(str(w))}</td></tr>" for w in done) + "</table>") if done else ""
     return f"""<html><head><meta charset="utf-8"><style>{ACT_CSS}</style></head><body>
 <h1>Акт приёма-передачи оборудования</h1>
 <p class="sub">к заявке на проведение работ № {e(number)}
@@ -95,11 +98,13 @@ def act_html(order: dict[str, Any]) -> str:
 </td></tr>
 <tr><th>Контактное лицо на объекте</th><td>{e(order.get("contact_name") or "")}
 {e(order.get("contact_phone") or "")}</td></tr>
-<tr><th>Техник</th><td>{e(order.get("technician") or "")}</td></tr>
+<tr><th>Исполнитель</th><td>{e(order.get("technician") or order.get("contractor_name") or "")}
+</td></tr>
 <tr><th>Что сделать</th><td>{e(order.get("description") or "")}</td></tr>
 </table>
 <table><tr><th>№</th><th>Оборудование</th><th>Серийный номер</th><th>Отметка</th></tr>
 {lines}</table>
+{works}
 <table class="sign"><tr><td>Передал (техник): ____________________</td>
 <td>Принял (представитель клиента): ____________________</td></tr></table>
 </body></html>"""

@@ -25,7 +25,9 @@ w, s, cl = orm.work_order.c, orm.sites.c, orm.clients.c
 ORDER_COLUMNS = (w.id, w.journal_number, w.journal_year, w.journal_seq, w.kind, w.status,
                  w.client_id, cl.name.label("client_name"), w.site_id,
                  s.name.label("site_name"), s.address.label("site_address"), w.contract_id,
-                 w.description, w.visit_on, w.window, w.technician, w.contact_name,
+                 w.description, w.visit_on, w.window, w.technician, w.contractor_id,
+                 orm.contractor.c.name.label("contractor_name"), w.agreed_price,
+                 w.contact_name,
                  w.contact_phone, w.due_by, w.due_at, w.sla_breached_at, w.awaiting_goods,
                  w.reschedule_count, w.not_done_reason, w.completed_on, w.origin,
                  w.incident_id, w.created_by, w.created_at, w.approved_by, w.approved_at,
@@ -35,7 +37,8 @@ ORDER_COLUMNS = (w.id, w.journal_number, w.journal_year, w.journal_seq, w.kind, 
 def _orders() -> sa.Select[Any]:
     return (sa.select(*ORDER_COLUMNS)
             .select_from(orm.work_order.outerjoin(orm.sites, s.site_id == w.site_id)
-                         .outerjoin(orm.clients, cl.client_id == w.client_id)))
+                         .outerjoin(orm.clients, cl.client_id == w.client_id)
+                         .outerjoin(orm.contractor, orm.contractor.c.id == w.contractor_id)))
 
 
 def labelled(row: sa.RowMapping) -> dict[str, Any]:
@@ -95,7 +98,8 @@ async def work_order(session: AsyncSession, actor: Principal, order_id: uuid.UUI
     out = labelled(row)
     r, p = orm.work_order_report.c, orm.work_order_problem.c
     out["reports"] = [dict(x) for x in (await session.execute(
-        sa.select(r.visit_on, r.outcome, r.reason, r.equipment, r.reported_by, r.reported_at)
+        sa.select(r.visit_on, r.outcome, r.reason, r.equipment, r.works, r.reported_by,
+                  r.reported_at)
         .where(r.work_order_id == order_id).order_by(r.id))).mappings()]
     out["problems"] = [dict(x) for x in (await session.execute(
         sa.select(orm.work_order_problem).where(p.work_order_id == order_id)

@@ -88,6 +88,8 @@ class WorkOrderScheduled(Event):
     contact_name: str | None = None
     contact_phone: str | None = None
     reschedule_count: int = 0
+    contractor_id: uuid.UUID | None = None
+    contractor_name: str | None = None
 
 
 class WorkOrderCompleted(Event):

@@ -87,6 +87,8 @@ work_order = sa.Table(
     sa.Column("contact_name", sa.Text),
     sa.Column("contact_phone", sa.Text),
     sa.Column("technician", sa.Text, index=True),
+    sa.Column("contractor_id", UUID(as_uuid=True), index=True),
+    sa.Column("agreed_price", sa.Numeric(12, 2)),
     sa.Column("reschedule_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("not_done_reason", sa.Text),
     sa.Column("completed_on", sa.Date),
@@ -115,6 +117,7 @@ work_order_report = sa.Table(
     sa.Column("outcome", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
     sa.Column("equipment", JSONB, nullable=False, server_default="[]"),
+    sa.Column("works", JSONB, nullable=False, server_default="[]"),
     sa.Column("reported_by", sa.Text, nullable=False),
     sa.Column("reported_at", _ts, nullable=False, server_default=sa.func.now()),
 )
@@ -163,6 +166,96 @@ downtime_incident = sa.Table(
     sa.Column("resolved_at", _ts),
     sa.Column("escalated_at", _ts),
     sa.Column("created_at", _ts, nullable=False),
+)
+
+# --- maintenance plans (000 §11) -------------------------------------------------------------
+maintenance_plan = sa.Table(
+    "maintenance_plan", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("contract_id", UUID(as_uuid=True), unique=True),
+    sa.Column("client_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("site_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("visits", sa.Integer, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date),
+    sa.Column("lead_days", sa.Integer, nullable=False, server_default="14"),
+    sa.Column("works", sa.Text),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", _ts, nullable=False, server_default=sa.func.now()),
+)
+
+maintenance_visit = sa.Table(
+    "maintenance_visit", metadata,
+    sa.Column("plan_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("planned_on", sa.Date, primary_key=True),
+    sa.Column("work_order_id", UUID(as_uuid=True), nullable=False),
+)
+
+parts_request = sa.Table(
+    "parts_request", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("work_order_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("lines", JSONB, nullable=False),
+    sa.Column("needed_by", sa.Date),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("requested_at", _ts, nullable=False, server_default=sa.func.now()),
+)
+
+# --- contractors (000 §18) -------------------------------------------------------------------
+contractor = sa.Table(
+    "contractor", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("inn", sa.String(12)),
+    sa.Column("phone", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("contract_number", sa.Text),
+    sa.Column("contract_signed_on", sa.Date),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", _ts, nullable=False, server_default=sa.func.now()),
+)
+
+contractor_price = sa.Table(
+    "contractor_price", metadata,
+    sa.Column("contractor_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("service", text_enum(model.WorkOrderKind), primary_key=True),
+    sa.Column("effective_from", sa.Date, primary_key=True),
+    sa.Column("price", sa.Numeric(12, 2), nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+# --- onboarding (000 §6, 7) ------------------------------------------------------------------
+cloud_tenant = sa.Table(
+    "cloud_tenant", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("client_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("contract_id", UUID(as_uuid=True)),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, unique=True),
+    sa.Column("login", sa.Text),
+    sa.Column("tenant_ref", sa.Text),
+    sa.Column("support_account", sa.Text),
+    sa.Column("requested_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.Column("provisioned_at", _ts),
+    sa.Column("provisioned_by", sa.Text),
+)
+
+training_session = sa.Table(
+    "training_session", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("client_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("starts_at", _ts, nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    sa.Column("topic", sa.Text),
+    sa.Column("meeting_url", sa.Text),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("reschedule_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("recording_url", sa.Text),
+    sa.Column("feedback", sa.Text),
+    sa.Column("questionnaire", JSONB),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", _ts, nullable=False, server_default=sa.func.now()),
 )
 
 _mapped = False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from clientops_shared.errors import Conflict, InvalidInput
@@ -117,6 +118,8 @@ class WorkOrder:
     contact_name: str | None = None
     contact_phone: str | None = None
     technician: str | None = None
+    contractor_id: uuid.UUID | None = None
+    agreed_price: Decimal | None = None
     reschedule_count: int = 0
     not_done_reason: str | None = None
     completed_on: date | None = None
@@ -147,7 +150,9 @@ class WorkOrder:
 
     # --- 2.4 / 2.11: date, window and the site contact agreed; moved again when not done ---
     def schedule(self, *, visit_on: date, window: str | None, contact: Contact,
-                 technician: str, today: date, at: datetime) -> bool:
+                 technician: str | None, today: date, at: datetime,
+                 contractor_id: uuid.UUID | None = None,
+                 agreed_price: Decimal | None = None) -> bool:
         """Returns True when this is a reschedule (counted per order)."""
         if self.status not in (WorkOrderStatus.APPROVED, WorkOrderStatus.SCHEDULED,
                                WorkOrderStatus.NOT_DONE):
@@ -163,7 +168,10 @@ class WorkOrder:
         if again:
             self.reschedule_count += 1
         self.status = WorkOrderStatus.SCHEDULED
+        if (technician is None) == (contractor_id is None):
+            raise InvalidInput("technician", "укажите техника или подрядчика (одного из двух)")
         self.visit_on, self.window, self.technician = visit_on, window, technician
+        self.contractor_id, self.agreed_price = contractor_id, agreed_price
         self.contact_name, self.contact_phone = contact.name, contact.phone
         self.not_done_reason = None
         self.updated_at = at

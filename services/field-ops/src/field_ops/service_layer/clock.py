@@ -8,7 +8,7 @@ from typing import Any
 from clientops_shared.events import field_ops as ev
 from field_ops.adapters import orm
 from field_ops.domain.model import WorkOrderKind, WorkOrderStatus
-from field_ops.service_layer import downtime
+from field_ops.service_layer import downtime, onboarding
 from field_ops.service_layer.unit_of_work import FieldOpsUnitOfWork
 
 JOB = "field-ops-clock"
@@ -39,5 +39,7 @@ async def breach_overdue_visits(uow: FieldOpsUnitOfWork, now: datetime) -> int:
 async def tick(uow: FieldOpsUnitOfWork, now: datetime) -> dict[str, Any]:
     breached = await breach_overdue_visits(uow, now)
     escalated = await downtime.escalate_overdue(uow, now)
+    scrubbed = await onboarding.scrub_sent_credentials(uow)
     await uow.commit()
-    return {"at": now.isoformat(), "sla_breached": breached, "downtime_escalated": escalated}
+    return {"at": now.isoformat(), "sla_breached": breached, "downtime_escalated": escalated,
+            "credentials_scrubbed": scrubbed}

@@ -10,8 +10,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from clientops_shared.events import contracts as c
 from field_ops.adapters import orm
+from field_ops.domain.maintenance import VisitPeriod
 from field_ops.domain.model import WorkOrderKind, WorkOrderStatus
-from field_ops.service_layer import work_orders
+from field_ops.service_layer import maintenance, onboarding, work_orders
 from field_ops.service_layer.unit_of_work import FieldOpsUnitOfWork
 
 SYSTEM = "event:contracts"
@@ -44,13 +45,21 @@ async def contract_signed(uow: FieldOpsUnitOfWork, event: c.ContractSigned, now:
         "site_id": event.site_id, "kind": event.kind, "status": event.status,
         "emergency_sla_days": event.emergency_sla_days,
         "scheduled_visits": event.scheduled_visits, "visit_period": event.visit_period})
+    if (event.site_id is not None and event.scheduled_visits and event.visit_period
+            and event.visit_period in {p.value for p in VisitPeriod}):
+        await _site_placeholder(uow, event)
+        p = orm.maintenance_plan.c
+        if await uow.row(orm.maintenance_plan, p.contract_id == event.contract_id) is None:
+            await maintenance.open_plan(
+                uow, client_id=event.client_id, site_id=event.site_id,
+                contract_id=event.contract_id, visits_per_period=event.scheduled_visits,
+                period=VisitPeriod(event.visit_period), starts_on=event.starts_on,
+                ends_on=event.ends_on, lead_days=maintenance.DEFAULT_LEAD_DAYS, works=None,
+                created_by=SYSTEM)
+    await onboarding.request_tenant(uow, event)
     if event.site_id is None or event.kind not in INSTALLED_BY or event.replaces_id is not None:
         return  # nothing goes to a site; a successor (paid pilot, renewal) keeps what stands
-    if await uow.row(orm.sites, orm.sites.c.site_id == event.site_id) is None:
-        # the site's own event has not come yet: hold its place, that event fills it in
-        await uow.upsert(orm.sites, ["site_id"], {"site_id": event.site_id,
-                                                  "client_id": event.client_id,
-                                                  "name": "Объект", "address": ""})
+    await _site_placeholder(uow, event)
     order_id = uuid.uuid4()
     if not await _once(uow, "contract_install", event.contract_id, order_id):
         return
@@ -61,12 +70,22 @@ async def contract_signed(uow: FieldOpsUnitOfWork, event: c.ContractSigned, now:
         awaiting_goods=True, order_id=order_id)
 
 
+async def _site_placeholder(uow: FieldOpsUnitOfWork, event: c.ContractSigned) -> None:
+    """The site's own event has not come yet: hold its place; that event fills it in."""
+    if event.site_id is not None and await uow.row(
+            orm.sites, orm.sites.c.site_id == event.site_id) is None:
+        await uow.upsert(orm.sites, ["site_id"], {"site_id": event.site_id,
+                                                  "client_id": event.client_id,
+                                                  "name": "Объект", "address": ""})
+
+
 async def contract_terminated(uow: FieldOpsUnitOfWork, event: c.ContractTerminated,
                               now: datetime) -> None:
     t = orm.contract_terms.c
     await uow.session.execute(orm.contract_terms.update().where(
         t.contract_id == event.contract_id).values(status="terminated",
                                                    terminated_on=event.effective_on))
+    await maintenance.end_plan(uow, event.contract_id, event.effective_on)
     w = orm.work_order.c
     pending = await uow.work_orders(
         w.contract_id == event.contract_id, w.kind == WorkOrderKind.INSTALL.value,

@@ -26,6 +26,7 @@ from field_ops.domain.model import (
     WorkOrderKind,
     WorkOrderStatus,
 )
+from field_ops.service_layer import contractors
 from field_ops.service_layer.unit_of_work import FieldOpsUnitOfWork
 
 WINDOW = re.compile(r"^(\d{2}):(\d{2})\s*[-–]\s*(\d{2}):(\d{2})$")
@@ -190,21 +191,30 @@ async def technician(uow: FieldOpsUnitOfWork, username: str) -> sa.RowMapping:
 
 
 async def schedule(uow: FieldOpsUnitOfWork, actor: Principal, order_id: uuid.UUID, *,
-                   visit_on: date, window: str | None, contact: Contact, technician_name: str,
-                   now: datetime) -> WorkOrder:
-    """004 §2.4 (and 2.11 when it is moved): date, window, site contact, technician."""
+                   visit_on: date, window: str | None, contact: Contact,
+                   technician_name: str | None, now: datetime,
+                   contractor_id: uuid.UUID | None = None) -> WorkOrder:
+    """004 §2.4 (and 2.11 when it is moved): date, window, site contact, and our technician
+    or a contractor (000 §18) at the contractor's price for that kind of work on that day."""
     scheduled_for = visit_start(visit_on, window)
-    await technician(uow, technician_name)
+    if technician_name is not None:
+        await technician(uow, technician_name)
     order = await uow.work_order(order_id, for_update=True)
+    contractor_name, price = None, None
+    if contractor_id is not None:
+        contractor_name, price = await contractors.assignable(uow, contractor_id, order.kind,
+                                                              visit_on)
     before = snapshot(order)
     again = order.schedule(visit_on=visit_on, window=window, contact=contact,
-                           technician=technician_name, today=business_today(now), at=now)
+                           technician=technician_name, today=business_today(now), at=now,
+                           contractor_id=contractor_id, agreed_price=price)
     uow.emit(ev.WorkOrderScheduled(
         work_order_id=order.id, client_id=order.client_id, scheduled_for=scheduled_for,
         journal_no=order.journal_number, kind=order.kind.value,
         kind_label=KIND_LABELS[order.kind.value], site_id=order.site_id, visit_on=visit_on,
         window=window, technician=technician_name, contact_name=contact.name,
-        contact_phone=contact.phone, reschedule_count=order.reschedule_count))
+        contact_phone=contact.phone, reschedule_count=order.reschedule_count,
+        contractor_id=contractor_id, contractor_name=contractor_name))
     uow.audit("work_order.rescheduled" if again else "work_order.scheduled", "work_order",
               order.id, before=before, after=snapshot(order))
     await uow.commit()
@@ -213,7 +223,7 @@ async def schedule(uow: FieldOpsUnitOfWork, actor: Principal, order_id: uuid.UUI
 
 async def report(uow: FieldOpsUnitOfWork, actor: Principal, order_id: uuid.UUID, *,
                  outcome: Outcome, reason: str | None, equipment: list[dict[str, Any]],
-                 now: datetime) -> WorkOrder:
+                 now: datetime, works: list[str] | None = None) -> WorkOrder:
     """004 §2.10: the end-of-day report, marked in the journal; equipment register follows."""
     order = await uow.work_order(order_id, for_update=True)
     ensure_visible(actor, order)
@@ -223,7 +233,7 @@ async def report(uow: FieldOpsUnitOfWork, actor: Principal, order_id: uuid.UUID,
     order.report(outcome=outcome, reason=reason, on=today, at=now)
     await uow.session.execute(orm.work_order_report.insert().values(
         work_order_id=order.id, visit_on=visit_on, outcome=outcome.value, reason=reason,
-        equipment=equipment, reported_by=actor.username, reported_at=now))
+        equipment=equipment, works=works or [], reported_by=actor.username, reported_at=now))
     if outcome is Outcome.DONE:
         await _register_equipment(uow, order, equipment, today)
         uow.emit(ev.WorkOrderCompleted(work_order_id=order.id, client_id=order.client_id,

@@ -103,7 +103,7 @@ async def schedule(order_id: uuid.UUID, body: schemas.ScheduleIn, actor: Dispatc
         order = await uc.schedule(
             uow, actor, order_id, visit_on=body.visit_on, window=body.window,
             contact=Contact(name=body.site_contact.name, phone=body.site_contact.phone),
-            technician_name=body.technician, now=now)
+            technician_name=body.technician, now=now, contractor_id=body.contractor_id)
         return _status(order)
 
 
@@ -113,7 +113,8 @@ async def report(order_id: uuid.UUID, body: schemas.ReportIn, actor: Field, uow:
     """004 §2.10: done / not done with a reason; installed / removed serials."""
     async with uow:
         order = await uc.report(uow, actor, order_id, outcome=body.outcome, reason=body.reason,
-                                equipment=body.equipment_items(), now=now)
+                                equipment=body.equipment_items(), now=now,
+                                works=body.works)
         return _status(order)
 
 
