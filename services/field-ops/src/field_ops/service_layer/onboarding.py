@@ -105,7 +105,9 @@ async def scrub_sent_credentials(uow: FieldOpsUnitOfWork) -> int:
         o.update().where(o.c.routing_key == ev.CloudTenantProvisioned.TYPE,
                          o.c.sent_at.is_not(None),
                          o.c.body["payload"]["password"].astext != "***")
-        .values(body=sa.func.jsonb_set(o.c.body, "{payload,password}", sa.text("'\"***\"'"))))
+        .values(body=sa.func.jsonb_set(o.c.body,
+                                       sa.literal_column("'{payload,password}'::text[]"),
+                                       sa.literal_column("'\"***\"'::jsonb"))))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
