@@ -127,7 +127,7 @@ def test_an_order_goes_from_draft_to_scheduled_and_the_technician_reports_it_don
     pdf = tech.request.get(act)
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF"), pdf.status
     shot(tech, "tech-desk")
-    card.get_by_role("link", name="Отчитаться").click()
+    card.get_by_role("button", name="Отчитаться").click()
     tech.wait_for_url(f"**/tech/orders/{order_id}")
     serial = f"T{uuid.uuid4().hex[:8].upper()}"
     report = tech.locator("#report form")

@@ -84,6 +84,10 @@ async def technicians(viewer: Viewer) -> list[dict[str, str]]:
              "phone": t.get("phone") or ""} for t in found.data or []]
 
 
+def names_of(listed: list[dict[str, str]]) -> dict[str, str]:
+    return {t["username"]: t["full_name"] for t in listed}
+
+
 async def _placed(request: Request, viewer: Viewer, orders: list[dict[str, Any]]
                   ) -> list[dict[str, Any]]:
     where = await places(directory_services(request, viewer), unplaced(orders))
@@ -117,6 +121,7 @@ async def desk(request: Request, viewer: DeskViewer, flash: str = "") -> Respons
                      if i.get("state") != "resolved"]
     return render(request, "desks/dispatch/desk.html", {
         "p": parts, "sla": sla, "incidents": incidents,
+        "tech_names": names_of(await technicians(viewer)),
         "long": {str(i.get("id")) for i in long_downtimes(incidents, moment)},
         "flash": FLASH.get(flash)})
 
@@ -144,7 +149,7 @@ async def journal(request: Request, viewer: DeskViewer,
     if rows.ok:
         rows.data = await _placed(request, viewer, rows.data)
     return render(request, "desks/dispatch/journal.html", {
-        "rows": rows, "year": chosen,
+        "rows": rows, "year": chosen, "tech_names": names_of(await technicians(viewer)),
         "years": list(range(today().year + 1, today().year - 6, -1))})
 
 
@@ -281,9 +286,10 @@ async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
                   "technician": order.get("technician") or "",
                   "window": order.get("window") or "",
                   "visit_on": ""}
+    listed = await technicians(viewer)
     return render(request, "desks/dispatch/order.html", {
         "o": order, "values": values, "errors": errors or {}, "form": form,
-        "technicians": await technicians(viewer), "windows": WINDOWS,
+        "technicians": listed, "tech_names": names_of(listed), "windows": WINDOWS,
         "flash": FLASH.get(request.query_params.get("flash", ""))}, status=status)
 
 
