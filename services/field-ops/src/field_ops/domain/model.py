@@ -164,12 +164,12 @@ class WorkOrder:
                            awaiting_goods=True)
         if visit_on < today:
             raise InvalidInput("visit_on", "дата выезда уже прошла")
+        if (technician is None) == (contractor_id is None):
+            raise InvalidInput("technician", "укажите техника или подрядчика (одного из двух)")
         again = self.status is not WorkOrderStatus.APPROVED
         if again:
             self.reschedule_count += 1
         self.status = WorkOrderStatus.SCHEDULED
-        if (technician is None) == (contractor_id is None):
-            raise InvalidInput("technician", "укажите техника или подрядчика (одного из двух)")
         self.visit_on, self.window, self.technician = visit_on, window, technician
         self.contractor_id, self.agreed_price = contractor_id, agreed_price
         self.contact_name, self.contact_phone = contact.name, contact.phone
