@@ -5,6 +5,7 @@ nothing; the journal stays gap-free under concurrent approvals."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime
 
 import pytest
@@ -213,3 +214,18 @@ async def test_journal_is_gap_free_under_20_concurrent_approvals(field) -> None:
     late = await field.order(site)
     r = await field.post(f"/api/work-orders/{late['id']}/approve", as_=field.head, expect=200)
     assert r.json()["journal_number"] == "2031-0021"
+
+
+async def test_a_retried_create_with_the_same_idempotency_key_makes_one_order(field) -> None:
+    site = await field.site()
+    body = {"client_id": site["client_id"], "site_id": site["site_id"], "kind": "repair",
+            "description": "Повтор по сети"}
+    headers = {**field.dispatcher, "Idempotency-Key": f"k-{site['site_id']}"}
+    first = await field.http.post("/api/work-orders", json=body, headers=headers)
+    again = await field.http.post("/api/work-orders", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert await field.scalar("SELECT count(*) FROM work_order WHERE site_id = :s",
+                              s=uuid.UUID(site["site_id"])) == 1
+    other = await field.http.post("/api/work-orders", json={**body, "kind": "repaint"},
+                                  headers=headers)
+    assert other.status_code == 409

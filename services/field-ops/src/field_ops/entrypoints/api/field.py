@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from clientops_shared.auth import CurrentUser
+from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 from field_ops import views
 from field_ops.domain.model import INCIDENT_LABELS, STATUS_LABELS, IncidentState
@@ -17,6 +18,7 @@ from field_ops.entrypoints.api import schemas
 from field_ops.entrypoints.api.deps import Dispatch, Head, Limit, Now, Offset, Reporter, UoW
 from field_ops.entrypoints.jobs import run_clock
 from field_ops.service_layer import downtime as uc
+from field_ops.service_layer.unit_of_work import FieldOpsUnitOfWork
 
 router = APIRouter(prefix="/api", tags=["field"])
 
@@ -46,13 +48,19 @@ def _incident(incident: Any) -> dict[str, Any]:
 
 
 @router.post("/downtime", status_code=201, response_model=schemas.DowntimeCreatedOut)
-async def report_downtime(body: schemas.DowntimeIn, actor: Reporter, uow: UoW, now: Now
-                          ) -> Any:
-    """004 §7.1: a downtime reported by monitoring or by hand; a call task follows."""
-    async with uow:
-        return _incident(await uc.report(uow, actor, site_id=body.site_id, serial=body.serial,
+async def report_downtime(request: Request, body: schemas.DowntimeIn, actor: Reporter,
+                          uow: UoW, now: Now) -> Any:
+    """004 §7.1: a downtime reported by monitoring or by hand; a call task follows.
+    Monitoring retries with the same Idempotency-Key get the first answer."""
+
+    async def run(work: FieldOpsUnitOfWork) -> dict[str, Any]:
+        return _incident(await uc.report(work, actor, site_id=body.site_id, serial=body.serial,
                                          started_at=body.started_at, source=body.source,
                                          description=body.description, now=now))
+
+    return await idempotent(request, actor, body, run,
+                            lambda r: schemas.DowntimeCreatedOut.model_validate(r)
+                            .model_dump(mode="json"), uow=uow)
 
 
 @router.get("/downtime")

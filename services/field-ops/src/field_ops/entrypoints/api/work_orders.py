@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import InvalidInput
+from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 from field_ops import documents, views
 from field_ops.adapters import orm
@@ -39,14 +40,20 @@ def _status(order: Any) -> dict[str, Any]:
 
 
 @router.post("/work-orders", status_code=201, response_model=schemas.WorkOrderCreatedOut)
-async def create(body: schemas.WorkOrderIn, actor: Opener, uow: UoW, now: Now) -> Any:
-    """A draft with an open date (004 §2.1); the head signs it next."""
-    async with uow:
-        order = await uc.create(uow, actor, client_id=body.client_id, site_id=body.site_id,
+async def create(request: Request, body: schemas.WorkOrderIn, actor: Opener, uow: UoW,
+                 now: Now) -> Any:
+    """A draft with an open date (004 §2.1); the head signs it next. Idempotency-Key."""
+
+    async def run(work: FieldOpsUnitOfWork) -> dict[str, Any]:
+        order = await uc.create(work, actor, client_id=body.client_id, site_id=body.site_id,
                                 kind=body.kind, description=body.description,
                                 contract_id=body.contract_id,
                                 awaiting_goods=body.awaiting_goods, now=now)
         return {**_status(order), "due_by": order.due_by, "due_at": order.due_at}
+
+    return await idempotent(request, actor, body, run,
+                            lambda r: schemas.WorkOrderCreatedOut.model_validate(r)
+                            .model_dump(mode="json"), uow=uow)
 
 
 @router.get("/work-orders")
