@@ -179,6 +179,11 @@ def test_the_head_sees_an_emergency_visits_sla_breach(browsing: Browsing,
     expect(dispatcher.locator(".panel-error")).to_have_count(0)
     dispatcher.goto("/dispatch/technicians")
     expect(dispatcher.locator(".panel-error")).to_have_count(0)
+    httpx.put(f"{field_ops}/api/technicians/tech1", headers=api_token(system, "dispatcher"),
+              json={"username": "tech1", "full_name": "Техник 1"}).raise_for_status()
+    dispatcher.reload()
+    expect(dispatcher.locator("#technicians tr[data-technician='tech1']")).to_contain_text(
+        "Техник 1")
     shot(dispatcher, "technicians")
     dispatcher.goto(f"/clients/{client['id']}")
     expect(dispatcher.locator(f"#work-orders tr[data-order='{created.json()['id']}']")

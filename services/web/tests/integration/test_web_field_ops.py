@@ -544,7 +544,9 @@ async def test_the_dispatcher_puts_a_technician_user_on_field_ops_list(field_web
                                                                        ) -> None:
     client, services = field_web
     listed: list[dict[str, Any]] = []
-    services.on("GET", "/api/technicians", lambda r: httpx.Response(200, json=listed))
+    gone = {"username": "tech0", "full_name": "Бывший техник", "phone": None, "active": False}
+    services.on("GET", "/api/technicians", lambda r: httpx.Response(
+        200, json=[gone] if r.url.params.get("active") == "false" else listed))
     answers = iter([
         httpx.Response(422, json={"title": "Validation failed", "errors": [
             {"field": "phone", "type": "string_pattern_mismatch",
@@ -555,6 +557,7 @@ async def test_the_dispatcher_puts_a_technician_user_on_field_ops_list(field_web
     page = await client.get("/dispatch/technicians")
     assert page.status_code == 200
     assert '<option value="tech1">Техник 1 (tech1)</option>' in page.text
+    assert 'data-technician="tech0"' in page.text  # taken off, still listed
     bad = await client.post("/dispatch/technicians", data={
         "csrf_token": csrf(page.text), "username": "tech1", "phone": "позвонить"})
     assert bad.status_code == 422

@@ -515,9 +515,13 @@ async def downtime_order(incident_id: uuid.UUID, request: Request, viewer: Check
 
 async def _technicians_page(request: Request, viewer: Viewer, *, values: dict[str, str],
                             errors: dict[str, str], status: int = 200) -> Response:
-    listed = await panel(viewer.services.get("field_ops", "/api/technicians", active="false"))
-    if not listed.ok:
-        listed = await panel(viewer.services.get("field_ops", "/api/technicians"))
+    # working ones and those taken off, both on the list
+    parts = await panels(
+        active=viewer.services.get("field_ops", "/api/technicians", active="true"),
+        inactive=viewer.services.get("field_ops", "/api/technicians", active="false"))
+    listed = parts["active"]
+    if listed.ok and parts["inactive"].ok:
+        listed.data = [*listed.data, *parts["inactive"].data]
     known = {t["username"] for t in listed.data or []}
     async with runtime_of(request).uow() as uow:
         users = [{"username": u.username, "full_name": u.full_name or u.username}
