@@ -70,8 +70,12 @@ class Field:
             assert r.status_code == expect, r.text
         return r
 
-    async def publish(self, event: Event, occurred_at: datetime | None = None) -> Envelope:
-        envelope = Envelope.wrap(event, "contracts")
+    async def publish(self, event: Event, occurred_at: datetime | None = None,
+                      **extra: Any) -> Envelope:
+        """Publish as its producer would; ``extra`` adds payload fields (additive ones another
+        branch's contract carries)."""
+        envelope = Envelope.wrap(event, event.TYPE.split(".", 1)[0])
+        envelope.payload.update({k: str(v) for k, v in extra.items()})
         if occurred_at is not None:
             envelope.occurred_at = occurred_at
         exchange = await self.channel.get_exchange(messaging.EXCHANGE)

@@ -150,3 +150,20 @@ async def test_completed_install_starts_billing_through_the_broker(field) -> Non
 
         after = await eventually_async(started, timeout=30)
         assert after["status"] == "active"
+
+
+async def test_a_delivery_made_for_one_order_frees_only_that_order(field) -> None:
+    site = await field.site(contract=False)
+    client_id, site_id = uuid.UUID(site["client_id"]), uuid.UUID(site["site_id"])
+    first, second = uuid.uuid4(), uuid.uuid4()
+    await field.publish(field.signed(client_id, site["name"], first, site_id=site_id))
+    await field.publish(field.signed(client_id, site["name"], second, kind="rent",
+                                     site_id=site_id))
+    one, two = await _install_of(field, first), await _install_of(field, second)
+    await field.publish(lg.ShipmentDelivered(shipment_id=uuid.uuid4(), client_id=client_id,
+                                             site_id=site_id, delivered_on="2026-11-27"),
+                        work_order_id=two["id"])
+    await field.wait_sql("SELECT count(*) FROM work_order WHERE id = :i AND NOT awaiting_goods",
+                         i=uuid.UUID(two["id"]))
+    assert await field.scalar("SELECT awaiting_goods FROM work_order WHERE id = :i",
+                              i=uuid.UUID(one["id"])) is True

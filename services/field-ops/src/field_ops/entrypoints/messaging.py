@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from clientops_shared import projections
 from clientops_shared.events import Envelope
 from clientops_shared.events import contracts as c
@@ -40,4 +42,7 @@ async def contract_terminated(event: c.ContractTerminated, envelope: Envelope,
 @handlers.on(lg.ShipmentDelivered)
 async def shipment_delivered(event: lg.ShipmentDelivered, envelope: Envelope,
                              uow: FieldOpsUnitOfWork) -> None:
-    await work_orders.goods_delivered(uow, event.client_id, event.site_id, envelope.occurred_at)
+    # logistics names the work order when the shipment was made for one (additive field)
+    raw = envelope.payload.get("work_order_id")
+    await work_orders.goods_delivered(uow, event.client_id, event.site_id, envelope.occurred_at,
+                                      work_order_id=uuid.UUID(str(raw)) if raw else None)

@@ -334,13 +334,17 @@ async def decide_problem(uow: FieldOpsUnitOfWork, actor: Principal, problem_id: 
 
 
 async def goods_delivered(uow: FieldOpsUnitOfWork, client_id: uuid.UUID,
-                          site_id: uuid.UUID | None, now: datetime) -> list[WorkOrder]:
-    """A delivered shipment makes the site's installs waiting for goods schedulable."""
+                          site_id: uuid.UUID | None, now: datetime,
+                          work_order_id: uuid.UUID | None = None) -> list[WorkOrder]:
+    """A delivered shipment makes the installs waiting for goods schedulable: the order it was
+    made for, else the site's (or, without a site, the client's) waiting orders."""
     w = orm.work_order.c
     where = [w.awaiting_goods.is_(True), w.client_id == client_id,
              w.status.notin_([s.value for s in (WorkOrderStatus.DONE, WorkOrderStatus.CANCELLED,
                                                 WorkOrderStatus.REJECTED)])]
-    if site_id is not None:
+    if work_order_id is not None:
+        where.append(w.id == work_order_id)
+    elif site_id is not None:
         where.append(w.site_id == site_id)
     orders = await uow.work_orders(*where, for_update=True)
     for order in orders:
