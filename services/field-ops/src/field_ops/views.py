@@ -62,9 +62,14 @@ async def work_orders(session: AsyncSession, actor: Principal, *, technician: st
                       status: list[str], client_id: uuid.UUID | None,
                       site_id: uuid.UUID | None, kind: WorkOrderKind | None,
                       visit_from: date | None, visit_to: date | None,
-                      awaiting_approval: bool | None, limit: int, offset: int
-                      ) -> tuple[int, list[dict[str, Any]]]:
+                      awaiting_approval: bool | None, limit: int, offset: int,
+                      sla: str | None = None) -> tuple[int, list[dict[str, Any]]]:
     where = _visible(actor)
+    if sla == "running":   # emergency clocks still ticking: not done, not breached
+        where += [w.due_at.is_not(None), w.sla_breached_at.is_(None),
+                  w.status.notin_(["done", "cancelled", "rejected"])]
+    elif sla == "breached":
+        where.append(w.sla_breached_at.is_not(None))
     if technician:
         where.append(w.technician == technician)
     if status:
@@ -84,7 +89,8 @@ async def work_orders(session: AsyncSession, actor: Principal, *, technician: st
     query = _orders().where(*where)
     total = (await session.execute(sa.select(sa.func.count()).select_from(query.subquery()))
              ).scalar_one()
-    rows = (await session.execute(query.order_by(w.visit_on.nulls_last(), w.created_at)
+    order = (w.due_at, w.created_at) if sla else (w.visit_on.nulls_last(), w.created_at)
+    rows = (await session.execute(query.order_by(*order)
                                   .limit(limit).offset(offset))).mappings().all()
     return int(total), [labelled(r) for r in rows]
 
@@ -138,7 +144,7 @@ async def equipment(session: AsyncSession, actor: Principal, *, site_id: uuid.UU
 
 async def incidents(session: AsyncSession, actor: Principal, *, state: list[str],
                     client_id: uuid.UUID | None, site_id: uuid.UUID | None, limit: int,
-                    offset: int) -> list[dict[str, Any]]:
+                    offset: int, escalated: bool | None = None) -> list[dict[str, Any]]:
     d = orm.downtime_incident.c
     query = (sa.select(orm.downtime_incident, s.name.label("site_name"),
                        s.address.label("site_address"), cl.name.label("client_name"))
@@ -148,6 +154,9 @@ async def incidents(session: AsyncSession, actor: Principal, *, state: list[str]
         query = query.where(cl.manager == actor.username)
     if state:
         query = query.where(d.state.in_(state))
+    if escalated is not None:
+        query = query.where(d.escalated_at.is_not(None) if escalated
+                            else d.escalated_at.is_(None))
     if client_id:
         query = query.where(d.client_id == client_id)
     if site_id:

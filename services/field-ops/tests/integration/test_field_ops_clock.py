@@ -18,6 +18,9 @@ async def test_sla_breach_fires_once_at_the_boundary_across_new_year_holidays(fi
     field.now = datetime(2026, 12, 30, 10, 0, tzinfo=MOSCOW)
     order = await field.order(site, "emergency", description="Шлагбаум не открывается")
     assert order["due_by"] == "2027-01-11"
+    running = (await field.get("/api/work-orders", params={
+        "sla": "running", "client_id": site["client_id"]})).json()
+    assert [o["id"] for o in running] == [order["id"]]
     assert order["due_at"] == "2027-01-12T00:00:00+03:00"
     assert (await field.clock(datetime(2027, 1, 11, 23, 59, tzinfo=MOSCOW))
             )["result"]["sla_breached"] == 0
@@ -27,6 +30,11 @@ async def test_sla_breach_fires_once_at_the_boundary_across_new_year_holidays(fi
     await field.clock(datetime(2027, 1, 13, 9, 0, tzinfo=MOSCOW))
     [breach] = await field.events("field_ops.visit.sla_breached", work_order_id=order["id"])
     assert breach["payload"]["due_by"] == "2027-01-11"
+    breached = (await field.get("/api/work-orders", params={
+        "sla": "breached", "client_id": site["client_id"]})).json()
+    assert [o["id"] for o in breached] == [order["id"]] and breached[0]["sla_breached_at"]
+    assert (await field.get("/api/work-orders", params={
+        "sla": "running", "client_id": site["client_id"]})).json() == []
     row = next(r for r in (await field.get("/api/sla/compliance",
                                            params={"month": "2027-01"})).json()
                if r["client_id"] == site["client_id"])
@@ -98,3 +106,6 @@ async def test_downtime_over_24h_escalates_once_and_a_resolved_one_never(field) 
     listed = (await field.get("/api/downtime", params={"site_id": site["site_id"],
                                                        "state": ["cause_found"]})).json()
     assert [i["id"] for i in listed] == [long["id"]] and listed[0]["escalated_at"]
+    escalated = (await field.get("/api/downtime", params={"site_id": site["site_id"],
+                                                          "escalated": True})).json()
+    assert [i["id"] for i in escalated] == [long["id"]]

@@ -67,11 +67,12 @@ async def report_downtime(request: Request, body: schemas.DowntimeIn, actor: Rep
 async def list_downtime(request: Request, actor: CurrentUser,
                         state: Annotated[list[IncidentState] | None, Query()] = None,
                         client_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
-                        limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
+                        escalated: bool | None = None, limit: Limit = 100, offset: Offset = 0
+                        ) -> list[dict[str, Any]]:
     async with runtime_of(request).sessions() as session:
         return await views.incidents(session, actor, state=[s.value for s in state or []],
                                      client_id=client_id, site_id=site_id, limit=limit,
-                                     offset=offset)
+                                     offset=offset, escalated=escalated)
 
 
 @router.post("/downtime/{incident_id}/cause")

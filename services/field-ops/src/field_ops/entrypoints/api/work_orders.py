@@ -63,13 +63,16 @@ async def list_orders(request: Request, response: Response, actor: CurrentUser,
                       client_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
                       kind: WorkOrderKind | None = None, visit_from: date | None = None,
                       visit_to: date | None = None, awaiting_approval: bool | None = None,
+                      sla: Literal["running", "breached"] | None = None,
                       limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
-    """Filterable, paginated (``X-Total-Count``). A technician sees only their own orders."""
+    """Filterable, paginated (``X-Total-Count``). A technician sees only their own orders.
+    ``sla=running``: emergency clocks still ticking (by ``due_at``); ``sla=breached``."""
     async with runtime_of(request).sessions() as session:
         total, rows = await views.work_orders(
             session, actor, technician=technician, status=[s.value for s in status or []],
             client_id=client_id, site_id=site_id, kind=kind, visit_from=visit_from,
-            visit_to=visit_to, awaiting_approval=awaiting_approval, limit=limit, offset=offset)
+            visit_to=visit_to, awaiting_approval=awaiting_approval, limit=limit, offset=offset,
+            sla=sla)
     response.headers["X-Total-Count"] = str(total)
     return rows
 
