@@ -185,6 +185,11 @@ def test_the_head_sees_an_emergency_visits_sla_breach(browsing: Browsing,
     expect(dispatcher.locator("#technicians tr[data-technician='tech1']")).to_contain_text(
         "Техник 1")
     shot(dispatcher, "technicians")
+    dispatcher.goto("/dispatch/downtime")
+    expect(dispatcher.locator(".panel-error")).to_have_count(0)
+    expect(dispatcher.locator("select[name=site_id] option[value='" + client["site_id"] + "']")
+           ).to_have_count(1)
+    shot(dispatcher, "downtime")
     dispatcher.goto(f"/clients/{client['id']}")
     expect(dispatcher.locator(f"#work-orders tr[data-order='{created.json()['id']}']")
            ).to_contain_text("аварийный выезд")

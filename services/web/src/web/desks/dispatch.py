@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from clientops_shared.runtime import runtime_of
 from web.adapters.services import ServiceError
+from web.desks.contracts import _download as download
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     CurrentViewer,
@@ -573,10 +574,7 @@ async def act_pdf(order_id: uuid.UUID, viewer: ActViewer) -> Response:
     """The acceptance act the technician takes to the site (field-ops renders it)."""
     upstream = await viewer.services.request("field_ops", "GET",
                                              f"{ORDERS}/{order_id}/act.pdf")
-    return Response(upstream.content, media_type=upstream.headers.get("content-type"),
-                    headers={"Content-Disposition": upstream.headers.get(
-                        "content-disposition", f'inline; filename="act-{order_id}.pdf"'),
-                        "X-Content-Type-Options": "nosniff"})
+    return download(upstream, f"act-{order_id}.pdf")
 
 
 # --- panels other pages load (HTMX, one include line each) ---------------------------------
