@@ -185,8 +185,10 @@ async def test_scheduling_sends_the_contact_as_one_object_and_shows_refusals(fie
             {"field": "visit_on", "type": "value_error", "message": "дата выезда уже прошла"},
             {"field": "technician", "type": "value_error",
              "message": "manager1 is not a technician"}]}),
-        httpx.Response(409, json={"title": "Conflict", "detail": "Нельзя назначить выезд",
-                                  "current_state": "done"}),
+        httpx.Response(409, json={"title": "Conflict",
+                                  "detail": "Нельзя назначить выезд: оборудование ещё не "
+                                            "доставлено", "current_state": "approved",
+                                  "awaiting_goods": True}),
         httpx.Response(200, json={"status": "scheduled"})])
     services.on("POST", path, lambda r: next(answers))
     await log_in(client, "dispatcher")
@@ -211,7 +213,7 @@ async def test_scheduling_sends_the_contact_as_one_object_and_shows_refusals(fie
         "site_contact": {"name": "Иван", "phone": "+79001234567"}}]
     conflict = await client.post(f"/dispatch/orders/{wo['id']}/schedule", data=values)
     assert conflict.status_code == 409
-    assert "Так нельзя: заявка сейчас в состоянии «выполнена»." in conflict.text
+    assert "Нельзя назначить выезд: оборудование ещё не доставлено" in conflict.text
     done = await client.post(f"/dispatch/orders/{wo['id']}/schedule", data=values)
     assert done.headers["location"] == f"/dispatch/orders/{wo['id']}?flash=scheduled"
     # no technician picked: the page says so and field-ops is not asked
@@ -240,6 +242,8 @@ async def test_the_week_board_puts_each_visit_under_its_technician_and_day(field
     asked = [r.url.params for r in services.seen if r.url.path == "/api/work-orders"]
     assert (asked[0]["visit_from"], asked[0]["visit_to"]) == (
         monday.isoformat(), (monday + timedelta(days=6)).isoformat())
+    # the week's plan with what became of it
+    assert asked[0].get_list("status") == ["scheduled", "done", "not_done"]
     rows = dict(re.findall(r'<tr data-technician="([^"]*)">(.*?)</tr>', page.text, re.S))
     # every technician, busy or not, then anyone else an order names
     assert list(rows) == ["tech1", "tech2", "contractor7"]
@@ -630,3 +634,43 @@ async def test_downtime_is_reported_on_a_site_picker_and_worked_to_a_repair_orde
     assert repair.headers["location"] == "/dispatch/orders/wo-9?flash=created"
     assert services.sent("POST", f"{base}/work-order") == [
         {"kind": "repair", "description": "Заменить блок питания"}]
+
+
+async def test_a_not_done_order_is_agreed_again_and_an_order_is_cancelled_with_a_reason(
+        field_web: Web) -> None:
+    client, services = field_web
+    wo = order("not_done", journal_number="2026-0050", client_name="ООО «Парковка»",
+               site_name="ТЦ Север", site_address="Москва, ул. Лесная, 5", technician="tech1",
+               visit_on=today().isoformat(), contact_name="Пётр", contact_phone="+79001112233",
+               not_done_reason="Клиент не пустил на объект", reschedule_count=0)
+    services.on("GET", f"/api/work-orders/{wo['id']}", ok(wo))
+    services.on("GET", "/api/technicians", ok(TECHNICIANS))
+    services.on("POST", f"/api/work-orders/{wo['id']}/schedule",
+                ok({"status": "scheduled", "reschedule_count": 1}))
+    services.on("POST", f"/api/work-orders/{wo['id']}/cancel", ok({"status": "cancelled"}))
+    await log_in(client, "dispatcher")
+    page = await client.get(f"/dispatch/orders/{wo['id']}")
+    assert "Пересогласовать дату" in page.text and "Клиент не пустил на объект" in page.text
+    assert f'action="/dispatch/orders/{wo["id"]}/reschedule"' in page.text
+    # the agreed contact and technician are offered again
+    assert 'name="site_contact.name" value="Пётр"' in page.text
+    assert '<option value="tech1" selected>Техник 1</option>' in page.text
+    moved = await client.post(f"/dispatch/orders/{wo['id']}/reschedule", data={
+        "csrf_token": csrf(page.text), "visit_on": (today() + timedelta(days=2)).isoformat(),
+        "window": "12:00–15:00", "site_contact.name": "Пётр",
+        "site_contact.phone": "+79001112233", "technician": "tech2"})
+    assert moved.headers["location"] == f"/dispatch/orders/{wo['id']}?flash=rescheduled"
+    # field-ops moves it with the same call (and counts the move)
+    assert services.sent("POST", f"/api/work-orders/{wo['id']}/schedule") == [{
+        "visit_on": (today() + timedelta(days=2)).isoformat(), "window": "12:00–15:00",
+        "technician": "tech2", "site_contact": {"name": "Пётр", "phone": "+79001112233"}}]
+    no_reason = await client.post(f"/dispatch/orders/{wo['id']}/cancel",
+                                  data={"csrf_token": csrf(page.text), "reason": ""})
+    assert no_reason.status_code == 422
+    assert field_errors(no_reason.text) == {"reason": "Напишите, почему заявка отменяется."}
+    assert services.sent("POST", f"/api/work-orders/{wo['id']}/cancel") == []
+    cancelled = await client.post(f"/dispatch/orders/{wo['id']}/cancel", data={
+        "csrf_token": csrf(page.text), "reason": "Клиент расторгает договор"})
+    assert cancelled.headers["location"] == f"/dispatch/orders/{wo['id']}?flash=cancelled"
+    assert services.sent("POST", f"/api/work-orders/{wo['id']}/cancel") == [
+        {"reason": "Клиент расторгает договор"}]

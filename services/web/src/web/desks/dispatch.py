@@ -65,6 +65,7 @@ FLASH = {
     "wo_rejected": "Заявка на выезд отклонена.",
     "scheduled": "Выезд назначен.",
     "rescheduled": "Выезд перенесён на новую дату.",
+    "cancelled": "Заявка отменена.",
     "decided": "Решение по проблеме записано.",
     "technician": "Техник сохранён.",
     "downtime": "Простой зарегистрирован: выясните причину у клиента и запишите её.",
@@ -131,7 +132,8 @@ async def desk(request: Request, viewer: DeskViewer, flash: str = "") -> Respons
 async def week(request: Request, viewer: DeskViewer, start: date | None = None) -> Response:
     monday = week_start(start or today())
     orders = await panel(viewer.services.get(
-        "field_ops", ORDERS, status="scheduled", visit_from=monday.isoformat(),
+        "field_ops", ORDERS, status=["scheduled", "done", "not_done"],
+        visit_from=monday.isoformat(),
         visit_to=(monday + timedelta(days=6)).isoformat(), limit=LIMIT))
     rows = await _placed(request, viewer, orders.data) if orders.ok else []
     board = week_board(rows, monday, await technicians(viewer))
@@ -327,10 +329,12 @@ async def _visit(request: Request, viewer: Viewer, order_id: uuid.UUID, action: 
 
 
 def _state_errors(exc: ServiceError) -> dict[str, str]:
+    """A 409 in field-ops' own words (Russian: why, and the state the order is in), else
+    the 422 at the fields."""
     if exc.status == 409:
         state = WORK_ORDER_STATUS.get(exc.current_state or "", exc.current_state or "")
-        return {"": f"Так нельзя: заявка сейчас в состоянии «{state}»." if state
-                else exc.detail or exc.message}
+        return {"": exc.detail or (f"Так нельзя: заявка сейчас в состоянии «{state}»."
+                                   if state else exc.message)}
     return exc.field_errors() or {"": exc.detail or exc.message}
 
 
@@ -371,6 +375,26 @@ async def _decision(request: Request, viewer: Viewer, order_id: uuid.UUID, actio
         raise
     sep = "&" if "?" in back else "?"
     return redirect(f"{back}{sep}flash=wo_{action}d", request)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel(order_id: uuid.UUID, request: Request, viewer: CheckedViewer) -> Response:
+    """The client no longer wants it (or it was a mistake): cancelled, with the reason."""
+    _require(viewer)
+    form = await request.form()
+    reason = form_str(form, "reason")
+    if not reason:
+        return await _order_page(request, viewer, order_id, form="cancel", status=422,
+                                 errors={"reason": "Напишите, почему заявка отменяется."})
+    try:
+        await viewer.services.post("field_ops", f"{ORDERS}/{order_id}/cancel",
+                                   json={"reason": reason})
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _order_page(request, viewer, order_id, form="cancel",
+                                     errors=_state_errors(exc), status=exc.status)
+        raise
+    return redirect(f"/dispatch/orders/{order_id}?flash=cancelled", request)
 
 
 @router.post("/orders/{order_id}/approve")

@@ -113,8 +113,8 @@ def report_errors(exc: ServiceError, rows: list[int] | None = None) -> dict[str,
     line sent, which is the form row ``rows[1]``."""
     if exc.status == 409:
         state = WORK_ORDER_STATUS.get(exc.current_state or "", exc.current_state or "")
-        return {"": f"Отчёт не принят: заявка уже «{state}»." if state
-                else exc.detail or exc.message}
+        return {"": exc.detail or (f"Отчёт не принят: заявка уже «{state}»." if state
+                                   else exc.message)}
     out = {}
     for name, text in (exc.field_errors() or {"": exc.detail or exc.message}).items():
         parts = name.split(".")
