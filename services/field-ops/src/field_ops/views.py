@@ -50,6 +50,11 @@ def labelled(row: sa.RowMapping) -> dict[str, Any]:
     return out
 
 
+def _their_sites(actor: Principal) -> Any:
+    """The sites a technician has (or had) orders at: what they may look up."""
+    return sa.select(w.site_id).where(w.technician == actor.username)
+
+
 def _visible(actor: Principal) -> list[Any]:
     if actor.role == "technician":
         return [w.technician == actor.username]
@@ -128,7 +133,9 @@ async def equipment(session: AsyncSession, actor: Principal, *, site_id: uuid.UU
                        e.installed_on, e.removed_on, e.installed_by, e.removed_by)
              .select_from(orm.equipment.outerjoin(orm.sites, s.site_id == e.site_id)
                           .outerjoin(orm.clients, cl.client_id == e.client_id)))
-    if not actor.sees_all_clients and actor.role != "technician":
+    if actor.role == "technician":
+        query = query.where(e.site_id.in_(_their_sites(actor)))
+    elif not actor.sees_all_clients:
         query = query.where(cl.manager == actor.username)
     if site_id:
         query = query.where(e.site_id == site_id)
@@ -150,7 +157,9 @@ async def incidents(session: AsyncSession, actor: Principal, *, state: list[str]
                        s.address.label("site_address"), cl.name.label("client_name"))
              .select_from(orm.downtime_incident.outerjoin(orm.sites, s.site_id == d.site_id)
                           .outerjoin(orm.clients, cl.client_id == d.client_id)))
-    if not actor.sees_all_clients and actor.role != "technician":
+    if actor.role == "technician":
+        query = query.where(d.site_id.in_(_their_sites(actor)))
+    elif not actor.sees_all_clients:
         query = query.where(cl.manager == actor.username)
     if state:
         query = query.where(d.state.in_(state))
@@ -210,7 +219,9 @@ async def sites(session: AsyncSession, actor: Principal, client_id: uuid.UUID | 
                 limit: int, offset: int) -> list[dict[str, Any]]:
     query = (sa.select(orm.sites, cl.name.label("client_name"))
              .select_from(orm.sites.outerjoin(orm.clients, cl.client_id == s.client_id)))
-    if not actor.sees_all_clients and actor.role != "technician":
+    if actor.role == "technician":
+        query = query.where(s.site_id.in_(_their_sites(actor)))
+    elif not actor.sees_all_clients:
         query = query.where(cl.manager == actor.username)
     if client_id:
         query = query.where(s.client_id == client_id)

@@ -118,6 +118,21 @@ async def test_a_technician_sees_only_their_orders(field) -> None:
     await field.post(f"/api/work-orders/{other['id']}/report",
                      {"outcome": "done"}, as_=tech1, expect=404)
     await field.post(f"/api/work-orders/{mine['id']}/approve", as_=tech1, expect=403)
+    # what stands at sites they never visit is not theirs to browse either
+    elsewhere = await field.site()
+    seen = {s["site_id"] for s in (await field.get("/api/sites", as_=tech1)).json()}
+    assert site["site_id"] in seen and elsewhere["site_id"] not in seen
+    # a manager opens orders for their own clients only
+    body = {"client_id": elsewhere["client_id"], "site_id": elsewhere["site_id"],
+            "kind": "repair", "description": "x"}
+    await field.post("/api/work-orders", body, as_=field.auth("manager1", "manager"),
+                     expect=201)
+    r = await field.post("/api/work-orders", body, as_=field.auth("manager2", "manager"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "client_id"
+    r = await field.post("/api/downtime", {"site_id": elsewhere["site_id"], "source": "client",
+                                           "started_at": "2026-11-27T09:00:00+03:00"},
+                         as_=field.auth("manager2", "manager"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "site_id"
 
 
 async def _conflict(field, path: str, body: object = None, as_=None, state: str = "") -> None:

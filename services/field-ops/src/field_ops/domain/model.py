@@ -132,9 +132,13 @@ class WorkOrder:
     updated_at: datetime = field(default_factory=_now)
 
     # --- 004 §2.2–2.3: the head signs it; it is registered in the journal ----------------
-    def approve(self, *, by: str, year: int, seq: int, at: datetime) -> None:
+    def check_approvable(self) -> None:
+        """Checked before a journal number is taken, so a refusal costs no number."""
         if self.status is not WorkOrderStatus.DRAFT:
             raise illegal(self, "утвердить")
+
+    def approve(self, *, by: str, year: int, seq: int, at: datetime) -> None:
+        self.check_approvable()
         self.status = WorkOrderStatus.APPROVED
         self.approved_by, self.approved_at = by, at
         self.journal_year, self.journal_seq = year, seq

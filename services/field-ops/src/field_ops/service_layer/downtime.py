@@ -32,7 +32,9 @@ async def report(uow: FieldOpsUnitOfWork, actor: Principal, *, site_id: uuid.UUI
                  serial: str | None, started_at: datetime, source: IncidentSource,
                  description: str | None, now: datetime) -> DowntimeIncident:
     site = await uow.row(orm.sites, orm.sites.c.site_id == site_id)
-    if site is None:
+    client = site and await uow.row(orm.clients, orm.clients.c.client_id == site["client_id"])
+    if site is None or (actor.role == "manager" and not actor.may_see_client_of(
+            client["manager"] if client else None)):
         raise InvalidInput("site_id", "объект не найден")
     if started_at > now:
         raise InvalidInput("started_at", "простой не может начаться в будущем")

@@ -43,9 +43,10 @@ def ensure_visible(actor: Principal, order: WorkOrder) -> None:
         raise NotFound(f"Заявка {order.id} не найдена")
 
 
-async def _site(uow: FieldOpsUnitOfWork, client_id: uuid.UUID, site_id: uuid.UUID
-                ) -> sa.RowMapping:
-    if await uow.row(orm.clients, orm.clients.c.client_id == client_id) is None:
+async def _site(uow: FieldOpsUnitOfWork, actor: Principal, client_id: uuid.UUID,
+                site_id: uuid.UUID) -> sa.RowMapping:
+    client = await uow.row(orm.clients, orm.clients.c.client_id == client_id)
+    if client is None or not actor.may_see_client_of(client["manager"]):
         raise InvalidInput("client_id", "клиент не найден")
     site = await uow.row(orm.sites, orm.sites.c.site_id == site_id)
     if site is None:
@@ -110,7 +111,7 @@ async def create(uow: FieldOpsUnitOfWork, actor: Principal, *, client_id: uuid.U
                  site_id: uuid.UUID, kind: WorkOrderKind, description: str,
                  contract_id: uuid.UUID | None, awaiting_goods: bool, now: datetime
                  ) -> WorkOrder:
-    await _site(uow, client_id, site_id)
+    await _site(uow, actor, client_id, site_id)
     await _contract(uow, client_id, contract_id)
     order = await open_order(uow, client_id=client_id, site_id=site_id, kind=kind,
                              description=description, created_by=actor.username, now=now,
@@ -124,8 +125,7 @@ async def approve(uow: FieldOpsUnitOfWork, actor: Principal, order_id: uuid.UUID
     """004 §2.2–2.3: signed by the head and registered in the journal in one transaction."""
     order = await uow.work_order(order_id, for_update=True)
     before = snapshot(order)
-    if order.status is not WorkOrderStatus.DRAFT:
-        order.approve(by=actor.username, year=0, seq=0, at=now)  # raises the 409
+    order.check_approvable()
     year = business_today(now).year
     seq = await uow.next_journal_seq(year)
     order.approve(by=actor.username, year=year, seq=seq, at=now)
