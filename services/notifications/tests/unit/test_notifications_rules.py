@@ -119,7 +119,7 @@ TASK_CASES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[Any, ...]]] = 
     ("field_ops.work_order.scheduled",
      {"work_order_id": "wo-1", "client_id": "c-1", "scheduled_for": "2026-12-23T07:00:00+00:00"},
      {"client_email": "office@romashka.ru"},
-     ("control_call", "call", "field_ops", "ivanov", msk(2026, 12, 22), "normal",
+     ("control_call", "call", "field_ops", "ivanov", msk(2026, 12, 23, 9), "normal",
       "control_call:wo-1")),
     ("field_ops.downtime.started",
      {"incident_id": "d-1", "client_id": "c-1", "site_id": "s-1",
@@ -220,14 +220,18 @@ def test_work_order_without_approval_needs_no_task() -> None:
 
 
 def test_control_call_for_a_visit_today_is_due_by_the_visit_itself() -> None:
-    # the visit is at 12:00 today: "the working day before" is gone, so due at the visit
+    # the visit is at 12:00 today: an hour before it is still ahead
     payload = {
         "work_order_id": "wo-3",
         "client_id": "c-1",
         "scheduled_for": "2026-12-21T09:00:00+00:00",
     }
     draft = plan("field_ops.work_order.scheduled", payload, ctx(client_email="a@b.ru")).tasks[0]
-    assert draft.due_at == msk(2026, 12, 21, 12)
+    assert draft.due_at == msk(2026, 12, 21, 11)
+    # at 10:30 (now is 10:00): the hour before is gone, so due at the visit
+    payload["scheduled_for"] = "2026-12-21T07:30:00+00:00"
+    draft = plan("field_ops.work_order.scheduled", payload, ctx(client_email="a@b.ru")).tasks[0]
+    assert draft.due_at == msk(2026, 12, 21, 10, 30)
 
 
 def test_overdue_priority_follows_the_dunning_stage() -> None:
