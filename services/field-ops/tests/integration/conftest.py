@@ -35,6 +35,15 @@ def new_inn() -> str:
     return "".join(map(str, digits)) + str(check % 10)
 
 
+def pdf_text(data: bytes) -> str:
+    """The words of a PDF (poppler's pdftotext), whitespace collapsed."""
+    import subprocess
+
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data,
+                         capture_output=True, check=True, timeout=60)
+    return " ".join(out.stdout.decode("utf-8").split())
+
+
 class Field:
     """field-ops in-process, a settable clock, the broker to publish contracts' events."""
 

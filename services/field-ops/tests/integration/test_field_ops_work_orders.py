@@ -12,6 +12,8 @@ import pytest
 
 from clientops_shared.jobs import MOSCOW
 
+from .conftest import pdf_text
+
 pytestmark = pytest.mark.integration
 
 
@@ -88,6 +90,13 @@ async def test_full_procedure_with_not_done_rescheduled_done(field) -> None:
     [installed] = await field.events("field_ops.equipment.installed", serial="T-000123")
     assert installed["payload"]["site_id"] == site["site_id"]
     assert installed["payload"]["installed_on"] == "2026-12-02"
+
+    act = await field.get(f"/api/work-orders/{order['id']}/act.pdf",
+                          as_=field.auth("tech1", "technician"))
+    text = pdf_text(act.content)
+    for expected in ("Акт приёма-передачи оборудования", f"№ {number}", "Установка",
+                     site["name"], "Иван Петров", "T-000123", "установлено", "tech1"):
+        assert expected in text, (expected, text)
 
     detail = (await field.get(f"/api/work-orders/{order['id']}")).json()
     assert [x["outcome"] for x in detail["reports"]] == ["not_done", "done"]
