@@ -35,13 +35,18 @@ def new_inn() -> str:
     return "".join(map(str, digits)) + str(check % 10)
 
 
-def pdf_text(data: bytes) -> str:
-    """The words of a PDF (poppler's pdftotext), whitespace collapsed."""
+def _pdf_text(data: bytes) -> str:
     import subprocess
 
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data,
                          capture_output=True, check=True, timeout=60)
     return " ".join(out.stdout.decode("utf-8").split())
+
+
+@pytest.fixture
+def pdf_text() -> Any:
+    """The words of a PDF (poppler's pdftotext), whitespace collapsed."""
+    return _pdf_text
 
 
 class Field:

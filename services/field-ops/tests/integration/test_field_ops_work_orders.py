@@ -12,12 +12,10 @@ import pytest
 
 from clientops_shared.jobs import MOSCOW
 
-from .conftest import pdf_text
-
 pytestmark = pytest.mark.integration
 
 
-async def test_full_procedure_with_not_done_rescheduled_done(field) -> None:
+async def test_full_procedure_with_not_done_rescheduled_done(field, pdf_text) -> None:
     site = await field.site()
     await field.technician("tech1")
     order = await field.order(site, "install", description="Установить терминал у въезда")
