@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+import sqlalchemy as sa
 
 from clientops_shared.events import field_ops as ev
 from field_ops.adapters import orm
@@ -12,6 +14,7 @@ from field_ops.service_layer import downtime, onboarding
 from field_ops.service_layer.unit_of_work import FieldOpsUnitOfWork
 
 JOB = "field-ops-clock"
+KEEP_RUNS = timedelta(days=2)
 
 
 async def breach_overdue_visits(uow: FieldOpsUnitOfWork, now: datetime) -> int:
@@ -40,6 +43,10 @@ async def tick(uow: FieldOpsUnitOfWork, now: datetime) -> dict[str, Any]:
     breached = await breach_overdue_visits(uow, now)
     escalated = await downtime.escalate_overdue(uow, now)
     scrubbed = await onboarding.scrub_sent_credentials(uow)
+    # a minute's run record matters only while a replica could still start that minute
+    j = uow.tables.job_run
+    await uow.session.execute(j.delete().where(j.c.job == JOB,
+                                               j.c.started_at < sa.func.now() - KEEP_RUNS))
     await uow.commit()
     return {"at": now.isoformat(), "sla_breached": breached, "downtime_escalated": escalated,
             "credentials_scrubbed": scrubbed}
