@@ -12,6 +12,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from clientops_shared.jobs import MOSCOW
+from field_ops.domain.model import EQUIPMENT_LABELS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -76,7 +77,8 @@ def act_html(order: dict[str, Any]) -> str:
     reports = order.get("reports") or []
     items = [i for r in reports for i in (r.get("equipment") or [])]
     lines = "".join(
-        f"<tr><td>{n}</td><td>{e(str(i.get('type', '')))}</td><td>{e(str(i.get('serial', '')))}"
+        f"<tr><td>{n}</td><td>{e(EQUIPMENT_LABELS.get(str(i.get('type')), ''))}</td>"
+        f"<td>{e(str(i.get('serial', '')))}"
         f"</td><td>{'снято' if i.get('action') == 'remove' else 'установлено'}</td></tr>"
         for n, i in enumerate(items, start=1)) or (
         "<tr><td>1</td><td>&nbsp;</td><td>&nbsp;</td><td>&nbsp;</td></tr>"
