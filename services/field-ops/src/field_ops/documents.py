@@ -100,7 +100,8 @@ def act_html(order: dict[str, Any]) -> str:
 </td></tr>
 <tr><th>Контактное лицо на объекте</th><td>{e(order.get("contact_name") or "")}
 {e(order.get("contact_phone") or "")}</td></tr>
-<tr><th>Исполнитель</th><td>{e(order.get("technician") or order.get("contractor_name") or "")}
+<tr><th>Исполнитель</th><td>{e(order.get("technician_name") or order.get("technician")
+                                 or order.get("contractor_name") or "")}
 </td></tr>
 <tr><th>Что сделать</th><td>{e(order.get("description") or "")}</td></tr>
 </table>

@@ -25,7 +25,8 @@ w, s, cl = orm.work_order.c, orm.sites.c, orm.clients.c
 ORDER_COLUMNS = (w.id, w.journal_number, w.journal_year, w.journal_seq, w.kind, w.status,
                  w.client_id, cl.name.label("client_name"), w.site_id,
                  s.name.label("site_name"), s.address.label("site_address"), w.contract_id,
-                 w.description, w.visit_on, w.window, w.technician, w.contractor_id,
+                 w.description, w.visit_on, w.window, w.technician,
+                 orm.technicians.c.full_name.label("technician_name"), w.contractor_id,
                  orm.contractor.c.name.label("contractor_name"), w.agreed_price,
                  w.contact_name,
                  w.contact_phone, w.due_by, w.due_at, w.sla_breached_at, w.awaiting_goods,
@@ -38,7 +39,9 @@ def _orders() -> sa.Select[Any]:
     return (sa.select(*ORDER_COLUMNS)
             .select_from(orm.work_order.outerjoin(orm.sites, s.site_id == w.site_id)
                          .outerjoin(orm.clients, cl.client_id == w.client_id)
-                         .outerjoin(orm.contractor, orm.contractor.c.id == w.contractor_id)))
+                         .outerjoin(orm.contractor, orm.contractor.c.id == w.contractor_id)
+                         .outerjoin(orm.technicians,
+                                    orm.technicians.c.username == w.technician)))
 
 
 def labelled(row: sa.RowMapping) -> dict[str, Any]:

@@ -93,7 +93,8 @@ async def test_full_procedure_with_not_done_rescheduled_done(field, pdf_text) ->
                           as_=field.auth("tech1", "technician"))
     text = pdf_text(act.content)
     for expected in ("Акт приёма-передачи оборудования", f"№ {number}", "Установка",
-                     site["name"], "Иван Петров", "Терминал", "T-000123", "установлено", "tech1"):
+                     site["name"], "Иван Петров", "Терминал", "T-000123", "установлено",
+                     "Техник tech1"):
         assert expected in text, (expected, text)
 
     detail = (await field.get(f"/api/work-orders/{order['id']}")).json()
