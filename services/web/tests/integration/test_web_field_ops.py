@@ -78,7 +78,9 @@ async def test_the_dispatchers_desk_lists_each_queue_with_names_and_the_sla_cloc
     soon = order("approved", kind="emergency", journal_number="2026-0005",
                  due_at=(now + timedelta(days=1, hours=2, minutes=30)).isoformat())
     services.on("GET", "/api/work-orders", lambda r: httpx.Response(200, json=(
-        [soon, late] if r.url.params.get("kind") == "emergency" else
+        [soon, late] if r.url.params.get("kind") == "emergency"
+        and r.url.params.get_list("status") == ["approved", "draft", "not_done", "scheduled"]
+        else
         {"draft": [draft], "approved": [approved], "not_done": [not_done]}.get(
             r.url.params.get("status", ""), []))))
     services.on("GET", "/api/downtime", ok([
@@ -257,6 +259,8 @@ async def test_the_week_board_puts_each_visit_under_its_technician_and_day(field
     later = await client.get("/dispatch/week",
                              params={"start": (monday + timedelta(days=7)).isoformat()})
     assert next_week["id"] in later.text and tue["id"] not in later.text
+    far = await client.get("/dispatch/week", params={"start": "9999-12-31"})
+    assert far.status_code == 422
 
 
 async def test_the_journal_picks_a_year_and_hands_over_field_ops_xlsx(field_web: Web) -> None:

@@ -31,6 +31,7 @@ from web.entrypoints.pages.framework import (
     viewer_with_roles,
 )
 from web.field_ops import (
+    OPEN,
     WINDOWS,
     WORK_ORDER_KIND,
     WORK_ORDER_STATUS,
@@ -58,6 +59,7 @@ ORDERS = "/api/work-orders"
 LIMIT = 500
 UNRESOLVED = ["open", "cause_found"]
 BREACHES_SHOWN = 20
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the week board's bounds
 
 FLASH = {
     "created": "Заявка создана и ждёт согласования руководителя.",
@@ -106,7 +108,8 @@ async def desk(request: Request, viewer: DeskViewer, flash: str = "") -> Respons
         drafts=s.get("field_ops", ORDERS, status="draft", limit=LIMIT),
         approved=s.get("field_ops", ORDERS, status="approved", limit=LIMIT),
         not_done=s.get("field_ops", ORDERS, status="not_done", limit=LIMIT),
-        emergency=s.get("field_ops", ORDERS, kind="emergency", limit=LIMIT),
+        emergency=s.get("field_ops", ORDERS, kind="emergency", status=sorted(OPEN),
+                        limit=LIMIT),
         downtime=s.get("field_ops", "/api/downtime", state=UNRESOLVED, limit=200),
     )
     known = [o for name in ("drafts", "approved", "not_done", "emergency", "downtime")
@@ -129,7 +132,9 @@ async def desk(request: Request, viewer: DeskViewer, flash: str = "") -> Respons
 
 
 @router.get("/week")
-async def week(request: Request, viewer: DeskViewer, start: date | None = None) -> Response:
+async def week(request: Request, viewer: DeskViewer,
+               start: Annotated[date | None, Query(ge=EARLIEST, le=LATEST)] = None
+               ) -> Response:
     monday = week_start(start or today())
     orders = await panel(viewer.services.get(
         "field_ops", ORDERS, status=["scheduled", "done", "not_done"],
