@@ -459,6 +459,8 @@ async def test_the_head_approves_on_the_queue_and_sees_breaches_and_long_downtim
     assert recorded["id"] in breaches and "срок нарушен (зафиксировано" in breaches
     assert breaches.index(recorded["id"]) < breaches.index(breached["id"])  # latest first
     assert "просрочено на 1 ч" in breaches and "ООО «Парковка»" in breaches
+    assert [r.url.params.get("sla") for r in services.seen
+            if r.url.path == "/api/work-orders" and r.url.params.get("kind")] == ["breached"]
     assert [r.url.params.get("month") for r in services.seen
             if r.url.path == "/api/sla/compliance"] == [now.astimezone(MOSCOW)
                                                         .strftime("%Y-%m")]

@@ -626,7 +626,8 @@ async def head_panel(request: Request, viewer: HeadViewer) -> Response:
     moment = now()
     month = moment.astimezone(MOSCOW).strftime("%Y-%m")
     parts = await panels(
-        emergency=viewer.services.get("field_ops", ORDERS, kind="emergency", limit=LIMIT),
+        emergency=viewer.services.get("field_ops", ORDERS, kind="emergency", sla="breached",
+                                      limit=LIMIT),
         downtime=viewer.services.get("field_ops", "/api/downtime", state=UNRESOLVED,
                                      limit=200),
         compliance=viewer.services.get("field_ops", "/api/sla/compliance", month=month))
