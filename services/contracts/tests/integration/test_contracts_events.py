@@ -39,6 +39,9 @@ async def _scenario(desk: Any) -> dict[str, str]:
     await desk.post("/api/clients/assign", {"client_ids": [client["id"]],
                                             "manager": "manager1"}, as_=head, expect=200)
     site = await desk.site(client["id"])
+    r = await desk.http.patch(f"/api/sites/{site['id']}", headers=head,
+                              json={"contact_name": "Охрана", "contact_phone": "+74950000000"})
+    assert r.status_code == 200, r.text
 
     contract = await desk.contract(client["id"], standard=False, site_id=site["id"],
                                    notice_days=10, ends_on="2027-11-30")

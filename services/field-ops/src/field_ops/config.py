@@ -8,3 +8,9 @@ class FieldOpsSettings(ServiceSettings):
 
     service_name: str = "field_ops"
     port: int = 8003
+    # how often the clock job (SLA breaches, downtime over 24 h) wakes
+    clock_poll_seconds: float = 60.0
+    # the cloud-admin panel (000 §6); without a URL the in-memory fake is used (dev, demo)
+    cloud_admin_url: str | None = None
+    cloud_admin_token: str = ""
+    cloud_domain: str = "cloud.clientops.example"

@@ -187,14 +187,15 @@ async def test_every_flow_event_makes_the_expected_work_and_replaying_all_change
         work_order = uuid.uuid4()
         await svc.publish(fo.WorkOrderCreated(work_order_id=work_order, journal_no="118",
                                               client_id=client, kind="install",
-                                              needs_approval=True))
+                                              needs_approval=True, kind_label="Установка"))
         assert one(await client_tasks(kind="work_order_approval"), "work_order_approval")[
             "assignee"] == "head"
         await svc.publish(fo.WorkOrderScheduled(
             work_order_id=work_order, client_id=client,
             scheduled_for=datetime(2026, 12, 24, 10, 0, tzinfo=MSK)))
         control = one(await client_tasks(kind="control_call"), "control_call")
-        assert (control["assignee"], control["due_at"]) == (MANAGER, "2026-12-23T15:00:00Z")
+        # due the morning of the visit, an hour before the technician is there
+        assert (control["assignee"], control["due_at"]) == (MANAGER, "2026-12-24T06:00:00Z")
         assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE client_id = :c AND "
                                 "template = 'visit_confirmation'", c=str(client)) == 1
         await svc.publish(fo.WorkOrderCompleted(work_order_id=work_order, client_id=client,

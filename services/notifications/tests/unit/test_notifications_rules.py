@@ -112,14 +112,14 @@ TASK_CASES: list[tuple[str, dict[str, Any], dict[str, Any], tuple[Any, ...]]] = 
       "payment_reminder:inv-1")),
     ("field_ops.work_order.created",
      {"work_order_id": "wo-1", "journal_no": 118, "client_id": "c-1", "site_id": "s-1",
-      "kind": "install", "needs_approval": True}, {},
+      "kind": "install", "needs_approval": True, "kind_label": "Установка"}, {},
      ("work_order_approval", "approve", "field_ops", "head", msk(2026, 12, 22), "high",
       "work_order_approval:wo-1")),
     # Wednesday 10:00 Moscow, sent in UTC: the control call is due the working day before
     ("field_ops.work_order.scheduled",
      {"work_order_id": "wo-1", "client_id": "c-1", "scheduled_for": "2026-12-23T07:00:00+00:00"},
      {"client_email": "office@romashka.ru"},
-     ("control_call", "call", "field_ops", "ivanov", msk(2026, 12, 22), "normal",
+     ("control_call", "call", "field_ops", "ivanov", msk(2026, 12, 23, 9), "normal",
       "control_call:wo-1")),
     ("field_ops.downtime.started",
      {"incident_id": "d-1", "client_id": "c-1", "site_id": "s-1",
@@ -220,14 +220,18 @@ def test_work_order_without_approval_needs_no_task() -> None:
 
 
 def test_control_call_for_a_visit_today_is_due_by_the_visit_itself() -> None:
-    # the visit is at 12:00 today: "the working day before" is gone, so due at the visit
+    # the visit is at 12:00 today: an hour before it is still ahead
     payload = {
         "work_order_id": "wo-3",
         "client_id": "c-1",
         "scheduled_for": "2026-12-21T09:00:00+00:00",
     }
     draft = plan("field_ops.work_order.scheduled", payload, ctx(client_email="a@b.ru")).tasks[0]
-    assert draft.due_at == msk(2026, 12, 21, 12)
+    assert draft.due_at == msk(2026, 12, 21, 11)
+    # at 10:30 (now is 10:00): the hour before is gone, so due at the visit
+    payload["scheduled_for"] = "2026-12-21T07:30:00+00:00"
+    draft = plan("field_ops.work_order.scheduled", payload, ctx(client_email="a@b.ru")).tasks[0]
+    assert draft.due_at == msk(2026, 12, 21, 10, 30)
 
 
 def test_overdue_priority_follows_the_dunning_stage() -> None:
@@ -528,10 +532,11 @@ def test_events_marked_for_escalation_escalate_to_the_head(
     assert mail.to == Recipient(username="head") and mail.template == "escalation"
 
 
-def test_sla_breach_reason_reads_in_moscow_time() -> None:
-    payload = {"work_order_id": "wo-5", "client_id": "c-1", "due_by": "2026-12-18T15:00:00+00:00"}
+def test_sla_breach_reason_names_the_last_day_of_the_window() -> None:
+    # the contract's due_by is the last business day (a date); the window closes at its end
+    payload = {"work_order_id": "wo-5", "client_id": "c-1", "due_by": "2026-12-18"}
     (escalation,) = plan("field_ops.visit.sla_breached", payload, ctx()).escalations
-    assert "18.12.2026 18:00" in escalation.reason
+    assert "до конца дня 18.12.2026" in escalation.reason
 
 
 def test_overdue_open_tasks_escalate_once_each() -> None:
@@ -717,6 +722,7 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "contracts.pilot.ended",
         "billing.invoice.overdue",
         "field_ops.work_order.created",
+        "field_ops.work_order.problem_reported",
         "field_ops.work_order.scheduled",
         "field_ops.downtime.started",
         "field_ops.equipment.installed",

@@ -81,6 +81,28 @@ class ContractSigned(_ContractRef):
     replaces_id: uuid.UUID | None = None
     emergency_sla_days: int | None = None
     bill_from_install: bool = False
+    # additive (v1): planned maintenance visits (field-ops generates the orders ahead of time)
+    scheduled_visits: int | None = None
+    visit_period: str | None = None
+
+
+class SiteRegistered(Event):
+    """A client's site (an address where equipment stands): field-ops keeps a directory."""
+
+    TYPE = "contracts.site.registered"
+    site_id: uuid.UUID
+    client_id: uuid.UUID
+    name: str
+    address: str
+    access_points: int = 0
+    server_format: str | None = None
+    equipment_summary: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+
+
+class SiteUpdated(SiteRegistered):
+    TYPE = "contracts.site.updated"
 
 
 class ContractAmended(_ContractRef):

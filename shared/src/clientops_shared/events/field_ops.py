@@ -17,6 +17,59 @@ class WorkOrderCreated(Event):
     kind: str
     needs_approval: bool = False
     due_by: date | None = None
+    # additive (v1): the Russian name of the kind, the contract, what to do, the SLA moment
+    kind_label: str | None = None
+    contract_id: uuid.UUID | None = None
+    description: str | None = None
+    due_at: datetime | None = None
+
+
+class WorkOrderApproved(Event):
+    """The head signed the order; it is registered in the journal under ``journal_no``."""
+
+    TYPE = "field_ops.work_order.approved"
+    work_order_id: uuid.UUID
+    journal_no: str
+    client_id: uuid.UUID
+    site_id: uuid.UUID | None = None
+    kind: str
+    approved_by: str
+
+
+class WorkOrderRejected(Event):
+    TYPE = "field_ops.work_order.rejected"
+    work_order_id: uuid.UUID
+    client_id: uuid.UUID
+    decided_by: str
+    reason: str
+
+
+class WorkOrderCancelled(Event):
+    TYPE = "field_ops.work_order.cancelled"
+    work_order_id: uuid.UUID
+    client_id: uuid.UUID
+    reason: str
+
+
+class WorkOrderProblemReported(Event):
+    """004 §2.9: the technician hit a problem on site; the head decides."""
+
+    TYPE = "field_ops.work_order.problem_reported"
+    problem_id: uuid.UUID
+    work_order_id: uuid.UUID
+    client_id: uuid.UUID
+    journal_no: str | None = None
+    description: str
+    reported_by: str
+
+
+class WorkOrderProblemDecided(Event):
+    TYPE = "field_ops.work_order.problem_decided"
+    problem_id: uuid.UUID
+    work_order_id: uuid.UUID
+    client_id: uuid.UUID
+    decision: str
+    decided_by: str
 
 
 class WorkOrderScheduled(Event):
@@ -24,6 +77,19 @@ class WorkOrderScheduled(Event):
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     scheduled_for: datetime
+    # additive (v1): who goes, when, whom to call on site (collection and tech services' notice)
+    journal_no: str | None = None
+    kind: str | None = None
+    kind_label: str | None = None
+    site_id: uuid.UUID | None = None
+    visit_on: date | None = None
+    window: str | None = None
+    technician: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    reschedule_count: int = 0
+    contractor_id: uuid.UUID | None = None
+    contractor_name: str | None = None
 
 
 class WorkOrderCompleted(Event):
@@ -31,6 +97,10 @@ class WorkOrderCompleted(Event):
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     completed_on: date
+    # additive (v1)
+    site_id: uuid.UUID | None = None
+    kind: str | None = None
+    journal_no: str | None = None
 
 
 class WorkOrderFailed(Event):
@@ -38,6 +108,9 @@ class WorkOrderFailed(Event):
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     reason: str
+    # additive (v1)
+    journal_no: str | None = None
+    reschedule_count: int = 0
 
 
 class EquipmentInstalled(Event):
@@ -47,9 +120,15 @@ class EquipmentInstalled(Event):
     site_id: uuid.UUID | None = None
     contract_id: uuid.UUID | None = None
     installed_on: date
+    # additive (v1): what stands there
+    type: str | None = None
+    serial: str | None = None
+    work_order_id: uuid.UUID | None = None
 
 
 class EquipmentRemoved(EquipmentInstalled):
+    """``installed_on`` carries the day it was REMOVED (billing's rent changes from that day)."""
+
     TYPE = "field_ops.equipment.removed"
 
 
@@ -58,6 +137,9 @@ class VisitSlaBreached(Event):
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     due_by: date
+    # additive (v1): the exact moment the window closed (midnight Moscow after ``due_by``)
+    due_at: datetime | None = None
+    journal_no: str | None = None
 
 
 class DowntimeStarted(Event):
@@ -70,6 +152,18 @@ class DowntimeStarted(Event):
 
 class DowntimeEscalated(DowntimeStarted):
     TYPE = "field_ops.downtime.escalated"
+
+
+class PartsRequested(Event):
+    """Parts a maintenance visit or repair needs and we lack: logistics buys or ships them."""
+
+    TYPE = "field_ops.parts.requested"
+    request_id: uuid.UUID
+    work_order_id: uuid.UUID
+    client_id: uuid.UUID
+    site_id: uuid.UUID | None = None
+    lines: list[dict[str, str | int]]
+    needed_by: date | None = None
 
 
 class DowntimeResolved(Event):

@@ -151,8 +151,16 @@ async def add_site(uow: ContractsUnitOfWork, actor: Principal, client_id: uuid.U
                 contact_name=contact_name, contact_phone=contact_phone)
     uow.add(site)
     uow.audit("site.added", "site", site.id, after=snapshot(site))
+    uow.emit(site_event(ev.SiteRegistered, site))
     await uow.commit()
     return site
+
+
+def site_event(cls: type[ev.SiteRegistered], site: Site) -> ev.SiteRegistered:
+    return cls(site_id=site.id, client_id=site.client_id, name=site.name, address=site.address,
+               access_points=site.access_points, server_format=site.server_format,
+               equipment_summary=site.equipment_summary, contact_name=site.contact_name,
+               contact_phone=site.contact_phone)
 
 
 SITE_FIELDS = frozenset({"name", "address", "access_points", "server_format",
@@ -169,6 +177,7 @@ async def update_site(uow: ContractsUnitOfWork, actor: Principal, site_id: uuid.
             raise InvalidInput(key, "cannot be changed here")
         setattr(site, key, value)
     uow.audit("site.updated", "site", site.id, before=before, after=snapshot(site))
+    uow.emit(site_event(ev.SiteUpdated, site))
     await uow.commit()
     return site
 
@@ -270,7 +279,9 @@ def signed_event(contract: Contract, client: Client) -> ev.ContractSigned:
         payment_form=str(contract.payment_form), auto_renew=contract.auto_renew,
         standard=contract.standard, site_id=contract.site_id, replaces_id=contract.replaces_id,
         emergency_sla_days=contract.emergency_sla_days,
-        bill_from_install=contract.bill_from_install)
+        bill_from_install=contract.bill_from_install,
+        scheduled_visits=contract.scheduled_visits,
+        visit_period=str(contract.visit_period) if contract.visit_period else None)
 
 
 async def sign_contract(uow: ContractsUnitOfWork, actor: Principal, contract_id: uuid.UUID,

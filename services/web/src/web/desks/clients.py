@@ -23,6 +23,7 @@ from web.entrypoints.pages.framework import (
     render,
     viewer_with_roles,
 )
+from web.field_ops import card_services
 
 router = APIRouter(prefix="/clients", include_in_schema=False)
 
@@ -49,8 +50,8 @@ def balance(invoices: list[dict[str, Any]]) -> dict[str, Any]:
 
 @router.get("/{client_id}")
 async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentViewer) -> Response:
-    services = viewer.services
     cid = str(client_id)
+    services = await card_services(request, viewer, cid)  # a technician: via their orders
     # the client itself decides access: another manager's client is a 403 page from here
     client = await services.get("contracts", f"/api/clients/{cid}")
     parts = await panels(
