@@ -1,7 +1,7 @@
 """field-ops: work orders, journal, equipment, downtime, maintenance, contractors, onboarding
 
 Revision ID: 1f1a91885eeb
-Revises: b90891b6b320
+Revises: 4700a37cc7fa
 Create Date: 2026-11-27 11:29:11.936510
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 revision: str = '1f1a91885eeb'
-down_revision: str | None = 'b90891b6b320'
+down_revision: str | None = '4700a37cc7fa'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

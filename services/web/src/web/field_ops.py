@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import Request
 
-from clientops_shared.auth import issue_token
+from clientops_shared.auth import issue_token, service_issuer
 from web.adapters.services import ServiceError, Services
 from web.entrypoints.pages.framework import (
     PageForbidden,
@@ -227,7 +227,7 @@ def directory_services(request: Request, viewer: Viewer) -> Services:
         return viewer.services
     settings = settings_of(request)
     token = issue_token(settings.jwt_secret, viewer.username, "service",
-                        ttl=timedelta(minutes=5))
+                        ttl=timedelta(minutes=5), issuer=service_issuer("web"))
     return Services(http_of(request), settings.upstreams, token)
 
 

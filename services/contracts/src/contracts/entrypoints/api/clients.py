@@ -13,6 +13,7 @@ from clientops_shared.runtime import runtime_of
 from contracts import views
 from contracts.entrypoints.api import schemas
 from contracts.entrypoints.api.deps import (
+    ClientReader,
     ContractDesk,
     Desk,
     Head,
@@ -67,7 +68,7 @@ async def assign_clients(body: schemas.AssignIn, actor: Head, uow: UoW) -> Any:
 
 
 @router.get("/clients/{client_id}", response_model=schemas.ClientOut)
-async def get_client(client_id: uuid.UUID, actor: CurrentUser, uow: UoW) -> Any:
+async def get_client(client_id: uuid.UUID, actor: ClientReader, uow: UoW) -> Any:
     async with uow:
         client = await uow.client(client_id)
         handlers.ensure_visible(actor, client)
@@ -89,7 +90,7 @@ async def add_site(client_id: uuid.UUID, body: schemas.SiteIn, actor: Desk, uow:
 
 
 @router.get("/clients/{client_id}/sites", response_model=list[schemas.SiteOut])
-async def list_sites(client_id: uuid.UUID, actor: CurrentUser, uow: UoW) -> Any:
+async def list_sites(client_id: uuid.UUID, actor: ClientReader, uow: UoW) -> Any:
     async with uow:
         handlers.ensure_visible(actor, await uow.client(client_id))
         return [schemas.SiteOut.model_validate(s) for s in await uow.sites_of(client_id)]

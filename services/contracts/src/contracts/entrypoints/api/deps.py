@@ -25,6 +25,11 @@ ContractDesk = Annotated[Principal, Depends(require_roles("manager", "head"))]
 ClaimDesk = Annotated[Principal, Depends(require_roles("manager", "head", "lawyer"))]
 DealDesk = Annotated[Principal, Depends(require_roles("manager", "head", "sales"))]
 Head = Annotated[Principal, Depends(require_roles("head"))]
+# a client's details and sites: anyone who may see the client, and web reading them for a
+# technician on a visit (field-ops vouches for the order; web mints that service token)
+ClientReader = Annotated[Principal, Depends(require_roles(
+    "manager", "head", "billing", "dispatcher", "technician", "logistics", "lawyer",
+    "accountant", "sales", "service"))]
 Operator = Annotated[Principal, Depends(require_roles("head"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
