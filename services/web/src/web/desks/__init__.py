@@ -31,6 +31,7 @@ DESKS: tuple[Desk, ...] = (
          frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("payables", "Счета поставщиков", "/billing/payables",
          frozenset({"billing", "accountant", "head"}), in_nav=False),
+    Desk("logistics", "Логистика", "/logistics", frozenset({"logistics", "head"})),
     Desk("head", "Руководитель", "/head", frozenset({"head"})),
     Desk("admin", "Пользователи", "/admin/users", frozenset()),
     Desk("clients", "Клиент", "/clients", EVERYONE, in_nav=False),

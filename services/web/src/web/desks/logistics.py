@@ -1,0 +1,762 @@
+"""Logistics desk: stock by location with reservations (receive, move, reserve), purchase
+orders and their dates with suppliers' price history (supplier invoice, goods received,
+remote acceptance with attachments), the shipments board (planned / in transit / delivered)
+with the carrier's status and tracking number, closing documents awaiting signature, the
+document-courier journal with overdue originals first, and the client card's logistics part.
+
+Every form uses pickers (items, locations, clients, sites, carriers), never typed ids; the
+logistics API's 422 is shown at its field in Russian, its 409 ("not enough stock") as one
+sentence at the form.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from web.adapters.services import ServiceError
+from web.desks.contracts import money_input
+from web.entrypoints.pages.framework import (
+    CheckedViewer,
+    CurrentViewer,
+    PageForbidden,
+    Panel,
+    Viewer,
+    form_str,
+    panel,
+    panels,
+    redirect,
+    render,
+    templates,
+    today,
+    viewer_with_roles,
+)
+from web.formatting import field_message, label
+
+router = APIRouter(prefix="/logistics", include_in_schema=False)
+DESK_ROLES = ("logistics", "head")
+DeskViewer = Annotated[Viewer, Depends(viewer_with_roles(*DESK_ROLES))]
+LIMIT = 500
+
+# --- the words the pages use ----------------------------------------------------------------
+# logistics gives each row its Russian ``*_label``; these are only for when it does not
+
+SHIPMENT_STATUS = {"planned": "запланирована", "in_transit": "в пути",
+                   "delivered": "доставлена", "cancelled": "отменена"}
+BOARD = (("planned", "Запланированы"), ("in_transit", "В пути"), ("delivered", "Доставлены"))
+CARRIERS = {
+    "dostavista": "Достависта (курьер по Москве)", "cdek": "СДЭК", "dellin": "Деловые Линии",
+    "truck": "Грузовой транспорт (шлагбаумы, стрелы, турникеты)",
+}
+PO_STATUS = {
+    "draft": "черновик", "ordered": "заказан", "invoiced": "счёт получен",
+    "shipped": "отгружен поставщиком", "partially_received": "принят частично",
+    "received": "принят", "cancelled": "отменён",
+}
+CLOSING_STATUS = {
+    "expected": "ожидается", "sent": "отправлен клиенту", "signed": "подписан",
+    "returned": "оригинал получен", "handed_to_accounting": "передан в бухгалтерию",
+}
+AWAITING = ("expected", "sent")
+DELIVERY_STATUS = {
+    "registered": "зарегистрирована", "handed": "передана курьеру", "delivered": "доставлена",
+    "returned": "оригиналы возвращены", "archived": "передана в бухгалтерию",
+}
+RETURNED = ("returned", "archived")
+COURIER_KIND = {"courier": "курьер", "sales": "менеджер ОП"}
+MOVE_REASONS = {"transfer": "Перемещение", "to_office": "Перенос в офис", "return": "Возврат",
+                "write_off": "Списание", "correction": "Корректировка"}
+
+templates.env.filters.update({
+    "shipment_status": label(SHIPMENT_STATUS), "carrier": label(CARRIERS),
+    "po_status": label(PO_STATUS), "closing_status": label(CLOSING_STATUS),
+    "delivery_status": label(DELIVERY_STATUS), "courier_kind": label(COURIER_KIND),
+})
+
+FLASH = {
+    "received": "Поступление записано.",
+    "moved": "Перемещение записано.",
+    "reserved": "Резерв записан.",
+    "shipment": "Отгрузка создана, товар зарезервирован.",
+    "dispatched": "Отгрузка передана перевозчику.",
+    "delivered": "Доставка отмечена.",
+    "cancelled": "Отгрузка отменена, резерв снят.",
+    "invoice": "Счёт поставщика записан.",
+    "goods": "Товар принят на склад.",
+    "request": "Заявка на доставку документов зарегистрирована.",
+    "handed": "Документы переданы курьеру.",
+    "docs-delivered": "Документы доставлены.",
+    "returned": "Возврат оригиналов отмечен.",
+    "to-accounting": "Оригиналы переданы в бухгалтерию.",
+}
+
+# pydantic's English messages the logistics API may give, as the pages say them (its own
+# rule messages come in Russian already)
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), text) for pattern, text in (
+        (r"unknown item|no such item", "Такой позиции нет в справочнике."),
+        (r"unknown location|no such location", "Выберите место из списка."),
+        (r"at least 1 item", "Добавьте хотя бы одну строку."),
+        (r"should be greater than 0\b", "Количество должно быть больше нуля."),
+    ))
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
+
+def say(text: str) -> str:
+    """A message from logistics as a sentence: capital first letter, full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def field_errors(exc: ServiceError) -> dict[str, str]:
+    """The logistics API's 422 keyed by field (``lines.0.item`` too), in Russian."""
+    out: dict[str, str] = {}
+    for err in exc.errors:
+        name = str(err.get("field", ""))
+        text = str(err.get("message", "")).removeprefix("Value error, ")
+        russian = next((t for p, t in _MESSAGES if p.search(text)), None)
+        if russian is None:
+            russian = say(text) if _CYRILLIC.search(text) else field_message(
+                str(err.get("type", "")), text)
+        out.setdefault(name, russian)
+    return out
+
+
+def refusal(exc: ServiceError) -> str:
+    """A 409 (or a 422 without fields) as one sentence: logistics names the item."""
+    text = exc.detail or exc.message
+    return say(text) if _CYRILLIC.search(text) else exc.message
+
+
+def _only_desk(viewer: Viewer) -> None:
+    if not viewer.has_role(*DESK_ROLES):
+        raise PageForbidden("Это действие логистики.")
+
+
+def _back(path: str, **params: str | None) -> str:
+    clean = {k: v for k, v in params.items() if v}
+    return path + ("?" + urlencode(clean) if clean else "")
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _number(text: str) -> int | str:
+    """A quantity as typed: an integer when it is one, else the text (the API says why)."""
+    clean = text.replace("\u00a0", "").replace(" ", "")
+    return int(clean) if re.fullmatch(r"-?\d+", clean) else clean
+
+
+def serial_list(text: str) -> list[str]:
+    """Serial numbers typed one per line (or separated by commas / spaces)."""
+    return [s for s in re.split(r"[\s,;]+", text) if s]
+
+
+# --- the pickers' lists -----------------------------------------------------------------------
+
+
+async def pickers(viewer: Viewer) -> dict[str, Panel]:
+    """Items and locations for the selects; every page that names them uses these."""
+    return await panels(
+        items=viewer.services.get("logistics", "/api/items", limit=LIMIT),
+        locations=viewer.services.get("logistics", "/api/locations", limit=LIMIT))
+
+
+def _key(row: dict[str, Any], *names: str) -> str:
+    return next((str(row[n]) for n in names if row.get(n) not in (None, "")), "")
+
+
+def names(p: dict[str, Panel]) -> dict[str, dict[str, str]]:
+    """sku -> item name, location code -> location name (what the stock rows refer to)."""
+    items = {_key(i, "sku", "id"): _key(i, "name", "sku") for i in (p["items"].data or [])}
+    places = {_key(loc, "code", "id"): _key(loc, "name", "code")
+              for loc in (p["locations"].data or [])}
+    return {"items": items, "locations": places}
+
+
+def stock_by_location(rows: list[dict[str, Any]], place_names: dict[str, str]
+                      ) -> list[dict[str, Any]]:
+    """Stock rows grouped by location (the locations in their order, then any unknown)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        code = str(row.get("location", ""))
+        group = groups.setdefault(code, {
+            "location": code, "name": row.get("location_name") or place_names.get(code, code),
+            "rows": []})
+        group["rows"].append(row)
+    order = list(place_names)
+    return sorted(groups.values(), key=lambda g: (
+        order.index(g["location"]) if g["location"] in order else len(order), g["name"]))
+
+
+# --- stock ----------------------------------------------------------------------------------
+
+
+@router.get("")
+async def stock(request: Request, viewer: DeskViewer, item: str = "", location: str = "",
+                flash: str | None = None) -> Response:
+    parts = await pickers(viewer)
+    parts["stock"] = await panel(viewer.services.get(
+        "logistics", "/api/stock", item=item or None, location=location or None))
+    parts["reservations"] = await panel(viewer.services.get(
+        "logistics", "/api/stock/reservations", item=item or None, status="active",
+        limit=LIMIT))
+    known = names(parts)
+    rows: list[dict[str, Any]] = parts["stock"].data or []
+    return render(request, "desks/logistics/stock.html", {
+        "p": parts, "n": known, "groups": stock_by_location(rows, known["locations"]),
+        "item": item, "location": location, "flash": FLASH.get(flash or ""),
+        "low": sorted({r.get("item_name") or r["item"] for r in rows if r.get("low")})})
+
+
+STOCK_FORMS = {
+    "receive": ("Приход товара", ("item", "quantity", "serials", "location", "note"),
+                "/api/stock/receipts", "received"),
+    "move": ("Перемещение", ("item", "quantity", "serials", "from_location", "to_location",
+                             "reason"), "/api/stock/moves", "moved"),
+    "reserve": ("Резерв", ("item", "quantity", "serials", "location", "note"),
+                "/api/stock/reservations", "reserved"),
+}
+
+
+async def _stock_form(request: Request, viewer: Viewer, kind: str, values: dict[str, str],
+                      errors: dict[str, str], status: int = 200) -> Response:
+    title = STOCK_FORMS[kind][0]
+    parts = await pickers(viewer)
+    return render(request, "desks/logistics/stock_form.html", {
+        "kind": kind, "title": title, "p": parts, "values": values, "errors": errors,
+        "reasons": MOVE_REASONS}, status=status)
+
+
+def stock_body(values: dict[str, str]) -> dict[str, Any]:
+    """The form as the API's body: quantity or serials (one per line), blanks left out."""
+    body: dict[str, Any] = {k: v for k, v in values.items()
+                            if v and k not in ("quantity", "serials")}
+    serials = serial_list(values.get("serials", ""))
+    if serials:
+        body["serials"] = serials
+    if values.get("quantity"):
+        body["quantity"] = _number(values.get("quantity", ""))
+    return body
+
+
+@router.get("/stock/{kind}")
+async def stock_form(kind: str, request: Request, viewer: DeskViewer, item: str = "",
+                     location: str = "") -> Response:
+    if kind not in STOCK_FORMS:
+        raise PageForbidden("Такого действия со складом нет.")
+    values = {"item": item, "location": location or "warehouse",
+              "from_location": location or "warehouse", "reason": "transfer"}
+    return await _stock_form(request, viewer, kind, values, {})
+
+
+@router.post("/stock/{kind}")
+async def stock_action(kind: str, request: Request, viewer: CheckedViewer) -> Response:
+    _only_desk(viewer)
+    if kind not in STOCK_FORMS:
+        raise PageForbidden("Такого действия со складом нет.")
+    _, fields, path, flash = STOCK_FORMS[kind]
+    form = await request.form()
+    values = {k: form_str(form, k) for k in fields}
+    try:
+        await viewer.services.post("logistics", path, json=stock_body(values))
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors = field_errors(exc) or {"": refusal(exc)}
+            if exc.status == 409:
+                errors = {"quantity": refusal(exc)}
+            return await _stock_form(request, viewer, kind, values, errors, exc.status)
+        raise
+    return redirect(_back("/logistics", flash=flash), request)
+
+
+# --- purchasing -----------------------------------------------------------------------------
+
+
+def po_overdue(po: dict[str, Any], day: date) -> bool:
+    """Expected to ship by now and not yet shipped or received."""
+    if po.get("overdue") is not None:
+        return bool(po["overdue"])
+    due = _day(po.get("expected_ship_on"))
+    return bool(due and due < day and po.get("status") in ("ordered", "invoiced", "draft"))
+
+
+@router.get("/purchasing")
+async def purchasing(request: Request, viewer: DeskViewer, flash: str | None = None
+                     ) -> Response:
+    parts = await panels(
+        orders=viewer.services.get("logistics", "/api/purchase-orders", limit=LIMIT),
+        suppliers=viewer.services.get("logistics", "/api/suppliers", limit=LIMIT))
+    day = today()
+    orders: list[dict[str, Any]] = parts["orders"].data or []
+    for po in orders:
+        po["is_overdue"] = po_overdue(po, day)
+    orders.sort(key=lambda po: (not po["is_overdue"], str(po.get("expected_ship_on") or "9")))
+    return render(request, "desks/logistics/purchasing.html", {
+        "p": parts, "orders": orders, "flash": FLASH.get(flash or "")})
+
+
+def price_history(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item's prices oldest first, with the change against the one before in %."""
+    by_item: dict[str, list[dict[str, Any]]] = {}
+    for p in sorted(prices, key=lambda p: str(p.get("valid_from") or "")):
+        by_item.setdefault(str(p.get("item", "")), []).append(dict(p))
+    for rows in by_item.values():
+        before: Decimal | None = None
+        for row in rows:
+            try:
+                price = Decimal(str(row.get("price")))
+            except (InvalidOperation, ValueError):
+                continue
+            if row.get("change_pct") is None and before:
+                row["change_pct"] = ((price - before) / before * 100).quantize(Decimal("0.1"))
+            before = price
+    return [row for rows in by_item.values() for row in rows]
+
+
+@router.get("/suppliers/{supplier_id}")
+async def supplier(supplier_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Response:
+    found = await viewer.services.get("logistics", f"/api/suppliers/{supplier_id}")
+    prices = await panel(viewer.services.get(
+        "logistics", f"/api/suppliers/{supplier_id}/prices", limit=LIMIT),
+        empty=[])
+    if prices.ok:
+        prices.data = price_history(prices.data)
+    parts = await pickers(viewer)
+    return render(request, "desks/logistics/supplier.html", {
+        "supplier": found, "prices": prices, "n": names(parts)})
+
+
+INVOICE_FIELDS = ("number", "issued_on", "amount", "vat", "due_on")
+RECEIVE_FIELDS = ("received_on", "location", "remote", "note")
+
+
+async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
+                      values: dict[str, str] | None = None,
+                      errors: dict[str, str] | None = None, form: str = "",
+                      status: int = 200) -> Response:
+    order = await viewer.services.get("logistics", f"/api/purchase-orders/{order_id}")
+    parts = await pickers(viewer)
+    order["is_overdue"] = po_overdue(order, today())
+    skus = [str(line.get("item")) for line in order.get("lines") or []]
+    known = [*INVOICE_FIELDS, *RECEIVE_FIELDS, "attachments",
+             *(f"qty_{s}" for s in skus), *(f"serials_{s}" for s in skus)]
+    return render(request, "desks/logistics/order.html", {
+        "order": order, "p": parts, "n": names(parts), "form": form, "known": known,
+        "values": values or {"issued_on": today().isoformat(),
+                             "received_on": today().isoformat(), "vat": "0,00"},
+        "errors": errors or {}, "flash": FLASH.get(request.query_params.get("flash", ""))},
+        status=status)
+
+
+@router.get("/purchasing/{order_id}")
+async def order(order_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Response:
+    return await _order_page(request, viewer, order_id)
+
+
+@router.post("/purchasing/{order_id}/invoice")
+async def order_invoice(order_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                        ) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in INVOICE_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v}
+    for key in ("amount", "vat"):
+        if key in body:
+            body[key] = money_input(body[key])
+    try:
+        await viewer.services.post("logistics", f"/api/purchase-orders/{order_id}/invoice",
+                                   json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _order_page(request, viewer, order_id, values=values, form="invoice",
+                                     errors=field_errors(exc) or {"": refusal(exc)},
+                                     status=exc.status)
+        raise
+    return redirect(f"/logistics/purchasing/{order_id}?flash=invoice", request)
+
+
+@router.post("/purchasing/{order_id}/receive")
+async def order_receive(order_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                        ) -> Response:
+    """Goods received against the order: each line's quantity (or serials) to a location;
+    remote acceptance carries the photos and documents the supplier or client sent."""
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in RECEIVE_FIELDS}
+    lines: list[dict[str, Any]] = []
+    for key in form:
+        if key.startswith("qty_"):
+            sku = key.removeprefix("qty_")
+            values[key] = form_str(form, key)
+            values[f"serials_{sku}"] = form_str(form, f"serials_{sku}")
+            serials = serial_list(values[f"serials_{sku}"])
+            if serials:
+                lines.append({"item": sku, "serials": serials})
+            elif values[key]:
+                lines.append({"item": sku, "quantity": _number(values[key])})
+    data = {"received_on": values["received_on"], "location": values["location"],
+            "remote": "true" if values["remote"] == "on" else "false",
+            "note": values["note"], "lines": json.dumps(lines, ensure_ascii=False)}
+    files = [("attachments", (f.filename, await f.read(), f.content_type or
+                              "application/octet-stream"))
+             for f in form.getlist("attachments")
+             if not isinstance(f, str) and f.filename]
+    try:
+        await viewer.services.post("logistics", f"/api/purchase-orders/{order_id}/receipts",
+                                   data=data, files=files or None)
+    except ServiceError as exc:
+        if exc.status in (409, 413, 415, 422):
+            errors = {_line_field(k, lines): v for k, v in field_errors(exc).items()}
+            return await _order_page(request, viewer, order_id, values=values, form="receive",
+                                     errors=errors or {"": refusal(exc)}, status=exc.status)
+        raise
+    return redirect(f"/logistics/purchasing/{order_id}?flash=goods", request)
+
+
+def _line_field(name: str, lines: list[dict[str, Any]]) -> str:
+    """``lines.1.quantity`` -> ``qty_<that line's sku>`` (the field the person typed in)."""
+    found = re.fullmatch(r"lines\.(\d+)\.(\w+)", name)
+    if not found or int(found.group(1)) >= len(lines):
+        return name
+    sku = lines[int(found.group(1))]["item"]
+    return f"serials_{sku}" if found.group(2) == "serials" else f"qty_{sku}"
+
+
+# --- shipments ------------------------------------------------------------------------------
+
+
+def board_column(status: str) -> str:
+    return status if status in ("planned", "in_transit", "delivered") else ""
+
+
+@router.get("/shipments")
+async def shipments(request: Request, viewer: DeskViewer, flash: str | None = None) -> Response:
+    return await _board(request, viewer, flash=flash)
+
+
+async def _board(request: Request, viewer: Viewer, *, flash: str | None = None,
+                 errors: dict[str, dict[str, str]] | None = None,
+                 values: dict[str, dict[str, str]] | None = None, status: int = 200
+                 ) -> Response:
+    parts = await panels(
+        shipments=viewer.services.get("logistics", "/api/shipments", limit=LIMIT),
+        accounts=viewer.services.get("logistics", "/api/courier-accounts"))
+    columns: dict[str, list[dict[str, Any]]] = {k: [] for k, _ in BOARD}
+    for s in parts["shipments"].data or []:
+        column = board_column(str(s.get("status")))
+        if column:
+            columns[column].append(s)
+    columns["planned"].sort(key=lambda s: str(s.get("ships_on") or "9"))
+    columns["delivered"].sort(key=lambda s: str(s.get("delivered_on") or ""), reverse=True)
+    return render(request, "desks/logistics/shipments.html", {
+        "p": parts, "board": BOARD, "columns": columns, "flash": FLASH.get(flash or ""),
+        "errors": errors or {}, "values": values or {}}, status=status)
+
+
+SHIPMENT_LINES = 5  # line rows on the form
+SHIPMENT_FIELDS = ("client_id", "site_id", "carrier", "arrival_on", "ships_on", "address",
+                   "contact_name", "contact_phone")
+LINE_FIELDS = tuple(f"lines.{i}.{f}" for i in range(SHIPMENT_LINES) for f in ("item", "quantity"))
+
+
+async def _shipment_form(request: Request, viewer: Viewer, values: dict[str, str],
+                         errors: dict[str, str], status: int = 200) -> Response:
+    q, client_id = values.get("q", ""), values.get("client_id", "")
+    calls = {"items": viewer.services.get("logistics", "/api/items", limit=LIMIT),
+             "carriers": viewer.services.get("logistics", "/api/carriers"),
+             "stock": viewer.services.get("logistics", "/api/stock", location="warehouse")}
+    if client_id:
+        calls["client"] = viewer.services.get("contracts", f"/api/clients/{client_id}")
+        calls["sites"] = viewer.services.get("contracts", f"/api/clients/{client_id}/sites")
+    else:
+        calls["clients"] = viewer.services.get("contracts", "/api/clients", q=q or None,
+                                               limit=50)
+    parts = await panels(**calls)
+    available = {str(r["item"]): r.get("available") for r in (parts["stock"].data or [])}
+    return render(request, "desks/logistics/shipment_form.html", {
+        "p": parts, "values": values, "errors": errors, "lines": range(SHIPMENT_LINES),
+        "available": available, "known": [*SHIPMENT_FIELDS, "lines", *LINE_FIELDS],
+        "carriers": carrier_options(parts["carriers"])},
+        status=status)
+
+
+def carrier_options(p: Panel) -> list[tuple[str, str]]:
+    """(code, label) of the carriers logistics offers; the known four when it does not say."""
+    if p.ok and p.data:
+        return [(_key(c, "code"), _key(c, "label", "name", "code")) for c in p.data]
+    return list(CARRIERS.items())
+
+
+@router.get("/shipments/new")
+async def new_shipment(request: Request, viewer: DeskViewer, q: str = "",
+                       client_id: str = "") -> Response:
+    return await _shipment_form(request, viewer, {"q": q, "client_id": client_id}, {})
+
+
+def shipment_body(values: dict[str, str]) -> dict[str, Any]:
+    lines = []
+    for i in range(SHIPMENT_LINES):
+        item, qty = values.get(f"lines.{i}.item", ""), values.get(f"lines.{i}.quantity", "")
+        if item or qty:
+            line: dict[str, Any] = {"item": item}
+            if qty:
+                line["quantity"] = _number(qty)
+            lines.append(line)
+    body: dict[str, Any] = {k: values[k] for k in SHIPMENT_FIELDS if values.get(k)}
+    body["lines"] = lines
+    return body
+
+
+@router.post("/shipments/new")
+async def create_shipment(request: Request, viewer: CheckedViewer) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in (*SHIPMENT_FIELDS, *LINE_FIELDS)}
+    try:
+        await viewer.services.post("logistics", "/api/shipments", json=shipment_body(values))
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors = _renumber(field_errors(exc), values) or {"lines": refusal(exc)}
+            return await _shipment_form(request, viewer, values, errors, exc.status)
+        raise
+    return redirect("/logistics/shipments?flash=shipment", request)
+
+
+def _renumber(errors: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+    """The API numbers the lines it got; the form skips blank rows: point at the row typed."""
+    typed = [i for i in range(SHIPMENT_LINES)
+             if values.get(f"lines.{i}.item") or values.get(f"lines.{i}.quantity")]
+    out: dict[str, str] = {}
+    for name, text in errors.items():
+        found = re.fullmatch(r"lines\.(\d+)(\..+)?", name)
+        if found and int(found.group(1)) < len(typed):
+            name = f"lines.{typed[int(found.group(1))]}{found.group(2) or '.item'}"
+        out.setdefault(name, text)
+    return out
+
+
+SHIPMENT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "dispatch": (("shipped_on",), "dispatched"),
+    "delivered": (("delivered_on", "received_by"), "delivered"),
+    "cancel": ((), "cancelled"),
+}
+
+
+@router.post("/shipments/{shipment_id}/{action}")
+async def shipment_action(shipment_id: uuid.UUID, action: str, request: Request,
+                          viewer: CheckedViewer) -> Response:
+    """Hand a planned shipment to the carrier, mark it delivered (the client's receipt), or
+    cancel it; a refusal comes back at the card's own fields."""
+    _only_desk(viewer)
+    if action not in SHIPMENT_ACTIONS:
+        raise PageForbidden("Такого действия с отгрузкой нет.")
+    fields, flash = SHIPMENT_ACTIONS[action]
+    form = await request.form()
+    values = {k: form_str(form, k) for k in fields}
+    try:
+        await viewer.services.post("logistics", f"/api/shipments/{shipment_id}/{action}",
+                                   json=values or None)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors = field_errors(exc) or {"": refusal(exc)}
+            return await _board(request, viewer, errors={str(shipment_id): errors},
+                                values={str(shipment_id): values}, status=exc.status)
+        raise
+    return redirect(f"/logistics/shipments?flash={flash}", request)
+
+
+# --- closing documents ----------------------------------------------------------------------
+
+
+def days_waiting(row: dict[str, Any], day: date) -> int | None:
+    sent = _day(row.get("sent_on"))
+    return (day - sent).days if sent else None
+
+
+@router.get("/closing-documents")
+async def closing_documents(request: Request, viewer: DeskViewer, show: str = "awaiting"
+                            ) -> Response:
+    listed = await panel(viewer.services.get("logistics", "/api/closing-documents",
+                                             limit=LIMIT))
+    day = today()
+    rows: list[dict[str, Any]] = listed.data or []
+    for row in rows:
+        row["waiting_days"] = days_waiting(row, day)
+        due = _day(row.get("sign_due_on") or row.get("due_on"))
+        row["is_overdue"] = bool(row.get("overdue")) or bool(
+            due and due < day and row.get("status") in AWAITING)
+    shown = rows if show == "all" else [r for r in rows if r.get("status") in AWAITING]
+    shown.sort(key=lambda r: (not r["is_overdue"], -(r["waiting_days"] or 0)))
+    return render(request, "desks/logistics/closing.html", {
+        "listed": listed, "rows": shown, "show": show,
+        "awaiting": sum(1 for r in rows if r.get("status") in AWAITING)})
+
+
+# --- the document courier -------------------------------------------------------------------
+
+
+def originals_overdue(row: dict[str, Any], day: date) -> bool:
+    if row.get("overdue") is not None:
+        return bool(row["overdue"])
+    due = _day(row.get("originals_due_on"))
+    return bool(due and due < day and row.get("status") not in RETURNED)
+
+
+def journal_order(rows: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
+    """Overdue originals first, each part in the order logistics gave (the longest overdue
+    first, then the journal)."""
+    for row in rows:
+        row["is_overdue"] = originals_overdue(row, day)
+        row["outstanding"] = [d for d in row.get("documents") or []
+                              if isinstance(d, dict) and d.get("original_required", True)
+                              and not d.get("returned_on")]
+    return [r for r in rows if r["is_overdue"]] + [r for r in rows if not r["is_overdue"]]
+
+
+@router.get("/courier")
+async def courier(request: Request, viewer: DeskViewer, flash: str | None = None,
+                  number: str | None = None) -> Response:
+    return await _journal(request, viewer, flash=flash, number=number)
+
+
+async def _journal(request: Request, viewer: Viewer, *, flash: str | None = None,
+                   number: str | None = None, errors: dict[str, dict[str, str]] | None = None,
+                   values: dict[str, dict[str, str]] | None = None, status: int = 200
+                   ) -> Response:
+    listed = await panel(viewer.services.get("logistics", "/api/document-deliveries",
+                                             limit=LIMIT))
+    rows = journal_order(list(listed.data or []), today())
+    text = FLASH.get(flash or "")
+    if text and number:
+        text = f"{text} Номер в журнале: {number}."
+    return render(request, "desks/logistics/courier.html", {
+        "listed": listed, "rows": rows, "late": sum(1 for r in rows if r["is_overdue"]),
+        "flash": text, "errors": errors or {}, "values": values or {},
+        "courier_kinds": COURIER_KIND}, status=status)
+
+
+REQUEST_FIELDS = ("client_id", "documents", "originals_due_on", "address", "note")
+
+
+async def _request_form(request: Request, viewer: Viewer, values: dict[str, str],
+                        errors: dict[str, str], status: int = 200) -> Response:
+    client_id = values.get("client_id", "")
+    if client_id:
+        parts = {"client": await panel(viewer.services.get("contracts",
+                                                           f"/api/clients/{client_id}"))}
+    else:
+        parts = {"clients": await panel(viewer.services.get(
+            "contracts", "/api/clients", q=values.get("q") or None, limit=50))}
+    return render(request, "desks/logistics/courier_form.html", {
+        "p": parts, "values": values, "errors": errors}, status=status)
+
+
+@router.get("/courier/new")
+async def new_request(request: Request, viewer: DeskViewer, q: str = "", client_id: str = ""
+                      ) -> Response:
+    return await _request_form(request, viewer, {"q": q, "client_id": client_id}, {})
+
+
+@router.post("/courier/new")
+async def create_request(request: Request, viewer: CheckedViewer) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in REQUEST_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v and k != "documents"}
+    body["documents"] = [d.strip() for d in values["documents"].splitlines() if d.strip()]
+    try:
+        created = await viewer.services.post("logistics", "/api/document-deliveries",
+                                             json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors: dict[str, str] = {}
+            for name, text in field_errors(exc).items():
+                errors.setdefault(re.sub(r"^documents\.\d+.*", "documents", name), text)
+            return await _request_form(request, viewer, values,
+                                       errors or {"": refusal(exc)}, exc.status)
+        raise
+    number = created.get("journal_number") if isinstance(created, dict) else None
+    return redirect(_back("/logistics/courier", flash="request",
+                          number=str(number) if number else None), request)
+
+
+DELIVERY_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "handed": (("courier", "courier_kind", "handed_on"), "handed"),
+    "delivered": (("delivered_on",), "docs-delivered"),
+    "returned": (("returned_on",), "returned"),
+    "to-accounting": (("handed_on", "mark"), "to-accounting"),
+}
+
+
+@router.post("/courier/{delivery_id}/{action}")
+async def delivery_action(delivery_id: uuid.UUID, action: str, request: Request,
+                          viewer: CheckedViewer) -> Response:
+    """The journal's steps: handed to a courier, delivered, originals returned (all that
+    are out, or the ones ticked), handed to accounting with the journal mark."""
+    _only_desk(viewer)
+    if action not in DELIVERY_ACTIONS:
+        raise PageForbidden("Такого действия с заявкой нет.")
+    fields, flash = DELIVERY_ACTIONS[action]
+    form = await request.form()
+    values = {k: form_str(form, k) for k in fields}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v}
+    if action == "returned":
+        ticked = [d for d in form.getlist("documents") if isinstance(d, str) and d]
+        if ticked:
+            body["documents"] = ticked
+    try:
+        await viewer.services.post(
+            "logistics", f"/api/document-deliveries/{delivery_id}/{action}", json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _journal(request, viewer, status=exc.status,
+                                  values={str(delivery_id): values}, errors={
+                                      str(delivery_id): field_errors(exc) or {
+                                          "": refusal(exc)}})
+        raise
+    return redirect(f"/logistics/courier?flash={flash}", request)
+
+
+# --- the client card's part -----------------------------------------------------------------
+
+
+@router.get("/clients/{client_id}/panel")
+async def client_panel(client_id: uuid.UUID, request: Request, viewer: CurrentViewer
+                       ) -> Response:
+    """The client's shipments and documents out for signature, loaded into the card."""
+    cid = str(client_id)
+    parts = await panels(
+        shipments=viewer.services.get("logistics", "/api/shipments", client_id=cid,
+                                      limit=100),
+        documents=viewer.services.get("logistics", "/api/closing-documents", client_id=cid,
+                                      limit=100),
+        deliveries=viewer.services.get("logistics", "/api/document-deliveries",
+                                       client_id=cid, limit=100))
+    day = today()
+    if parts["documents"].ok:
+        parts["documents"].data = [d for d in parts["documents"].data
+                                   if d.get("status") in AWAITING]
+    if parts["deliveries"].ok:
+        parts["deliveries"].data = [d for d in journal_order(parts["deliveries"].data, day)
+                                    if d.get("status") not in RETURNED
+                                    and not d.get("returned_on")]
+    return render(request, "desks/logistics/_client_panel.html", {
+        "p": parts, "client_id": cid, "loaded": True, "may_act": viewer.has_role(*DESK_ROLES)},
+        block="logistics_panel")
+
