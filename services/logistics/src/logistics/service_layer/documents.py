@@ -1,0 +1,190 @@
+"""The document courier (seed 004 §6): request → journal number → courier → delivered →
+originals back, per document → reminder → the head told → originals to accounting."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from clientops_shared.auth import Principal
+from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.events import logistics as ev
+from clientops_shared.jobs import run_once
+from clientops_shared.projections import client_row
+from logistics.adapters import orm
+from logistics.adapters.orm import delivery_document, document_delivery
+from logistics.domain.model import (
+    DEFAULT_ORIGINALS_DAYS,
+    CourierKind,
+    DeliveryStatus,
+    delivery_move,
+    journal_number,
+)
+from logistics.service_layer.unit_of_work import Logistics, LogisticsUnitOfWork
+
+
+async def register(uow: LogisticsUnitOfWork, actor: Principal, *, client_id: uuid.UUID,
+                   documents: list[tuple[str, bool]], originals_due_on: date | None,
+                   address: str | None, note: str | None, registered_on: date
+                   ) -> dict[str, Any]:
+    if await client_row(uow.session, orm.clients, client_id) is None:
+        raise InvalidInput("client_id", "клиент не найден")
+    if originals_due_on is not None and originals_due_on < registered_on:
+        raise InvalidInput("originals_due_on", "срок возврата оригиналов уже прошёл")
+    delivery_id = uuid.uuid4()
+    number = journal_number(registered_on.year,
+                            await uow.next_number("document_delivery", registered_on.year))
+    await uow.session.execute(document_delivery.insert().values(
+        id=delivery_id, journal_number=number, client_id=client_id,
+        status=str(DeliveryStatus.REGISTERED), address=address, note=note,
+        originals_due_on=originals_due_on, created_by=actor.username))
+    await uow.session.execute(delivery_document.insert(), [
+        {"id": uuid.uuid4(), "delivery_id": delivery_id, "position": i + 1, "title": title,
+         "original_required": required} for i, (title, required) in enumerate(documents)])
+    uow.audit("document_delivery.registered", "document_delivery", delivery_id,
+              after={"journal_number": number, "documents": [d[0] for d in documents]})
+    await uow.commit()
+    return {"id": delivery_id, "journal_number": number}
+
+
+async def _locked(uow: LogisticsUnitOfWork, delivery_id: uuid.UUID) -> sa.RowMapping:
+    row = await uow.one(sa.select(document_delivery).where(
+        document_delivery.c.id == delivery_id).with_for_update())
+    if row is None:
+        raise NotFound(f"доставка документов {delivery_id} не найдена")
+    return row
+
+
+async def _documents(uow: LogisticsUnitOfWork, delivery_id: uuid.UUID) -> list[sa.RowMapping]:
+    return list((await uow.session.execute(sa.select(delivery_document).where(
+        delivery_document.c.delivery_id == delivery_id).order_by(delivery_document.c.position)
+        .with_for_update())).mappings())
+
+
+async def _set(uow: LogisticsUnitOfWork, row: sa.RowMapping, action: str,
+               **values: Any) -> None:
+    await uow.session.execute(document_delivery.update().where(
+        document_delivery.c.id == row["id"]).values(**values))
+    uow.audit(f"document_delivery.{action}", "document_delivery", row["id"],
+              before={"status": row["status"]}, after=values)
+    await uow.commit()
+
+
+async def handed(uow: LogisticsUnitOfWork, actor: Principal, delivery_id: uuid.UUID, *,
+                 courier: str, courier_kind: CourierKind, handed_on: date) -> None:
+    row = await _locked(uow, delivery_id)
+    status = delivery_move(DeliveryStatus(row["status"]), DeliveryStatus.HANDED)
+    await _set(uow, row, "handed", status=str(status), courier=courier,
+               courier_kind=str(courier_kind), handed_on=handed_on)
+
+
+async def delivered(uow: LogisticsUnitOfWork, actor: Principal, delivery_id: uuid.UUID, *,
+                    delivered_on: date) -> None:
+    row = await _locked(uow, delivery_id)
+    if row["handed_on"] is not None and delivered_on < row["handed_on"]:
+        raise InvalidInput("delivered_on", f"доставка не может быть раньше передачи курьеру "
+                                           f"({row['handed_on']:%d.%m.%Y})")
+    status = delivery_move(DeliveryStatus(row["status"]), DeliveryStatus.DELIVERED)
+    due = row["originals_due_on"] or delivered_on + timedelta(days=DEFAULT_ORIGINALS_DAYS)
+    docs = await _documents(uow, delivery_id)
+    if not any(d["original_required"] for d in docs):
+        # nothing to come back: the delivery is complete as soon as it is delivered
+        await _set(uow, row, "delivered", status=str(DeliveryStatus.RETURNED),
+                   delivered_on=delivered_on, returned_on=delivered_on)
+        return
+    await _set(uow, row, "delivered", status=str(status), delivered_on=delivered_on,
+               originals_due_on=due)
+
+
+async def returned(uow: LogisticsUnitOfWork, actor: Principal, delivery_id: uuid.UUID, *,
+                   returned_on: date, document_ids: list[uuid.UUID] | None) -> dict[str, Any]:
+    row = await _locked(uow, delivery_id)
+    if row["status"] != DeliveryStatus.DELIVERED:
+        delivery_move(DeliveryStatus(row["status"]), DeliveryStatus.RETURNED)
+    if row["delivered_on"] is not None and returned_on < row["delivered_on"]:
+        raise InvalidInput("returned_on", f"оригиналы не могут вернуться раньше доставки "
+                                          f"({row['delivered_on']:%d.%m.%Y})")
+    docs = await _documents(uow, delivery_id)
+    outstanding = {d["id"] for d in docs if d["original_required"] and d["returned_on"] is None}
+    chosen = set(document_ids) if document_ids else outstanding
+    unknown = chosen - {d["id"] for d in docs}
+    if unknown:
+        raise InvalidInput("documents", "документ не из этой доставки")
+    if not chosen <= outstanding:
+        raise InvalidInput("documents", "оригинал этого документа уже возвращён или не нужен")
+    await uow.session.execute(delivery_document.update().where(
+        delivery_document.c.id.in_(list(chosen))).values(returned_on=returned_on))
+    left = outstanding - chosen
+    values: dict[str, Any] = {}
+    if not left:
+        values = {"status": str(DeliveryStatus.RETURNED), "returned_on": returned_on}
+        uow.emit(ev.OriginalsReturned(delivery_id=delivery_id,
+                                      journal_number=row["journal_number"],
+                                      client_id=row["client_id"], returned_on=returned_on))
+    uow.audit("document_delivery.originals_returned", "document_delivery", delivery_id,
+              after={"documents": sorted(str(d) for d in chosen), "returned_on": returned_on})
+    if values:
+        await uow.session.execute(document_delivery.update().where(
+            document_delivery.c.id == delivery_id).values(**values))
+    await uow.commit()
+    return {"id": delivery_id, "outstanding": len(left),
+            "status": values.get("status", row["status"])}
+
+
+async def to_accounting(uow: LogisticsUnitOfWork, actor: Principal, delivery_id: uuid.UUID, *,
+                        handed_on: date, mark: str | None) -> None:
+    row = await _locked(uow, delivery_id)
+    status = delivery_move(DeliveryStatus(row["status"]), DeliveryStatus.ARCHIVED)
+    if row["returned_on"] is not None and handed_on < row["returned_on"]:
+        raise InvalidInput("handed_on", "передать в бухгалтерию можно только после возврата")
+    await _set(uow, row, "to_accounting", status=str(status), accounting_on=handed_on,
+               accounting_mark=mark or f"Оригиналы переданы в бухгалтерию {handed_on:%d.%m.%Y}")
+
+
+async def control(logistics: Logistics, on: date) -> dict[str, Any]:
+    """The daily originals control for ``on``: once per date across replicas."""
+    async def work() -> dict[str, int]:
+        return await _control(logistics, on)
+
+    ran, result = await run_once(logistics.engine, logistics.job_run, "originals-control",
+                                 on.isoformat(), work)
+    return {"ran": ran, **(result or {"reminded": 0, "escalated": 0})}
+
+
+async def _control(logistics: Logistics, on: date) -> dict[str, int]:
+    reminded = escalated = 0
+    d = document_delivery
+    async with logistics.uow() as uow:
+        rows = list((await uow.session.execute(sa.select(d).where(
+            d.c.status == DeliveryStatus.DELIVERED, d.c.originals_due_on < on,
+            sa.or_(d.c.reminded_on.is_(None), d.c.escalated_on.is_(None))
+        ).order_by(d.c.originals_due_on).with_for_update(skip_locked=True))).mappings())
+        for row in rows:
+            remind, escalate = logistics.originals.actions(
+                row["originals_due_on"], on, reminded=row["reminded_on"] is not None,
+                escalated=row["escalated_on"] is not None)
+            if not (remind or escalate):
+                continue
+            titles = [doc["title"] for doc in await _documents(uow, row["id"])
+                      if doc["original_required"] and doc["returned_on"] is None]
+            values: dict[str, Any] = {}
+            if remind:
+                uow.emit(ev.OriginalsReminderDue(
+                    delivery_id=row["id"], journal_number=row["journal_number"],
+                    client_id=row["client_id"], due_on=row["originals_due_on"],
+                    documents=titles))
+                values["reminded_on"] = on
+                reminded += 1
+            if escalate:
+                uow.emit(ev.OriginalsOverdue(
+                    delivery_id=row["id"], client_id=row["client_id"],
+                    due_on=row["originals_due_on"], journal_number=row["journal_number"],
+                    documents=titles))
+                values["escalated_on"] = on
+                escalated += 1
+            await uow.session.execute(d.update().where(d.c.id == row["id"]).values(**values))
+        await uow.commit()
+    return {"reminded": reminded, "escalated": escalated}

@@ -1,0 +1,240 @@
+"""Read side: lists for the desk, with Russian labels next to every code."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clientops_shared.auth import Principal
+from clientops_shared.errors import NotFound
+from logistics.adapters import orm
+from logistics.adapters.orm import (
+    delivery_document,
+    document_delivery,
+    item,
+    reservation,
+    shipment,
+    shipment_line,
+    stock_balance,
+    stock_move,
+    stock_serial,
+)
+from logistics.domain.model import (
+    CARRIER_LABELS,
+    CARRIER_STATUS_LABELS,
+    COURIER_KIND_LABELS,
+    DELIVERY_LABELS,
+    ITEM_KIND_LABELS,
+    LOCATION_LABELS,
+    MOVE_REASON_LABELS,
+    OWN_LOCATIONS,
+    RESERVATION_LABELS,
+    SERIAL_LABELS,
+    SHIPMENT_LABELS,
+    TRACKING_LABELS,
+    Carrier,
+    CarrierStatus,
+    CourierKind,
+    DeliveryStatus,
+    ItemKind,
+    Location,
+    MoveReason,
+    ReservationStatus,
+    SerialState,
+    ShipmentStatus,
+    Tracking,
+)
+
+Page = tuple[int, list[dict[str, Any]]]
+
+
+async def _page(session: AsyncSession, query: sa.Select[Any], limit: int, offset: int) -> Page:
+    total = int((await session.execute(sa.select(sa.func.count()).select_from(
+        query.order_by(None).subquery()))).scalar_one())
+    rows = [dict(r) for r in (await session.execute(query.limit(limit).offset(offset)))
+            .mappings()]
+    return total, rows
+
+
+def _item_labels(row: dict[str, Any]) -> dict[str, Any]:
+    row["kind_label"] = ITEM_KIND_LABELS[ItemKind(row["kind"])]
+    if "tracking" in row:
+        row["tracking_label"] = TRACKING_LABELS[Tracking(row["tracking"])]
+    return row
+
+
+async def items(session: AsyncSession, limit: int, offset: int) -> Page:
+    total, rows = await _page(session, sa.select(
+        item.c.sku, item.c.name, item.c.kind, item.c.tracking, item.c.min_stock
+    ).order_by(item.c.kind, item.c.name), limit, offset)
+    return total, [_item_labels(r) for r in rows]
+
+
+async def stock(session: AsyncSession, *, sku: str | None, location: str | None, limit: int,
+                offset: int) -> Page:
+    b = stock_balance
+    own = sa.select(b.c.item, sa.func.sum(b.c.on_hand - b.c.reserved).label("own")).where(
+        b.c.location.in_([str(x) for x in OWN_LOCATIONS])).group_by(b.c.item).subquery()
+    query = (sa.select(b.c.item, item.c.name.label("item_name"), item.c.kind, b.c.location,
+                       b.c.on_hand, b.c.reserved, (b.c.on_hand - b.c.reserved).label("available"),
+                       item.c.min_stock, sa.func.coalesce(own.c.own, 0).label("own_available"))
+             .join(item, item.c.sku == b.c.item).outerjoin(own, own.c.item == b.c.item)
+             .where(b.c.on_hand > 0).order_by(b.c.location, item.c.name))
+    if sku:
+        query = query.where(b.c.item == sku)
+    if location:
+        query = query.where(b.c.location == location)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        _item_labels(r)
+        r["location_name"] = LOCATION_LABELS[Location(r["location"])]
+        r["low"] = r["min_stock"] > 0 and r.pop("own_available") < r["min_stock"]
+    return total, rows
+
+
+async def serials(session: AsyncSession, *, sku: str | None, location: str | None,
+                  state: str | None, limit: int, offset: int) -> Page:
+    s = stock_serial
+    query = sa.select(s.c.item, item.c.name.label("item_name"), s.c.serial, s.c.location,
+                      s.c.state, s.c.site_id).join(item, item.c.sku == s.c.item).order_by(
+        s.c.item, s.c.serial)
+    for column, value in ((s.c.item, sku), (s.c.location, location), (s.c.state, state)):
+        if value:
+            query = query.where(column == value)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["location_name"] = LOCATION_LABELS[Location(r["location"])]
+        r["state_label"] = SERIAL_LABELS[SerialState(r["state"])]
+    return total, rows
+
+
+async def moves(session: AsyncSession, *, sku: str | None, limit: int, offset: int) -> Page:
+    query = sa.select(stock_move, item.c.name.label("item_name")).join(
+        item, item.c.sku == stock_move.c.item).order_by(stock_move.c.id.desc())
+    if sku:
+        query = query.where(stock_move.c.item == sku)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["reason_label"] = MOVE_REASON_LABELS[MoveReason(r["reason"])]
+    return total, rows
+
+
+async def reservations(session: AsyncSession, *, status: str | None,
+                       work_order_id: uuid.UUID | None, sku: str | None, limit: int,
+                       offset: int) -> Page:
+    r_ = reservation
+    query = sa.select(r_, item.c.name.label("item_name")).join(
+        item, item.c.sku == r_.c.item).order_by(r_.c.created_at.desc())
+    for column, value in ((r_.c.status, status), (r_.c.work_order_id, work_order_id),
+                          (r_.c.item, sku)):
+        if value:
+            query = query.where(column == value)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["status_label"] = RESERVATION_LABELS[ReservationStatus(r["status"])]
+        r["location_name"] = LOCATION_LABELS[Location(r["location"])]
+    return total, rows
+
+
+def _visible(query: sa.Select[Any], client_column: Any, actor: Principal) -> sa.Select[Any]:
+    if actor.sees_all_clients:
+        return query
+    return query.where(client_column.in_(sa.select(orm.clients.c.client_id).where(
+        orm.clients.c.manager == actor.username)))
+
+
+def _shipment_labels(r: dict[str, Any]) -> dict[str, Any]:
+    r["carrier_label"] = CARRIER_LABELS[Carrier(r["carrier"])]
+    r["status_label"] = SHIPMENT_LABELS[ShipmentStatus(r["status"])]
+    r["carrier_status_label"] = (CARRIER_STATUS_LABELS[CarrierStatus(r["carrier_status"])]
+                                 if r["carrier_status"] else None)
+    return r
+
+
+async def shipments(session: AsyncSession, actor: Principal, *, status: str | None,
+                    client_id: uuid.UUID | None, carrier: str | None, limit: int,
+                    offset: int, shipment_id: uuid.UUID | None = None) -> Page:
+    query = _visible(sa.select(shipment, orm.clients.c.name.label("client_name")).outerjoin(
+        orm.clients, orm.clients.c.client_id == shipment.c.client_id), shipment.c.client_id,
+        actor).order_by(shipment.c.created_at.desc())
+    for column, value in ((shipment.c.status, status), (shipment.c.client_id, client_id),
+                          (shipment.c.carrier, carrier), (shipment.c.id, shipment_id)):
+        if value:
+            query = query.where(column == value)
+    total, rows = await _page(session, query, limit, offset)
+    lines: dict[uuid.UUID, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    if rows:
+        for line in (await session.execute(sa.select(
+                shipment_line.c.shipment_id, shipment_line.c.item, item.c.name.label("item_name"),
+                item.c.kind, shipment_line.c.quantity, shipment_line.c.serials,
+                shipment_line.c.reservation_id).join(item, item.c.sku == shipment_line.c.item)
+                .where(shipment_line.c.shipment_id.in_(list(lines)))
+                .order_by(shipment_line.c.id))).mappings():
+            lines[line["shipment_id"]].append(_item_labels(
+                {k: v for k, v in line.items() if k != "shipment_id"}))
+    for r in rows:
+        _shipment_labels(r)
+        r["lines"] = lines[r["id"]]
+    return total, rows
+
+
+async def shipment_detail(session: AsyncSession, actor: Principal, shipment_id: uuid.UUID
+                          ) -> dict[str, Any]:
+    _, rows = await shipments(session, actor, status=None, client_id=None, carrier=None,
+                              limit=1, offset=0, shipment_id=shipment_id)
+    if not rows:
+        raise NotFound(f"отгрузка {shipment_id} не найдена")
+    return rows[0]
+
+
+async def deliveries(session: AsyncSession, actor: Principal, *, status: str | None,
+                     client_id: uuid.UUID | None, overdue_only: bool, today: date, limit: int,
+                     offset: int, delivery_id: uuid.UUID | None = None) -> Page:
+    d = document_delivery
+    late = sa.and_(d.c.status == DeliveryStatus.DELIVERED, d.c.originals_due_on < today)
+    query = _visible(sa.select(d, orm.clients.c.name.label("client_name"),
+                               late.label("overdue")).outerjoin(
+        orm.clients, orm.clients.c.client_id == d.c.client_id), d.c.client_id, actor
+    ).order_by(late.desc(), d.c.originals_due_on.nulls_last(), d.c.journal_number)
+    for column, value in ((d.c.status, status), (d.c.client_id, client_id),
+                          (d.c.id, delivery_id)):
+        if value:
+            query = query.where(column == value)
+    if overdue_only:
+        query = query.where(late)
+    total, rows = await _page(session, query, limit, offset)
+    docs: dict[uuid.UUID, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    if rows:
+        for doc in (await session.execute(sa.select(delivery_document).where(
+                delivery_document.c.delivery_id.in_(list(docs))).order_by(
+                delivery_document.c.position))).mappings():
+            docs[doc["delivery_id"]].append({k: doc[k] for k in (
+                "id", "title", "original_required", "returned_on")})
+    for r in rows:
+        r["status_label"] = DELIVERY_LABELS[DeliveryStatus(r["status"])]
+        r["courier_kind_label"] = (COURIER_KIND_LABELS[CourierKind(r["courier_kind"])]
+                                   if r["courier_kind"] else None)
+        r["days_overdue"] = (today - r["originals_due_on"]).days if r["overdue"] else 0
+        r["documents"] = docs[r["id"]]
+    return total, rows
+
+
+async def delivery_detail(session: AsyncSession, actor: Principal, delivery_id: uuid.UUID,
+                          today: date) -> dict[str, Any]:
+    _, rows = await deliveries(session, actor, status=None, client_id=None, overdue_only=False,
+                               today=today, limit=1, offset=0, delivery_id=delivery_id)
+    if not rows:
+        raise NotFound(f"доставка документов {delivery_id} не найдена")
+    return rows[0]
+
+
+async def courier_accounts(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = [dict(r) for r in (await session.execute(sa.select(orm.courier_account).order_by(
+        orm.courier_account.c.carrier))).mappings()]
+    for r in rows:
+        r["carrier_label"] = CARRIER_LABELS[Carrier(r["carrier"])]
+    return rows
