@@ -723,6 +723,9 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "field_ops.training.completed",
         "logistics.shipment.delivered",
         "logistics.originals.overdue",
+        "logistics.originals.reminder_due",
+        "logistics.stock.low",
+        "logistics.courier_balance.low",
     }
     with_escalations = {t for t, r in rules.events.items() if r.escalations}
     assert with_escalations == {

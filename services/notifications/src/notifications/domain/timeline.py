@@ -34,8 +34,13 @@ SUMMARIES: Mapping[str, str] = {
     "field_ops.visit.sla_breached": "Нарушен срок аварийного выезда (до {due_by})",
     "field_ops.downtime.started": "Простой оборудования с {started_at}",
     "field_ops.downtime.resolved": "Простой устранён",
+    "logistics.shipment.planned": "Запланирована отгрузка {number}",
+    "logistics.shipment.dispatched": "Отгрузка {number} передана перевозчику {shipped_on}",
     "logistics.shipment.delivered": "Отгрузка доставлена {delivered_on}",
+    "logistics.originals.reminder_due": "Напоминание о возврате оригиналов по журналу "
+                                        "{journal_number} (срок {due_on})",
     "logistics.originals.overdue": "Не возвращены оригиналы документов (срок {due_on})",
+    "logistics.originals.returned": "Оригиналы документов возвращены {returned_on}",
 }
 
 
