@@ -123,6 +123,17 @@ def test_logistics_receives_goods_ships_them_and_marks_them_delivered(
     expect(reserved.get_by_test_id("reserved")).to_have_text("2")
     expect(reserved.get_by_test_id("available")).to_have_text("1")
 
+    # the dates agreed with the client, the carrier's price
+    card.locator("details.dates summary").click()
+    card.locator("input[name=arrival_on]").fill((date.today() - timedelta(days=2)).isoformat())
+    card.locator("button", has_text="Записать даты").click()
+    expect(desk.get_by_test_id("flash")).to_have_text("Даты отгрузки записаны.")
+    expect(card).to_contain_text(ru(date.today() - timedelta(days=2)))
+    card.locator("details.dates summary").click()
+    card.locator("button", has_text="Узнать цену у перевозчика").click()
+    expect(desk.get_by_test_id("notice")).to_contain_text("Цена у перевозчика:")
+    shot(desk, "shipments-planned")
+
     shipped_on = date.today() - timedelta(days=1)
     card.locator("input[name=shipped_on]").fill(shipped_on.isoformat())
     card.locator("button", has_text="Отгрузить").click()
@@ -132,6 +143,7 @@ def test_logistics_receives_goods_ships_them_and_marks_them_delivered(
     expect(moving.get_by_test_id("shipment-status")).to_have_text("В пути")
     expect(moving.get_by_test_id("tracking")).not_to_be_empty()
     expect(moving).to_contain_text("Достависта")
+    shot(desk, "shipments-in-transit")
 
     # delivered before it was shipped: refused at the card's date field
     moving.locator("input[name=delivered_on]").fill(

@@ -240,6 +240,31 @@ async def test_the_board_and_delivery_before_shipping_at_the_cards_date(web: Web
     assert "Доставлена" in html and "03.12.2026, принял Петров П. П." in html
     assert "Мало денег на счёте «Достависта (курьер по Москве)»: 350,00\u00a0₽" in html
 
+    # the planned one: its dates (blank ones not sent) and the carrier's price
+    services.on("POST", f"/api/shipments/{planned['id']}/dates", ok({
+        "type": "about:blank", "title": "Validation failed", "status": 422,
+        "errors": [{"field": "ships_on", "message": "отгрузка не может быть раньше прихода "
+                                                   "товара на склад (22.12.2026)"}]},
+        status=422))
+    services.on("POST", f"/api/shipments/{planned['id']}/quote", ok(
+        {"carrier": "dostavista", "price": "1250.00", "days_min": 1, "days_max": 2}))
+    dates = await client.post(f"/logistics/shipments/{planned['id']}/dates", data={
+        "csrf_token": csrf(html), "arrival_on": "2026-12-22", "ships_on": ""})
+    assert dates.status_code == 422
+    assert services.sent("POST", f"/api/shipments/{planned['id']}/dates") == [
+        {"arrival_on": "2026-12-22"}]
+    planned_card = re.search(
+        r'<article class="shipment" data-shipment="ОТГ-2026/0010">(.*?)</article>',
+        dates.text, re.S)
+    assert planned_card is not None
+    assert errors_of(planned_card.group(1)) == {
+        "ships_on": "Отгрузка не может быть раньше прихода товара на склад (22.12.2026)."}
+    assert '<details class="dates" open>' in planned_card.group(1)
+    quoted = await client.post(f"/logistics/shipments/{planned['id']}/quote",
+                               data={"csrf_token": csrf(html)})
+    after = await client.get(quoted.headers["location"])
+    assert "Цена у перевозчика: 1\u00a0250,00\u00a0₽, в пути 1–2 дн." in after.text
+
     refused = await client.post(f"/logistics/shipments/{moving['id']}/delivered", data={
         "csrf_token": csrf(html), "delivered_on": "2026-12-14", "received_by": "Иванов"})
     assert refused.status_code == 422

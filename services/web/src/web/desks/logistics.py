@@ -39,7 +39,7 @@ from web.entrypoints.pages.framework import (
     today,
     viewer_with_roles,
 )
-from web.formatting import field_message, label
+from web.formatting import field_message, label, money
 
 router = APIRouter(prefix="/logistics", include_in_schema=False)
 DESK_ROLES = ("logistics", "head")
@@ -85,7 +85,9 @@ FLASH = {
     "received": "Поступление записано.",
     "moved": "Перемещение записано.",
     "reserved": "Резерв записан.",
+    "released": "Резерв снят.",
     "shipment": "Отгрузка создана, товар зарезервирован.",
+    "dates": "Даты отгрузки записаны.",
     "dispatched": "Отгрузка передана перевозчику.",
     "delivered": "Доставка отмечена.",
     "cancelled": "Отгрузка отменена, резерв снят.",
@@ -209,7 +211,7 @@ def stock_by_location(rows: list[dict[str, Any]], place_names: dict[str, str]
 
 @router.get("")
 async def stock(request: Request, viewer: DeskViewer, item: str = "", location: str = "",
-                flash: str | None = None) -> Response:
+                flash: str | None = None, error: str | None = None) -> Response:
     parts = await pickers(viewer)
     parts["stock"] = await panel(viewer.services.get(
         "logistics", "/api/stock", item=item or None, location=location or None))
@@ -220,7 +222,7 @@ async def stock(request: Request, viewer: DeskViewer, item: str = "", location: 
     rows: list[dict[str, Any]] = parts["stock"].data or []
     return render(request, "desks/logistics/stock.html", {
         "p": parts, "n": known, "groups": stock_by_location(rows, known["locations"]),
-        "item": item, "location": location, "flash": FLASH.get(flash or ""),
+        "item": item, "location": location, "flash": FLASH.get(flash or ""), "error": error,
         "low": sorted({r.get("item_name") or r["item"] for r in rows if r.get("low")})})
 
 
@@ -283,6 +285,20 @@ async def stock_action(kind: str, request: Request, viewer: CheckedViewer) -> Re
             return await _stock_form(request, viewer, kind, values, errors, exc.status)
         raise
     return redirect(_back("/logistics", flash=flash), request)
+
+
+@router.post("/stock/reservations/{reservation_id}/release")
+async def release(reservation_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                  ) -> Response:
+    _only_desk(viewer)
+    try:
+        await viewer.services.post("logistics",
+                                   f"/api/stock/reservations/{reservation_id}/release")
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return redirect(_back("/logistics", error=refusal(exc)), request)
+        raise
+    return redirect(_back("/logistics", flash="released"), request)
 
 
 # --- purchasing -----------------------------------------------------------------------------
@@ -446,11 +462,13 @@ def board_column(status: str) -> str:
 
 
 @router.get("/shipments")
-async def shipments(request: Request, viewer: DeskViewer, flash: str | None = None) -> Response:
-    return await _board(request, viewer, flash=flash)
+async def shipments(request: Request, viewer: DeskViewer, flash: str | None = None,
+                    notice: str | None = None, error: str | None = None) -> Response:
+    return await _board(request, viewer, flash=flash, notice=notice, error=error)
 
 
 async def _board(request: Request, viewer: Viewer, *, flash: str | None = None,
+                 notice: str | None = None, error: str | None = None,
                  errors: dict[str, dict[str, str]] | None = None,
                  values: dict[str, dict[str, str]] | None = None, status: int = 200
                  ) -> Response:
@@ -466,7 +484,8 @@ async def _board(request: Request, viewer: Viewer, *, flash: str | None = None,
     columns["delivered"].sort(key=lambda s: str(s.get("delivered_on") or ""), reverse=True)
     return render(request, "desks/logistics/shipments.html", {
         "p": parts, "board": BOARD, "columns": columns, "flash": FLASH.get(flash or ""),
-        "errors": errors or {}, "values": values or {}}, status=status)
+        "notice": notice, "error": error, "errors": errors or {}, "values": values or {}},
+        status=status)
 
 
 SHIPMENT_LINES = 5  # line rows on the form
@@ -552,26 +571,45 @@ def _renumber(errors: dict[str, str], values: dict[str, str]) -> dict[str, str]:
 
 
 SHIPMENT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "dates": (("arrival_on", "ships_on"), "dates"),
     "dispatch": (("shipped_on",), "dispatched"),
     "delivered": (("delivered_on", "received_by"), "delivered"),
     "cancel": ((), "cancelled"),
 }
 
 
+@router.post("/shipments/{shipment_id}/quote")
+async def shipment_quote(shipment_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                         ) -> Response:
+    """Ask the shipment's carrier for its price and days; said at the top of the board."""
+    _only_desk(viewer)
+    try:
+        found = await viewer.services.post("logistics", f"/api/shipments/{shipment_id}/quote")
+    except ServiceError as exc:
+        if exc.status in (409, 422) or exc.status >= 500 or exc.status == 0:
+            return redirect(_back("/logistics/shipments", error=refusal(exc)), request)
+        raise
+    days = (f"{found['days_min']}–{found['days_max']}" if found.get("days_max") not in
+            (None, found.get("days_min")) else str(found.get("days_min") or "—"))
+    text = f"Цена у перевозчика: {money(found.get('price'))}, в пути {days} дн."
+    return redirect(_back("/logistics/shipments", notice=text), request)
+
+
 @router.post("/shipments/{shipment_id}/{action}")
 async def shipment_action(shipment_id: uuid.UUID, action: str, request: Request,
                           viewer: CheckedViewer) -> Response:
-    """Hand a planned shipment to the carrier, mark it delivered (the client's receipt), or
-    cancel it; a refusal comes back at the card's own fields."""
+    """Agree the dates, hand a planned shipment to the carrier, mark it delivered (the
+    client's receipt), or cancel it; a refusal comes back at the card's own fields."""
     _only_desk(viewer)
     if action not in SHIPMENT_ACTIONS:
         raise PageForbidden("Такого действия с отгрузкой нет.")
     fields, flash = SHIPMENT_ACTIONS[action]
     form = await request.form()
     values = {k: form_str(form, k) for k in fields}
+    body = {k: v for k, v in values.items() if v}
     try:
         await viewer.services.post("logistics", f"/api/shipments/{shipment_id}/{action}",
-                                   json=values or None)
+                                   json=body if fields else None)
     except ServiceError as exc:
         if exc.status in (409, 422):
             errors = field_errors(exc) or {"": refusal(exc)}
@@ -579,6 +617,33 @@ async def shipment_action(shipment_id: uuid.UUID, action: str, request: Request,
                                 values={str(shipment_id): values}, status=exc.status)
         raise
     return redirect(f"/logistics/shipments?flash={flash}", request)
+
+
+@router.post("/carriers/status")
+async def carrier_status(request: Request, viewer: CheckedViewer) -> Response:
+    """Ask every carrier now where the shipments in transit are (the job does it too)."""
+    _only_desk(viewer)
+    found = await viewer.services.post("logistics", "/api/jobs/carrier-status")
+    return redirect(_back("/logistics/shipments", notice=(
+        f"Статусы у перевозчиков проверены: {int(found.get('checked', 0))}, "
+        f"изменились: {int(found.get('changed', 0))}.")), request)
+
+
+@router.post("/courier-accounts/{carrier}/refresh")
+async def refresh_balance(carrier: str, request: Request, viewer: CheckedViewer) -> Response:
+    _only_desk(viewer)
+    if not re.fullmatch(r"[a-z_]{1,32}", carrier):
+        raise PageForbidden("Такого перевозчика нет.")
+    try:
+        account = await viewer.services.post(
+            "logistics", f"/api/courier-accounts/{carrier}/refresh")
+    except ServiceError as exc:
+        if exc.status in (404, 409, 422) or exc.status >= 500 or exc.status == 0:
+            return redirect(_back("/logistics/shipments", error=refusal(exc)), request)
+        raise
+    return redirect(_back("/logistics/shipments", notice=(
+        f"Баланс «{account.get('carrier_label') or CARRIERS.get(carrier, carrier)}»: "
+        f"{money(account.get('balance'))}.")), request)
 
 
 # --- closing documents ----------------------------------------------------------------------
