@@ -138,7 +138,9 @@ def field_errors(exc: ServiceError) -> dict[str, str]:
 def refusal(exc: ServiceError) -> str:
     """A 409 (or a 422 without fields) as one sentence: logistics names the item."""
     text = exc.detail or exc.message
-    return say(text) if _CYRILLIC.search(text) else exc.message
+    if _CYRILLIC.search(text):
+        return say(text)
+    return "Сейчас это сделать нельзя." if exc.status == 409 else exc.message
 
 
 def _only_desk(viewer: Viewer) -> None:
