@@ -154,6 +154,9 @@ def seed_demo(timeout: float = 120.0) -> None:
             httpx.post(f"{api}/contracts/{contract['id']}/sign", headers=auth,
                        json={"signed_on": today.isoformat()}).raise_for_status()
         print(f"demo: {name}, contract {contract['number']}")
+    from logistics.demo import seed as seed_logistics  # the service's own demo data
+
+    seed_logistics(urls, login)
     print("demo data ready; log in at", urls["web"], "(users and passwords: README)")
 
 

@@ -30,10 +30,10 @@ async def register(uow: LogisticsUnitOfWork, actor: Principal, *, client_id: uui
                    documents: list[tuple[str, bool]], originals_due_on: date | None,
                    address: str | None, note: str | None, registered_on: date
                    ) -> dict[str, Any]:
+    """A request enters the journal. A past ``originals_due_on`` is allowed: deliveries made
+    before the journal existed are entered afterwards (seed 004 §6 — done without one)."""
     if await client_row(uow.session, orm.clients, client_id) is None:
         raise InvalidInput("client_id", "клиент не найден")
-    if originals_due_on is not None and originals_due_on < registered_on:
-        raise InvalidInput("originals_due_on", "срок возврата оригиналов уже прошёл")
     delivery_id = uuid.uuid4()
     number = journal_number(registered_on.year,
                             await uow.next_number("document_delivery", registered_on.year))
