@@ -11,10 +11,10 @@ from clientops_shared.runtime import Periodic, ServiceRuntime
 from logistics.adapters import orm
 from logistics.adapters.carriers import CdekClient, DellinClient, DostavistaClient, FakeCarrier
 from logistics.config import LogisticsSettings
-from logistics.domain.model import Carrier, OriginalsControl
+from logistics.domain.model import Carrier, FollowUp
 from logistics.entrypoints.api.routes import router
 from logistics.entrypoints.messaging import handlers
-from logistics.service_layer import documents, shipments
+from logistics.service_layer import closing, documents, shipments
 from logistics.service_layer.unit_of_work import Logistics, LogisticsUnitOfWork
 
 
@@ -49,11 +49,16 @@ def build(settings: LogisticsSettings | None = None) -> FastAPI:
     logistics = Logistics(
         uow=runtime.uow, engine=runtime.engine, job_run=runtime.tables.job_run,
         carriers=carriers(settings), balance_threshold=settings.courier_balance_threshold,
-        originals=OriginalsControl(settings.originals_escalate_after_working_days),
+        originals=FollowUp(1, settings.originals_escalate_after_working_days),
+        closing=FollowUp(settings.closing_remind_after_working_days,
+                         settings.closing_escalate_after_working_days),
         warehouse_address=settings.warehouse_address, warehouse_phone=settings.warehouse_phone)
 
     async def originals_job() -> Any:
         return await documents.control(logistics, logistics.today())
+
+    async def closing_job() -> Any:
+        return await closing.control(logistics, logistics.today())
 
     async def carrier_job() -> Any:
         return await shipments.poll(logistics)
@@ -63,6 +68,7 @@ def build(settings: LogisticsSettings | None = None) -> FastAPI:
 
     runtime.periodic += [
         Periodic("originals-control", settings.scheduler_tick_seconds, originals_job),
+        Periodic("closing-docs-control", settings.scheduler_tick_seconds, closing_job),
         Periodic("carrier-status", settings.carrier_poll_seconds, carrier_job),
         Periodic("courier-balance", settings.carrier_poll_seconds, balance_job)]
     return runtime.create_app("ClientOps logistics", [router, directory_router(orm.clients)],

@@ -21,6 +21,8 @@ class LogisticsSettings(ServiceSettings):
     carrier_timeout_seconds: float = 10.0
     courier_balance_threshold: Decimal = Decimal("3000.00")
     originals_escalate_after_working_days: int = Field(default=3, ge=1, le=30)
+    closing_remind_after_working_days: int = Field(default=5, ge=1, le=60)
+    closing_escalate_after_working_days: int = Field(default=3, ge=1, le=30)
 
     dostavista_url: str | None = None
     dostavista_token: str = ""

@@ -26,23 +26,29 @@ from logistics.adapters.orm import (
 from logistics.domain.model import (
     CARRIER_LABELS,
     CARRIER_STATUS_LABELS,
+    CLOSING_KIND_LABELS,
+    CLOSING_LABELS,
     COURIER_KIND_LABELS,
     DELIVERY_LABELS,
     ITEM_KIND_LABELS,
     LOCATION_LABELS,
     MOVE_REASON_LABELS,
     OWN_LOCATIONS,
+    RECEIVED_KIND_LABELS,
     RESERVATION_LABELS,
     SERIAL_LABELS,
     SHIPMENT_LABELS,
     TRACKING_LABELS,
     Carrier,
     CarrierStatus,
+    ClosingKind,
+    ClosingStatus,
     CourierKind,
     DeliveryStatus,
     ItemKind,
     Location,
     MoveReason,
+    ReceivedKind,
     ReservationStatus,
     SerialState,
     ShipmentStatus,
@@ -238,3 +244,40 @@ async def courier_accounts(session: AsyncSession) -> list[dict[str, Any]]:
     for r in rows:
         r["carrier_label"] = CARRIER_LABELS[Carrier(r["carrier"])]
     return rows
+
+
+async def closing_documents(session: AsyncSession, actor: Principal, *, status: str | None,
+                            client_id: uuid.UUID | None, today: date, limit: int,
+                            offset: int) -> Page:
+    c = orm.closing_document
+    query = _visible(sa.select(c, orm.clients.c.name.label("client_name"),
+                               shipment.c.number.label("shipment_number")).outerjoin(
+        orm.clients, orm.clients.c.client_id == c.c.client_id).outerjoin(
+        shipment, shipment.c.id == c.c.shipment_id), c.c.client_id, actor).order_by(
+        (c.c.status == ClosingStatus.SENT).desc(), c.c.sent_on.nulls_last(), c.c.expected_on)
+    for column, value in ((c.c.status, status), (c.c.client_id, client_id)):
+        if value:
+            query = query.where(column == value)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["kind_label"] = CLOSING_KIND_LABELS[ClosingKind(r["kind"])]
+        r["status_label"] = CLOSING_LABELS[ClosingStatus(r["status"])]
+        r["days_unsigned"] = ((today - r["sent_on"]).days
+                              if r["status"] == ClosingStatus.SENT and r["sent_on"] else 0)
+    return total, rows
+
+
+async def received_documents(session: AsyncSession, actor: Principal, *, pending: bool,
+                             client_id: uuid.UUID | None, limit: int, offset: int) -> Page:
+    r_ = orm.received_document
+    query = _visible(sa.select(r_, orm.clients.c.name.label("client_name")).outerjoin(
+        orm.clients, orm.clients.c.client_id == r_.c.client_id), r_.c.client_id, actor
+    ).order_by(r_.c.accounting_on.is_not(None), r_.c.received_on.desc())
+    if pending:
+        query = query.where(r_.c.accounting_on.is_(None))
+    if client_id:
+        query = query.where(r_.c.client_id == client_id)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["kind_label"] = RECEIVED_KIND_LABELS[ReceivedKind(r["kind"])]
+    return total, rows

@@ -60,3 +60,21 @@ def test_low_courier_balance_is_a_task_to_top_it_up() -> None:
     (task,) = apply_plan(plan("logistics.courier_balance.low", payload, ctx()), [], NOW).created
     assert task.assignee == "queue:logistics" and task.priority == "high"
     assert "1 200,50 ₽" in task.title and "3 000,00 ₽" in task.title
+
+
+def test_unsigned_closing_documents_remind_then_escalate_and_signing_closes() -> None:
+    payload = {"document_id": "cd-1", "client_id": "c-1", "kind": "upd", "number": "УПД-77",
+               "sent_on": "2026-12-01", "shipment_id": "sh-1", "work_order_id": None}
+    (task,) = apply_plan(plan("logistics.closing_docs.unsigned", payload, ctx()), [],
+                         NOW).created
+    assert task.assignee == "ivanov" and "УПД-77" in task.title and "01.12.2026" in task.title
+    (escalation,) = plan("logistics.closing_docs.overdue", payload, ctx()).escalations
+    assert escalation.key == "escalation:closing_docs_late:cd-1"
+    delivered = apply_plan(plan("logistics.shipment.delivered",
+                                {"shipment_id": "sh-1", "client_id": "c-1"}, ctx()), [],
+                           NOW).created
+    signed = plan("logistics.closing_docs.signed", {"document_id": "cd-1", "client_id": "c-1",
+                                                    "signed_on": "2026-12-12",
+                                                    "shipment_id": "sh-1"}, ctx())
+    assert sorted(t.kind for t in apply_plan(signed, [task, *delivered], NOW).closed) == [
+        "closing_docs", "closing_docs_reminder"]

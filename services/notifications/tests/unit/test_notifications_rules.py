@@ -726,6 +726,7 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "logistics.originals.reminder_due",
         "logistics.stock.low",
         "logistics.courier_balance.low",
+        "logistics.closing_docs.unsigned",
     }
     with_escalations = {t for t, r in rules.events.items() if r.escalations}
     assert with_escalations == {
@@ -733,6 +734,7 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "field_ops.visit.sla_breached",
         "field_ops.downtime.escalated",
         "logistics.originals.overdue",
+        "logistics.closing_docs.overdue",
     }
 
 

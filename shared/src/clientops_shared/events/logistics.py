@@ -119,3 +119,31 @@ class OriginalsReturned(Event):
     journal_number: str
     client_id: uuid.UUID
     returned_on: date
+
+
+class ClosingDocsUnsigned(Event):
+    """Closing documents (UPD / act) sent to the client are still unsigned: remind the client."""
+
+    TYPE = "logistics.closing_docs.unsigned"
+    document_id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
+    number: str | None = None
+    sent_on: date
+    shipment_id: uuid.UUID | None = None
+    work_order_id: uuid.UUID | None = None
+
+
+class ClosingDocsOverdue(ClosingDocsUnsigned):
+    """Still unsigned after the reminder: the head is told (once)."""
+
+    TYPE = "logistics.closing_docs.overdue"
+
+
+class ClosingDocsSigned(Event):
+    TYPE = "logistics.closing_docs.signed"
+    document_id: uuid.UUID
+    client_id: uuid.UUID
+    signed_on: date
+    shipment_id: uuid.UUID | None = None
+    work_order_id: uuid.UUID | None = None

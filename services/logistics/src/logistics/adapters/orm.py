@@ -176,6 +176,41 @@ delivery_document = sa.Table(
     sa.Column("returned_on", sa.Date),
 )
 
+closing_document = sa.Table(
+    "closing_document", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("client_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("shipment_id", UUID(as_uuid=True), unique=True),
+    sa.Column("work_order_id", UUID(as_uuid=True), unique=True),
+    sa.Column("number", sa.String(64)),
+    sa.Column("amount", MONEY),
+    sa.Column("expected_on", sa.Date, nullable=False),
+    sa.Column("sent_on", sa.Date),
+    sa.Column("signed_on", sa.Date),
+    sa.Column("returned_on", sa.Date),
+    sa.Column("reminded_on", sa.Date),
+    sa.Column("escalated_on", sa.Date),
+    *_created(),
+)
+
+received_document = sa.Table(
+    "received_document", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("client_id", UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("number", sa.String(64), nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("amount", MONEY),
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("accounting_on", sa.Date),
+    sa.Column("accounting_by", sa.Text),
+    *_created(),
+    sa.UniqueConstraint("client_id", "kind", "number", "issued_on",
+                        name="received_document_once"),
+)
+
 
 def start_mappers() -> None:
     """Nothing mapped: logistics writes with SQLAlchemy Core (see the module docstring)."""

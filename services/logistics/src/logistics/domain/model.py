@@ -279,20 +279,74 @@ def next_working_day(day: date, after: int = 1) -> date:
 
 
 @dataclass(frozen=True)
-class OriginalsControl:
-    """When a delivery with outstanding originals gets its reminder and its escalation."""
+class FollowUp:
+    """When something still outstanding after an anchor date (originals due, closing
+    documents sent) gets its reminder and then its escalation to the head, in working days."""
 
+    remind_after_working_days: int = 1
     escalate_after_working_days: int = 3
 
-    def reminder_on(self, due_on: date) -> date:
-        return next_working_day(due_on)
+    def reminder_on(self, anchor: date) -> date:
+        return next_working_day(anchor, self.remind_after_working_days)
 
-    def escalation_on(self, due_on: date) -> date:
-        return next_working_day(self.reminder_on(due_on), self.escalate_after_working_days)
+    def escalation_on(self, anchor: date) -> date:
+        return next_working_day(self.reminder_on(anchor), self.escalate_after_working_days)
 
-    def actions(self, due_on: date, on: date, *, reminded: bool, escalated: bool
+    def actions(self, anchor: date, on: date, *, reminded: bool, escalated: bool
                 ) -> tuple[bool, bool]:
-        """(remind now?, escalate now?) for a delivery still missing originals on ``on``."""
-        remind = not reminded and on >= self.reminder_on(due_on)
-        escalate = not escalated and on >= self.escalation_on(due_on)
+        """(remind now?, escalate now?) for something still outstanding on ``on``."""
+        remind = not reminded and on >= self.reminder_on(anchor)
+        escalate = not escalated and on >= self.escalation_on(anchor)
         return remind, escalate
+
+
+OriginalsControl = FollowUp
+"""Originals: reminded the first working day after they were due, the head 3 days later."""
+
+
+# --- closing documents (seed 000 §4) and documents received from clients (004 q. 4-5) --------
+
+class ClosingKind(StrEnum):
+    UPD = "upd"
+    ACT = "act"
+
+
+CLOSING_KIND_LABELS = {ClosingKind.UPD: "УПД", ClosingKind.ACT: "Акт выполненных работ"}
+
+
+class ClosingStatus(StrEnum):
+    EXPECTED = "expected"
+    SENT = "sent"
+    SIGNED = "signed"
+    RETURNED = "returned"
+
+
+CLOSING_LABELS = {ClosingStatus.EXPECTED: "Ожидается", ClosingStatus.SENT: "Отправлен клиенту",
+                  ClosingStatus.SIGNED: "Подписан клиентом",
+                  ClosingStatus.RETURNED: "Оригинал получен"}
+
+_CLOSING_MOVES = {
+    ClosingStatus.EXPECTED: {ClosingStatus.SENT},
+    ClosingStatus.SENT: {ClosingStatus.SIGNED},
+    ClosingStatus.SIGNED: {ClosingStatus.RETURNED},
+    ClosingStatus.RETURNED: set(),
+}
+
+
+def closing_move(current: ClosingStatus, wanted: ClosingStatus) -> ClosingStatus:
+    if wanted not in _CLOSING_MOVES[current]:
+        raise Conflict(f"закрывающий документ в статусе «{CLOSING_LABELS[current]}» не может "
+                       f"стать «{CLOSING_LABELS[wanted]}»", current_state=str(current))
+    return wanted
+
+
+class ReceivedKind(StrEnum):
+    INVOICE = "invoice"
+    ACT = "act"
+    VAT_INVOICE = "vat_invoice"
+    UPD = "upd"
+
+
+RECEIVED_KIND_LABELS = {ReceivedKind.INVOICE: "Счёт на оплату",
+                        ReceivedKind.ACT: "Акт выполненных работ",
+                        ReceivedKind.VAT_INVOICE: "Счёт-фактура", ReceivedKind.UPD: "УПД"}

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from clientops_shared.auth import Principal
 from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.events import Event
 from clientops_shared.events import logistics as ev
-from clientops_shared.jobs import run_once
 from clientops_shared.projections import client_row
 from logistics.adapters import orm
 from logistics.adapters.orm import delivery_document, document_delivery
@@ -23,6 +23,7 @@ from logistics.domain.model import (
     delivery_move,
     journal_number,
 )
+from logistics.service_layer import follow_up
 from logistics.service_layer.unit_of_work import Logistics, LogisticsUnitOfWork
 
 
@@ -146,45 +147,16 @@ async def to_accounting(uow: LogisticsUnitOfWork, actor: Principal, delivery_id:
 
 async def control(logistics: Logistics, on: date) -> dict[str, Any]:
     """The daily originals control for ``on``: once per date across replicas."""
-    async def work() -> dict[str, int]:
-        return await _control(logistics, on)
 
-    ran, result = await run_once(logistics.engine, logistics.job_run, "originals-control",
-                                 on.isoformat(), work)
-    return {"ran": ran, **(result or {"reminded": 0, "escalated": 0})}
+    async def events(uow: LogisticsUnitOfWork, row: sa.RowMapping) -> tuple[Event, Event]:
+        titles = [doc["title"] for doc in await _documents(uow, row["id"])
+                  if doc["original_required"] and doc["returned_on"] is None]
+        common = {"delivery_id": row["id"], "journal_number": row["journal_number"],
+                  "client_id": row["client_id"], "due_on": row["originals_due_on"],
+                  "documents": titles}
+        return ev.OriginalsReminderDue(**common), ev.OriginalsOverdue(**common)
 
-
-async def _control(logistics: Logistics, on: date) -> dict[str, int]:
-    reminded = escalated = 0
-    d = document_delivery
-    async with logistics.uow() as uow:
-        rows = list((await uow.session.execute(sa.select(d).where(
-            d.c.status == DeliveryStatus.DELIVERED, d.c.originals_due_on < on,
-            sa.or_(d.c.reminded_on.is_(None), d.c.escalated_on.is_(None))
-        ).order_by(d.c.originals_due_on).with_for_update(skip_locked=True))).mappings())
-        for row in rows:
-            remind, escalate = logistics.originals.actions(
-                row["originals_due_on"], on, reminded=row["reminded_on"] is not None,
-                escalated=row["escalated_on"] is not None)
-            if not (remind or escalate):
-                continue
-            titles = [doc["title"] for doc in await _documents(uow, row["id"])
-                      if doc["original_required"] and doc["returned_on"] is None]
-            values: dict[str, Any] = {}
-            if remind:
-                uow.emit(ev.OriginalsReminderDue(
-                    delivery_id=row["id"], journal_number=row["journal_number"],
-                    client_id=row["client_id"], due_on=row["originals_due_on"],
-                    documents=titles))
-                values["reminded_on"] = on
-                reminded += 1
-            if escalate:
-                uow.emit(ev.OriginalsOverdue(
-                    delivery_id=row["id"], client_id=row["client_id"],
-                    due_on=row["originals_due_on"], journal_number=row["journal_number"],
-                    documents=titles))
-                values["escalated_on"] = on
-                escalated += 1
-            await uow.session.execute(d.update().where(d.c.id == row["id"]).values(**values))
-        await uow.commit()
-    return {"reminded": reminded, "escalated": escalated}
+    return await follow_up.control(
+        logistics, job="originals-control", on=on, table=document_delivery,
+        status=str(DeliveryStatus.DELIVERED), anchor="originals_due_on",
+        rule=logistics.originals, events=events)

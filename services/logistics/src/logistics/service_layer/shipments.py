@@ -32,6 +32,7 @@ from logistics.adapters.orm import item, reservation, shipment, shipment_line
 from logistics.domain.model import (
     LARGE_KINDS,
     Carrier,
+    ClosingKind,
     ItemKind,
     Quantity,
     ReservationStatus,
@@ -40,7 +41,7 @@ from logistics.domain.model import (
     check_delivery_dates,
     shipment_move,
 )
-from logistics.service_layer import stock
+from logistics.service_layer import closing, stock
 from logistics.service_layer.unit_of_work import Logistics, LogisticsUnitOfWork
 
 log = logging.getLogger("logistics.shipments")
@@ -226,6 +227,9 @@ async def delivered(uow: LogisticsUnitOfWork, actor: Principal, shipment_id: uui
         lines=[ev.ShipmentLine(item=line["item"], name=line["name"], kind=line["kind"],
                                quantity=line["quantity"], serials=list(line["serials"]))
                for line in lines]))
+    await closing.expect(uow, client_id=row["client_id"], kind=ClosingKind.UPD,
+                         expected_on=delivered_on, shipment_id=shipment_id,
+                         actor=actor.username)
     uow.audit("shipment.delivered", "shipment", shipment_id,
               after={"delivered_on": delivered_on, "received_by": received_by})
     await uow.commit()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from clientops_shared.jobs import business_today
 from clientops_shared.uow import UnitOfWork
 from logistics.adapters import orm
-from logistics.domain.model import OriginalsControl
+from logistics.domain.model import FollowUp
 
 
 class LogisticsUnitOfWork(UnitOfWork):
@@ -44,5 +44,6 @@ class Logistics:
     balance_threshold: Any = None
     warehouse_address: str = "Москва, бизнес-парк «Румянцево»"
     warehouse_phone: str = "+74950000000"
-    originals: OriginalsControl = field(default_factory=OriginalsControl)
+    originals: FollowUp = field(default_factory=FollowUp)
+    closing: FollowUp = field(default_factory=lambda: FollowUp(5, 3))
     today: Callable[[], date] = business_today

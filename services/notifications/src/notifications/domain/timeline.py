@@ -41,6 +41,9 @@ SUMMARIES: Mapping[str, str] = {
                                         "{journal_number} (срок {due_on})",
     "logistics.originals.overdue": "Не возвращены оригиналы документов (срок {due_on})",
     "logistics.originals.returned": "Оригиналы документов возвращены {returned_on}",
+    "logistics.closing_docs.unsigned": "Закрывающие документы № {number} не подписаны "
+                                       "(отправлены {sent_on})",
+    "logistics.closing_docs.signed": "Закрывающие документы подписаны {signed_on}",
 }
 
 

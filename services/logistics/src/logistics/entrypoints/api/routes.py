@@ -10,10 +10,16 @@ from fastapi import APIRouter, Request, Response
 from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 from logistics import views
-from logistics.domain.model import CARRIER_LABELS, LOCATION_LABELS, Carrier, needs_large_vehicle
+from logistics.domain.model import (
+    CARRIER_LABELS,
+    LOCATION_LABELS,
+    Carrier,
+    ClosingStatus,
+    needs_large_vehicle,
+)
 from logistics.entrypoints.api import schemas
 from logistics.entrypoints.api.deps import Desk, Limit, LogisticsDep, Offset, Reader, UoW
-from logistics.service_layer import documents, shipments, stock
+from logistics.service_layer import closing, documents, shipments, stock
 from logistics.service_layer.unit_of_work import LogisticsUnitOfWork
 
 router = APIRouter(prefix="/api")
@@ -318,3 +324,79 @@ async def delivery_to_accounting(request: Request, delivery_id: uuid.UUID,
 async def originals_control(body: schemas.ControlIn, actor: Desk, logistics: LogisticsDep
                             ) -> dict[str, Any]:
     return await documents.control(logistics, body.on or logistics.today())
+
+
+# --- closing documents and documents received from clients -------------------------------------
+
+@router.post("/closing-documents", status_code=201)
+async def expect_closing(body: schemas.ClosingIn, actor: Desk, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        document_id = await closing.create(uow, actor, **body.model_dump())
+    return {"id": document_id, "status": "expected"}
+
+
+@router.get("/closing-documents")
+async def list_closing(request: Request, response: Response, actor: Reader,
+                       logistics: LogisticsDep, status: str | None = None,
+                       client_id: uuid.UUID | None = None, limit: Limit = 100,
+                       offset: Offset = 0) -> list[dict[str, Any]]:
+    async with runtime_of(request).sessions() as session:
+        return _total(response, await views.closing_documents(
+            session, actor, status=status, client_id=client_id, today=logistics.today(),
+            limit=limit, offset=offset))
+
+
+@router.post("/closing-documents/{document_id}/sent")
+async def closing_sent(document_id: uuid.UUID, body: schemas.ClosingSentIn, actor: Desk,
+                       uow: UoW) -> dict[str, str]:
+    async with uow:
+        await closing.advance(uow, actor, document_id, ClosingStatus.SENT, body.sent_on,
+                              number=body.number, amount=body.amount)
+    return {"status": "sent"}
+
+
+@router.post("/closing-documents/{document_id}/signed")
+async def closing_signed(document_id: uuid.UUID, body: schemas.ClosingSignedIn, actor: Desk,
+                         uow: UoW) -> dict[str, str]:
+    async with uow:
+        await closing.advance(uow, actor, document_id, ClosingStatus.SIGNED, body.signed_on)
+    return {"status": "signed"}
+
+
+@router.post("/closing-documents/{document_id}/returned")
+async def closing_returned(document_id: uuid.UUID, body: schemas.ClosingReturnedIn,
+                           actor: Desk, uow: UoW) -> dict[str, str]:
+    async with uow:
+        await closing.advance(uow, actor, document_id, ClosingStatus.RETURNED,
+                              body.returned_on)
+    return {"status": "returned"}
+
+
+@router.post("/jobs/closing-documents-control")
+async def closing_control(body: schemas.ControlIn, actor: Desk, logistics: LogisticsDep
+                          ) -> dict[str, Any]:
+    return await closing.control(logistics, body.on or logistics.today())
+
+
+@router.post("/received-documents", status_code=201)
+async def log_received(body: schemas.ReceivedIn, actor: Desk, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        return {"id": await closing.receive_document(uow, actor, **body.model_dump())}
+
+
+@router.get("/received-documents")
+async def list_received(request: Request, response: Response, actor: Reader,
+                        pending: bool = False, client_id: uuid.UUID | None = None,
+                        limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
+    async with runtime_of(request).sessions() as session:
+        return _total(response, await views.received_documents(
+            session, actor, pending=pending, client_id=client_id, limit=limit,
+            offset=offset))
+
+
+@router.post("/received-documents/to-accounting")
+async def received_to_accounting(body: schemas.ToAccountingIn, actor: Desk, uow: UoW
+                                 ) -> dict[str, int]:
+    async with uow:
+        return {"handed": await closing.hand_to_accounting(uow, actor, body.documents,
+                                                           body.handed_on)}

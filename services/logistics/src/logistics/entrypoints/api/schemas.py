@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from logistics.domain.model import Carrier, CourierKind, ItemKind, Location, MoveReason, Tracking
+from clientops_shared.types import PositiveMoney
+from logistics.domain.model import (
+    Carrier,
+    ClosingKind,
+    CourierKind,
+    ItemKind,
+    Location,
+    MoveReason,
+    ReceivedKind,
+    Tracking,
+)
 
 
 def _bounded(value: date) -> date:
@@ -145,3 +156,45 @@ class AccountingIn(Body):
 
 class ControlIn(Body):
     on: Day | None = None
+
+
+Amount = Annotated[PositiveMoney, Field(lt=Decimal("10000000000"))]
+DocNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class ClosingIn(Body):
+    client_id: uuid.UUID
+    kind: ClosingKind
+    expected_on: Day
+    number: DocNumber | None = None
+    amount: Amount | None = None
+    shipment_id: uuid.UUID | None = None
+    work_order_id: uuid.UUID | None = None
+
+
+class ClosingSentIn(Body):
+    sent_on: Day
+    number: DocNumber | None = None
+    amount: Amount | None = None
+
+
+class ClosingSignedIn(Body):
+    signed_on: Day
+
+
+class ClosingReturnedIn(Body):
+    returned_on: Day
+
+
+class ReceivedIn(Body):
+    client_id: uuid.UUID
+    kind: ReceivedKind
+    number: DocNumber
+    issued_on: Day
+    amount: Amount | None = None
+    received_on: Day
+
+
+class ToAccountingIn(Body):
+    documents: Annotated[list[uuid.UUID], Field(min_length=1, max_length=200)]
+    handed_on: Day
