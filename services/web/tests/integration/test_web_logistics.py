@@ -139,6 +139,34 @@ async def test_a_move_that_would_go_negative_is_said_at_the_quantity(web: Web) -
         "нужно 3.")}
 
 
+async def test_a_serial_tracked_item_is_reserved_by_ticking_its_serials(web: Web) -> None:
+    client, services = web
+    reference(services)
+    services.on("GET", "/api/stock/serials", ok([
+        {"item": "BAR-DH", "serial": sn, "location": "warehouse",
+         "location_name": "Склад (БП Румянцево)", "state": "in_stock",
+         "state_label": "На складе"} for sn in ("DH-0001", "DH-0002")]))
+    services.on("POST", "/api/stock/reservations", ok(
+        {"id": str(uuid.uuid4()), "status": "active"}, status=201))
+    await log_in(client, "logistics")
+    form = await client.get("/logistics/stock/reserve", params={"item": "BAR-DH",
+                                                               "location": "warehouse"})
+    assert [(r.url.params.get("item"), r.url.params.get("location"), r.url.params.get("state"))
+            for r in services.seen if r.url.path == "/api/stock/serials"] == [
+        ("BAR-DH", "warehouse", "in_stock")]
+    assert re.findall(r'name="picked" value="([^"]+)"', form.text) == ["DH-0001", "DH-0002"]
+    done = await client.post("/logistics/stock/reserve", data={
+        "csrf_token": csrf(form.text), "item": "BAR-DH", "quantity": "", "serials": "",
+        "picked": ["DH-0002"], "location": "warehouse", "note": "под монтаж"})
+    assert done.headers["location"] == "/logistics?flash=reserved"
+    assert services.sent("POST", "/api/stock/reservations") == [
+        {"item": "BAR-DH", "serials": ["DH-0002"], "location": "warehouse",
+         "note": "под монтаж"}]
+    # a counted item has no serials to tick: nothing is asked
+    await client.get("/logistics/stock/reserve", params={"item": "CTL-2"})
+    assert len([r for r in services.seen if r.url.path == "/api/stock/serials"]) == 1
+
+
 CLIENT_ID = str(uuid.uuid4())
 SITE_ID = str(uuid.uuid4())
 

@@ -242,16 +242,27 @@ async def _stock_form(request: Request, viewer: Viewer, kind: str, values: dict[
                       errors: dict[str, str], status: int = 200) -> Response:
     title = STOCK_FORMS[kind][0]
     parts = await pickers(viewer)
+    tracked = {str(i.get("sku")) for i in parts["items"].data or []
+               if i.get("tracking") == "serial"}
+    place = values.get("from_location") if kind == "move" else values.get("location")
+    if kind != "receive" and values.get("item") in tracked and place:
+        # a serial-tracked item at a known place: its serials in stock to tick, not type
+        parts["serials"] = await panel(viewer.services.get(
+            "logistics", "/api/stock/serials", item=values["item"], location=place,
+            state="in_stock", limit=LIMIT))
     return render(request, "desks/logistics/stock_form.html", {
         "kind": kind, "title": title, "p": parts, "values": values, "errors": errors,
-        "reasons": MOVE_REASONS}, status=status)
+        "reasons": MOVE_REASONS, "picked": values.get("picked", "").splitlines()},
+        status=status)
 
 
 def stock_body(values: dict[str, str]) -> dict[str, Any]:
-    """The form as the API's body: quantity or serials (one per line), blanks left out."""
+    """The form as the API's body: quantity or serials (ticked, then typed one per line),
+    blanks left out."""
     body: dict[str, Any] = {k: v for k, v in values.items()
-                            if v and k not in ("quantity", "serials")}
-    serials = serial_list(values.get("serials", ""))
+                            if v and k not in ("quantity", "serials", "picked")}
+    typed = serial_list(values.get("serials", ""))
+    serials = [*values.get("picked", "").splitlines(), *typed]
     if serials:
         body["serials"] = serials
     if values.get("quantity"):
@@ -277,6 +288,9 @@ async def stock_action(kind: str, request: Request, viewer: CheckedViewer) -> Re
     _, fields, path, flash = STOCK_FORMS[kind]
     form = await request.form()
     values = {k: form_str(form, k) for k in fields}
+    picked = [v for v in form.getlist("picked") if isinstance(v, str) and v]
+    if picked:
+        values["picked"] = "\n".join(picked)
     try:
         await viewer.services.post("logistics", path, json=stock_body(values))
     except ServiceError as exc:
