@@ -411,3 +411,90 @@ async def test_the_desk_says_logistics_is_down_and_is_only_for_its_roles(web: We
     await client.post("/logout", data={"csrf_token": csrf(home.text)})
     await log_in(client, "billing")
     assert (await client.get("/logistics")).status_code == 403
+
+
+def closing(kind: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "client_id": CLIENT_ID, "client_name": "ООО «Ромашка»",
+            "kind": kind, "kind_label": {"upd": "УПД", "act": "Акт выполненных работ"}[kind],
+            "status": status, "status_label": {"expected": "Ожидается",
+                                               "sent": "Отправлен клиенту",
+                                               "signed": "Подписан клиентом"}[status],
+            "number": None, "amount": None, "shipment_id": None, "shipment_number": None,
+            "work_order_id": None, "expected_on": "2026-12-10", "sent_on": None,
+            "signed_on": None, "returned_on": None, "reminded_on": None,
+            "escalated_on": None, "days_unsigned": None, **extra}
+
+
+async def test_closing_documents_awaiting_signature_late_first_and_signed(web: Web) -> None:
+    client, services = web
+    calm = closing("upd", "sent", number="УПД-15", sent_on="2026-12-10", days_unsigned=2,
+                   shipment_number="ОТГ-2026/0009")
+    late = closing("act", "sent", number="А-7", sent_on="2026-11-20", days_unsigned=12,
+                   reminded_on="2026-11-27")
+    expected = closing("upd", "expected")
+    signed = closing("upd", "signed", number="УПД-1", signed_on="2026-12-01")
+    services.on("GET", "/api/closing-documents", ok([calm, late, expected, signed]))
+    services.on("POST", f"/api/closing-documents/{expected['id']}/sent", ok({
+        "type": "about:blank", "title": "Validation failed", "status": 422,
+        "errors": [{"field": "amount", "type": "decimal_parsing",
+                    "message": "Input should be a valid decimal"}]}, status=422))
+    services.on("POST", f"/api/closing-documents/{late['id']}/signed", ok(late))
+    await log_in(client, "logistics")
+    page = await client.get("/logistics/closing-documents")
+    html = page.text
+    # awaiting signature only, the reminded one first; the signed one is under "all"
+    assert re.findall(r'<tr data-document="([^"]+)"', html) == [
+        late["id"], calm["id"], expected["id"]]
+    assert "Ждут подписи (3)" in html
+    assert "напомнили клиенту 27.11.2026" in html and "отгрузка ОТГ-2026/0009" in html
+    every = await client.get("/logistics/closing-documents", params={"show": "all"})
+    assert signed["id"] in every.text
+
+    refused = await client.post(f"/logistics/closing-documents/{expected['id']}/sent", data={
+        "csrf_token": csrf(html), "number": "УПД-16", "amount": "двенадцать",
+        "sent_on": "2026-12-15", "show": "awaiting"})
+    assert refused.status_code == 422
+    assert services.sent("POST", f"/api/closing-documents/{expected['id']}/sent") == [
+        {"number": "УПД-16", "amount": "двенадцать", "sent_on": "2026-12-15"}]
+    row = re.search(rf'<tr data-document="{expected["id"]}">(.*?)</tr>', refused.text, re.S)
+    assert row is not None and errors_of(row.group(1)) == {"amount": "Введите число."}
+    assert 'value="двенадцать"' in row.group(1)
+
+    done = await client.post(f"/logistics/closing-documents/{late['id']}/signed", data={
+        "csrf_token": csrf(html), "signed_on": "2026-12-15", "show": "awaiting"})
+    assert done.headers["location"] == "/logistics/closing-documents?flash=closing-signed"
+
+
+async def test_documents_from_clients_are_logged_and_handed_to_accounting(web: Web) -> None:
+    client, services = web
+    pending = {"id": str(uuid.uuid4()), "client_id": CLIENT_ID, "client_name": "ООО «Ромашка»",
+               "kind": "vat_invoice", "kind_label": "Счёт-фактура", "number": "СФ-301",
+               "issued_on": "2026-12-01", "amount": "12000.00", "received_on": "2026-12-05",
+               "accounting_on": None, "accounting_by": None}
+    services.on("GET", "/api/received-documents", ok([pending]))
+    services.on("GET", "/api/clients", ok([{"id": CLIENT_ID, "name": "ООО «Ромашка»",
+                                            "inn": "7707083893"}]))
+    services.on("POST", "/api/received-documents", ok({
+        "type": "about:blank", "title": "Conflict", "status": 409,
+        "detail": "документ уже записан"}, status=409))
+    services.on("POST", "/api/received-documents/to-accounting", ok({"handed": 1}))
+    await log_in(client, "logistics")
+    page = await client.get("/logistics/closing-documents/received")
+    html = page.text
+    assert [r.url.params.get("pending") for r in services.seen
+            if r.url.path == "/api/received-documents"] == ["true", "false"]
+    assert "Счёт-фактура № СФ-301 от 01.12.2026" in html
+    assert f'<option value="{CLIENT_ID}">ООО «Ромашка» · ИНН 7707083893</option>' in html
+    refused = await client.post("/logistics/closing-documents/received", data={
+        "csrf_token": csrf(html), "q": "", "client_id": CLIENT_ID, "kind": "vat_invoice",
+        "number": "СФ-301", "issued_on": "2026-12-01", "amount": "12 000,00",
+        "received_on": "2026-12-05"})
+    assert refused.status_code == 409
+    assert services.sent("POST", "/api/received-documents")[0]["amount"] == "12000.00"
+    assert errors_of(refused.text) == {"number": "Этот документ уже записан в реестр."}
+    handed = await client.post("/logistics/closing-documents/received/to-accounting", data={
+        "csrf_token": csrf(html), "documents": [pending["id"]], "handed_on": "2026-12-15"})
+    assert services.sent("POST", "/api/received-documents/to-accounting") == [
+        {"documents": [pending["id"]], "handed_on": "2026-12-15"}]
+    after = await client.get(handed.headers["location"])
+    assert "Передано в бухгалтерию: 1." in after.text

@@ -61,10 +61,8 @@ PO_STATUS = {
     "shipped": "отгружен поставщиком", "partially_received": "принят частично",
     "received": "принят", "cancelled": "отменён",
 }
-CLOSING_STATUS = {
-    "expected": "ожидается", "sent": "отправлен клиенту", "signed": "подписан",
-    "returned": "оригинал получен", "handed_to_accounting": "передан в бухгалтерию",
-}
+CLOSING_STATUS = {"expected": "ожидается", "sent": "отправлен клиенту",
+                  "signed": "подписан клиентом", "returned": "оригинал получен"}
 AWAITING = ("expected", "sent")
 DELIVERY_STATUS = {
     "registered": "зарегистрирована", "handed": "передана курьеру", "delivered": "доставлена",
@@ -92,6 +90,10 @@ FLASH = {
     "delivered": "Доставка отмечена.",
     "cancelled": "Отгрузка отменена, резерв снят.",
     "invoice": "Счёт поставщика записан.",
+    "closing-sent": "Документ отмечен отправленным клиенту.",
+    "closing-signed": "Документ подписан клиентом.",
+    "closing-returned": "Подписанный оригинал получен.",
+    "logged": "Документ записан в реестр.",
     "goods": "Товар принят на склад.",
     "request": "Заявка на доставку документов зарегистрирована.",
     "handed": "Документы переданы курьеру.",
@@ -665,28 +667,143 @@ async def refresh_balance(carrier: str, request: Request, viewer: CheckedViewer)
 # --- closing documents ----------------------------------------------------------------------
 
 
-def days_waiting(row: dict[str, Any], day: date) -> int | None:
-    sent = _day(row.get("sent_on"))
-    return (day - sent).days if sent else None
+def closing_late(row: dict[str, Any]) -> bool:
+    """Unsigned long enough that the client was reminded (or the head told)."""
+    return row.get("status") in AWAITING and bool(row.get("reminded_on")
+                                                  or row.get("escalated_on"))
 
 
 @router.get("/closing-documents")
-async def closing_documents(request: Request, viewer: DeskViewer, show: str = "awaiting"
-                            ) -> Response:
+async def closing_documents(request: Request, viewer: DeskViewer, show: str = "awaiting",
+                            flash: str | None = None) -> Response:
+    return await _closing(request, viewer, show=show, flash=flash)
+
+
+async def _closing(request: Request, viewer: Viewer, *, show: str = "awaiting",
+                   flash: str | None = None, errors: dict[str, dict[str, str]] | None = None,
+                   values: dict[str, dict[str, str]] | None = None, status: int = 200
+                   ) -> Response:
     listed = await panel(viewer.services.get("logistics", "/api/closing-documents",
                                              limit=LIMIT))
-    day = today()
     rows: list[dict[str, Any]] = listed.data or []
     for row in rows:
-        row["waiting_days"] = days_waiting(row, day)
-        due = _day(row.get("sign_due_on") or row.get("due_on"))
-        row["is_overdue"] = bool(row.get("overdue")) or bool(
-            due and due < day and row.get("status") in AWAITING)
-    shown = rows if show == "all" else [r for r in rows if r.get("status") in AWAITING]
-    shown.sort(key=lambda r: (not r["is_overdue"], -(r["waiting_days"] or 0)))
+        row["is_overdue"] = closing_late(row)
+    awaiting = [r for r in rows if r.get("status") in AWAITING]
+    # logistics gives the sent-and-unsigned first; the late ones lead among them
+    shown = rows if show == "all" else (
+        [r for r in awaiting if r["is_overdue"]] + [r for r in awaiting if not r["is_overdue"]])
     return render(request, "desks/logistics/closing.html", {
-        "listed": listed, "rows": shown, "show": show,
-        "awaiting": sum(1 for r in rows if r.get("status") in AWAITING)})
+        "listed": listed, "rows": shown, "show": show, "awaiting": len(awaiting),
+        "flash": FLASH.get(flash or ""), "errors": errors or {}, "values": values or {}},
+        status=status)
+
+
+RECEIVED_KIND = {"invoice": "Счёт на оплату", "act": "Акт выполненных работ",
+                 "vat_invoice": "Счёт-фактура", "upd": "УПД"}
+RECEIVED_FIELDS = ("client_id", "kind", "number", "issued_on", "amount", "received_on")
+
+
+async def _received(request: Request, viewer: Viewer, *, q: str = "",
+                    values: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None, flash: str | None = None,
+                    notice: str | None = None, status: int = 200) -> Response:
+    parts = await panels(
+        pending=viewer.services.get("logistics", "/api/received-documents", pending="true",
+                                    limit=LIMIT),
+        handed=viewer.services.get("logistics", "/api/received-documents", pending="false",
+                                   limit=50),
+        clients=viewer.services.get("contracts", "/api/clients", q=q or None, limit=50))
+    if parts["handed"].ok:
+        parts["handed"].data = [r for r in parts["handed"].data if r.get("accounting_on")]
+    return render(request, "desks/logistics/received.html", {
+        "p": parts, "q": q, "kinds": RECEIVED_KIND, "errors": errors or {},
+        "values": values or {"received_on": today().isoformat(), "kind": "invoice"},
+        "flash": FLASH.get(flash or ""), "notice": notice}, status=status)
+
+
+@router.get("/closing-documents/received")
+async def received_documents(request: Request, viewer: DeskViewer, q: str = "",
+                             flash: str | None = None, notice: str | None = None
+                             ) -> Response:
+    """Invoices, acts and VAT invoices received from clients, on their way to accounting."""
+    return await _received(request, viewer, q=q, flash=flash, notice=notice)
+
+
+@router.post("/closing-documents/received")
+async def log_received(request: Request, viewer: CheckedViewer) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in RECEIVED_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v}
+    if "amount" in body:
+        body["amount"] = money_input(body["amount"])
+    try:
+        await viewer.services.post("logistics", "/api/received-documents", json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors = field_errors(exc) or {"": refusal(exc)}
+            if exc.status == 409:
+                errors = {"number": "Этот документ уже записан в реестр."}
+            return await _received(request, viewer, q=form_str(form, "q"), values=values,
+                                   errors=errors, status=exc.status)
+        raise
+    return redirect("/logistics/closing-documents/received?flash=logged", request)
+
+
+@router.post("/closing-documents/received/to-accounting")
+async def received_to_accounting(request: Request, viewer: CheckedViewer) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    ids = [v for v in form.getlist("documents") if isinstance(v, str) and v]
+    back = "/logistics/closing-documents/received"
+    if not ids:
+        return redirect(_back(back, notice="Отметьте документы, которые передаёте."), request)
+    try:
+        done = await viewer.services.post(
+            "logistics", "/api/received-documents/to-accounting",
+            json={"documents": ids, "handed_on": form_str(form, "handed_on")})
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return redirect(_back(back, notice=refusal(exc) if not exc.errors else "; ".join(
+                field_errors(exc).values())), request)
+        raise
+    return redirect(_back(back, notice=(
+        f"Передано в бухгалтерию: {int(done.get('handed', len(ids)))}.")), request)
+
+
+CLOSING_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "sent": (("sent_on", "number", "amount"), "closing-sent"),
+    "signed": (("signed_on",), "closing-signed"),
+    "returned": (("returned_on",), "closing-returned"),
+}
+
+
+@router.post("/closing-documents/{document_id}/{action}")
+async def closing_action(document_id: uuid.UUID, action: str, request: Request,
+                         viewer: CheckedViewer) -> Response:
+    """Sent to the client (its number and amount as issued), signed, original back."""
+    _only_desk(viewer)
+    if action not in CLOSING_ACTIONS:
+        raise PageForbidden("Такого действия с документом нет.")
+    fields, flash = CLOSING_ACTIONS[action]
+    form = await request.form()
+    values = {k: form_str(form, k) for k in fields}
+    body = {k: v for k, v in values.items() if v}
+    if "amount" in body:
+        body["amount"] = money_input(body["amount"])
+    show = "all" if form_str(form, "show") == "all" else "awaiting"
+    try:
+        await viewer.services.post(
+            "logistics", f"/api/closing-documents/{document_id}/{action}", json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _closing(request, viewer, show=show, status=exc.status,
+                                  values={str(document_id): values}, errors={
+                                      str(document_id): field_errors(exc) or {
+                                          "": refusal(exc)}})
+        raise
+    return redirect(_back("/logistics/closing-documents", flash=flash,
+                          show=show if show == "all" else None), request)
 
 
 # --- the document courier -------------------------------------------------------------------
