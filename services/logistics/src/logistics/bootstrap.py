@@ -14,7 +14,7 @@ from logistics.config import LogisticsSettings
 from logistics.domain.model import Carrier, FollowUp
 from logistics.entrypoints.api.routes import router
 from logistics.entrypoints.messaging import handlers
-from logistics.service_layer import closing, documents, shipments
+from logistics.service_layer import closing, documents, purchasing, shipments
 from logistics.service_layer.unit_of_work import Logistics, LogisticsUnitOfWork
 
 
@@ -60,6 +60,9 @@ def build(settings: LogisticsSettings | None = None) -> FastAPI:
     async def closing_job() -> Any:
         return await closing.control(logistics, logistics.today())
 
+    async def purchase_job() -> Any:
+        return await purchasing.flag_overdue(logistics, logistics.today())
+
     async def carrier_job() -> Any:
         return await shipments.poll(logistics)
 
@@ -69,6 +72,7 @@ def build(settings: LogisticsSettings | None = None) -> FastAPI:
     runtime.periodic += [
         Periodic("originals-control", settings.scheduler_tick_seconds, originals_job),
         Periodic("closing-docs-control", settings.scheduler_tick_seconds, closing_job),
+        Periodic("purchase-orders-overdue", settings.scheduler_tick_seconds, purchase_job),
         Periodic("carrier-status", settings.carrier_poll_seconds, carrier_job),
         Periodic("courier-balance", settings.carrier_poll_seconds, balance_job)]
     return runtime.create_app("ClientOps logistics", [router, directory_router(orm.clients)],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,8 +35,11 @@ from logistics.domain.model import (
     LOCATION_LABELS,
     MOVE_REASON_LABELS,
     OWN_LOCATIONS,
+    PURCHASE_LABELS,
     RECEIVED_KIND_LABELS,
+    REQUEST_LABELS,
     RESERVATION_LABELS,
+    SEARCH_LABELS,
     SERIAL_LABELS,
     SHIPMENT_LABELS,
     TRACKING_LABELS,
@@ -48,11 +52,15 @@ from logistics.domain.model import (
     ItemKind,
     Location,
     MoveReason,
+    PurchaseStatus,
     ReceivedKind,
+    RequestStatus,
     ReservationStatus,
+    SearchStatus,
     SerialState,
     ShipmentStatus,
     Tracking,
+    price_change_percent,
 )
 
 Page = tuple[int, list[dict[str, Any]]]
@@ -280,4 +288,115 @@ async def received_documents(session: AsyncSession, actor: Principal, *, pending
     total, rows = await _page(session, query, limit, offset)
     for r in rows:
         r["kind_label"] = RECEIVED_KIND_LABELS[ReceivedKind(r["kind"])]
+    return total, rows
+
+
+# --- purchasing --------------------------------------------------------------------------------
+
+async def suppliers(session: AsyncSession, limit: int, offset: int) -> Page:
+    return await _page(session, sa.select(
+        orm.supplier.c.id, orm.supplier.c.name, orm.supplier.c.inn, orm.supplier.c.contacts,
+        orm.supplier.c.notes).order_by(orm.supplier.c.name), limit, offset)
+
+
+async def prices(session: AsyncSession, *, supplier_id: uuid.UUID | None, sku: str | None,
+                 latest_only: bool, limit: int, offset: int) -> Page:
+    """Price history with the change against the supplier's previous price of the item."""
+    sp = orm.supplier_price
+    previous = sa.func.lag(sp.c.price).over(partition_by=(sp.c.supplier_id, sp.c.item),
+                                            order_by=sp.c.valid_from)
+    newest = sa.func.row_number().over(partition_by=(sp.c.supplier_id, sp.c.item),
+                                       order_by=sp.c.valid_from.desc())
+    inner = sa.select(sp.c.supplier_id, sp.c.item, sp.c.price, sp.c.valid_from,
+                      sp.c.availability, previous.label("previous_price"),
+                      newest.label("newest")).subquery()
+    query = (sa.select(inner.c.supplier_id, orm.supplier.c.name.label("supplier_name"),
+                       inner.c.item, item.c.name.label("item_name"), inner.c.price,
+                       inner.c.previous_price, inner.c.valid_from, inner.c.availability)
+             .join(orm.supplier, orm.supplier.c.id == inner.c.supplier_id)
+             .join(item, item.c.sku == inner.c.item)
+             .order_by(inner.c.item, inner.c.price, inner.c.valid_from.desc()))
+    if latest_only:
+        query = query.where(inner.c.newest == 1)
+    if supplier_id:
+        query = query.where(inner.c.supplier_id == supplier_id)
+    if sku:
+        query = query.where(inner.c.item == sku)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["change_percent"] = price_change_percent(r["previous_price"], r["price"])
+    return total, rows
+
+
+async def purchase_orders(session: AsyncSession, *, status: str | None, overdue_only: bool,
+                          today: date, limit: int, offset: int,
+                          order_id: uuid.UUID | None = None) -> Page:
+    p = orm.purchase_order
+    late = sa.and_(p.c.status.in_([PurchaseStatus.ORDERED, PurchaseStatus.INVOICED]),
+                   p.c.expected_ship_on < today)
+    query = (sa.select(*[c for c in p.c if c.name != "note"], p.c.note,
+                       orm.supplier.c.name.label("supplier_name"), late.label("overdue"))
+             .join(orm.supplier, orm.supplier.c.id == p.c.supplier_id)
+             .order_by(late.desc(), p.c.expected_ship_on.nulls_last(), p.c.number.desc()))
+    for column, value in ((p.c.status, status), (p.c.id, order_id)):
+        if value:
+            query = query.where(column == value)
+    if overdue_only:
+        query = query.where(late)
+    total, rows = await _page(session, query, limit, offset)
+    lines: dict[uuid.UUID, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    files: dict[uuid.UUID, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    if rows:
+        pl = orm.purchase_order_line
+        for line in (await session.execute(sa.select(
+                pl.c.order_id, pl.c.item, item.c.name.label("item_name"), pl.c.quantity,
+                pl.c.price).join(item, item.c.sku == pl.c.item).where(
+                pl.c.order_id.in_(list(lines))).order_by(pl.c.id))).mappings():
+            lines[line["order_id"]].append({k: v for k, v in line.items() if k != "order_id"})
+        pa = orm.purchase_attachment
+        for f in (await session.execute(sa.select(
+                pa.c.id, pa.c.order_id, pa.c.filename, pa.c.content_type, pa.c.size).where(
+                pa.c.order_id.in_(list(files))).order_by(pa.c.created_at))).mappings():
+            files[f["order_id"]].append({k: v for k, v in f.items() if k != "order_id"})
+    for r in rows:
+        r["status_label"] = PURCHASE_LABELS[PurchaseStatus(r["status"])]
+        r["lines"] = lines[r["id"]]
+        r["attachments"] = files[r["id"]]
+        r["total"] = sum((x["price"] * x["quantity"] for x in r["lines"]), Decimal("0.00"))
+    return total, rows
+
+
+async def attachment(session: AsyncSession, order_id: uuid.UUID, attachment_id: uuid.UUID
+                     ) -> dict[str, Any]:
+    pa = orm.purchase_attachment
+    row = (await session.execute(sa.select(pa).where(
+        pa.c.id == attachment_id, pa.c.order_id == order_id))).mappings().first()
+    if row is None:
+        raise NotFound("вложение не найдено")
+    return dict(row)
+
+
+async def purchase_requests(session: AsyncSession, *, status: str | None, limit: int,
+                            offset: int) -> Page:
+    pr = orm.purchase_request
+    query = sa.select(pr).order_by(pr.c.needed_by.nulls_last(), pr.c.created_at.desc())
+    if status:
+        query = query.where(pr.c.status == status)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["status_label"] = REQUEST_LABELS[RequestStatus(r["status"])]
+    return total, rows
+
+
+async def goods_searches(session: AsyncSession, *, status: str | None, limit: int,
+                         offset: int) -> Page:
+    g = orm.goods_search
+    query = sa.select(g, orm.supplier.c.name.label("supplier_name")).outerjoin(
+        orm.supplier, orm.supplier.c.id == g.c.supplier_id).order_by(
+        (g.c.status == SearchStatus.OPEN).desc(), g.c.created_at.desc())
+    if status:
+        query = query.where(g.c.status == status)
+    total, rows = await _page(session, query, limit, offset)
+    for r in rows:
+        r["status_label"] = SEARCH_LABELS[SearchStatus(r["status"])]
     return total, rows

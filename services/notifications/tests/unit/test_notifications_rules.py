@@ -727,6 +727,8 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "logistics.stock.low",
         "logistics.courier_balance.low",
         "logistics.closing_docs.unsigned",
+        "logistics.purchase_order.overdue",
+        "logistics.supplier_invoice.recorded",
     }
     with_escalations = {t for t, r in rules.events.items() if r.escalations}
     assert with_escalations == {

@@ -147,3 +147,42 @@ class ClosingDocsSigned(Event):
     signed_on: date
     shipment_id: uuid.UUID | None = None
     work_order_id: uuid.UUID | None = None
+
+
+class SupplierInvoiceRecorded(Event):
+    """A supplier's invoice for a purchase order was entered at the logistics desk: billing's
+    payables take it from here (seed 000 §10: into PlanFact, a payment task, paid)."""
+
+    TYPE = "logistics.supplier_invoice.recorded"
+    purchase_order_id: uuid.UUID
+    order_number: str
+    supplier_name: str
+    supplier_inn: str
+    number: str
+    issued_on: date
+    amount: Decimal
+    vat: Decimal
+    due_on: date | None = None
+    category: str = "equipment"
+    description: str
+
+
+class PurchaseOrderOverdue(Event):
+    """The supplier did not ship by the agreed date (flagged once per order)."""
+
+    TYPE = "logistics.purchase_order.overdue"
+    purchase_order_id: uuid.UUID
+    order_number: str
+    supplier_name: str
+    expected_ship_on: date
+
+
+class GoodsReceived(Event):
+    TYPE = "logistics.goods.received"
+    purchase_order_id: uuid.UUID
+    order_number: str
+    supplier_name: str
+    received_on: date
+    remote_acceptance: bool = False
+    request_id: uuid.UUID | None = None
+    work_order_id: uuid.UUID | None = None

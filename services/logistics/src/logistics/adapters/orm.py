@@ -211,6 +211,99 @@ received_document = sa.Table(
                         name="received_document_once"),
 )
 
+supplier = sa.Table(
+    "supplier", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("inn", sa.String(12), nullable=False, unique=True),
+    sa.Column("contacts", JSONB, nullable=False, server_default=_empty),
+    sa.Column("notes", sa.Text),
+    *_created(),
+)
+
+supplier_price = sa.Table(
+    "supplier_price", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("supplier_id", UUID(as_uuid=True), sa.ForeignKey("supplier.id"), nullable=False),
+    sa.Column("item", sa.String(64), sa.ForeignKey("item.sku"), nullable=False),
+    sa.Column("price", MONEY, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("availability", sa.Text),
+    *_created(),
+    sa.UniqueConstraint("supplier_id", "item", "valid_from", name="supplier_price_once"),
+    sa.CheckConstraint("price > 0", name="price_positive"),
+)
+
+purchase_order = sa.Table(
+    "purchase_order", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("number", sa.String(32), nullable=False, unique=True),
+    sa.Column("supplier_id", UUID(as_uuid=True), sa.ForeignKey("supplier.id"), nullable=False,
+              index=True),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("request_id", UUID(as_uuid=True)),
+    sa.Column("expected_ship_on", sa.Date),
+    sa.Column("invoice_number", sa.String(64)),
+    sa.Column("invoice_issued_on", sa.Date),
+    sa.Column("invoice_amount", MONEY),
+    sa.Column("invoice_vat", MONEY),
+    sa.Column("invoice_due_on", sa.Date),
+    sa.Column("received_on", sa.Date),
+    sa.Column("remote_acceptance", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("acceptance_note", sa.Text),
+    sa.Column("overdue_flagged_on", sa.Date),
+    sa.Column("note", sa.Text),
+    *_created(),
+)
+
+purchase_order_line = sa.Table(
+    "purchase_order_line", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("order_id", UUID(as_uuid=True), sa.ForeignKey("purchase_order.id"),
+              nullable=False, index=True),
+    sa.Column("item", sa.String(64), sa.ForeignKey("item.sku"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("price", MONEY, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+purchase_attachment = sa.Table(
+    "purchase_attachment", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("order_id", UUID(as_uuid=True), sa.ForeignKey("purchase_order.id"),
+              nullable=False, index=True),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    *_created(),
+)
+
+purchase_request = sa.Table(
+    "purchase_request", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("work_order_id", UUID(as_uuid=True), index=True),
+    sa.Column("client_id", UUID(as_uuid=True)),
+    sa.Column("site_id", UUID(as_uuid=True)),
+    sa.Column("lines", JSONB, nullable=False),
+    sa.Column("needed_by", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    *_created(),
+)
+
+goods_search = sa.Table(
+    "goods_search", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("supplier_id", UUID(as_uuid=True), sa.ForeignKey("supplier.id")),
+    sa.Column("notes", JSONB, nullable=False, server_default=_empty),
+    *_created(),
+)
+
 
 def start_mappers() -> None:
     """Nothing mapped: logistics writes with SQLAlchemy Core (see the module docstring)."""

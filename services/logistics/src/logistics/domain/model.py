@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 
@@ -350,3 +351,61 @@ class ReceivedKind(StrEnum):
 RECEIVED_KIND_LABELS = {ReceivedKind.INVOICE: "Счёт на оплату",
                         ReceivedKind.ACT: "Акт выполненных работ",
                         ReceivedKind.VAT_INVOICE: "Счёт-фактура", ReceivedKind.UPD: "УПД"}
+
+
+# --- purchasing (seed 000 §9, 10) ------------------------------------------------------------
+
+class PurchaseStatus(StrEnum):
+    ORDERED = "ordered"
+    INVOICED = "invoiced"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+PURCHASE_LABELS = {PurchaseStatus.ORDERED: "Заказан", PurchaseStatus.INVOICED: "Счёт получен",
+                   PurchaseStatus.RECEIVED: "Товар получен",
+                   PurchaseStatus.CANCELLED: "Отменён"}
+
+_PURCHASE_MOVES = {
+    PurchaseStatus.ORDERED: {PurchaseStatus.INVOICED, PurchaseStatus.RECEIVED,
+                             PurchaseStatus.CANCELLED},
+    PurchaseStatus.INVOICED: {PurchaseStatus.RECEIVED},
+    PurchaseStatus.RECEIVED: set(),
+    PurchaseStatus.CANCELLED: set(),
+}
+
+
+def purchase_move(current: PurchaseStatus, wanted: PurchaseStatus) -> PurchaseStatus:
+    if wanted not in _PURCHASE_MOVES[current]:
+        raise Conflict(f"заказ поставщику в статусе «{PURCHASE_LABELS[current]}» не может "
+                       f"стать «{PURCHASE_LABELS[wanted]}»", current_state=str(current))
+    return wanted
+
+
+def price_change_percent(previous: Decimal | None, current: Decimal) -> Decimal | None:
+    """How much a supplier's price moved against its previous entry, in percent (1 place)."""
+    if previous is None or previous == 0:
+        return None
+    return ((current - previous) / previous * 100).quantize(Decimal("0.1"))
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    RESERVED = "reserved"
+    ORDERED = "ordered"
+    DONE = "done"
+
+
+REQUEST_LABELS = {RequestStatus.OPEN: "Новая", RequestStatus.RESERVED: "Зарезервировано",
+                  RequestStatus.ORDERED: "Заказано у поставщика",
+                  RequestStatus.DONE: "Выполнена"}
+
+
+class SearchStatus(StrEnum):
+    OPEN = "open"
+    FOUND = "found"
+    CLOSED = "closed"
+
+
+SEARCH_LABELS = {SearchStatus.OPEN: "Ищем", SearchStatus.FOUND: "Найден поставщик",
+                 SearchStatus.CLOSED: "Закрыт"}

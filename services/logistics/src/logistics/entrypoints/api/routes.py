@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, File, Request, Response, UploadFile
 
+from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 from logistics import views
@@ -19,7 +20,7 @@ from logistics.domain.model import (
 )
 from logistics.entrypoints.api import schemas
 from logistics.entrypoints.api.deps import Desk, Limit, LogisticsDep, Offset, Reader, UoW
-from logistics.service_layer import closing, documents, shipments, stock
+from logistics.service_layer import closing, documents, purchasing, shipments, stock
 from logistics.service_layer.unit_of_work import LogisticsUnitOfWork
 
 router = APIRouter(prefix="/api")
@@ -221,8 +222,6 @@ async def carrier_callback(request: Request, carrier: Carrier, logistics: Logist
     order from its API, where callbacks are unsigned) is what is trusted."""
     body = await request.body()
     if len(body) > 64 * 1024:
-        from clientops_shared.errors import InvalidInput
-
         raise InvalidInput("body", "уведомление слишком большое")
     return await shipments.callback(logistics, str(carrier), body,
                                     {k.lower(): v for k, v in request.headers.items()})
@@ -400,3 +399,179 @@ async def received_to_accounting(body: schemas.ToAccountingIn, actor: Desk, uow:
     async with uow:
         return {"handed": await closing.hand_to_accounting(uow, actor, body.documents,
                                                            body.handed_on)}
+
+
+# --- purchasing --------------------------------------------------------------------------------
+
+@router.post("/suppliers", status_code=201)
+async def add_supplier(body: schemas.SupplierIn, actor: Desk, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        return {"id": await purchasing.add_supplier(
+            uow, actor, name=body.name, inn=body.inn, notes=body.notes,
+            contacts=[c.model_dump(exclude_none=True) for c in body.contacts])}
+
+
+@router.get("/suppliers")
+async def list_suppliers(request: Request, response: Response, actor: Reader,
+                         limit: Limit = 200, offset: Offset = 0) -> list[dict[str, Any]]:
+    async with runtime_of(request).sessions() as session:
+        return _total(response, await views.suppliers(session, limit, offset))
+
+
+@router.post("/suppliers/{supplier_id}/prices", status_code=201)
+async def set_price(supplier_id: uuid.UUID, body: schemas.PriceIn, actor: Desk, uow: UoW
+                    ) -> dict[str, str]:
+    async with uow:
+        await purchasing.set_price(uow, actor, supplier_id, sku=body.item, price=body.price,
+                                   valid_from=body.valid_from, availability=body.availability)
+    return {"status": "saved"}
+
+
+@router.get("/prices")
+async def list_prices(request: Request, response: Response, actor: Reader,
+                      supplier_id: uuid.UUID | None = None, item: str | None = None,
+                      history: bool = False, limit: Limit = 200, offset: Offset = 0
+                      ) -> list[dict[str, Any]]:
+    """Each supplier's current price per item (cheapest first) with the change against its
+    previous price; ``history=true`` lists every dated price."""
+    async with runtime_of(request).sessions() as session:
+        return _total(response, await views.prices(session, supplier_id=supplier_id, sku=item,
+                                                   latest_only=not history, limit=limit,
+                                                   offset=offset))
+
+
+@router.post("/purchase-orders", status_code=201)
+async def create_purchase_order(body: schemas.PurchaseOrderIn, actor: Desk, uow: UoW,
+                                logistics: LogisticsDep) -> dict[str, Any]:
+    async with uow:
+        return await purchasing.order(
+            uow, actor, supplier_id=body.supplier_id,
+            lines=[line.model_dump() for line in body.lines],
+            expected_ship_on=body.expected_ship_on, request_id=body.request_id,
+            note=body.note, today=logistics.today())
+
+
+@router.get("/purchase-orders")
+async def list_purchase_orders(request: Request, response: Response, actor: Reader,
+                               logistics: LogisticsDep, status: str | None = None,
+                               overdue: bool = False, limit: Limit = 100, offset: Offset = 0
+                               ) -> list[dict[str, Any]]:
+    async with runtime_of(request).sessions() as session:
+        return _total(response, await views.purchase_orders(
+            session, status=status, overdue_only=overdue, today=logistics.today(),
+            limit=limit, offset=offset))
+
+
+async def _purchase_order(request: Request, order_id: uuid.UUID) -> dict[str, Any]:
+    async with runtime_of(request).sessions() as session:
+        _, rows = await views.purchase_orders(
+            session, status=None, overdue_only=False,
+            today=request.app.state.logistics.today(), limit=1, offset=0, order_id=order_id)
+    if not rows:
+        raise NotFound(f"заказ поставщику {order_id} не найден")
+    return rows[0]
+
+
+@router.get("/purchase-orders/{order_id}")
+async def get_purchase_order(request: Request, order_id: uuid.UUID, actor: Reader
+                             ) -> dict[str, Any]:
+    return await _purchase_order(request, order_id)
+
+
+@router.post("/purchase-orders/{order_id}/invoice")
+async def supplier_invoice(request: Request, order_id: uuid.UUID,
+                           body: schemas.SupplierInvoiceIn, actor: Desk, uow: UoW
+                           ) -> dict[str, Any]:
+    async with uow:
+        await purchasing.record_invoice(uow, actor, order_id, **body.model_dump())
+    return await _purchase_order(request, order_id)
+
+
+@router.post("/purchase-orders/{order_id}/ship-date")
+async def ship_date(request: Request, order_id: uuid.UUID, body: schemas.ShipDateIn,
+                    actor: Desk, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        await purchasing.expect_shipping(uow, actor, order_id, body.expected_ship_on)
+    return await _purchase_order(request, order_id)
+
+
+@router.post("/purchase-orders/{order_id}/attachments", status_code=201)
+async def attach(request: Request, order_id: uuid.UUID, actor: Desk, uow: UoW,
+                 file: UploadFile = File(...)) -> dict[str, Any]:
+    data = await file.read(purchasing.ATTACHMENT_LIMIT + 1)
+    async with uow:
+        attachment_id = await purchasing.attach(uow, actor, order_id,
+                                                filename=file.filename or "file",
+                                                declared_type=file.content_type, data=data)
+    return {"id": attachment_id}
+
+
+@router.get("/purchase-orders/{order_id}/attachments/{attachment_id}")
+async def download(request: Request, order_id: uuid.UUID, attachment_id: uuid.UUID,
+                   actor: Reader) -> Response:
+    async with runtime_of(request).sessions() as session:
+        found = await views.attachment(session, order_id, attachment_id)
+    return Response(found["data"], media_type=found["content_type"],
+                    headers={"X-Content-Type-Options": "nosniff",
+                             "Content-Disposition": "attachment"})
+
+
+@router.post("/purchase-orders/{order_id}/received")
+async def goods_received(request: Request, order_id: uuid.UUID, body: schemas.GoodsReceivedIn,
+                         actor: Desk, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        await purchasing.receive(uow, actor, order_id, received_on=body.received_on,
+                                 location=body.location, serials=body.serials,
+                                 remote=body.remote, note=body.note)
+    return await _purchase_order(request, order_id)
+
+
+@router.post("/jobs/purchase-orders-overdue")
+async def purchase_overdue(body: schemas.ControlIn, actor: Desk, logistics: LogisticsDep
+                           ) -> dict[str, int]:
+    return {"flagged": await purchasing.flag_overdue(logistics, body.on or logistics.today())}
+
+
+@router.post("/purchase-requests", status_code=201)
+async def purchase_request(body: schemas.PurchaseRequestIn, actor: Desk, uow: UoW
+                           ) -> dict[str, Any]:
+    async with uow:
+        return await purchasing.request_parts(
+            uow, actor, request_id=None, work_order_id=body.work_order_id,
+            client_id=body.client_id, site_id=body.site_id,
+            lines=[line.model_dump() for line in body.lines], needed_by=body.needed_by,
+            source="manual")
+
+
+@router.get("/purchase-requests")
+async def list_purchase_requests(request: Request, response: Response, actor: Reader,
+                                 status: str | None = None, limit: Limit = 100,
+                                 offset: Offset = 0) -> list[dict[str, Any]]:
+    async with runtime_of(request).sessions() as session:
+        return _total(response, await views.purchase_requests(session, status=status,
+                                                              limit=limit, offset=offset))
+
+
+@router.post("/goods-searches", status_code=201)
+async def open_search(body: schemas.SearchIn, actor: Desk, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        return {"id": await purchasing.open_search(uow, actor, title=body.title,
+                                                   description=body.description)}
+
+
+@router.post("/goods-searches/{search_id}/notes")
+async def search_note(search_id: uuid.UUID, body: schemas.SearchNoteIn, actor: Desk, uow: UoW,
+                      logistics: LogisticsDep) -> dict[str, str]:
+    async with uow:
+        await purchasing.search_note(uow, actor, search_id, text=body.text, status=body.status,
+                                     supplier_id=body.supplier_id, on=logistics.today())
+    return {"status": "saved"}
+
+
+@router.get("/goods-searches")
+async def list_searches(request: Request, response: Response, actor: Reader,
+                        status: str | None = None, limit: Limit = 100, offset: Offset = 0
+                        ) -> list[dict[str, Any]]:
+    async with runtime_of(request).sessions() as session:
+        return _total(response, await views.goods_searches(session, status=status, limit=limit,
+                                                           offset=offset))

@@ -18,6 +18,7 @@ from logistics.domain.model import (
     Location,
     MoveReason,
     ReceivedKind,
+    SearchStatus,
     Tracking,
 )
 
@@ -198,3 +199,83 @@ class ReceivedIn(Body):
 class ToAccountingIn(Body):
     documents: Annotated[list[uuid.UUID], Field(min_length=1, max_length=200)]
     handed_on: Day
+
+
+class ContactIn(Body):
+    name: ShortText
+    phone: Phone | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200,
+                                            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    role: ShortText | None = None
+
+
+class SupplierIn(Body):
+    name: ShortText
+    inn: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=20)]
+    contacts: Annotated[list[ContactIn], Field(max_length=20)] = []
+    notes: Text | None = None
+
+
+class PriceIn(Body):
+    item: Sku
+    price: Amount
+    valid_from: Day
+    availability: ShortText | None = None
+
+
+class PurchaseLineIn(Body):
+    item: Sku
+    quantity: Count
+    price: Amount
+
+
+class PurchaseOrderIn(Body):
+    supplier_id: uuid.UUID
+    lines: Annotated[list[PurchaseLineIn], Field(min_length=1, max_length=100)]
+    expected_ship_on: Day | None = None
+    request_id: uuid.UUID | None = None
+    note: Text | None = None
+
+
+class SupplierInvoiceIn(Body):
+    number: DocNumber
+    issued_on: Day
+    amount: Amount
+    vat: Annotated[Decimal, Field(ge=0, lt=Decimal("10000000000"), decimal_places=2)]
+    due_on: Day | None = None
+
+
+class ShipDateIn(Body):
+    expected_ship_on: Day
+
+
+class GoodsReceivedIn(Body):
+    received_on: Day
+    location: Location = Location.WAREHOUSE
+    serials: Annotated[dict[Sku, Serials], Field(max_length=100)] = {}
+    remote: bool = False
+    note: Text | None = None
+
+
+class PartLineIn(Body):
+    item: Sku
+    quantity: Count
+
+
+class PurchaseRequestIn(Body):
+    work_order_id: uuid.UUID | None = None
+    client_id: uuid.UUID | None = None
+    site_id: uuid.UUID | None = None
+    lines: Annotated[list[PartLineIn], Field(min_length=1, max_length=50)]
+    needed_by: Day | None = None
+
+
+class SearchIn(Body):
+    title: ShortText
+    description: Text | None = None
+
+
+class SearchNoteIn(Body):
+    text: Text
+    status: SearchStatus | None = None
+    supplier_id: uuid.UUID | None = None
