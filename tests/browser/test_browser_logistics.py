@@ -228,11 +228,14 @@ def test_the_courier_journal_shows_overdue_originals_first(browsing: Browsing,
     desk.click("text=Новая заявка")
     pick_client(desk, f"Склад-Тест {suffix}", client["id"])
     form = desk.locator("#request-form")
-    form.locator("input[name=originals_due_on]").fill((today - timedelta(days=1)).isoformat())
-    form.locator("textarea[name=documents]").fill(f"Акт за ноябрь {suffix}\nУПД {suffix}")
+    # nothing to deliver and a date past the bounds: both said at their fields
+    form.locator("input[name=originals_due_on]").fill("2099-01-01")
     form.locator("button[type=submit]").click()
-    expect(desk.locator(".field-error[data-field=originals_due_on]")).to_have_text(
-        "Срок возврата оригиналов уже прошёл.")
+    expect(desk.locator(".field-error[data-field=documents]")).to_have_text(
+        "Добавьте хотя бы одну строку.")
+    expect(desk.locator(".field-error[data-field=originals_due_on]")).to_contain_text(
+        "Дата вне допустимого диапазона (01.01.2000 — ")
+    form.locator("textarea[name=documents]").fill(f"Акт за ноябрь {suffix}\nУПД {suffix}")
     form.locator("input[name=originals_due_on]").fill((today + timedelta(days=14)).isoformat())
     shot(desk, "courier-form")
     form.locator("button[type=submit]").click()
