@@ -314,10 +314,11 @@ async def prices(session: AsyncSession, *, supplier_id: uuid.UUID | None, sku: s
                        inner.c.item, item.c.name.label("item_name"), inner.c.price,
                        inner.c.previous_price, inner.c.valid_from, inner.c.availability)
              .join(orm.supplier, orm.supplier.c.id == inner.c.supplier_id)
-             .join(item, item.c.sku == inner.c.item)
-             .order_by(inner.c.item, inner.c.price, inner.c.valid_from.desc()))
-    if latest_only:
-        query = query.where(inner.c.newest == 1)
+             .join(item, item.c.sku == inner.c.item))
+    if latest_only:  # the current offers, cheapest first
+        query = query.where(inner.c.newest == 1).order_by(inner.c.item, inner.c.price)
+    else:  # each supplier's prices, newest first
+        query = query.order_by(inner.c.item, orm.supplier.c.name, inner.c.valid_from.desc())
     if supplier_id:
         query = query.where(inner.c.supplier_id == supplier_id)
     if sku:
