@@ -1,8 +1,9 @@
 """The logistics desk in the browser against the whole system: the logistics user receives
 goods, ships them to a client's site (client → site → lines → carrier), dispatches them,
 is refused a delivery dated before shipping (at the date field, in Russian), marks them
-delivered; the client card shows the shipment. The document-courier journal shows overdue
-originals first, and a returned original drops out of the overdue ones.
+delivered; the UPD it expects goes out for signature (the client card shows both) and comes
+back signed. The document-courier journal shows overdue originals first, and a returned
+original drops out of the overdue ones.
 
 ``CLIENTOPS_SHOTS=1`` also saves a full-page screenshot of each page to ``test-artifacts/``.
 """
@@ -170,13 +171,41 @@ def test_logistics_receives_goods_ships_them_and_marks_them_delivered(
     expect(stock.locator(f"#stock tbody[data-location=client_site] tr[data-item='{sku}'] "
                          "[data-testid=on-hand]")).to_have_text("2")
 
-    # the client card shows the shipment (its manager reads it)
+    # the delivered shipment expects its UPD: sent to the client, out for signature
+    desk.click("nav.tabs >> text=Закрывающие документы")
+    upd = desk.locator("#closing tr", has_text=client["name"])
+    expect(upd).to_contain_text("УПД")
+    expect(upd.get_by_test_id("closing-status")).to_have_text("Ожидается")
+    upd.locator("input[name=number]").fill(f"УПД-{suffix}")
+    upd.locator("input[name=amount]").fill("двенадцать")
+    upd.locator("button", has_text="Отправлен").click()
+    expect(upd.locator(".field-error[data-field=amount]")).to_have_text(
+        "Введите сумму, например 12 500,00.")
+    upd.locator("input[name=amount]").fill("24 000,00")
+    upd.locator("button", has_text="Отправлен").click()
+    expect(desk.get_by_test_id("flash")).to_have_text("Документ отмечен отправленным клиенту.")
+    expect(upd.get_by_test_id("closing-status")).to_have_text("Отправлен клиенту")
+    expect(upd).to_contain_text(f"УПД № УПД-{suffix}")
+    shot(desk, "closing")
+
+    # the client card shows the shipment and the UPD out for signature (its manager reads)
     manager = browsing.logged_in("manager1")
     manager.goto(f"/clients/{client['id']}")
     panel = manager.locator("#logistics")
     expect(panel.get_by_test_id("client-shipment-status")).to_contain_text("Доставлена")
     expect(panel).to_contain_text(f"{name} × 2")
+    expect(panel.locator("#client-documents")).to_contain_text(f"УПД № УПД-{suffix}")
     shot(manager, "client-card")
+
+    # signed: no longer awaiting signature, and off the client card's list
+    upd.locator("button", has_text="Подписан").click()
+    expect(desk.get_by_test_id("flash")).to_have_text("Документ подписан клиентом.")
+    expect(upd).to_have_count(0)
+    desk.goto("/logistics/closing-documents?show=all")
+    expect(upd.get_by_test_id("closing-status")).to_have_text("Подписан клиентом")
+    manager.reload()
+    expect(panel.get_by_test_id("client-shipment-status")).to_contain_text("Доставлена")
+    expect(panel.locator("#client-documents")).to_have_count(0)
 
 
 def delivery(system: System, client_id: str, title: str, delivered: date | None
