@@ -112,4 +112,36 @@ def seed(urls: dict[str, str], login: Callable[[str], dict[str, str]],
     # deliveries were entered: run yesterday's, as it would have run had they been there
     _ok(httpx.post(f"{api}/jobs/originals-control", headers=auth,
                    json={"on": (today - timedelta(days=1)).isoformat()}))
-    print("demo: logistics stock, shipments and document deliveries ready")
+
+    # purchasing: two suppliers, a price that went up, an order the supplier is late with
+    suppliers = []
+    for name, inn, contact in (("ООО «Шлагбаумы Оптом» (демо)", "7702070139", "Анна"),
+                               ("ООО «СКУД-Снаб» (демо)", "7708004767", "Игорь")):
+        suppliers.append(_ok(httpx.post(f"{api}/suppliers", headers=auth, json={
+            "name": name, "inn": inn, "contacts": [
+                {"name": contact, "phone": "+7 495 111-22-33", "role": "менеджер"}]}))["id"])
+    for supplier_id, price, valid_from in (
+            (suppliers[0], "50000.00", today - timedelta(days=60)),
+            (suppliers[0], "56000.00", today - timedelta(days=5)),
+            (suppliers[1], "54500.00", today - timedelta(days=20))):
+        _ok(httpx.post(f"{api}/suppliers/{supplier_id}/prices", headers=auth, json={
+            "item": "BAR-CAME-G4", "price": price, "valid_from": valid_from.isoformat(),
+            "availability": "в наличии"}))
+    order = _ok(httpx.post(f"{api}/purchase-orders", headers=auth, json={
+        "supplier_id": suppliers[1], "expected_ship_on": today.isoformat(),
+        "lines": [{"item": "PART-REMOTE", "quantity": 20, "price": "450.00"}]}))
+    _ok(httpx.post(f"{api}/purchase-orders/{order['id']}/invoice", headers=auth, json={
+        "number": "СС-1187", "issued_on": today.isoformat(), "amount": "9000.00",
+        "vat": "1622.95", "due_on": (today + timedelta(days=5)).isoformat()}))
+    _ok(httpx.post(f"{api}/goods-searches", headers=auth, json={
+        "title": "Стрела 6 м с шарниром", "description": "Парковка с низким потолком"}))
+
+    # closing documents: the delivered shipment's UPD went out and is not signed yet
+    for document in _ok(httpx.get(f"{api}/closing-documents", headers=auth)):
+        _ok(httpx.post(f"{api}/closing-documents/{document['id']}/sent", headers=auth,
+                       json={"sent_on": today.isoformat(), "number": "УПД-0042"}))
+    _ok(httpx.post(f"{api}/received-documents", headers=auth, json={
+        "client_id": second["client_id"], "kind": "invoice", "number": "77",
+        "issued_on": (today - timedelta(days=2)).isoformat(), "amount": "7000.00",
+        "received_on": today.isoformat()}))
+    print("demo: logistics stock, shipments, documents and purchasing ready")
