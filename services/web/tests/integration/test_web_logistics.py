@@ -498,3 +498,96 @@ async def test_documents_from_clients_are_logged_and_handed_to_accounting(web: W
         {"documents": [pending["id"]], "handed_on": "2026-12-15"}]
     after = await client.get(handed.headers["location"])
     assert "Передано в бухгалтерию: 1." in after.text
+
+
+SUPPLIER_ID = str(uuid.uuid4())
+
+
+def order(number: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "number": number, "supplier_id": SUPPLIER_ID,
+            "supplier_name": "ООО «Шлагбаумы Оптом»", "status": status,
+            "status_label": {"ordered": "Заказан", "invoiced": "Счёт получен",
+                             "received": "Товар получен"}[status],
+            "expected_ship_on": "2026-12-20", "overdue": False, "invoice_number": None,
+            "invoice_issued_on": None, "invoice_amount": None, "invoice_vat": None,
+            "invoice_due_on": None, "received_on": None, "remote_acceptance": False,
+            "acceptance_note": None, "attachments": [], "total": "112000.00",
+            "lines": [{"item": "BAR-DH", "item_name": "Шлагбаум DOORHAN Barrier PRO",
+                       "quantity": 2, "price": "56000.00"}], **extra}
+
+
+async def test_purchase_orders_overdue_first_invoice_and_remote_acceptance(web: Web) -> None:
+    client, services = web
+    reference(services)
+    calm = order("ЗП-2026/0002", "invoiced", invoice_number="1187",
+                 invoice_issued_on="2026-12-10", invoice_amount="112000.00")
+    late = order("ЗП-2026/0001", "ordered", expected_ship_on="2026-12-01", overdue=True)
+    services.on("GET", "/api/purchase-orders", ok([calm, late]))
+    services.on("GET", "/api/suppliers", ok([{"id": SUPPLIER_ID,
+                                              "name": "ООО «Шлагбаумы Оптом»",
+                                              "inn": "7702070139", "notes": None,
+                                              "contacts": [{"name": "Ольга",
+                                                            "phone": "+74951112233"}]}]))
+    services.on("GET", "/api/prices", ok([
+        {"supplier_id": SUPPLIER_ID, "supplier_name": "ООО «Шлагбаумы Оптом»",
+         "item": "BAR-DH", "item_name": "Шлагбаум DOORHAN Barrier PRO", "price": "56000.00",
+         "previous_price": "50000.00", "change_percent": "12.0", "valid_from": "2026-06-01",
+         "availability": "в наличии"}]))
+    services.on("GET", "/api/goods-searches", ok([]))
+    services.on("GET", f"/api/purchase-orders/{late['id']}", ok(late))
+    services.on("POST", f"/api/purchase-orders/{late['id']}/invoice", ok({
+        "type": "about:blank", "title": "Validation failed", "status": 422,
+        "errors": [{"field": "vat", "message": "НДС больше суммы счёта"}]}, status=422))
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "remote",
+             "message": "для дистанционной приёмки приложите фото или документы"}]}),
+        httpx.Response(200, json=late)])
+    services.on("POST", f"/api/purchase-orders/{late['id']}/received",
+                lambda request: next(answers))
+    services.on("POST", f"/api/purchase-orders/{late['id']}/attachments", ok(
+        {"id": str(uuid.uuid4())}, status=201))
+    await log_in(client, "logistics")
+
+    page = await client.get("/logistics/purchasing")
+    html = page.text
+    assert re.findall(r'<tr data-order="([^"]+)"', html) == ["ЗП-2026/0001", "ЗП-2026/0002"]
+    assert re.findall(r'data-testid="po-overdue">([^<]+)<', html) == ["01.12.2026 "]
+    assert "№ 1187 от 10.12.2026" in html
+    assert "+12,0&nbsp;%" in html and "в наличии" in html
+
+    form = await client.get(f"/logistics/purchasing/{late['id']}")
+    assert "просрочено" in form.text
+    refused = await client.post(f"/logistics/purchasing/{late['id']}/invoice", data={
+        "csrf_token": csrf(form.text), "number": "1190", "issued_on": "2026-12-12",
+        "amount": "1 000,00", "vat": "2 000,00", "due_on": ""})
+    assert refused.status_code == 422
+    assert services.sent("POST", f"/api/purchase-orders/{late['id']}/invoice") == [
+        {"number": "1190", "issued_on": "2026-12-12", "amount": "1000.00", "vat": "2000.00"}]
+    assert errors_of(refused.text) == {"vat": "НДС больше суммы счёта."}
+
+    values = {"csrf_token": csrf(form.text), "received_on": "2026-12-15",
+              "location": "warehouse", "remote": "on", "note": "по фото от поставщика",
+              "serials.BAR-DH": "DH-0101\nDH-0102"}
+    no_photo = await client.post(f"/logistics/purchasing/{late['id']}/receive", data=values)
+    assert no_photo.status_code == 422
+    assert errors_of(no_photo.text) == {
+        "file": "Для дистанционной приёмки приложите фото или документы."}
+    assert "DH-0101\nDH-0102</textarea>" in no_photo.text
+    done = await client.post(f"/logistics/purchasing/{late['id']}/receive", data=values,
+                             files={"file": ("накладная.pdf", b"%PDF-1.4 test",
+                                             "application/pdf")})
+    assert done.headers["location"] == f"/logistics/purchasing/{late['id']}?flash=goods"
+    uploads = [r for r in services.seen
+               if r.url.path == f"/api/purchase-orders/{late['id']}/attachments"]
+    assert len(uploads) == 1 and b"%PDF-1.4 test" in uploads[0].content
+    assert services.sent("POST", f"/api/purchase-orders/{late['id']}/received")[-1] == {
+        "received_on": "2026-12-15", "remote": True, "location": "warehouse",
+        "note": "по фото от поставщика", "serials": {"BAR-DH": ["DH-0101", "DH-0102"]}}
+
+    history = await client.get(f"/logistics/suppliers/{SUPPLIER_ID}")
+    assert history.status_code == 200
+    assert [(r.url.params.get("supplier_id"), r.url.params.get("history"))
+            for r in services.seen if r.url.path == "/api/prices"][-1] == (SUPPLIER_ID, "true")
+    assert '<td class="num overdue" data-testid="change">+12,0&nbsp;%</td>' in history.text
+    assert "Ольга" in history.text

@@ -17,6 +17,7 @@ from web.desks.logistics import (
     journal_order,
     po_overdue,
     price_history,
+    receipt_field,
     refusal,
     serial_list,
     shipment_body,
@@ -73,7 +74,8 @@ def test_price_history_says_how_much_each_price_changed() -> None:
               {"item": "BAR", "valid_from": "2026-01-01", "price": "50000.00"},
               {"item": "CTL", "valid_from": "2026-02-01", "price": "9000.00"},
               {"item": "CTL", "valid_from": "2026-09-01", "price": "8100.00"}]
-    assert [(p["item"], p["valid_from"], p.get("change_pct")) for p in price_history(prices)] == [
+    history = price_history(prices)
+    assert [(p["item"], p["valid_from"], p.get("change_percent")) for p in history] == [
         ("BAR", "2026-01-01", None), ("BAR", "2026-06-01", Decimal("12.0")),
         ("CTL", "2026-02-01", None), ("CTL", "2026-09-01", Decimal("-10.0"))]
 
@@ -83,6 +85,13 @@ def test_a_purchase_order_is_overdue_when_not_shipped_by_its_date() -> None:
     assert not po_overdue({"expected_ship_on": "2026-12-15", "status": "ordered"}, DAY)
     assert not po_overdue({"expected_ship_on": "2026-12-01", "status": "received"}, DAY)
     assert not po_overdue({"expected_ship_on": "2026-12-01", "overdue": False}, DAY)
+
+
+def test_goods_received_errors_go_to_the_line_the_file_input_or_above_the_form() -> None:
+    assert receipt_field("serials.BAR-DH.0") == "serials.BAR-DH"
+    assert receipt_field("remote") == "file"
+    assert receipt_field("received_on") == "received_on"
+    assert receipt_field("serials") == ""
 
 
 def test_serials_as_typed_and_the_shipment_rows_sent() -> None:

@@ -11,9 +11,9 @@ sentence at the form.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -28,6 +28,7 @@ from web.entrypoints.pages.framework import (
     CheckedViewer,
     CurrentViewer,
     PageForbidden,
+    PageNotFound,
     Panel,
     Viewer,
     form_str,
@@ -56,11 +57,8 @@ CARRIERS = {
     "dostavista": "Достависта (курьер по Москве)", "cdek": "СДЭК", "dellin": "Деловые Линии",
     "truck": "Грузовой транспорт (шлагбаумы, стрелы, турникеты)",
 }
-PO_STATUS = {
-    "draft": "черновик", "ordered": "заказан", "invoiced": "счёт получен",
-    "shipped": "отгружен поставщиком", "partially_received": "принят частично",
-    "received": "принят", "cancelled": "отменён",
-}
+PO_STATUS = {"ordered": "заказан", "invoiced": "счёт получен", "received": "товар получен",
+             "cancelled": "отменён"}
 CLOSING_STATUS = {"expected": "ожидается", "sent": "отправлен клиенту",
                   "signed": "подписан клиентом", "returned": "оригинал получен"}
 AWAITING = ("expected", "sent")
@@ -89,7 +87,8 @@ FLASH = {
     "dispatched": "Отгрузка передана перевозчику.",
     "delivered": "Доставка отмечена.",
     "cancelled": "Отгрузка отменена, резерв снят.",
-    "invoice": "Счёт поставщика записан.",
+    "invoice": "Счёт поставщика записан и передан в биллинг.",
+    "ship-date": "Дата отгрузки поставщиком записана.",
     "closing-sent": "Документ отмечен отправленным клиенту.",
     "closing-signed": "Документ подписан клиентом.",
     "closing-returned": "Подписанный оригинал получен.",
@@ -323,11 +322,11 @@ async def release(reservation_id: uuid.UUID, request: Request, viewer: CheckedVi
 
 
 def po_overdue(po: dict[str, Any], day: date) -> bool:
-    """Expected to ship by now and not yet shipped or received."""
+    """Expected to ship by now and not yet received (logistics' own flag when it gives one)."""
     if po.get("overdue") is not None:
         return bool(po["overdue"])
     due = _day(po.get("expected_ship_on"))
-    return bool(due and due < day and po.get("status") in ("ordered", "invoiced", "draft"))
+    return bool(due and due < day and po.get("status") in ("ordered", "invoiced"))
 
 
 @router.get("/purchasing")
@@ -335,18 +334,23 @@ async def purchasing(request: Request, viewer: DeskViewer, flash: str | None = N
                      ) -> Response:
     parts = await panels(
         orders=viewer.services.get("logistics", "/api/purchase-orders", limit=LIMIT),
-        suppliers=viewer.services.get("logistics", "/api/suppliers", limit=LIMIT))
+        suppliers=viewer.services.get("logistics", "/api/suppliers", limit=LIMIT),
+        offers=viewer.services.get("logistics", "/api/prices", limit=LIMIT),
+        searches=viewer.services.get("logistics", "/api/goods-searches", limit=LIMIT))
     day = today()
     orders: list[dict[str, Any]] = parts["orders"].data or []
     for po in orders:
         po["is_overdue"] = po_overdue(po, day)
-    orders.sort(key=lambda po: (not po["is_overdue"], str(po.get("expected_ship_on") or "9")))
+    # logistics lists the overdue first; kept, with the late ones leading whatever it did
+    orders = [po for po in orders if po["is_overdue"]] + [
+        po for po in orders if not po["is_overdue"]]
     return render(request, "desks/logistics/purchasing.html", {
         "p": parts, "orders": orders, "flash": FLASH.get(flash or "")})
 
 
 def price_history(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each item's prices oldest first, with the change against the one before in %."""
+    """Each item's prices oldest first, with the change against the one before in % (what
+    logistics says, else worked out here)."""
     by_item: dict[str, list[dict[str, Any]]] = {}
     for p in sorted(prices, key=lambda p: str(p.get("valid_from") or "")):
         by_item.setdefault(str(p.get("item", "")), []).append(dict(p))
@@ -357,23 +361,27 @@ def price_history(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 price = Decimal(str(row.get("price")))
             except (InvalidOperation, ValueError):
                 continue
-            if row.get("change_pct") is None and before:
-                row["change_pct"] = ((price - before) / before * 100).quantize(Decimal("0.1"))
+            if row.get("change_percent") is None and before:
+                row["change_percent"] = ((price - before) / before * 100).quantize(
+                    Decimal("0.1"))
             before = price
     return [row for rows in by_item.values() for row in rows]
 
 
 @router.get("/suppliers/{supplier_id}")
 async def supplier(supplier_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Response:
-    found = await viewer.services.get("logistics", f"/api/suppliers/{supplier_id}")
-    prices = await panel(viewer.services.get(
-        "logistics", f"/api/suppliers/{supplier_id}/prices", limit=LIMIT),
-        empty=[])
-    if prices.ok:
-        prices.data = price_history(prices.data)
-    parts = await pickers(viewer)
+    parts = await panels(
+        suppliers=viewer.services.get("logistics", "/api/suppliers", limit=LIMIT),
+        prices=viewer.services.get("logistics", "/api/prices", supplier_id=str(supplier_id),
+                                   history="true", limit=LIMIT))
+    found = next((s for s in parts["suppliers"].data or []
+                  if str(s.get("id")) == str(supplier_id)), None)
+    if parts["suppliers"].ok and found is None:
+        raise PageNotFound("Такого поставщика нет.")
+    if parts["prices"].ok:
+        parts["prices"].data = price_history(parts["prices"].data)
     return render(request, "desks/logistics/supplier.html", {
-        "supplier": found, "prices": prices, "n": names(parts)})
+        "supplier": found or {"name": "Поставщик"}, "p": parts})
 
 
 INVOICE_FIELDS = ("number", "issued_on", "amount", "vat", "due_on")
@@ -387,13 +395,18 @@ async def _order_page(request: Request, viewer: Viewer, order_id: uuid.UUID, *,
     order = await viewer.services.get("logistics", f"/api/purchase-orders/{order_id}")
     parts = await pickers(viewer)
     order["is_overdue"] = po_overdue(order, today())
+    tracked = {str(i.get("sku")) for i in parts["items"].data or []
+               if i.get("tracking") == "serial"}
     skus = [str(line.get("item")) for line in order.get("lines") or []]
-    known = [*INVOICE_FIELDS, *RECEIVE_FIELDS, "attachments",
-             *(f"qty_{s}" for s in skus), *(f"serials_{s}" for s in skus)]
+    known = [*INVOICE_FIELDS, *RECEIVE_FIELDS, "expected_ship_on", "file",
+             *(f"serials.{s}" for s in skus)]
     return render(request, "desks/logistics/order.html", {
         "order": order, "p": parts, "n": names(parts), "form": form, "known": known,
+        "tracked": tracked,
         "values": values or {"issued_on": today().isoformat(),
-                             "received_on": today().isoformat(), "vat": "0,00"},
+                             "received_on": today().isoformat(), "vat": "0,00",
+                             "location": "warehouse",
+                             "expected_ship_on": str(order.get("expected_ship_on") or "")},
         "errors": errors or {}, "flash": FLASH.get(request.query_params.get("flash", ""))},
         status=status)
 
@@ -403,9 +416,39 @@ async def order(order_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Re
     return await _order_page(request, viewer, order_id)
 
 
+@router.get("/purchasing/{order_id}/attachments/{attachment_id}")
+async def attachment(order_id: uuid.UUID, attachment_id: uuid.UUID, viewer: DeskViewer
+                     ) -> Response:
+    """A photo or document of the acceptance, as logistics keeps it."""
+    upstream = await viewer.services.request(
+        "logistics", "GET", f"/api/purchase-orders/{order_id}/attachments/{attachment_id}")
+    return Response(upstream.content, media_type=upstream.headers.get("content-type"),
+                    headers={"Content-Disposition": upstream.headers.get(
+                        "content-disposition", "inline")})
+
+
+async def _order_post(request: Request, viewer: Viewer, order_id: uuid.UUID, form: str,
+                      path: str, values: dict[str, str], body: dict[str, Any], flash: str,
+                      rename: Callable[[str], str] = str) -> Response:
+    """One write on a purchase order; its refusal comes back at the form's fields."""
+    try:
+        await viewer.services.post("logistics", f"/api/purchase-orders/{order_id}/{path}",
+                                   json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors: dict[str, str] = {}
+            for name, text in field_errors(exc).items():
+                errors.setdefault(rename(name), text)
+            return await _order_page(request, viewer, order_id, values=values, form=form,
+                                     errors=errors or {"": refusal(exc)}, status=exc.status)
+        raise
+    return redirect(f"/logistics/purchasing/{order_id}?flash={flash}", request)
+
+
 @router.post("/purchasing/{order_id}/invoice")
 async def order_invoice(order_id: uuid.UUID, request: Request, viewer: CheckedViewer
                         ) -> Response:
+    """The supplier's invoice for the order (logistics passes it on to billing's payables)."""
     _only_desk(viewer)
     form = await request.form()
     values = {k: form_str(form, k) for k in INVOICE_FIELDS}
@@ -413,63 +456,67 @@ async def order_invoice(order_id: uuid.UUID, request: Request, viewer: CheckedVi
     for key in ("amount", "vat"):
         if key in body:
             body[key] = money_input(body[key])
-    try:
-        await viewer.services.post("logistics", f"/api/purchase-orders/{order_id}/invoice",
-                                   json=body)
-    except ServiceError as exc:
-        if exc.status in (409, 422):
-            return await _order_page(request, viewer, order_id, values=values, form="invoice",
-                                     errors=field_errors(exc) or {"": refusal(exc)},
-                                     status=exc.status)
-        raise
-    return redirect(f"/logistics/purchasing/{order_id}?flash=invoice", request)
+    return await _order_post(request, viewer, order_id, "invoice", "invoice", values, body,
+                             "invoice")
+
+
+@router.post("/purchasing/{order_id}/ship-date")
+async def order_ship_date(order_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                          ) -> Response:
+    _only_desk(viewer)
+    form = await request.form()
+    values = {"expected_ship_on": form_str(form, "expected_ship_on")}
+    body = {k: v for k, v in values.items() if v}
+    return await _order_post(request, viewer, order_id, "ship-date", "ship-date", values, body,
+                             "ship-date")
 
 
 @router.post("/purchasing/{order_id}/receive")
 async def order_receive(order_id: uuid.UUID, request: Request, viewer: CheckedViewer
                         ) -> Response:
-    """Goods received against the order: each line's quantity (or serials) to a location;
-    remote acceptance carries the photos and documents the supplier or client sent."""
+    """Goods received against the order, every line into stock (serial-tracked lines with
+    their serials); remote acceptance carries the photos and documents sent to us, each
+    attached first."""
     _only_desk(viewer)
     form = await request.form()
     values = {k: form_str(form, k) for k in RECEIVE_FIELDS}
-    lines: list[dict[str, Any]] = []
+    serials: dict[str, list[str]] = {}
     for key in form:
-        if key.startswith("qty_"):
-            sku = key.removeprefix("qty_")
+        if key.startswith("serials."):
             values[key] = form_str(form, key)
-            values[f"serials_{sku}"] = form_str(form, f"serials_{sku}")
-            serials = serial_list(values[f"serials_{sku}"])
-            if serials:
-                lines.append({"item": sku, "serials": serials})
-            elif values[key]:
-                lines.append({"item": sku, "quantity": _number(values[key])})
-    data = {"received_on": values["received_on"], "location": values["location"],
-            "remote": "true" if values["remote"] == "on" else "false",
-            "note": values["note"], "lines": json.dumps(lines, ensure_ascii=False)}
-    files = [("attachments", (f.filename, await f.read(), f.content_type or
-                              "application/octet-stream"))
-             for f in form.getlist("attachments")
-             if not isinstance(f, str) and f.filename]
-    try:
-        await viewer.services.post("logistics", f"/api/purchase-orders/{order_id}/receipts",
-                                   data=data, files=files or None)
-    except ServiceError as exc:
-        if exc.status in (409, 413, 415, 422):
-            errors = {_line_field(k, lines): v for k, v in field_errors(exc).items()}
-            return await _order_page(request, viewer, order_id, values=values, form="receive",
-                                     errors=errors or {"": refusal(exc)}, status=exc.status)
-        raise
-    return redirect(f"/logistics/purchasing/{order_id}?flash=goods", request)
+            typed = serial_list(values[key])
+            if typed:
+                serials[key.removeprefix("serials.")] = typed
+    for upload in form.getlist("file"):
+        if isinstance(upload, str) or not upload.filename:
+            continue
+        try:
+            await viewer.services.post(
+                "logistics", f"/api/purchase-orders/{order_id}/attachments",
+                files={"file": (upload.filename, await upload.read(),
+                                upload.content_type or "application/octet-stream")})
+        except ServiceError as exc:
+            if exc.status in (409, 413, 415, 422):
+                text = "; ".join(field_errors(exc).values()) or refusal(exc)
+                return await _order_page(request, viewer, order_id, values=values,
+                                         form="receive", status=exc.status,
+                                         errors={"file": f"{upload.filename}: {text}"})
+            raise
+    body: dict[str, Any] = {"received_on": values["received_on"],
+                            "remote": values["remote"] == "on", "serials": serials}
+    body.update({k: values[k] for k in ("location", "note") if values[k]})
+    return await _order_post(request, viewer, order_id, "receive", "received", values, body,
+                             "goods", rename=receipt_field)
 
 
-def _line_field(name: str, lines: list[dict[str, Any]]) -> str:
-    """``lines.1.quantity`` -> ``qty_<that line's sku>`` (the field the person typed in)."""
-    found = re.fullmatch(r"lines\.(\d+)\.(\w+)", name)
-    if not found or int(found.group(1)) >= len(lines):
-        return name
-    sku = lines[int(found.group(1))]["item"]
-    return f"serials_{sku}" if found.group(2) == "serials" else f"qty_{sku}"
+def receipt_field(name: str) -> str:
+    """Where the goods-received form shows an error: a line's serials at that line, the
+    attachments remote acceptance needs at the file input, the rest above the form."""
+    found = re.match(r"serials\.([^.]+)", name)
+    if found:
+        return f"serials.{found.group(1)}"
+    return {"remote": "file", "received_on": "received_on", "location": "location",
+            "note": "note"}.get(name, "")
 
 
 # --- shipments ------------------------------------------------------------------------------
