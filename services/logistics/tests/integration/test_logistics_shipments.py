@@ -189,3 +189,16 @@ async def test_courier_balance_is_kept_and_a_low_balance_flagged_once(lt: Any) -
     assert low == {"carrier": "dostavista", "balance": "1200.50", "threshold": "3000.00"}
     (account,) = (await lt.get("/api/courier-accounts")).json()
     assert account["balance"] == "1200.50" and account["low"] is True
+
+
+async def test_a_manager_sees_only_their_own_clients_shipments(lt: Any) -> None:
+    shipment_id, _ = await _planned(lt)  # the client of manager1
+    mine = await lt.client.get("/api/shipments", headers=lt.auth("manager1", "manager"))
+    theirs = await lt.client.get("/api/shipments", headers=lt.auth("manager2", "manager"))
+    assert [s["id"] for s in mine.json()] == [shipment_id] and theirs.json() == []
+    r = await lt.client.get(f"/api/shipments/{shipment_id}",
+                            headers=lt.auth("manager2", "manager"))
+    assert r.status_code == 404
+    r = await lt.client.post(f"/api/shipments/{shipment_id}/cancel",
+                             headers=lt.auth("manager1", "manager"))
+    assert r.status_code == 403

@@ -126,3 +126,17 @@ async def test_only_the_desk_writes_and_a_manager_reads(lt: Any) -> None:
     assert r.status_code == 403
     r = await lt.client.get("/api/stock", headers=lt.auth("manager1", "manager"))
     assert r.status_code == 200
+
+
+async def test_a_retried_receipt_with_the_same_idempotency_key_counts_once(lt: Any) -> None:
+    await lt.item("PART-7", kind="part")
+    headers = {**lt.auth(), "Idempotency-Key": "receipt-2026-12-01-7"}
+    body = {"item": "PART-7", "quantity": 4}
+    first = await lt.client.post("/api/stock/receipts", json=body, headers=headers)
+    again = await lt.client.post("/api/stock/receipts", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    assert await lt.balance("PART-7") == {"on_hand": 4, "reserved": 0, "available": 4}
+    other = await lt.client.post("/api/stock/receipts", json={**body, "quantity": 5},
+                                 headers=headers)
+    assert other.status_code == 409
+    assert await lt.scalar("SELECT count(*) FROM stock_move") == 1
