@@ -591,3 +591,55 @@ async def test_purchase_orders_overdue_first_invoice_and_remote_acceptance(web: 
             for r in services.seen if r.url.path == "/api/prices"][-1] == (SUPPLIER_ID, "true")
     assert '<td class="num overdue" data-testid="change">+12,0&nbsp;%</td>' in history.text
     assert "Ольга" in history.text
+
+
+async def test_a_purchase_order_and_a_suppliers_price_from_the_forms(web: Web) -> None:
+    client, services = web
+    reference(services)
+    services.on("GET", "/api/suppliers", ok([{"id": SUPPLIER_ID,
+                                              "name": "ООО «Шлагбаумы Оптом»",
+                                              "inn": "7702070139", "contacts": [],
+                                              "notes": None}]))
+    services.on("GET", "/api/prices", ok([]))
+    created = str(uuid.uuid4())
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "lines.0.price", "type": "value_error",
+             "message": "Value error, not a decimal amount: 'много'"}]}),
+        httpx.Response(201, json={"id": created, "number": "ЗП-2026/0003",
+                                  "status": "ordered"})])
+    services.on("POST", "/api/purchase-orders", lambda request: next(answers))
+    services.on("POST", f"/api/suppliers/{SUPPLIER_ID}/prices", ok({
+        "type": "about:blank", "title": "Validation failed", "status": 422,
+        "errors": [{"field": "valid_from", "message": "дата вне допустимого диапазона "
+                                                      "(01.01.2000 — 27.11.2031)"}]},
+        status=422))
+    await log_in(client, "logistics")
+    form = await client.get("/logistics/purchasing/new", params={"supplier_id": SUPPLIER_ID})
+    assert f'<option value="{SUPPLIER_ID}" selected>ООО «Шлагбаумы Оптом» · ИНН 7702070139' \
+           in form.text
+    values = {"csrf_token": csrf(form.text), "supplier_id": SUPPLIER_ID,
+              "expected_ship_on": "2026-12-20", "note": "",
+              "lines.0.item": "", "lines.0.quantity": "", "lines.0.price": "",
+              "lines.2.item": "BAR-DH", "lines.2.quantity": "2", "lines.2.price": "много"}
+    refused = await client.post("/logistics/purchasing/new", data=values)
+    assert refused.status_code == 422
+    assert services.sent("POST", "/api/purchase-orders") == [{
+        "supplier_id": SUPPLIER_ID, "expected_ship_on": "2026-12-20",
+        "lines": [{"item": "BAR-DH", "quantity": 2, "price": "много"}]}]
+    assert errors_of(refused.text) == {"lines.2.price": "Введите сумму, например 12 500,00."}
+    values["lines.2.price"] = "56 000,00"
+    done = await client.post("/logistics/purchasing/new", data=values)
+    assert done.headers["location"] == f"/logistics/purchasing/{created}?flash=ordered"
+    assert services.sent("POST", "/api/purchase-orders")[-1]["lines"][0]["price"] == "56000.00"
+
+    page = await client.get(f"/logistics/suppliers/{SUPPLIER_ID}")
+    price = await client.post(f"/logistics/suppliers/{SUPPLIER_ID}/prices", data={
+        "csrf_token": csrf(page.text), "item": "BAR-DH", "price": "58 000,00",
+        "valid_from": "2099-01-01", "availability": ""})
+    assert price.status_code == 422
+    assert services.sent("POST", f"/api/suppliers/{SUPPLIER_ID}/prices") == [
+        {"item": "BAR-DH", "price": "58000.00", "valid_from": "2099-01-01"}]
+    assert errors_of(price.text) == {
+        "valid_from": "Дата вне допустимого диапазона (01.01.2000 — 27.11.2031)."}
+    assert (await client.get(f"/logistics/suppliers/{uuid.uuid4()}")).status_code == 404

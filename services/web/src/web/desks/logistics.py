@@ -89,6 +89,8 @@ FLASH = {
     "cancelled": "Отгрузка отменена, резерв снят.",
     "invoice": "Счёт поставщика записан и передан в биллинг.",
     "ship-date": "Дата отгрузки поставщиком записана.",
+    "ordered": "Заказ поставщику создан.",
+    "price": "Цена записана.",
     "closing-sent": "Документ отмечен отправленным клиенту.",
     "closing-signed": "Документ подписан клиентом.",
     "closing-returned": "Подписанный оригинал получен.",
@@ -130,8 +132,11 @@ def field_errors(exc: ServiceError) -> dict[str, str]:
         text = str(err.get("message", "")).removeprefix("Value error, ")
         russian = next((t for p, t in _MESSAGES if p.search(text)), None)
         if russian is None:
-            russian = say(text) if _CYRILLIC.search(text) else field_message(
-                str(err.get("type", "")), text)
+            # pydantic's and the shared rules' English first (its text may quote Russian
+            # input), then logistics' own Russian
+            russian = field_message(str(err.get("type", "")), text)
+            if russian == text and _CYRILLIC.search(text):
+                russian = say(text)
         out.setdefault(name, russian)
     return out
 
@@ -348,6 +353,84 @@ async def purchasing(request: Request, viewer: DeskViewer, flash: str | None = N
         "p": parts, "orders": orders, "flash": FLASH.get(flash or "")})
 
 
+PO_LINES = 5
+PO_LINE_FIELDS = tuple(f"lines.{i}.{f}" for i in range(PO_LINES)
+                       for f in ("item", "quantity", "price"))
+PO_FIELDS = ("supplier_id", "expected_ship_on", "note")
+
+
+async def _po_form(request: Request, viewer: Viewer, values: dict[str, str],
+                   errors: dict[str, str], status: int = 200) -> Response:
+    parts = await panels(
+        suppliers=viewer.services.get("logistics", "/api/suppliers", limit=LIMIT),
+        items=viewer.services.get("logistics", "/api/items", limit=LIMIT))
+    return render(request, "desks/logistics/po_form.html", {
+        "p": parts, "values": values, "errors": errors, "lines": range(PO_LINES),
+        "known": [*PO_FIELDS, "lines", *PO_LINE_FIELDS]}, status=status)
+
+
+@router.get("/purchasing/new")
+async def new_order(request: Request, viewer: DeskViewer, supplier_id: str = "") -> Response:
+    return await _po_form(request, viewer, {"supplier_id": supplier_id}, {})
+
+
+@router.post("/purchasing/new")
+async def create_order(request: Request, viewer: CheckedViewer) -> Response:
+    """A purchase order to a supplier: the lines typed (blank rows skipped), priced."""
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in (*PO_FIELDS, *PO_LINE_FIELDS)}
+    lines: list[dict[str, Any]] = []
+    typed: list[int] = []
+    for i in range(PO_LINES):
+        item, qty, price = (values[f"lines.{i}.{f}"] for f in ("item", "quantity", "price"))
+        if item or qty or price:
+            typed.append(i)
+            lines.append({"item": item, "quantity": _number(qty),
+                          "price": money_input(price)})
+    body: dict[str, Any] = {k: values[k] for k in PO_FIELDS if values[k]}
+    body["lines"] = lines
+    try:
+        created = await viewer.services.post("logistics", "/api/purchase-orders", json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors: dict[str, str] = {}
+            for name, text in field_errors(exc).items():
+                found = re.fullmatch(r"lines\.(\d+)(\..+)?", name)
+                if found and int(found.group(1)) < len(typed):
+                    name = f"lines.{typed[int(found.group(1))]}{found.group(2) or '.item'}"
+                errors.setdefault(name, text)
+            return await _po_form(request, viewer, values, errors or {"": refusal(exc)},
+                                  exc.status)
+        raise
+    return redirect(f"/logistics/purchasing/{created['id']}?flash=ordered", request)
+
+
+PRICE_FIELDS = ("item", "price", "valid_from", "availability")
+
+
+@router.post("/suppliers/{supplier_id}/prices")
+async def add_price(supplier_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                    ) -> Response:
+    """A supplier's price from a date (its history keeps the old ones)."""
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in PRICE_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v}
+    if "price" in body:
+        body["price"] = money_input(body["price"])
+    try:
+        await viewer.services.post("logistics", f"/api/suppliers/{supplier_id}/prices",
+                                   json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return await _supplier_page(request, viewer, supplier_id, values=values,
+                                        errors=field_errors(exc) or {"": refusal(exc)},
+                                        status=exc.status)
+        raise
+    return redirect(f"/logistics/suppliers/{supplier_id}?flash=price", request)
+
+
 def price_history(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each item's prices oldest first, with the change against the one before in % (what
     logistics says, else worked out here)."""
@@ -369,11 +452,20 @@ def price_history(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @router.get("/suppliers/{supplier_id}")
-async def supplier(supplier_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Response:
+async def supplier(supplier_id: uuid.UUID, request: Request, viewer: DeskViewer,
+                   flash: str | None = None) -> Response:
+    return await _supplier_page(request, viewer, supplier_id, flash=flash)
+
+
+async def _supplier_page(request: Request, viewer: Viewer, supplier_id: uuid.UUID, *,
+                         values: dict[str, str] | None = None,
+                         errors: dict[str, str] | None = None, flash: str | None = None,
+                         status: int = 200) -> Response:
     parts = await panels(
         suppliers=viewer.services.get("logistics", "/api/suppliers", limit=LIMIT),
         prices=viewer.services.get("logistics", "/api/prices", supplier_id=str(supplier_id),
-                                   history="true", limit=LIMIT))
+                                   history="true", limit=LIMIT),
+        items=viewer.services.get("logistics", "/api/items", limit=LIMIT))
     found = next((s for s in parts["suppliers"].data or []
                   if str(s.get("id")) == str(supplier_id)), None)
     if parts["suppliers"].ok and found is None:
@@ -381,7 +473,9 @@ async def supplier(supplier_id: uuid.UUID, request: Request, viewer: DeskViewer)
     if parts["prices"].ok:
         parts["prices"].data = price_history(parts["prices"].data)
     return render(request, "desks/logistics/supplier.html", {
-        "supplier": found or {"name": "Поставщик"}, "p": parts})
+        "supplier": found or {"name": "Поставщик"}, "supplier_id": str(supplier_id),
+        "p": parts, "values": values or {"valid_from": today().isoformat()},
+        "errors": errors or {}, "flash": FLASH.get(flash or "")}, status=status)
 
 
 INVOICE_FIELDS = ("number", "issued_on", "amount", "vat", "due_on")
