@@ -4,6 +4,7 @@ schedule the install."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from decimal import Decimal
@@ -202,3 +203,14 @@ async def test_a_manager_sees_only_their_own_clients_shipments(lt: Any) -> None:
     r = await lt.client.post(f"/api/shipments/{shipment_id}/cancel",
                              headers=lt.auth("manager1", "manager"))
     assert r.status_code == 403
+
+
+async def test_concurrent_dispatches_place_one_carrier_order(lt: Any) -> None:
+    shipment_id, _ = await _planned(lt, carrier="dellin")
+    fake = lt.logistics.carriers["dellin"]
+    answers = await asyncio.gather(*(
+        lt.post(f"/api/shipments/{shipment_id}/dispatch", {"shipped_on": "2026-12-03"})
+        for _ in range(5)))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409]
+    assert len(fake.orders) == 1
+    assert await lt.scalar("SELECT count(*) FROM stock_move WHERE reason = 'shipment'") == 2

@@ -7,8 +7,10 @@ then one transaction re-checks the state and records the result.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -174,8 +176,31 @@ async def quote(logistics: Logistics, shipment_id: uuid.UUID) -> Quote:
         raise CarrierFailed(str(exc), carrier=row["carrier"]) from None
 
 
+@contextlib.asynccontextmanager
+async def _only_one(logistics: Logistics, key: str) -> AsyncIterator[None]:
+    """Hold a PostgreSQL advisory lock for ``key`` across replicas, or refuse (409): the
+    carrier is called outside any transaction, and two people pressing «Отгрузить» at once
+    must not place two orders with it."""
+    async with logistics.engine.connect() as conn:
+        got = (await conn.execute(sa.select(sa.func.pg_try_advisory_lock(
+            sa.func.hashtext(key))))).scalar()
+        if not got:
+            raise Conflict("отгрузка уже оформляется у перевозчика", current_state="ordering")
+        try:
+            yield
+        finally:
+            await conn.execute(sa.select(sa.func.pg_advisory_unlock(sa.func.hashtext(key))))
+            await conn.commit()
+
+
 async def dispatch(logistics: Logistics, actor: Principal, shipment_id: uuid.UUID,
                    shipped_on: date) -> None:
+    async with _only_one(logistics, f"shipment-dispatch:{shipment_id}"):
+        await _dispatch(logistics, actor, shipment_id, shipped_on)
+
+
+async def _dispatch(logistics: Logistics, actor: Principal, shipment_id: uuid.UUID,
+                    shipped_on: date) -> None:
     row, request = await _request(logistics, shipment_id)
     shipment_move(ShipmentStatus(row["status"]), ShipmentStatus.IN_TRANSIT)
     if row["arrival_on"] is not None and shipped_on < row["arrival_on"]:
