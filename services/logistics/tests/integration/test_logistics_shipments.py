@@ -100,6 +100,17 @@ async def test_reservation_shipment_delivered_reaches_field_ops_through_the_brok
     assert r.status_code == 409
     assert len(await lt.outbox("logistics.shipment.delivered")) == 1
 
+    # the terminal comes back from the client's site (e.g. the contract ended)
+    back = {"item": "TERM-1", "serials": ["T-2"], "from_location": "client_site",
+            "to_location": "warehouse"}
+    r = await lt.post("/api/stock/moves", {**back, "reason": "delivered"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    r = await lt.post("/api/stock/moves", {**back, "reason": "return"})
+    assert r.status_code == 201, r.text
+    serial = (await lt.get("/api/stock/serials", item="TERM-1")).json()
+    assert {s["serial"]: (s["location"], s["state"]) for s in serial}["T-2"] == (
+        "warehouse", "in_stock")
+
 
 async def test_delivery_before_shipping_is_422_and_changes_nothing(lt: Any) -> None:
     shipment_id, _ = await _planned(lt)

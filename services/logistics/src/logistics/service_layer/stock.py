@@ -21,6 +21,7 @@ from clientops_shared.events import logistics as ev
 from logistics.adapters.orm import item, reservation, stock_balance, stock_move, stock_serial
 from logistics.domain.model import (
     LOCATION_LABELS,
+    MANUAL_REASONS,
     OWN_LOCATIONS,
     ItemKind,
     Location,
@@ -33,6 +34,11 @@ from logistics.domain.model import (
     quantity_of,
 )
 from logistics.service_layer.unit_of_work import LogisticsUnitOfWork
+
+SERIAL_STATE_AT = {Location.WAREHOUSE: SerialState.IN_STOCK, Location.OFFICE: SerialState.IN_STOCK,
+                   Location.IN_TRANSIT: SerialState.IN_TRANSIT,
+                   Location.CLIENT_SITE: SerialState.AT_CLIENT}
+"""The state a free serial number is in at each location (a move keeps it consistent)."""
 
 
 async def create_item(uow: LogisticsUnitOfWork, actor: Principal, *, sku: str, name: str,
@@ -216,20 +222,23 @@ async def receive(uow: LogisticsUnitOfWork, actor: Principal, *, sku: str, quant
 async def move(uow: LogisticsUnitOfWork, actor: Principal, *, sku: str, quantity: int | None,
                serials: list[str] | None, from_location: Location, to_location: Location,
                reason: MoveReason, note: str | None = None) -> dict[str, Any]:
+    if reason not in MANUAL_REASONS:
+        raise InvalidInput("reason", "это основание ставится само (поступление, отгрузка, "
+                                     "доставка)")
     if from_location == to_location:
         raise InvalidInput("to_location", "место назначения совпадает с местом отправления")
     row = await item_row(uow, sku)
     q = quantity_of(Tracking(row["tracking"]), quantity, serials)
     async with _LowStockWatch(uow, row):
         if q.serials:
-            await _serials_at(uow, sku, q.serials, str(from_location), [SerialState.IN_STOCK],
-                              "serials")
+            await _serials_at(uow, sku, q.serials, str(from_location),
+                              [SERIAL_STATE_AT[from_location]], "serials")
         await _take(uow, row, str(from_location), q.count)
         if reason is not MoveReason.WRITE_OFF:
             await _put(uow, sku, str(to_location), q.count)
         await _set_serials(uow, sku, q.serials, location=str(to_location),
                            state=str(SerialState.WRITTEN_OFF if reason is MoveReason.WRITE_OFF
-                                     else SerialState.IN_STOCK))
+                                     else SERIAL_STATE_AT[to_location]), site_id=None)
         move_id = await _log_move(uow, actor.username, sku, q, str(from_location),
                                   None if reason is MoveReason.WRITE_OFF else str(to_location),
                                   reason, note)
