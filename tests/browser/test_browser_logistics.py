@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 
 from clientops_shared.testing import System, eventually
 
-from .conftest import ARTIFACTS, Browsing, api_token
+from .conftest import ARTIFACTS, PHONE, Browsing, api_token
 from .helpers import inn10
 
 pytestmark = pytest.mark.browser
@@ -206,6 +206,16 @@ def test_logistics_receives_goods_ships_them_and_marks_them_delivered(
     manager.reload()
     expect(panel.get_by_test_id("client-shipment-status")).to_contain_text("Доставлена")
     expect(panel.locator("#client-documents")).to_have_count(0)
+
+    # the board fits a phone: the columns stack, nothing wider than the screen
+    phone = browsing.logged_in("logistics", PHONE)
+    phone.goto("/logistics/shipments")
+    expect(phone.locator("section[data-column=delivered] article.shipment",
+                         has_text=client["name"])).to_be_visible()
+    for url in ("/logistics/shipments", "/logistics", "/logistics/courier"):
+        phone.goto(url)
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (url, width)
 
 
 def delivery(system: System, client_id: str, title: str, delivered: date | None
