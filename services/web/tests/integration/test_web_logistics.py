@@ -643,3 +643,33 @@ async def test_a_purchase_order_and_a_suppliers_price_from_the_forms(web: Web) -
     assert errors_of(price.text) == {
         "valid_from": "Дата вне допустимого диапазона (01.01.2000 — 27.11.2031)."}
     assert (await client.get(f"/logistics/suppliers/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_a_new_supplier_with_its_contact_and_the_inn_refused_at_its_field(
+        web: Web) -> None:
+    client, services = web
+    created = str(uuid.uuid4())
+    answers = iter([
+        httpx.Response(422, json={"title": "Validation failed", "errors": [
+            {"field": "inn", "message": "ИНН не прошёл проверку: The number's checksum or "
+                                        "check digit is invalid."},
+            {"field": "contacts.0.phone", "type": "string_pattern_mismatch",
+             "message": "String should match pattern '^\\\\+?[0-9 ()\\\\-]+$'"}]}),
+        httpx.Response(201, json={"id": created})])
+    services.on("POST", "/api/suppliers", lambda request: next(answers))
+    await log_in(client, "logistics")
+    form = await client.get("/logistics/suppliers/new")
+    values = {"csrf_token": csrf(form.text), "name": "ООО «Турникеты»", "inn": "7702070130",
+              "notes": "", "contact.name": "Ольга", "contact.role": "",
+              "contact.phone": "звонить", "contact.email": ""}
+    refused = await client.post("/logistics/suppliers/new", data=values)
+    assert refused.status_code == 422
+    assert services.sent("POST", "/api/suppliers") == [{
+        "name": "ООО «Турникеты»", "inn": "7702070130",
+        "contacts": [{"name": "Ольга", "phone": "звонить"}]}]
+    errors = errors_of(refused.text)
+    assert errors["inn"].startswith("ИНН не прошёл проверку")
+    assert errors["contact.phone"] == "Неверный номер телефона."
+    values.update({"inn": "7702070139", "contact.phone": "+7 495 111-22-33"})
+    done = await client.post("/logistics/suppliers/new", data=values)
+    assert done.headers["location"] == f"/logistics/suppliers/{created}?flash=supplier"

@@ -91,6 +91,7 @@ FLASH = {
     "ship-date": "Дата отгрузки поставщиком записана.",
     "ordered": "Заказ поставщику создан.",
     "price": "Цена записана.",
+    "supplier": "Поставщик добавлен.",
     "closing-sent": "Документ отмечен отправленным клиенту.",
     "closing-signed": "Документ подписан клиентом.",
     "closing-returned": "Подписанный оригинал получен.",
@@ -131,6 +132,8 @@ def field_errors(exc: ServiceError) -> dict[str, str]:
         name = str(err.get("field", ""))
         text = str(err.get("message", "")).removeprefix("Value error, ")
         russian = next((t for p, t in _MESSAGES if p.search(text)), None)
+        if name.endswith("phone") and err.get("type") == "string_pattern_mismatch":
+            russian = "Неверный номер телефона."
         if russian is None:
             # pydantic's and the shared rules' English first (its text may quote Russian
             # input), then logistics' own Russian
@@ -404,6 +407,45 @@ async def create_order(request: Request, viewer: CheckedViewer) -> Response:
                                   exc.status)
         raise
     return redirect(f"/logistics/purchasing/{created['id']}?flash=ordered", request)
+
+
+SUPPLIER_FIELDS = ("name", "inn", "notes", "contact.name", "contact.role", "contact.phone",
+                   "contact.email")
+
+
+def _supplier_form(request: Request, values: dict[str, str], errors: dict[str, str],
+                   status: int = 200) -> Response:
+    return render(request, "desks/logistics/supplier_form.html", {
+        "values": values, "errors": errors, "known": list(SUPPLIER_FIELDS)}, status=status)
+
+
+@router.get("/suppliers/new")
+async def new_supplier(request: Request, viewer: DeskViewer) -> Response:
+    return _supplier_form(request, {}, {})
+
+
+@router.post("/suppliers/new")
+async def create_supplier(request: Request, viewer: CheckedViewer) -> Response:
+    """A supplier with one contact person (the INN's checksum is checked by logistics)."""
+    _only_desk(viewer)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in SUPPLIER_FIELDS}
+    body: dict[str, Any] = {k: values[k] for k in ("name", "inn", "notes") if values[k]}
+    contact = {k: values[f"contact.{k}"] for k in ("name", "role", "phone", "email")
+               if values[f"contact.{k}"]}
+    body["contacts"] = [contact] if contact else []
+    try:
+        created = await viewer.services.post("logistics", "/api/suppliers", json=body)
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            errors: dict[str, str] = {}
+            for name, text in field_errors(exc).items():
+                errors.setdefault(re.sub(r"^contacts\.\d+\.", "contact.", name), text)
+            if exc.status == 409:
+                errors = {"inn": refusal(exc)}
+            return _supplier_form(request, values, errors or {"": refusal(exc)}, exc.status)
+        raise
+    return redirect(f"/logistics/suppliers/{created['id']}?flash=supplier", request)
 
 
 PRICE_FIELDS = ("item", "price", "valid_from", "availability")
