@@ -376,7 +376,8 @@ async def test_the_client_card_loads_its_shipments_and_documents_out(web: Web) -
         "in_transit", "ОТГ-2026/0009", tracking_number="1106348756")]))
     services.on("GET", "/api/document-deliveries", ok([
         delivery("ДД-2026/0001", "delivered", day - timedelta(days=2), overdue=True),
-        delivery("ДД-2026/0002", "returned", day, overdue=False, returned=True)]))
+        delivery("ДД-2026/0002", "returned", day, overdue=False, returned=True),
+        delivery("ДД-2026/0005", "registered", None, overdue=False)]))
     await log_in(client, "manager1")
     card = await client.get(f"/clients/{CLIENT_ID}")
     assert card.status_code == 200
@@ -389,8 +390,9 @@ async def test_the_client_card_loads_its_shipments_and_documents_out(web: Web) -
     assert [r.url.params.get("client_id") for r in services.seen
             if r.url.path in ("/api/shipments", "/api/document-deliveries")] == [CLIENT_ID] * 2
     assert 'data-shipment="ОТГ-2026/0009"' in html and "трек 1106348756" in html
-    # originals still out are listed; the returned delivery is not
+    # originals still out are listed; the returned delivery and one not yet sent are not
     assert 'data-journal="ДД-2026/0001"' in html and "ДД-2026/0002" not in html
+    assert "ДД-2026/0005" not in html
     assert "просрочено" in html
     assert "Новая отгрузка" not in html  # a manager reads; logistics acts
 

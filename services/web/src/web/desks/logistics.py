@@ -1134,9 +1134,9 @@ async def client_panel(client_id: uuid.UUID, request: Request, viewer: CurrentVi
         parts["documents"].data = [d for d in parts["documents"].data
                                    if d.get("status") in AWAITING]
     if parts["deliveries"].ok:
+        # out with the counterparty: handed to a courier or delivered, originals not back
         parts["deliveries"].data = [d for d in journal_order(parts["deliveries"].data, day)
-                                    if d.get("status") not in RETURNED
-                                    and not d.get("returned_on")]
+                                    if d.get("status") in ("handed", "delivered")]
     return render(request, "desks/logistics/_client_panel.html", {
         "p": parts, "client_id": cid, "loaded": True, "may_act": viewer.has_role(*DESK_ROLES)},
         block="logistics_panel")
