@@ -157,6 +157,9 @@ def seed_demo(timeout: float = 120.0) -> None:
     from field_ops import demo as field_ops_demo  # the services' own demo data
 
     field_ops_demo.seed(urls["field_ops"], login)
+    from logistics.demo import seed as seed_logistics  # the service's own demo data
+
+    seed_logistics(urls, login)
     print("demo data ready; log in at", urls["web"], "(users and passwords: README)")
 
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,7 +59,9 @@ def _sample(event_type: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, info in cls.model_fields.items():
         kinds = set(get_args(info.annotation)) | {info.annotation}
-        if uuid.UUID in kinds:
+        if get_origin(info.annotation) is list:
+            values[name] = []
+        elif uuid.UUID in kinds:
             values[name] = str(uuid.UUID(int=len(values) + 1))
         elif datetime in kinds:
             values[name] = "2026-12-24T07:00:00+00:00"

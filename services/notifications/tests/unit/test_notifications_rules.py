@@ -729,6 +729,12 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "field_ops.training.completed",
         "logistics.shipment.delivered",
         "logistics.originals.overdue",
+        "logistics.originals.reminder_due",
+        "logistics.stock.low",
+        "logistics.courier_balance.low",
+        "logistics.closing_docs.unsigned",
+        "logistics.purchase_order.overdue",
+        "logistics.supplier_invoice.recorded",
     }
     with_escalations = {t for t, r in rules.events.items() if r.escalations}
     assert with_escalations == {
@@ -736,6 +742,7 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "field_ops.visit.sla_breached",
         "field_ops.downtime.escalated",
         "logistics.originals.overdue",
+        "logistics.closing_docs.overdue",
     }
 
 

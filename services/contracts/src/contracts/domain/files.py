@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from clientops_shared.errors import InvalidInput
+from clientops_shared.uploads import check_upload as check_upload  # re-exported
+from clientops_shared.uploads import sniff as sniff  # re-exported
 
 
 def _now() -> datetime:
@@ -19,40 +20,8 @@ class DocumentKind(StrEnum):
     COURT_DECISION = "court_decision"
 
 
-# what we accept, by the bytes a file starts with, never by its name or declared type alone
-SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "application/pdf": (b"%PDF-",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
+# what we accept (PDF and JPEG), by the bytes a file starts with: clientops_shared.uploads
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg"}
-
-
-def sniff(head: bytes) -> str | None:
-    """The content type the bytes are, among those we accept."""
-    for content_type, magics in SIGNATURES.items():
-        if any(head.startswith(magic) for magic in magics):
-            return content_type
-    return None
-
-
-def check_upload(declared: str | None, head: bytes, size: int, limit: int,
-                 field_name: str = "file") -> str:
-    """The content type to store, or InvalidInput naming the field and why."""
-    if size == 0:
-        raise InvalidInput(field_name, "the file is empty")
-    if size > limit:
-        raise InvalidInput(field_name, f"the file is larger than {limit} bytes")
-    actual = sniff(head)
-    if actual is None:
-        raise InvalidInput(field_name, "only PDF and JPEG files are accepted; the content is "
-                           "neither")
-    declared_type = (declared or "").split(";")[0].strip().lower()
-    if declared_type in ("image/jpg", "image/pjpeg"):
-        declared_type = "image/jpeg"
-    if declared_type not in ("", "application/octet-stream") and declared_type != actual:
-        raise InvalidInput(field_name, f"declared as {declared_type} but the content is "
-                           f"{actual}")
-    return actual
 
 
 @dataclass(eq=False)

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import phonenumbers
 from pydantic import AfterValidator, WithJsonSchema
-from stdnum.exceptions import InvalidChecksum, ValidationError
-from stdnum.ru import inn as stdnum_inn
+
+from clientops_shared.requisites import validate_inn as validate_inn  # re-exported
 
 # [0-9], not \d: \d also matches other scripts' digits, which no registry issues
 _DIGITS = re.compile(r"[0-9]+")
@@ -36,22 +36,6 @@ def _require_digits(value: str, lengths: tuple[int, ...], what: str) -> str:
         wanted = " or ".join(str(n) for n in lengths)
         raise ValueError(f"{what} must be {wanted} digits, got {value!r}")
     return compact
-
-
-def validate_inn(value: str) -> str:
-    """Return the INN without separators; 10 digits for organisations, 12 for persons."""
-    number = _compact(value)
-    if not _DIGITS.fullmatch(number) or len(number) not in (10, 12):
-        raise ValueError(
-            f"INN must be 10 digits (organisation) or 12 digits (sole trader), got {value!r}"
-        )
-    try:
-        stdnum_inn.validate(number)
-    except InvalidChecksum:
-        raise ValueError(f"INN {number}: invalid checksum") from None
-    except ValidationError:
-        raise ValueError(f"INN {number}: invalid number") from None
-    return number
 
 
 def is_sole_trader_inn(inn: str) -> bool:

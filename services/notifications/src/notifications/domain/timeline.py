@@ -47,8 +47,16 @@ SUMMARIES: Mapping[str, str] = {
     "field_ops.training.scheduled": "Обучение назначено на {starts_at}",
     "field_ops.training.completed": "Обучение проведено",
     "field_ops.cloud_tenant.provisioned": "Создано облако {url}",
+    "logistics.shipment.planned": "Запланирована отгрузка {number}",
+    "logistics.shipment.dispatched": "Отгрузка {number} передана перевозчику {shipped_on}",
     "logistics.shipment.delivered": "Отгрузка доставлена {delivered_on}",
+    "logistics.originals.reminder_due": "Напоминание о возврате оригиналов по журналу "
+                                        "{journal_number} (срок {due_on})",
     "logistics.originals.overdue": "Не возвращены оригиналы документов (срок {due_on})",
+    "logistics.originals.returned": "Оригиналы документов возвращены {returned_on}",
+    "logistics.closing_docs.unsigned": "Закрывающие документы № {number} не подписаны "
+                                       "(отправлены {sent_on})",
+    "logistics.closing_docs.signed": "Закрывающие документы подписаны {signed_on}",
 }
 
 

@@ -33,6 +33,7 @@ DESKS: tuple[Desk, ...] = (
          frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("dispatch", "Выезды", "/dispatch", frozenset({"dispatcher", "head"})),
     Desk("technician", "Мои выезды", "/tech", frozenset({"technician"})),
+    Desk("logistics", "Логистика", "/logistics", frozenset({"logistics", "head"})),
     Desk("head", "Руководитель", "/head", frozenset({"head"})),
     Desk("admin", "Пользователи", "/admin/users", frozenset()),
     Desk("clients", "Клиент", "/clients", EVERYONE, in_nav=False),
