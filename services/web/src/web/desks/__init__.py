@@ -33,6 +33,8 @@ DESKS: tuple[Desk, ...] = (
          frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("head", "Руководитель", "/head", frozenset({"head"})),
     Desk("admin", "Пользователи", "/admin/users", frozenset()),
+    Desk("operations", "Недоставленные события", "/admin/dead-letters", frozenset(),
+         in_nav=False),
     Desk("clients", "Клиент", "/clients", EVERYONE, in_nav=False),
 )
 
