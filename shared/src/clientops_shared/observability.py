@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import structlog
 from fastapi import FastAPI, Request, Response
 from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException
@@ -24,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from clientops_shared import context
 
-access_log = structlog.get_logger("clientops.access")
-consumer_log = structlog.get_logger("clientops.consumer")
+access_log = logging.getLogger("clientops.access")
+consumer_log = logging.getLogger("clientops.consumer")
 log = logging.getLogger("clientops.observability")
 
 HTTP_REQUESTS = Histogram(
@@ -68,9 +67,10 @@ def install_access_log(app: FastAPI, service: str) -> None:
             elapsed = time.perf_counter() - started
             route = getattr(request.scope.get("route"), "path", None) or "unmatched"
             HTTP_REQUESTS.labels(service, request.method, route, str(status)).observe(elapsed)
-            access_log.info("request", method=request.method, path=path, route=route,
-                            status=status, duration_ms=round(elapsed * 1000, 1),
-                            correlation_id=getattr(request.state, "correlation_id", None))
+            access_log.info("%s %s %s", request.method, path, status, extra={
+                "method": request.method, "path": path, "route": route, "status": status,
+                "duration_ms": round(elapsed * 1000, 1), "trace_id": trace_id(),
+                "correlation_id": getattr(request.state, "correlation_id", None)})
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -120,11 +120,11 @@ def consumer_observer(service: str, engine: AsyncEngine | None = None,
                 outcome = "rejected" if rejected else "failed"
                 EVENTS_HANDLED.labels(service, event_type, outcome).observe(elapsed)
                 CONSUMER_FAILURES.labels(service, event_type, error_class).inc()
-                consumer_log.error("event failed", event_type=event_type, event_id=message_id,
-                                   outcome=outcome, duration_ms=round(elapsed * 1000, 1),
-                                   error_class=error_class, error=error,
-                                   delivery=headers.get("x-delivery-count"),
-                                   correlation_id=msg.correlation_id)
+                consumer_log.error("event %s %s %s", event_type, message_id, outcome, extra={
+                    "event_type": event_type, "event_id": message_id, "outcome": outcome,
+                    "duration_ms": round(elapsed * 1000, 1), "error_class": error_class,
+                    "error": error, "delivery": headers.get("x-delivery-count"),
+                    "trace_id": trace_id(), "correlation_id": msg.correlation_id})
                 if engine is not None and audit is not None and message_id:
                     try:
                         await record_failure(engine, audit, service, message_id, {
@@ -138,9 +138,10 @@ def consumer_observer(service: str, engine: AsyncEngine | None = None,
                 raise
             elapsed = time.perf_counter() - started
             EVENTS_HANDLED.labels(service, event_type, "ok").observe(elapsed)
-            consumer_log.info("event handled", event_type=event_type, event_id=message_id,
-                              outcome="ok", duration_ms=round(elapsed * 1000, 1),
-                              correlation_id=msg.correlation_id)
+            consumer_log.info("event %s %s ok", event_type, message_id, extra={
+                "event_type": event_type, "event_id": message_id, "outcome": "ok",
+                "duration_ms": round(elapsed * 1000, 1), "trace_id": trace_id(),
+                "correlation_id": msg.correlation_id})
             return result
 
     return ConsumerObserver
