@@ -209,3 +209,22 @@ async def test_idle_services_start_no_traces(
         await asyncio.sleep(1.5)  # ~30 empty relay polls, pool connects, queue checks
         idle = span_exporter.get_finished_spans()
     assert idle == (), [s.name for s in idle]
+
+
+@pytest.mark.parametrize("service, lines", [
+    ("billing", (r'clientops_payments\{service="billing",status="unmatched"\} ',
+                 r'clientops_invoices_issued\{period="\d{4}-\d{2}",service="billing"\} ',
+                 r'clientops_invoice_run_failed_periods\{service="billing"\} ')),
+    ("notifications", (r'clientops_tasks_overdue\{service="notifications"\} ',
+                       r'clientops_mail_deliveries\{service="notifications",state="pending"\} ',
+                       r'clientops_mail_deliveries\{service="notifications",state="sending"\} ')),
+])
+async def test_business_gauges_come_from_the_services_database(
+    servers: Servers, service: str, lines: tuple[str, ...]
+) -> None:
+    async with running_app(servers, service) as (app, client):
+        job = next(j for j in app.state.runtime.periodic if j.name == "business-metrics")
+        await job.run()
+        text = (await client.get("/metrics")).text
+    for line in lines:
+        assert re.search(line + r"\d", text), line
