@@ -84,6 +84,31 @@ def migrate(service: Service, database: str, dsn: str | None = None) -> None:
     upgrade(service.directory, database_url(database, dsn))
 
 
+MIGRATION_LOCK = 7_401_202_611  # pg_advisory_lock key: one migrating replica at a time
+
+
+def migrate_one(service_name: str) -> str:
+    """Migrate one service's database to head (``DATABASE_URL``, else its default database on
+    ``CLIENTOPS_PG_DSN``) while holding an advisory lock, so that the init containers of
+    several replicas starting together never run Alembic at the same time."""
+    service = next((s for s in SERVICES if s.name == service_name.replace("-", "_")), None)
+    if service is None:
+        raise SystemExit(f"unknown service {service_name!r}")
+    url = os.environ.get("DATABASE_URL") or database_url(default_database(service))
+
+    async def locked() -> None:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            await asyncio.to_thread(upgrade, service.directory, url)
+        finally:
+            await conn.close()  # the lock goes with the session
+
+    asyncio.run(locked())
+    return url.rsplit("/", 1)[-1]
+
+
 def setup(suffix: str = "", recreate: bool = False) -> dict[str, str]:
     names = {s.name: default_database(s, suffix) for s in SERVICES}
     asyncio.run(create_databases(list(names.values()), recreate=recreate))
@@ -282,6 +307,8 @@ def main() -> None:
     _dlq_parser(sub)
     s = sub.add_parser("setup", help="create missing databases and migrate them to head")
     s.add_argument("--recreate", action="store_true", help="drop and recreate the databases")
+    m = sub.add_parser("migrate", help="migrate one service's database to head (locked)")
+    m.add_argument("--service", required=True)
     sub.add_parser("seed-demo", help="wait for the running services and add demo data")
     sub.add_parser("rabbitmq-definitions", help="print the broker topology as definitions JSON")
     args = parser.parse_args()
@@ -293,6 +320,8 @@ def main() -> None:
         import json
 
         print(json.dumps(rabbitmq_definitions(), indent=2))
+    if args.command == "migrate":
+        print(f"{args.service}: {migrate_one(args.service)} at head")
     if args.command == "seed-demo":
         seed_demo()
     if args.command == "setup":
