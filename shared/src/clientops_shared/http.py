@@ -87,7 +87,8 @@ def install_correlation(app: FastAPI) -> None:
             try:
                 response = await call_next(request)
             except Exception as exc:  # an error no handler took: still answered with the id
-                response = await _unexpected(request, exc)
+                handler = request.app.exception_handlers.get(Exception, _unexpected)
+                response = await handler(request, exc)
         response.headers["x-correlation-id"] = cid
         return response
 

@@ -18,7 +18,7 @@ def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
         event["trace_id"] = format(span.trace_id, "032x")
         event["span_id"] = format(span.span_id, "016x")
     if (cid := context.correlation_id.get()) is not None:
-        event["correlation_id"] = cid
+        event.setdefault("correlation_id", cid)  # a line that names its own keeps it
     return event
 
 
