@@ -96,7 +96,16 @@ async def test_the_admin_sees_each_services_dead_letters_and_replays_or_drops_wi
     done = await client.get(r.headers["location"])
     assert "Биллинг: удалено — 1." in done.text
     # only billing's page when asked for, filtered by type
-    await client.get("/admin/dead-letters", params={"service": "billing",
-                                                   "type": "contracts.contract.signed"})
+    filtered = await client.get("/admin/dead-letters", params={
+        "service": "billing", "type": "contracts.contract.signed"})
+    assert 'data-testid="all-of-type"' in filtered.text
+    assert filtered.text.count("<section") == 1
     last = by_service(services.seen, "billing", "GET")[-1]
     assert last.url.params["type"] == "contracts.contract.signed"
+    # a filtered set: every dead letter of that type in billing, at most 100
+    r = await client.post("/admin/dead-letters/billing/replay", data={
+        "csrf_token": token, "type": "contracts.contract.signed",
+        "back_type": "contracts.contract.signed", "reason": "исправлен контракт"})
+    assert r.status_code == 303 and "type=contracts.contract.signed" in r.headers["location"]
+    assert posted[-1] == ("billing", "replay", {"reason": "исправлен контракт", "limit": 100,
+                                                "type": "contracts.contract.signed"})
