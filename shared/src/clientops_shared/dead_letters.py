@@ -309,10 +309,15 @@ class DeadLetters:
                                  app_id=message.app_id, headers=headers),
                 routing_key=letter.queue, mandatory=True)  # confirmed before the ack below
             await message.ack()
+            moved.append(letter)
 
-        moved = await _scan(self.amqp_url, self.service, selection, cap, back_to_its_queue,
-                            self._enrich)
-        await _audited(self.engine, self.audit, REPLAYED, actor, reason, moved, correlation_id)
+        moved: list[DeadLetter] = []
+        try:
+            await _scan(self.amqp_url, self.service, selection, cap, back_to_its_queue,
+                        self._enrich)
+        finally:  # what was moved is on record even if the broker went away half-way
+            await _audited(self.engine, self.audit, REPLAYED, actor, reason, moved,
+                           correlation_id)
         log.warning("%s replayed %d dead letters of %s to %s: %s", actor, len(moved),
                     self.service, queue_name(self.service), reason)
         return moved
@@ -322,11 +327,16 @@ class DeadLetters:
         """Remove the selected messages from the DLQ for good; audited with the reason."""
 
         async def remove(_: aio_pika.abc.AbstractChannel, message: AbstractIncomingMessage,
-                         __: DeadLetter) -> None:
+                         letter: DeadLetter) -> None:
             await message.ack()
+            dropped.append(letter)
 
-        dropped = await _scan(self.amqp_url, self.service, selection, cap, remove, self._enrich)
-        await _audited(self.engine, self.audit, DROPPED, actor, reason, dropped, correlation_id)
+        dropped: list[DeadLetter] = []
+        try:
+            await _scan(self.amqp_url, self.service, selection, cap, remove, self._enrich)
+        finally:
+            await _audited(self.engine, self.audit, DROPPED, actor, reason, dropped,
+                           correlation_id)
         log.warning("%s dropped %d dead letters of %s: %s", actor, len(dropped), self.service,
                     reason)
         return dropped
