@@ -10,9 +10,10 @@ routing key = that queue's name (never the shared topic exchange, which would ha
 every subscribed service). Each selected message goes back once per request, however quickly
 it fails again: the scan stops at the messages that were in the DLQ when it began.
 
-Failure details come from the ``consumer.failed`` audit rows the consumer writes when a
-handler raises (``clientops_shared.observability.ConsumerObserver``); RabbitMQ's ``x-death``
-says when and where a message died, not why.
+Failure details come from the consumer's records: a ``consumer_failure`` table where the
+service has one, else the ``consumer.failed`` audit rows the consumer writes when a handler
+raises (``clientops_shared.observability.consumer_observer``); RabbitMQ's ``x-death`` says
+when and where a message died, not why.
 """
 
 from __future__ import annotations
@@ -173,34 +174,50 @@ def read(message: AbstractIncomingMessage, service: str) -> DeadLetter:
     )
 
 
-async def add_failures(engine: AsyncEngine, audit: sa.Table, letters: Sequence[DeadLetter]
-                       ) -> None:
-    """Fill in error text and class, first and last failure from the consumer's records."""
+async def add_failures(engine: AsyncEngine, audit: sa.Table, letters: Sequence[DeadLetter],
+                       failures: sa.Table | None = None, service: str | None = None) -> None:
+    """Fill in error text and class, first and last failure from the consumer's records:
+    the ``consumer_failure`` table when the service has one (one row per consumer and
+    message), else the ``consumer.failed`` rows of its audit log."""
     ids = [letter.message_id for letter in letters if letter.message_id]
     if not ids:
         return
-    a = audit
-    query = (sa.select(a.c.entity_id, a.c.at, a.c.after)
-             .where(a.c.action == FAILED, a.c.entity == ENTITY, a.c.entity_id.in_(ids))
-             .order_by(a.c.at))
+    found: dict[str, dict[str, Any]] = {}
     async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    by_id: dict[str, list[Any]] = {}
-    for row in rows:
-        by_id.setdefault(row.entity_id, []).append(row)
+        if failures is not None:
+            f = failures
+            query = sa.select(f.c.message_id, f.c.error, f.c.error_class, f.c.failures,
+                              f.c.first_failed_at, f.c.last_failed_at).where(
+                f.c.message_id.in_(ids), f.c.consumer == service)
+            for row in (await conn.execute(query)).mappings():
+                found[row["message_id"]] = {
+                    "error": row["error"], "error_class": row["error_class"],
+                    "failures": row["failures"], "first": row["first_failed_at"],
+                    "last": row["last_failed_at"], "trace_id": None}
+        else:
+            a = audit
+            query = (sa.select(a.c.entity_id, a.c.at, a.c.after)
+                     .where(a.c.action == FAILED, a.c.entity == ENTITY, a.c.entity_id.in_(ids))
+                     .order_by(a.c.at))
+            for audited in (await conn.execute(query)).all():
+                after = audited.after or {}
+                seen = found.setdefault(audited.entity_id, {"failures": 0, "first": audited.at})
+                seen.update(error=after.get("error"), error_class=after.get("error_class"),
+                            failures=seen["failures"] + 1, last=audited.at,
+                            trace_id=after.get("trace_id"))
     for letter in letters:
-        found = by_id.get(letter.message_id)
-        if not found:
+        record = found.get(letter.message_id)
+        if record is None:
             continue
-        last = found[-1].after or {}
-        letter.failures = len(found)
-        letter.first_failed_at = found[0].at
-        letter.last_failed_at = max(found[-1].at, letter.dead_lettered_at or found[-1].at)
-        letter.error = last.get("error")
-        letter.error_class = last.get("error_class")
-        letter.deliveries = max(letter.deliveries, len(found))  # the consumer saw each one
-        if letter.trace_id is None and last.get("trace_id"):
-            letter.trace_id = last["trace_id"]
+        letter.failures = record["failures"]
+        letter.first_failed_at = record["first"]
+        letter.last_failed_at = max(record["last"], letter.dead_lettered_at or record["last"])
+        letter.error = record["error"]
+        letter.error_class = record["error_class"]
+        # the consumer saw each failed delivery
+        letter.deliveries = max(letter.deliveries, record["failures"])
+        if letter.trace_id is None and record["trace_id"]:
+            letter.trace_id = record["trace_id"]
 
 
 Act = Callable[[aio_pika.abc.AbstractChannel, AbstractIncomingMessage, DeadLetter],
@@ -279,9 +296,10 @@ class DeadLetters:
     service: str
     engine: AsyncEngine
     audit: sa.Table
+    failures: sa.Table | None = None  # the consumer_failure table, where the service has one
 
     async def _enrich(self, letters: list[DeadLetter]) -> None:
-        await add_failures(self.engine, self.audit, letters)
+        await add_failures(self.engine, self.audit, letters, self.failures, self.service)
 
     async def peek(self, selection: Selection = Selection(), limit: int = 50
                    ) -> list[DeadLetter]:

@@ -101,7 +101,8 @@ class ServiceRuntime(Generic[U]):
         self.broker_started = asyncio.Event()
 
     def dead_letters(self) -> DeadLetters:
-        return DeadLetters(self.settings.amqp_url, self.service, self.engine, self.tables.audit)
+        return DeadLetters(self.settings.amqp_url, self.service, self.engine, self.tables.audit,
+                           getattr(self.tables, "consumer_failure", None))
 
     def uow(self) -> U:
         return self.uow_class(self.sessions, self.tables, self.service, on_commit=self.relay.wake)
