@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clientops_shared.testing import Servers, eventually_async, running_app
@@ -16,14 +14,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def spans() -> InMemorySpanExporter:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return exporter
+def spans(span_exporter: InMemorySpanExporter) -> InMemorySpanExporter:
+    return span_exporter
 
 
 async def test_signing_trace_contains_consumer_spans_of_billing_and_notifications(

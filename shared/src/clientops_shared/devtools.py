@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -80,6 +82,31 @@ def default_database(service: Service, suffix: str = "") -> str:
 
 def migrate(service: Service, database: str, dsn: str | None = None) -> None:
     upgrade(service.directory, database_url(database, dsn))
+
+
+MIGRATION_LOCK = 7_401_202_611  # pg_advisory_lock key: one migrating replica at a time
+
+
+def migrate_one(service_name: str) -> str:
+    """Migrate one service's database to head (``DATABASE_URL``, else its default database on
+    ``CLIENTOPS_PG_DSN``) while holding an advisory lock, so that the init containers of
+    several replicas starting together never run Alembic at the same time."""
+    service = next((s for s in SERVICES if s.name == service_name.replace("-", "_")), None)
+    if service is None:
+        raise SystemExit(f"unknown service {service_name!r}")
+    url = os.environ.get("DATABASE_URL") or database_url(default_database(service))
+
+    async def locked() -> None:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            await asyncio.to_thread(upgrade, service.directory, url)
+        finally:
+            await conn.close()  # the lock goes with the session
+
+    asyncio.run(locked())
+    return url.rsplit("/", 1)[-1]
 
 
 def setup(suffix: str = "", recreate: bool = False) -> dict[str, str]:
@@ -202,18 +229,108 @@ def rabbitmq_definitions(delivery_limit: int = 5) -> dict[str, object]:
     return {"exchanges": exchanges, "queues": queues, "bindings": bindings}
 
 
+def _dead_letters(service_name: str) -> tuple[Any, Any]:
+    """The service's dead letters as the running service sees them (its broker, its database)."""
+    from clientops_shared.db import make_engine, make_metadata, shared_tables
+    from clientops_shared.dead_letters import DeadLetters
+    from clientops_shared.settings import DEFAULT_AMQP_URL
+
+    service = next((s for s in SERVICES if s.name == service_name.replace("-", "_")), None)
+    if service is None:
+        raise SystemExit(f"unknown service {service_name!r}; one of "
+                         f"{', '.join(s.name for s in SERVICES)}")
+    database = os.environ.get(f"{service.env_prefix}DATABASE") or default_database(service)
+    url = os.environ.get(f"{service.env_prefix}DATABASE_URL") or database_url(database)
+    engine = make_engine(url, pool_size=1)
+    amqp_url = os.environ.get(f"{service.env_prefix}AMQP_URL") or common("AMQP_URL",
+                                                                        DEFAULT_AMQP_URL)
+    return DeadLetters(amqp_url, service.name, engine, shared_tables(make_metadata()).audit), engine
+
+
+async def dlq(args: argparse.Namespace) -> int:
+    """``dlq list|show|replay|drop``: the operator's way through a service's dead letters."""
+    import json
+    from datetime import datetime
+
+    from clientops_shared.dead_letters import BrokerUnavailable, Selection
+
+    letters, engine = _dead_letters(args.service)
+    since = datetime.fromisoformat(args.since) if args.since else None
+    if since is not None and since.tzinfo is None:
+        raise SystemExit("--since needs a time zone, e.g. 2026-12-01T00:00:00+03:00")
+    ids = frozenset(args.id or ())
+    if args.action == "show":
+        if len(ids) != 1:
+            raise SystemExit("show needs exactly one --id")
+    selection = Selection(ids, args.type, since)
+    try:
+        if args.action in ("list", "show"):
+            found = await letters.peek(selection, args.limit)
+            if args.action == "show" or args.json:
+                print(json.dumps([d.as_json() for d in found], ensure_ascii=False, indent=2))
+            else:
+                for d in found:
+                    last = d.last_failed_at.isoformat(timespec="seconds") if d.last_failed_at \
+                        else "-"
+                    error = " ".join((d.error or "(no failure on record)").split())[:300]
+                    print(f"{d.message_id}\t{d.event_type}\t{last}\tdeliveries={d.deliveries}"
+                          f"\t{d.error_class or '-'}: {error}")
+                print(f"{len(found)} dead letter(s) in {args.service}")
+            return 0 if found or args.action == "list" else 1
+        if not (ids or args.type or since):
+            raise SystemExit(f"{args.action} needs --id, --type or --since")
+        if not args.reason or len(args.reason.strip()) < 3:
+            raise SystemExit(f"{args.action} needs --reason (kept in the audit log)")
+        actor = args.actor or f"cli:{os.environ.get('USER', 'operator')}"
+        act = letters.replay if args.action == "replay" else letters.drop
+        done = await act(selection, cap=args.limit, actor=actor, reason=args.reason.strip())
+        verb = "replayed to " + f"{args.service}.events" if args.action == "replay" \
+            else "dropped"
+        for d in done:
+            print(f"{d.message_id}\t{d.event_type}\t{verb}")
+        print(f"{len(done)} dead letter(s) {verb}")
+        return 0
+    except BrokerUnavailable as exc:
+        print(f"broker unavailable: {exc.detail}", file=sys.stderr)
+        return 3
+    finally:
+        await engine.dispose()
+
+
+def _dlq_parser(sub: Any) -> None:
+    d = sub.add_parser("dlq", help="list, show, replay or drop a service's dead letters")
+    d.add_argument("action", choices=["list", "show", "replay", "drop"])
+    d.add_argument("--service", required=True, help="e.g. billing, notifications, field_ops")
+    d.add_argument("--type", help="event type, e.g. contracts.contract.signed")
+    d.add_argument("--since", help="died at or after (ISO 8601 with a time zone)")
+    d.add_argument("--id", action="append", help="message (event) id; may repeat")
+    d.add_argument("--limit", type=int, default=100, help="at most this many (cap 1000)")
+    d.add_argument("--reason", help="why (replay, drop): kept in the service's audit log")
+    d.add_argument("--actor", help="who, for the audit log (default cli:$USER)")
+    d.add_argument("--json", action="store_true", help="list as JSON")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="clientops-dev")
     sub = parser.add_subparsers(dest="command", required=True)
+    _dlq_parser(sub)
     s = sub.add_parser("setup", help="create missing databases and migrate them to head")
     s.add_argument("--recreate", action="store_true", help="drop and recreate the databases")
+    m = sub.add_parser("migrate", help="migrate one service's database to head (locked)")
+    m.add_argument("--service", required=True)
     sub.add_parser("seed-demo", help="wait for the running services and add demo data")
     sub.add_parser("rabbitmq-definitions", help="print the broker topology as definitions JSON")
     args = parser.parse_args()
+    if args.command == "dlq":
+        if not 1 <= args.limit <= 1000:
+            raise SystemExit("--limit must be 1…1000")
+        raise SystemExit(asyncio.run(dlq(args)))
     if args.command == "rabbitmq-definitions":
         import json
 
         print(json.dumps(rabbitmq_definitions(), indent=2))
+    if args.command == "migrate":
+        print(f"{args.service}: {migrate_one(args.service)} at head")
     if args.command == "seed-demo":
         seed_demo()
     if args.command == "setup":

@@ -15,6 +15,7 @@ import sqlalchemy.exc
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +33,13 @@ def problem(status: int, title: str, detail: str | None = None, *,
     if detail:
         body["detail"] = detail
     body.update(extra)
+    if status >= 500:  # what the on-call searches the logs and traces by
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            body.setdefault("trace_id", format(span.trace_id, "032x"))
+    headers = dict(headers or {})
+    if (cid := context.correlation_id.get()) is not None:
+        headers.setdefault("x-correlation-id", cid)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -61,8 +69,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(500, "Internal error", "the error was logged with the request's trace id")
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    response = problem(500, "Internal error", "the error was logged with the request's trace id")
+    cid = getattr(request.state, "correlation_id", None)
+    if cid:  # outside the correlation middleware by now: the id it kept on the request
+        response.headers["x-correlation-id"] = cid
+    return response
 
 
 def is_data_error(exc: BaseException) -> bool:
@@ -274,9 +286,14 @@ def install_correlation(app: FastAPI) -> None:
     @app.middleware("http")
     async def correlation(request: Request,
                           call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        cid = (request.headers.get("x-correlation-id") or "")[:200] or str(uuid.uuid4())
+        request.state.correlation_id = cid
         with context.bound(correlation=cid):
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # an error no handler took: still answered with the id
+                handler = request.app.exception_handlers.get(Exception, _unexpected)
+                response = await handler(request, exc)
         response.headers["x-correlation-id"] = cid
         return response
 

@@ -18,31 +18,41 @@ def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
         event["trace_id"] = format(span.trace_id, "032x")
         event["span_id"] = format(span.span_id, "016x")
     if (cid := context.correlation_id.get()) is not None:
-        event["correlation_id"] = cid
+        event.setdefault("correlation_id", cid)  # a line that names its own keeps it
     return event
 
 
-def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> None:
-    shared: list[Any] = [
+def _shared_processors(service: str) -> list[Any]:
+    return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),  # a stdlib call's extra={...} fields (access, events)
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace,
         lambda _, __, e: {**e, "service": service},
     ]
+
+
+def formatter(service: str, as_json: bool = True) -> logging.Formatter:
+    """The formatter of every line the process writes (stdlib and structlog alike)."""
     renderer: Any = (structlog.processors.JSONRenderer() if as_json
                      else structlog.dev.ConsoleRenderer(colors=False))
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(service),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, renderer])
+
+
+def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> None:
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[*_shared_processors(service),
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, renderer]))
+    handler.setFormatter(formatter(service, as_json))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -562,56 +562,7 @@ async def queue_depths(amqp_url: str, service: str) -> dict[str, int]:
         return depths
 
 
-async def replay_dead_letters(amqp_url: str, service: str, limit: int = 1000) -> int:
-    """Move up to ``limit`` messages from the service's DLQ back onto the events exchange."""
-    moved = 0
-    connection = await aio_pika.connect(amqp_url, timeout=5)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(EXCHANGE)
-        queue = await channel.get_queue(dlq_name(service))
-        while moved < limit:
-            message = await queue.get(no_ack=False, fail=False)
-            if message is None:
-                break
-            routing_key = message.type or message.routing_key or ""
-            headers = {k: v for k, v in (message.headers or {}).items()
-                       if not k.startswith("x-")}
-            await exchange.publish(
-                aio_pika.Message(body=message.body, content_type=message.content_type,
-                                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                 message_id=message.message_id,
-                                 correlation_id=message.correlation_id, type=message.type,
-                                 app_id=message.app_id, headers=headers),
-                routing_key=routing_key)
-            await message.ack()
-            moved += 1
-    return moved
-
-
-async def peek_dead_letters(amqp_url: str, service: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Read (and put back) the first messages of the service's DLQ for an operator."""
-    out: list[dict[str, Any]] = []
-    connection = await aio_pika.connect(amqp_url, timeout=5)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.get_queue(dlq_name(service))
-        held = []
-        while len(out) < limit:
-            message = await queue.get(no_ack=False, fail=False)
-            if message is None:
-                break
-            held.append(message)
-            headers = message.headers or {}
-            out.append({"message_id": message.message_id, "type": message.type,
-                        "death": str(headers.get("x-death", ""))[:500],
-                        "body": message.body.decode(errors="replace")[:4000]})
-        for message in held:
-            await message.nack(requeue=True)
-    return out
-
-
 __all__ = ["DLX", "EXCHANGE", "REGISTRY", "ConsumerFailures", "EventHandlers",
            "PermanentFailure", "PredecessorMissing", "RetryLater", "declare_topology",
-           "delay_queue_name", "dlq_name", "is_transient", "make_broker", "peek_dead_letters",
-           "queue_name", "replay_dead_letters", "subscribe"]
+           "delay_queue_name", "dlq_name", "is_transient", "make_broker", "queue_name",
+           "subscribe"]

@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from prometheus_client import Gauge, Histogram
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from clientops_shared import messaging, revocation, telemetry
+from clientops_shared import context, messaging, observability, revocation, telemetry
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.db import make_engine, make_sessions, shared_tables
+from clientops_shared.dead_letters import MAX_CAP, DeadLetters, Selection
+from clientops_shared.errors import NotFound
 from clientops_shared.http import install_correlation, install_metrics, install_problem_handlers
 from clientops_shared.messaging import EventHandlers
 from clientops_shared.outbox import OutboxRelay, backoff
@@ -42,8 +45,32 @@ BROKER_UP = Gauge("clientops_broker_up",
                   ["service"])
 # module level: FastAPI resolves string annotations in the module's namespace
 Admin = Annotated[Principal, Depends(require_roles("admin"))]
+EventTypeQuery = Annotated[str | None, Query(max_length=200, pattern=r"^[a-z0-9_.]+$")]
+MessageIdQuery = Annotated[str | None, Query(max_length=200)]
+SinceQuery = Annotated[AwareDatetime | None, Query(description="died at or after (ISO 8601)")]
 HeadOrAdmin = Annotated[Principal, Depends(require_roles("head", "admin"))]
 U = TypeVar("U", bound=UnitOfWork)
+
+
+class DeadLetterAction(BaseModel):
+    """Which dead letters to replay or drop (ids, or a type and/or since), how many at most,
+    and why (kept in the audit log)."""
+
+    message_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_CAP)
+    type: Annotated[str, Field(max_length=200, pattern=r"^[a-z0-9_.]+$")] | None = None
+    since: AwareDatetime | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_CAP)
+    reason: str = Field(min_length=3, max_length=500)
+
+    @model_validator(mode="after")
+    def _says_which(self) -> DeadLetterAction:
+        if not (self.message_ids or self.type or self.since):
+            raise ValueError("name the messages: message_ids, or type and/or since")
+        return self
+
+    def selection(self) -> Selection:
+        return Selection(frozenset(self.message_ids), self.type, self.since)
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,10 @@ class ServiceRuntime(Generic[U]):
         self.failures = messaging.ConsumerFailures(self.engine, self.tables.consumer_failure,
                                                    self.service)
 
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.settings.amqp_url, self.service, self.engine, self.tables.audit,
+                           getattr(self.tables, "consumer_failure", None))
+
     def uow(self) -> U:
         return self.uow_class(self.sessions, self.tables, self.service, on_commit=self.relay.wake)
 
@@ -119,6 +150,9 @@ class ServiceRuntime(Generic[U]):
         attempt = 0
         while True:
             broker = messaging.make_broker(self.settings.amqp_url, self.tracer_provider)
+            # the event log line and metrics; failures are on record in consumer_failure
+            # (messaging), which the dead-letter view reads
+            broker.add_middleware(observability.consumer_observer(self.service))
             if self.handlers is not None and self.settings.consumers_enabled:
                 messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit,
                                     self.settings.consumer_prefetch,
@@ -222,6 +256,7 @@ class ServiceRuntime(Generic[U]):
         install_problem_handlers(app)
         install_correlation(app)
         install_metrics(app)
+        observability.install_access_log(app, self.service)
         app.include_router(self._ops_router())
         for router in routers:
             app.include_router(router)
@@ -244,17 +279,46 @@ class ServiceRuntime(Generic[U]):
             return JSONResponse({"status": status, **checks}, status_code=200 if ready else 503)
 
         @router.get("/api/admin/dead-letters")
-        async def dead_letters(_: Admin, limit: int = 50) -> list[dict[str, Any]]:
+        async def dead_letters(_: Admin, type: EventTypeQuery = None,
+                               since: SinceQuery = None, message_id: MessageIdQuery = None,
+                               limit: Annotated[int, Query(ge=1, le=MAX_CAP)] = 50,
+                               ) -> list[dict[str, Any]]:
+            """The service's dead letters: type, id, error and its class, first and last
+            failure, deliveries, headers, trace link, ``death`` (x-death) as JSON."""
             if self.service not in messaging.CONSUMERS:
                 return []  # a service that consumes nothing has no dead-letter queue
-            return await messaging.peek_dead_letters(self.settings.amqp_url, self.service, limit)
+            selection = Selection(frozenset({message_id} if message_id else ()), type, since)
+            return [d.as_json() for d in await self.dead_letters().peek(selection, limit)]
+
+        @router.get("/api/admin/dead-letters/{message_id}")
+        async def dead_letter(_: Admin, message_id: Annotated[str, Path(max_length=200)]
+                              ) -> dict[str, Any]:
+            letter = (await self.dead_letters().get(message_id)
+                      if self.service in messaging.CONSUMERS else None)
+            if letter is None:
+                raise NotFound(f"no dead letter {message_id} in {self.service}")
+            return letter.as_json()
 
         @router.post("/api/admin/dead-letters/replay")
-        async def replay(_: Admin, limit: int = 1000) -> dict[str, int]:
+        async def replay(principal: Admin, body: DeadLetterAction) -> dict[str, Any]:
+            """Back onto the queue each message died in (only there), once; audited."""
             if self.service not in messaging.CONSUMERS:
-                return {"replayed": 0}
-            return {"replayed": await messaging.replay_dead_letters(self.settings.amqp_url,
-                                                                    self.service, limit)}
+                return {"replayed": [], "count": 0, "queue": None}
+            moved = await self.dead_letters().replay(
+                body.selection(), cap=body.limit, actor=principal.username, reason=body.reason,
+                correlation_id=context.correlation_id.get())
+            return {"replayed": [d.message_id for d in moved], "count": len(moved),
+                    "queue": messaging.queue_name(self.service)}
+
+        @router.post("/api/admin/dead-letters/drop")
+        async def drop(principal: Admin, body: DeadLetterAction) -> dict[str, Any]:
+            """Remove dead letters for good, with the reason in the audit log."""
+            if self.service not in messaging.CONSUMERS:
+                return {"dropped": [], "count": 0}
+            dropped = await self.dead_letters().drop(
+                body.selection(), cap=body.limit, actor=principal.username, reason=body.reason,
+                correlation_id=context.correlation_id.get())
+            return {"dropped": [d.message_id for d in dropped], "count": len(dropped)}
 
         @router.get("/api/admin/consumer-failures")
         async def consumer_failures(_: Admin, open_only: bool = True,

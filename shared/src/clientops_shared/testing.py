@@ -324,6 +324,24 @@ async def eventually_async(check: Any, timeout: float = 20.0,  # noqa: ASYNC109
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
 
 
+@pytest.fixture(scope="session")
+def span_exporter() -> Any:
+    """Every span this test process finishes, in memory (one provider per process: the one
+    the services install, or this one, which they then use)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
 @pytest.fixture
 def private_broker(servers: Servers) -> Iterator[Servers]:
     """For a test whose events must not reach other tests' consumers (e.g. bulk runs)."""

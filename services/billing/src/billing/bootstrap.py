@@ -13,10 +13,12 @@ from billing.adapters.onec import FakeOneC, FolderExchange
 from billing.adapters.planfact import FakePlanFact, PlanFactClient
 from billing.config import BillingSettings
 from billing.domain.dunning import WorkingCalendar
+from billing.entrypoints import metrics
 from billing.entrypoints.api.routes import router
 from billing.entrypoints.messaging import handlers
 from billing.service_layer import dunning, invoice_run, payables
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork, Rules, bound_uow
+from clientops_shared.observability import sql_gauges_job
 from clientops_shared.runtime import Periodic, ServiceRuntime
 
 
@@ -64,4 +66,6 @@ def build(settings: BillingSettings | None = None) -> FastAPI:
     runtime.periodic += [Periodic("invoice-run", settings.scheduler_tick_seconds, invoice_job),
                          Periodic("dunning", settings.scheduler_tick_seconds, dunning_job),
                          Periodic("planfact-sync", 60.0, planfact_job)]
+    runtime.periodic.append(Periodic("business-metrics", settings.metrics_poll_seconds,
+                                     sql_gauges_job("billing", runtime.engine, metrics.GAUGES)))
     return runtime.create_app("ClientOps billing", [router], billing=billing)

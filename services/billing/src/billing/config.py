@@ -29,6 +29,7 @@ class BillingSettings(ServiceSettings):
         str(stage.day): str(stage.action) for stage in DEFAULT_ESCALATION.stages})
     escalation_hands_on: list[str] = Field(default_factory=lambda: ["suspension_proposal"])
     scheduler_tick_seconds: float = 300.0
+    metrics_poll_seconds: float = 30.0  # business gauges for /metrics
 
     # our own requisites: invoices, the payment QR code, telling our payments from clients'
     company_name: str = 'ООО "КЛИЕНТОПС"'

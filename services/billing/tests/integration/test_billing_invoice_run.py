@@ -298,7 +298,7 @@ async def test_a_bad_period_is_refused_naming_the_field(bt: Any, period: str) ->
 
 async def test_the_service_wires_its_periodic_jobs(bt: Any) -> None:
     jobs = {job.name: job for job in bt.app.state.runtime.periodic}
-    assert set(jobs) == {"invoice-run", "dunning", "planfact-sync"}
+    assert set(jobs) == {"invoice-run", "dunning", "planfact-sync", "business-metrics"}
     await _sign_many(bt, 3)
     bt.billing.rules.today = lambda: date(2026, 12, 14)
     assert await jobs["invoice-run"].run() is None

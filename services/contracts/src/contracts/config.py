@@ -40,6 +40,13 @@ class ContractsSettings(ServiceSettings):
     # the daily job wakes this often and runs once per Moscow business day (job_run key)
     daily_job_poll_seconds: float = 300.0
     storage_dir: str = Field(default="var/contracts/files",
-                             description="root of the disk storage for scans")
+                             description="root of the disk storage for scans (no S3 bucket)")
+    # object storage for scans: set the bucket to use it (every replica sees every scan)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. http://minio:9000; AWS when unset
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str = "us-east-1"
+    s3_prefix: str = "scans"
     max_upload_bytes: int = 10 * 1024 * 1024
     company: OurCompany = OurCompany()

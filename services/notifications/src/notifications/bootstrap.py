@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from clientops_shared.observability import sql_gauges_job
 from clientops_shared.runtime import Periodic, ServiceRuntime
 from notifications.adapters import orm
 from notifications.adapters.clock import Clock, SystemClock
@@ -11,6 +12,7 @@ from notifications.adapters.invoices import HttpInvoicePdfSource, InvoicePdfSour
 from notifications.adapters.mailer import Mailer, SmtpMailer
 from notifications.config import NotificationsSettings
 from notifications.domain.rules import WorkingCalendar, default_rules
+from notifications.entrypoints import metrics
 from notifications.entrypoints.api.routes import router
 from notifications.entrypoints.messaging import build_handlers
 from notifications.service_layer import jobs, mail
@@ -66,4 +68,7 @@ def build(settings: NotificationsSettings | None = None, *, clock: Clock | None 
     ]
     runtime = ServiceRuntime(settings, orm.metadata, NotificationsUnitOfWork,
                              build_handlers(deps), periodic=periodic)
+    runtime.periodic.append(Periodic("business-metrics", settings.metrics_poll_seconds,
+                                     sql_gauges_job("notifications", runtime.engine,
+                                                    metrics.GAUGES)))
     return runtime.create_app("ClientOps notifications", [router], deps=deps)

@@ -35,6 +35,7 @@ class NotificationsSettings(ServiceSettings):
 
     escalation_poll_seconds: float = 60.0
     digest_poll_seconds: float = 300.0
+    metrics_poll_seconds: float = 30.0  # business gauges for /metrics
     digest_hour: int = Field(default=8, ge=0, le=23)  # Moscow time, working days only
 
     # this year's decree changes to the production calendar

@@ -12,10 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 
+from clientops_shared.db import make_engine
 from clientops_shared.events import billing as b
 from clientops_shared.events import contracts as c
 from clientops_shared.events import field_ops as fo
+from clientops_shared.settings import database_url
 from clientops_shared.testing import eventually_async
 
 pytestmark = pytest.mark.integration
@@ -243,10 +246,14 @@ async def test_the_periodic_sender_sends_without_being_asked(
         billing_stand_in.pdfs[str(event.invoice_id)] = PDF_PREFIX + b"0301"
         await svc.publish(event)
 
-        async def arrived() -> bool:
-            return len(smtp.inbox.to(address)) == 1
-        await eventually_async(arrived, timeout=20)
-        assert (await delivery(svc, client_id=client_id))["state"] == "sent"
+        # wait for the state asserted: the mail reaches the server while the row says
+        # "sending", and "sent" is committed after the server took it
+        async def recorded_sent() -> bool:
+            return bool((await delivery(svc, client_id=client_id))["state"] == "sent")
+        await eventually_async(recorded_sent, timeout=20)
+        (message,) = smtp.inbox.to(address)
+        row = await delivery(svc, client_id=client_id)
+        assert (row["attempts"], row["message_id"]) == (1, message["Message-ID"])
 
 
 async def test_two_senders_at_once_send_every_mail_exactly_once(
@@ -265,3 +272,62 @@ async def test_two_senders_at_once_send_every_mail_exactly_once(
         assert first["sent"] + second["sent"] == 8
         assert sorted(a for rcpt, _ in smtp.inbox.received for a in rcpt) == sorted(addresses)
         assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE state = 'sent'") == 8
+
+
+async def test_a_try_is_on_record_as_sending_before_the_server_sees_it_and_a_dead_try_is_resent(
+    service: Any, smtp: Any, billing_stand_in: Any
+) -> None:
+    async with service(NOW, **settings(smtp, billing_stand_in)) as svc:
+        client_id, address = await client_with_email(svc)
+        event = issued(client_id, address, "2026-12-0401")
+        billing_stand_in.pdfs[str(event.invoice_id)] = PDF_PREFIX + b"0401"
+        await svc.publish(event)
+        deps = svc.app.state.deps
+        real = deps.mailer
+        seen_while_sending: list[tuple[str, str]] = []
+
+        class Watching:
+            sender = real.sender
+
+            async def send(self, mail: Any) -> str:
+                row = (await svc.rows("SELECT state, message_id FROM mail_delivery "
+                                      "WHERE client_id = :c", c=str(client_id)))[0]
+                seen_while_sending.append((row["state"], row["message_id"]))
+                result: str = await real.send(mail)
+                return result
+        deps.mailer = Watching()
+        try:
+            assert (await svc.run_job("mail-sender"))["sent"] == 1
+        finally:
+            deps.mailer = real
+        (message,) = smtp.inbox.to(address)
+        # committed before the server got it: "sending", under the Message-ID the mail carries
+        assert seen_while_sending == [("sending", message["Message-ID"])]
+        assert message["Message-ID"].endswith("@clientops.example>")
+
+        # a process died while sending the next one: its row stays "sending" (maybe sent)
+        second_client, second_address = await client_with_email(svc)
+        second = issued(second_client, second_address, "2026-12-0402")
+        billing_stand_in.pdfs[str(second.invoice_id)] = PDF_PREFIX + b"0402"
+        await svc.publish(second)
+        engine = make_engine(database_url(svc.database, svc.servers.pg_dsn))
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text(
+                    "UPDATE mail_delivery SET state = 'sending', attempts = 1, "
+                    "next_attempt_at = NULL, message_id = '<dead-try@clientops.example>', "
+                    "updated_at = :at WHERE client_id = :c"), {"at": NOW, "c": str(second_client)})
+        finally:
+            await engine.dispose()
+        # not while that try may still be under way
+        svc.clock.set(NOW + timedelta(minutes=5))
+        assert (await svc.run_job("mail-sender"))["sent"] == 0
+        assert (await delivery(svc, client_id=second_client))["state"] == "sending"
+        # long after: sent again under the same Message-ID, so a duplicate is recognisable
+        svc.clock.set(NOW + timedelta(minutes=16))
+        assert (await svc.run_job("mail-sender"))["sent"] == 1
+        (resent,) = smtp.inbox.to(second_address)
+        assert resent["Message-ID"] == "<dead-try@clientops.example>"
+        row = await delivery(svc, client_id=second_client)
+        assert (row["state"], row["attempts"], row["message_id"]) == (
+            "sent", 2, "<dead-try@clientops.example>")

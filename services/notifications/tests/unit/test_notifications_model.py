@@ -377,3 +377,20 @@ def test_a_permanent_failure_or_too_many_tries_gives_up() -> None:
     assert flaky.state is DeliveryState.FAILED and flaky.attempts == 3
     with pytest.raises(DomainError, match="is failed"):
         flaky.mark_failed(NOW, "x", retryable=True)
+
+
+def test_a_try_is_recorded_as_sending_first_and_a_try_left_sending_is_maybe_sent() -> None:
+    delivery = _delivery()
+    assert delivery.start_attempt(NOW) is False  # never tried: not sent before
+    assert (delivery.state, delivery.attempts) == (DeliveryState.SENDING, 1)
+    assert not delivery.is_due(NOW + timedelta(days=1))
+    delivery.mark_failed(NOW, "SMTP server unreachable", retryable=True)
+    assert (delivery.state, delivery.attempts) == (DeliveryState.PENDING, 1)
+    assert delivery.next_attempt_at == NOW + timedelta(seconds=30)
+    delivery.start_attempt(NOW + timedelta(seconds=30))
+    # the process died here; the next sender finds it "sending": maybe sent
+    assert delivery.start_attempt(NOW + timedelta(minutes=20)) is True
+    delivery.mark_sent(NOW + timedelta(minutes=20))
+    assert (delivery.state, delivery.attempts) == (DeliveryState.SENT, 3)
+    with pytest.raises(DomainError, match="is sent"):
+        delivery.start_attempt(NOW)

@@ -33,6 +33,7 @@ class OutgoingMail:
     html: str | None = None
     attachments: tuple[Attachment, ...] = ()
     reply_to: str | None = None
+    message_id: str | None = None  # the attempt's id, recorded before sending; else generated
 
     def __post_init__(self) -> None:
         if not self.to:
@@ -48,7 +49,15 @@ class MailDeliveryError(Exception):
         self.code = code
 
 
+def message_id_for(attempt_id: object, sender: str) -> str:
+    """The Message-ID of one delivery attempt: ``<attempt-id@sender's domain>``."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "clientops.local"
+    return f"<{attempt_id}@{domain}>"
+
+
 class Mailer(Protocol):
+    sender: str
+
     async def send(self, mail: OutgoingMail) -> str:
         """Send `mail`; return its Message-ID. Raises MailDeliveryError."""
         ...
@@ -62,7 +71,7 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Message-ID"] = mail.message_id or make_msgid(domain=domain)
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
     message.set_content(mail.text, subtype="plain", charset="utf-8")

@@ -371,6 +371,7 @@ def next_retry_at(
 
 class DeliveryState(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # an attempt started and may have reached the server: "maybe sent"
     SENT = "sent"
     FAILED = "failed"
 
@@ -403,10 +404,29 @@ class MailDelivery:
             and self.next_attempt_at <= now
         )
 
-    def mark_sent(self, at: datetime) -> None:
-        if self.state is not DeliveryState.PENDING:
+    def start_attempt(self, at: datetime) -> bool:
+        """Record that a try begins, before the mail is handed to the server.
+
+        Returns True when an earlier try was left in ``sending`` (the process died while
+        sending): the mail may have gone out, so the caller resends it under the same
+        Message-ID, which makes a duplicate recognisable.
+        """
+        if self.state not in (DeliveryState.PENDING, DeliveryState.SENDING):
             raise DomainError(f"delivery {self.id} is {self.state}: only a pending mail is sent")
+        maybe_sent = self.state is DeliveryState.SENDING
         self.attempts += 1
+        self.state = DeliveryState.SENDING
+        self.next_attempt_at = None
+        return maybe_sent
+
+    def _finish_attempt(self, verb: str) -> None:
+        if self.state is DeliveryState.PENDING:
+            self.attempts += 1  # a try that was not recorded as started
+        elif self.state is not DeliveryState.SENDING:
+            raise DomainError(f"delivery {self.id} is {self.state}: only a pending mail {verb}")
+
+    def mark_sent(self, at: datetime) -> None:
+        self._finish_attempt("is sent")
         self.state = DeliveryState.SENT
         self.sent_at = at
         self.next_attempt_at = None
@@ -414,11 +434,10 @@ class MailDelivery:
 
     def mark_failed(self, at: datetime, error: str, *, retryable: bool) -> None:
         """Record a failed try; schedule the next one or give up."""
-        if self.state is not DeliveryState.PENDING:
-            raise DomainError(f"delivery {self.id} is {self.state}: only a pending mail can fail")
-        self.attempts += 1
+        self._finish_attempt("can fail")
         self.last_error = error
         if retryable and self.attempts < self.max_attempts:
+            self.state = DeliveryState.PENDING
             self.next_attempt_at = next_retry_at(self.attempts, at)
         else:
             self.state = DeliveryState.FAILED

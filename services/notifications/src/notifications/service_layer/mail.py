@@ -2,8 +2,9 @@
 
 A queued mail is a `mail_delivery` row (context with secrets masked). The sender takes due
 rows one at a time with `FOR UPDATE SKIP LOCKED` (replicas never send the same row), renders
-the template, fetches attachments, sends through the `Mailer` port and records the outcome in
-the same transaction: sent, or failed with the next try scheduled (back-off) or given up.
+the template, fetches attachments and records the try as `sending` with its Message-ID; then
+sends through the `Mailer` port and records the outcome: sent, or failed with the next try
+scheduled (back-off) or given up. A row left in `sending` is "maybe sent".
 
 A mail that carries a one-time secret (cloud credentials) is never queued with it: it is sent
 at once while the event is handled; if that fails, the row says so, the secret is dropped and
@@ -16,7 +17,8 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +28,12 @@ from sqlalchemy.dialects.postgresql import insert
 from clientops_shared.uow import UnitOfWork
 from notifications.adapters import orm
 from notifications.adapters.invoices import InvoicePdfSource, InvoicePdfUnavailable
-from notifications.adapters.mailer import Attachment, MailDeliveryError, OutgoingMail
+from notifications.adapters.mailer import (
+    Attachment,
+    MailDeliveryError,
+    OutgoingMail,
+    message_id_for,
+)
 from notifications.domain.mail_templates import MailTemplateError, render_mail
 from notifications.domain.model import (
     DeliveryState,
@@ -112,52 +119,91 @@ async def compose(template: str, context: Mapping[str, Any], address: str,
                         attachments=tuple(files))
 
 
-async def send_one(uow: NotificationsUnitOfWork, deps: Dependencies, now: datetime) -> str | None:
-    """Send the next due mail in this transaction; its new state, or None if none is due."""
-    found = await uow.next_due_mail(now)
-    if found is None:
-        return None
-    delivery, extra = found
-    message_id = None
+SENDING_STALE_AFTER = timedelta(minutes=15)  # far beyond the SMTP timeout
+
+
+async def send_one(uow_factory: Callable[[], NotificationsUnitOfWork], deps: Dependencies,
+                   now: datetime) -> str | None:
+    """Send the next due mail; its new state, or None if none is due.
+
+    The try is committed as ``sending`` with its Message-ID before the mail is handed to the
+    server, and ``sent`` (or failed) after, each in its own transaction. A process that dies
+    in between leaves ``sending``: "maybe sent", never mistaken for "never sent". Such a row
+    is tried again after ``SENDING_STALE_AFTER`` under the same Message-ID, so a duplicate
+    is recognisable by the recipient's mail program.
+    """
+    async with uow_factory() as uow:
+        found = await uow.next_due_mail(now, stale_sending_before=now - SENDING_STALE_AFTER)
+        if found is None:
+            return None
+        delivery, extra = found
+        maybe_sent = delivery.start_attempt(now)
+        message_id = ((maybe_sent and extra["message_id"])
+                      or message_id_for(uuid.uuid4(), deps.mailer.sender))
+        if maybe_sent:
+            log.warning("mail %s: an earlier try may have been sent; trying again as %s",
+                        delivery.id, message_id)
+        failure: tuple[str, bool] | None = None
+        mail: OutgoingMail | None = None
+        try:
+            address = await resolve_address(uow, delivery.to, deps.staff_emails)
+            mail = replace(await compose(delivery.template, extra["context"], address,
+                                         list(extra["attachments"]), deps.invoices),
+                           message_id=message_id)
+        except Exception as exc:
+            failure = _failure(delivery.id, exc)
+        if failure is not None:
+            return await _record_outcome(uow, delivery, now, failure, None)
+        await uow.set_mail_extras(delivery.id, message_id=message_id, updated_at=now)
+        await uow.commit()  # "sending", with the Message-ID, is on record before the server
+    assert mail is not None
     try:
-        address = await resolve_address(uow, delivery.to, deps.staff_emails)
-        mail = await compose(delivery.template, extra["context"], address,
-                             list(extra["attachments"]), deps.invoices)
         message_id = await deps.mailer.send(mail)
-    except (MailDeliveryError, InvoicePdfUnavailable) as exc:
-        delivery.mark_failed(now, str(exc), retryable=exc.retryable)
-    except RecipientUnknown as exc:
-        delivery.mark_failed(now, str(exc), retryable=True)
-    except (MailTemplateError, UnknownAttachment) as exc:
-        delivery.mark_failed(now, str(exc), retryable=False)
     except Exception as exc:
-        # a bug or an outside failure nobody foresaw must not wedge the queue on this row
-        log.exception("mail %s: unexpected error while sending", delivery.id)
-        delivery.mark_failed(now, f"unexpected error: {exc!r}", retryable=True)
-    else:
+        failure = _failure(delivery.id, exc)
+    async with uow_factory() as uow:
+        delivery = await uow.mail_delivery_for_update(delivery.id)
+        return await _record_outcome(uow, delivery, now, failure, message_id)
+
+
+def _failure(delivery_id: uuid.UUID, exc: Exception) -> tuple[str, bool]:
+    """(error, retryable) of a failed try."""
+    if isinstance(exc, MailDeliveryError | InvoicePdfUnavailable):
+        return str(exc), exc.retryable
+    if isinstance(exc, RecipientUnknown):
+        return str(exc), True
+    if isinstance(exc, MailTemplateError | UnknownAttachment):
+        return str(exc), False
+    # a bug or an outside failure nobody foresaw must not wedge the queue on this row
+    log.error("mail %s: unexpected error while sending", delivery_id, exc_info=exc)
+    return f"unexpected error: {exc!r}", True
+
+
+async def _record_outcome(uow: NotificationsUnitOfWork, delivery: MailDelivery, now: datetime,
+                          failure: tuple[str, bool] | None, message_id: str | None) -> str:
+    if failure is None:
         delivery.mark_sent(now)
-    if delivery.state is DeliveryState.SENT:
         MAIL_SENT.labels(delivery.template).inc()
     else:
+        delivery.mark_failed(now, failure[0], retryable=failure[1])
         MAIL_FAILURES.labels(delivery.template,
                              str(delivery.state is DeliveryState.FAILED).lower()).inc()
     if delivery.state is DeliveryState.FAILED:
         log.warning("mail %s (%s) failed for good: %s", delivery.id, delivery.template,
                     delivery.last_error)
     await uow.set_mail_extras(delivery.id, message_id=message_id, updated_at=now)
+    await uow.commit()
     return str(delivery.state)
 
 
 async def send_due_mail(uow_factory: Callable[[], NotificationsUnitOfWork], deps: Dependencies,
                         at: datetime | None = None, limit: int | None = None) -> dict[str, int]:
-    """Work the mail queue: each row in its own transaction, so one bad mail stops nothing."""
+    """Work the mail queue: each row on its own, so one bad mail stops nothing."""
     counts = {"sent": 0, "retrying": 0, "failed": 0}
     for _ in range(limit or deps.mail_batch):
-        async with uow_factory() as uow:
-            state = await send_one(uow, deps, at or deps.now())
-            if state is None:
-                break
-            await uow.commit()
+        state = await send_one(uow_factory, deps, at or deps.now())
+        if state is None:
+            break
         counts["retrying" if state == DeliveryState.PENDING else state] += 1
     return counts
 

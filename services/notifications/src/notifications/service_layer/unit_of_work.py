@@ -111,12 +111,21 @@ class NotificationsUnitOfWork(UnitOfWork):
                             to_assignee=r.to_assignee) for r in rows]
 
     # --- mail -------------------------------------------------------------------------------
-    async def next_due_mail(self, now: datetime) -> tuple[MailDelivery, dict[str, Any]] | None:
-        """One pending mail whose time has come, locked; replicas skip each other's rows."""
+    async def next_due_mail(self, now: datetime, stale_sending_before: datetime | None = None
+                            ) -> tuple[MailDelivery, dict[str, Any]] | None:
+        """One pending mail whose time has come, locked; replicas skip each other's rows.
+
+        With ``stale_sending_before``, also a mail whose try started before then and never
+        finished (the sender died while sending): it may have gone out already.
+        """
         t = orm.mail_delivery
+        due = sa.and_(t.c.state == DeliveryState.PENDING, t.c.next_attempt_at <= now)
+        if stale_sending_before is not None:
+            due = sa.or_(due, sa.and_(t.c.state == DeliveryState.SENDING,
+                                      t.c.updated_at < stale_sending_before))
         row = (await self.session.execute(
-            sa.select(t.c.id, t.c.context, t.c.attachments, t.c.client_id)
-            .where(t.c.state == DeliveryState.PENDING, t.c.next_attempt_at <= now)
+            sa.select(t.c.id, t.c.context, t.c.attachments, t.c.client_id, t.c.message_id)
+            .where(due)
             .order_by(t.c.next_attempt_at, t.c.created_at).limit(1)
             .with_for_update(skip_locked=True))).first()
         if row is None:
@@ -124,7 +133,12 @@ class NotificationsUnitOfWork(UnitOfWork):
         delivery = await self.session.get(MailDelivery, row.id)
         assert delivery is not None
         return delivery, {"context": row.context, "attachments": row.attachments,
-                          "client_id": row.client_id}
+                          "client_id": row.client_id, "message_id": row.message_id}
+
+    async def mail_delivery_for_update(self, delivery_id: uuid.UUID) -> MailDelivery:
+        delivery = await self.session.get(MailDelivery, delivery_id, with_for_update=True)
+        assert delivery is not None
+        return delivery
 
     async def set_mail_extras(self, delivery_id: uuid.UUID, **values: Any) -> None:
         t = orm.mail_delivery

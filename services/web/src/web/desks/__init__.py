@@ -36,6 +36,8 @@ DESKS: tuple[Desk, ...] = (
     Desk("logistics", "Логистика", "/logistics", frozenset({"logistics", "head"})),
     Desk("head", "Руководитель", "/head", frozenset({"head"})),
     Desk("admin", "Пользователи", "/admin/users", frozenset()),
+    Desk("operations", "Недоставленные события", "/admin/dead-letters", frozenset(),
+         in_nav=False),
     Desk("clients", "Клиент", "/clients", EVERYONE, in_nav=False),
 )
 

@@ -1,0 +1,174 @@
+"""What an on-call follows: an access log line per request, a line per handled event, the
+metrics behind both, failures on record for the dead-letter view, and business gauges.
+
+Every line is a structlog JSON line that carries ``trace_id`` (``logs._add_trace``), so one
+search by trace id finds the request, the events it caused and their handling in every service.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request, Response
+from faststream import BaseMiddleware
+from faststream.exceptions import HandlerException
+from opentelemetry import trace
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from clientops_shared import context
+
+access_log = logging.getLogger("clientops.access")
+consumer_log = logging.getLogger("clientops.consumer")
+log = logging.getLogger("clientops.observability")
+
+HTTP_REQUESTS = Histogram(
+    "clientops_http_request_duration_seconds", "HTTP requests by route: rate, errors, latency",
+    ["service", "method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+EVENTS_HANDLED = Histogram(
+    "clientops_consumer_handling_seconds", "Event handling time by type and outcome",
+    ["service", "event_type", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+CONSUMER_FAILURES = Counter(
+    "clientops_consumer_failures_total", "Event handlings that raised, by type and error",
+    ["service", "event_type", "error_class"])
+
+
+def trace_id() -> str | None:
+    span = trace.get_current_span().get_span_context()
+    return format(span.trace_id, "032x") if span.is_valid else None
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+def install_access_log(app: FastAPI, service: str) -> None:
+    """One line and one histogram sample per request (health and metrics probes excepted)."""
+
+    @app.middleware("http")
+    async def access(request: Request,
+                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        path = request.url.path
+        if path.startswith("/health/") or path == "/metrics" or path.startswith("/static/"):
+            return await call_next(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+            HTTP_REQUESTS.labels(service, request.method, route, str(status)).observe(elapsed)
+            access_log.info("%s %s %s", request.method, path, status, extra={
+                "method": request.method, "path": path, "route": route, "status": status,
+                "duration_ms": round(elapsed * 1000, 1), "trace_id": trace_id(),
+                "correlation_id": getattr(request.state, "correlation_id", None)})
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+def _error_text(exc: BaseException) -> tuple[str, str]:
+    """(class, text) of a failure; a bare reject names what made the consumer reject."""
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, HandlerException) and cause is not None:
+        return type(cause).__name__, str(cause)[:2000]
+    if isinstance(exc, HandlerException):
+        return type(exc).__name__, "rejected by the consumer: no handler for this contract " \
+                                   "version, or not an event envelope"
+    return type(exc).__name__, str(exc)[:2000]
+
+
+async def record_failure(engine: AsyncEngine, audit: sa.Table, service: str, message_id: str,
+                         after: dict[str, Any], correlation_id: str | None) -> None:
+    """The consumer's record of one failed handling (read by the dead-letter view)."""
+    from clientops_shared.dead_letters import ENTITY, FAILED
+
+    async with engine.begin() as conn:
+        await conn.execute(audit.insert().values(
+            actor=f"consumer:{service}", action=FAILED, entity=ENTITY, entity_id=message_id,
+            before=None, after=after, correlation_id=correlation_id))
+
+
+def consumer_observer(service: str, engine: AsyncEngine | None = None,
+                      audit: sa.Table | None = None) -> type[BaseMiddleware]:
+    """A FastStream middleware: per handled event a log line (type, id, outcome, duration,
+    trace id), its metrics, and on failure the error on record for the dead-letter view."""
+
+    class ConsumerObserver(BaseMiddleware):
+        async def consume_scope(self, call_next: Any, msg: Any) -> Any:
+            raw = getattr(msg, "raw_message", None)
+            event_type = (getattr(raw, "type", None) or getattr(raw, "routing_key", None)
+                          or "unknown")
+            message_id = str(msg.message_id or "")
+            headers = dict(getattr(msg, "headers", None) or {})
+            started = time.perf_counter()
+            try:
+                result = await call_next(msg)
+            except Exception as exc:
+                elapsed = time.perf_counter() - started
+                error_class, error = _error_text(exc)
+                rejected = isinstance(exc, HandlerException)
+                outcome = "rejected" if rejected else "failed"
+                EVENTS_HANDLED.labels(service, event_type, outcome).observe(elapsed)
+                CONSUMER_FAILURES.labels(service, event_type, error_class).inc()
+                consumer_log.error("event %s %s %s", event_type, message_id, outcome, extra={
+                    "event_type": event_type, "event_id": message_id, "outcome": outcome,
+                    "duration_ms": round(elapsed * 1000, 1), "error_class": error_class,
+                    "error": error, "delivery": headers.get("x-delivery-count"),
+                    "trace_id": trace_id(), "correlation_id": msg.correlation_id})
+                if engine is not None and audit is not None and message_id:
+                    try:
+                        await record_failure(engine, audit, service, message_id, {
+                            "type": event_type, "error_class": error_class, "error": error,
+                            "trace_id": trace_id(), "outcome": outcome,
+                            "delivery": headers.get("x-delivery-count")},
+                            msg.correlation_id or context.correlation_id.get())
+                    except Exception as db_exc:  # its database may be what failed
+                        log.warning("could not record the failure of %s: %s", message_id,
+                                    db_exc)
+                raise
+            elapsed = time.perf_counter() - started
+            EVENTS_HANDLED.labels(service, event_type, "ok").observe(elapsed)
+            consumer_log.info("event %s %s ok", event_type, message_id, extra={
+                "event_type": event_type, "event_id": message_id, "outcome": "ok",
+                "duration_ms": round(elapsed * 1000, 1), "trace_id": trace_id(),
+                "correlation_id": msg.correlation_id})
+            return result
+
+    return ConsumerObserver
+
+
+# --- business gauges ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SqlGauge:
+    """A gauge (first label ``service``) refreshed from one query returning rows of
+    (other label values..., value); the query names every label value it may ever report
+    (e.g. from a VALUES list), so a value that drops to nothing reads 0, not its last count."""
+
+    gauge: Gauge
+    sql: str
+
+
+def sql_gauges_job(service: str, engine: AsyncEngine, gauges: Sequence[SqlGauge]
+                   ) -> Callable[[], Awaitable[None]]:
+    """A periodic job body that refreshes the service's business gauges from its database."""
+
+    async def refresh() -> None:
+        async with engine.connect() as conn:
+            for item in gauges:
+                for row in (await conn.execute(sa.text(item.sql))).all():
+                    item.gauge.labels(service, *(str(v) for v in row[:-1])).set(
+                        float(row[-1] or 0))
+
+    return refresh

@@ -1,0 +1,185 @@
+"""The deployment files, checked without a container engine or a cluster: docker-compose.yml
+against the Compose specification's schema, the Kubernetes manifest against the Kubernetes
+1.37 schemas (strict) and the operators' resources against what the runbook relies on, no
+secret value committed, alert rules and the dashboard only on metrics the code exports, each
+alert with its runbook section; and the migration init container safe for replicas starting
+together (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from clientops_shared.devtools import create_databases, drop_databases
+from clientops_shared.settings import database_url
+from clientops_shared.testing import Servers
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MANIFEST = ROOT / "deploy/kubernetes/clientops.yaml"
+CONSUMERS = {"contracts", "billing", "field-ops", "logistics", "notifications"}
+
+
+def manifest() -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(MANIFEST.read_text()) if d]
+
+
+def test_compose_file_is_valid_compose() -> None:
+    checked = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema",
+                              "vendor.compose-spec", str(ROOT / "docker-compose.yml")],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_compose_takes_every_secret_from_the_environment_and_brings_the_tools() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    secretish = re.compile(r"PASSWORD|SECRET|_PASS$|SECRET_KEY|PG_DSN|AMQP_URL")
+    for name, service in compose["services"].items():
+        env = service.get("environment") or {}
+        for key, value in (env.items() if isinstance(env, dict) else []):
+            if secretish.search(key):
+                assert "${" in str(value) and ":?" in str(value), (name, key, value)
+    amqp = compose["x-secrets"]["CLIENTOPS_AMQP_URL"]
+    assert not amqp.startswith("amqp://guest:"), "RabbitMQ lets guest in from localhost only"
+    user = compose["services"]["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_USER"]
+    assert amqp.startswith(f"amqp://{user}:${{RABBITMQ_PASSWORD")
+    for tool in ("prometheus", "grafana", "mailpit", "minio", "jaeger"):
+        assert tool in compose["services"], tool
+    for name, service in compose["services"].items():
+        image = service.get("image", "")
+        assert image and not image.endswith(":latest") and ":" in image, (name, image)
+    env = compose["x-service"]["environment"]
+    assert env["NOTIFICATIONS_SMTP_HOST"] == "mailpit"
+    assert env["CONTRACTS_S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert "/.env" in (ROOT / ".gitignore").read_text().split()  # the generated secrets
+
+
+def test_the_kubernetes_manifest_is_what_render_py_renders() -> None:
+    rendered = subprocess.run([sys.executable, str(ROOT / "deploy/kubernetes/render.py")],
+                              capture_output=True, text=True, timeout=60, check=True)
+    assert rendered.stdout == MANIFEST.read_text(), "run deploy/kubernetes/render.py"
+
+
+def test_the_kubernetes_manifest_validates_against_the_kubernetes_schemas() -> None:
+    crds = []
+    for doc in manifest():
+        if doc["apiVersion"].startswith(("postgresql.cnpg.io/", "rabbitmq.com/")):
+            crds.append(doc)
+            continue
+        kubernetes_validate.validate(doc, "1.37.0", strict=True)  # raises on any error
+    kinds = {(d["apiVersion"], d["kind"]) for d in crds}
+    assert kinds == {("postgresql.cnpg.io/v1", "Cluster"),
+                     ("postgresql.cnpg.io/v1", "ScheduledBackup"),
+                     ("rabbitmq.com/v1beta1", "RabbitmqCluster")}
+
+
+def test_deployments_are_production_safe() -> None:
+    docs = manifest()
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    deployments = by_kind["Deployment"]
+    assert set(deployments) == CONSUMERS | {"web"}
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        (app,) = pod["containers"]
+        (init,) = pod["initContainers"]
+        assert init["command"][-3:] == ["migrate", "--service", name.replace("-", "_")]
+        for container in (app, init):
+            assert re.fullmatch(r".+:\d+\.\d+\.\d+", container["image"]), container["image"]
+            security = container["securityContext"]
+            assert security["runAsNonRoot"] and security["readOnlyRootFilesystem"]
+            assert security["allowPrivilegeEscalation"] is False
+            env = {e["name"]: e for e in container["env"]}
+            assert "secretKeyRef" in env["RABBITMQ_PASSWORD"]["valueFrom"]
+            assert "secretKeyRef" in env["DB_PASSWORD"]["valueFrom"]
+            assert "$(DB_PASSWORD)" in env["DATABASE_URL"]["value"]
+        assert app["startupProbe"]["httpGet"]["path"] == "/health/ready"
+        assert name in by_kind["PodDisruptionBudget"]
+        assert by_kind["Cluster"][f"{name}-db"]["spec"]["instances"] >= 2
+        assert f"{name}-db-daily" in by_kind["ScheduledBackup"]
+    assert set(by_kind["HorizontalPodAutoscaler"]) == CONSUMERS
+    rabbit = by_kind["RabbitmqCluster"]["clientops-rabbitmq"]["spec"]
+    assert rabbit["replicas"] == 3 and "default_queue_type = quorum" in (
+        rabbit["rabbitmq"]["additionalConfig"])
+    # nothing secret committed: no Secret objects at all, only references to them
+    assert "Secret" not in by_kind
+    config = by_kind["ConfigMap"]["clientops-config"]["data"]
+    assert not any(re.search(r"PASSWORD|SECRET", key) for key in config)
+    dockerfile = (ROOT / "deploy/Dockerfile").read_text()
+    assert "USER 10001" in dockerfile
+
+
+def _exported_metrics() -> set[str]:
+    names: set[str] = set()
+    for path in [*ROOT.glob("shared/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
+        for kind, name in re.findall(r'\b(Counter|Gauge|Histogram)\(\s*"(clientops_\w+)"',
+                                     path.read_text()):
+            if kind == "Counter":
+                names.add(name.removesuffix("_total") + "_total")
+            elif kind == "Histogram":
+                names |= {f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+            else:
+                names.add(name)
+    return names
+
+
+def test_alerts_and_dashboard_use_only_exported_metrics_and_each_alert_has_a_runbook() -> None:
+    exported = _exported_metrics() | {"up"}
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
+    alerts = [r for group in rules["groups"] for r in group["rules"]]
+    names = {a["alert"] for a in alerts}
+    assert {"DeadLettersPresent", "OutboxStuck", "ConsumerFailuresRising", "InvoiceRunFailed",
+            "SlaTimerLate", "MailFailing"} <= names
+    runbook = (ROOT / "docs/runbook.md").read_text()
+    headings = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+                for h in re.findall(r"^#+ (.+)$", runbook, re.M)}
+    for alert in alerts:
+        assert alert["labels"]["severity"] in ("warning", "critical")
+        assert alert["annotations"]["summary"]
+        anchor = alert["annotations"]["runbook_url"].split("#", 1)[1]
+        assert anchor in headings, anchor
+        used = set(re.findall(r"\b(clientops_\w+|up)\b(?=\s*[{\[)>=<]|\s|$)", alert["expr"]))
+        assert used and used <= exported, (alert["alert"], used - exported)
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    assert prometheus["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    targets = [t for job in prometheus["scrape_configs"] for c in job["static_configs"]
+               for t in c["targets"]]
+    assert len(targets) == 6
+    dashboard = json.loads((ROOT / "deploy/grafana/dashboards/clientops.json").read_text())
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            used = set(re.findall(r"\bclientops_\w+", target["expr"]))
+            assert used and used <= exported, (panel["title"], used - exported)
+
+
+async def test_the_migration_init_containers_of_two_replicas_may_start_together(
+    servers: Servers,
+) -> None:
+    name = f"clientops_field_ops_t{servers.run_id}_{uuid.uuid4().hex[:6]}"
+    await create_databases([name], servers.pg_dsn)
+    env = {**os.environ, "DATABASE_URL": database_url(name, servers.pg_dsn)}
+    try:
+        procs = [await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "clientops_shared.devtools", "migrate", "--service",
+            "field_ops", env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE) for _ in range(2)]
+        results = [await p.communicate() for p in procs]
+        for proc, (out, err) in zip(procs, results, strict=True):
+            assert proc.returncode == 0, err.decode()[-2000:]
+            assert b"at head" in out
+    finally:
+        await drop_databases([name], servers.pg_dsn)
