@@ -98,4 +98,8 @@ def test_the_service_role_passes_only_service_routes() -> None:
     service_routes = [(svc, route) for svc, rules in RULES.items()
                       for route, rule in rules.items()
                       if rule not in (PUBLIC, ANY_PERSON) and SERVICE in rule]
-    assert service_routes == [("billing", ("GET", "/api/invoices/{invoice_id}/pdf"))]
+    assert sorted(service_routes) == [
+        ("billing", ("GET", "/api/invoices/{invoice_id}/pdf")),
+        ("contracts", ("GET", "/api/clients/{client_id}")),
+        ("contracts", ("GET", "/api/clients/{client_id}/sites")),
+    ]
