@@ -227,7 +227,8 @@ def directory_services(request: Request, viewer: Viewer) -> Services:
         return viewer.services
     settings = settings_of(request)
     token = issue_token(settings.jwt_secret, viewer.username, "service",
-                        ttl=timedelta(minutes=5), issuer=service_issuer("web"))
+                        ttl=timedelta(minutes=5),
+                        issuer=service_issuer("web-desks"))  # web acting as a service
     return Services(http_of(request), settings.upstreams, token)
 
 
