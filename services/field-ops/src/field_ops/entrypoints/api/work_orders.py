@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,6 +12,7 @@ from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import InvalidInput
 from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import BoundedDate
 from field_ops import documents, views
 from field_ops.adapters import orm
 from field_ops.domain.model import STATUS_LABELS, Contact, WorkOrderKind, WorkOrderStatus
@@ -61,8 +61,8 @@ async def list_orders(request: Request, response: Response, actor: CurrentUser,
                       technician: str | None = Query(None, max_length=64),
                       status: Annotated[list[WorkOrderStatus] | None, Query()] = None,
                       client_id: uuid.UUID | None = None, site_id: uuid.UUID | None = None,
-                      kind: WorkOrderKind | None = None, visit_from: date | None = None,
-                      visit_to: date | None = None, awaiting_approval: bool | None = None,
+                      kind: WorkOrderKind | None = None, visit_from: BoundedDate | None = None,
+                      visit_to: BoundedDate | None = None, awaiting_approval: bool | None = None,
                       sla: Literal["running", "breached"] | None = None,
                       limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     """Filterable, paginated (``X-Total-Count``). A technician sees only their own orders.

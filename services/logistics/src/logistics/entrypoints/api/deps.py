@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Request
 
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.runtime import runtime_of
+from clientops_shared.types import MAX_OFFSET
 from logistics.service_layer.unit_of_work import Logistics, LogisticsUnitOfWork
 
 DESK_ROLES = ("logistics", "head")
@@ -17,7 +18,7 @@ Reader = Annotated[Principal, Depends(require_roles(*DESK_ROLES, "manager", "acc
                                                     "sales", "dispatcher"))]
 """Desk roles see every client; a manager or sales person only their own clients."""
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def uow(request: Request) -> LogisticsUnitOfWork:
