@@ -170,6 +170,27 @@ async def correct_invoice(invoice_id: uuid.UUID, body: schemas.CorrectionIn, act
         return result
 
 
+@api.post("/invoices/{invoice_id}/cancellation", status_code=201,
+             response_model=schemas.CorrectionOut)
+async def cancel_invoice(invoice_id: uuid.UUID, body: schemas.CancellationIn, actor: Desk,
+                         uow: UoW) -> Any:
+    """Cancel an invoice issued in error by a credit note with a reason (audited); e.g. an
+    invoice a rent contract produced before rent was paid to the site owner instead."""
+    async with uow:
+        row = (await uow.session.execute(invoice.select().where(invoice.c.id == invoice_id))
+               ).mappings().first()
+        if row is None:
+            raise NotFound(f"invoice {invoice_id} not found")
+        sub = await uow.subscription_for(row["contract_id"], for_update=True)
+        if sub is None:
+            raise NotFound(f"no subscription for contract {row['contract_id']}")
+        result = await corrections.cancel(uow, sub, invoice_id, body.reason)
+        uow.audit("invoice.cancelled_by_hand", "invoice", invoice_id,
+                  after={"reason": body.reason, "credit_note": result.credit_note})
+        await uow.commit()
+        return result
+
+
 # --- payments -----------------------------------------------------------------------------------
 
 @api.post("/payments", status_code=201, response_model=schemas.PaymentOut)

@@ -265,6 +265,10 @@ class CorrectionIn(_In):
     """The period's fee as it should have been billed; omit to recompute from the terms."""
 
 
+class CancellationIn(_In):
+    reason: str = Field(min_length=3, max_length=500)
+
+
 class CorrectionOut(BaseModel):
     period: str
     action: str
