@@ -89,16 +89,19 @@ async def get_invoice_run(run_id: uuid.UUID, actor: Desk, billing: BillingDep) -
 # --- invoices -----------------------------------------------------------------------------------
 
 @api.get("/invoices", response_model=list[schemas.InvoiceOut])
-async def list_invoices(request: Request, response: Response, actor: Reader,
+async def list_invoices(request: Request, response: Response, actor: Reader, billing: BillingDep,
                         client_id: uuid.UUID | None = None, period: str | None = None,
                         status: str | None = None, contract_id: uuid.UUID | None = None,
                         kind: Literal["invoice", "credit_note"] | None = None,
+                        number: Annotated[str | None, Query(max_length=40)] = None,
+                        overdue: bool = False,
                         limit: Limit = 100, offset: Offset = 0) -> Any:
     async with runtime_of(request).sessions() as session:
         total, rows = await views.invoices(session, actor, client_id=client_id,
                                            period=_period(period), status=status,
                                            contract_id=contract_id, kind=kind, limit=limit,
-                                           offset=offset)
+                                           offset=offset, number=number,
+                                           overdue_on=billing.today() if overdue else None)
     response.headers["X-Total-Count"] = str(total)
     return rows
 
