@@ -62,6 +62,7 @@ async def test_signed_rent_contract_is_paid_to_the_site_owner_never_invoiced(
         assert r.json()["issued"] == 0
         r = await billing.get("/api/invoices", params={"client_id": client_id}, headers=desk)
         assert r.json() == []
+        app.state.billing.rules.today = lambda: date(2026, 12, 21)
         r = await billing.post("/api/dunning-runs", json={"on": "2026-12-21"}, headers=desk)
         assert r.json()["reminded"] == 0
         r = await notifications.get("/api/tasks", params={"client_id": client_id},

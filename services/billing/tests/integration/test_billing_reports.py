@@ -29,6 +29,7 @@ async def _setup(bt: Any) -> dict[str, dict[str, Any]]:
     await bt.client.post("/api/invoice-runs", json={"period": "2026-12"}, headers=bt.auth())
     r = await bt.client.get("/api/invoices", params={"period": "2026-12"}, headers=bt.auth())
     december = {i["contract_number"]: i for i in r.json()}
+    bt.billing.rules.today = lambda: date(2026, 12, 19)  # payments are dated today or earlier
     await bt.client.post("/api/payments", headers=bt.auth(), json={
         "invoice_id": december["2026-0001"]["id"], "amount": "15250.00",
         "paid_on": "2026-12-19", "reference": "п/п 1"})

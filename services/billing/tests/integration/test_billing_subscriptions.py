@@ -121,6 +121,7 @@ async def test_rent_contract_feeds_the_rent_table_and_is_never_invoiced(bt: Any)
     r = await bt.client.get("/api/invoices", params={"client_id": str(rent.client_id)},
                             headers=bt.auth())
     assert r.json() == []
+    bt.billing.rules.today = lambda: date(2026, 12, 21)
     r = await bt.client.post("/api/dunning-runs", json={"on": "2026-12-21"}, headers=bt.auth())
     assert r.json()["reminded"] == 0
     assert await bt.scalar("SELECT count(*) FROM outbox_message WHERE routing_key IN "
@@ -174,6 +175,7 @@ async def test_an_invoice_once_issued_for_a_rent_contract_is_not_dunned_and_is_c
     r = await bt.client.post("/api/invoice-runs", json={"period": "2026-12"}, headers=bt.auth())
     assert r.json()["issued"] == 1
     await bt.execute("UPDATE subscription SET kind = 'rent'")  # as the old handler left it
+    bt.billing.rules.today = lambda: date(2026, 12, 21)
     r = await bt.client.post("/api/dunning-runs", json={"on": "2026-12-21"}, headers=bt.auth())
     assert r.json()["reminded"] == 0
     (inv,) = (await bt.client.get("/api/invoices", headers=bt.auth())).json()

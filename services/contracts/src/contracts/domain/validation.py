@@ -13,8 +13,9 @@ from typing import Annotated
 
 import phonenumbers
 from pydantic import AfterValidator, WithJsonSchema
-from stdnum.exceptions import InvalidChecksum, ValidationError
-from stdnum.ru import inn as stdnum_inn
+
+from clientops_shared.types import Inn as SharedInn
+from clientops_shared.types import validate_inn as validate_inn  # one copy, shared
 
 # [0-9], not \d: \d also matches other scripts' digits, which no registry issues
 _DIGITS = re.compile(r"[0-9]+")
@@ -36,22 +37,6 @@ def _require_digits(value: str, lengths: tuple[int, ...], what: str) -> str:
         wanted = " or ".join(str(n) for n in lengths)
         raise ValueError(f"{what} must be {wanted} digits, got {value!r}")
     return compact
-
-
-def validate_inn(value: str) -> str:
-    """Return the INN without separators; 10 digits for organisations, 12 for persons."""
-    number = _compact(value)
-    if not _DIGITS.fullmatch(number) or len(number) not in (10, 12):
-        raise ValueError(
-            f"INN must be 10 digits (organisation) or 12 digits (sole trader), got {value!r}"
-        )
-    try:
-        stdnum_inn.validate(number)
-    except InvalidChecksum:
-        raise ValueError(f"INN {number}: invalid checksum") from None
-    except ValidationError:
-        raise ValueError(f"INN {number}: invalid number") from None
-    return number
 
 
 def is_sole_trader_inn(inn: str) -> bool:
@@ -133,7 +118,7 @@ def _schema(pattern: str, example: str) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
 
 
-Inn = Annotated[str, AfterValidator(validate_inn), _schema(r"^(\d{10}|\d{12})$", "7707083893")]
+Inn = SharedInn
 """INN of an organisation (10 digits) or a sole trader (12 digits), checksum verified."""
 
 Kpp = Annotated[str, AfterValidator(validate_kpp), _schema(r"^\d{4}[\dA-Z]{2}\d{3}$", "770701001")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from billing import views
 from billing.adapters import invoice_pdf, xlsx
 from billing.adapters.orm import invoice
+from billing.domain import guards
 from billing.domain.periods import Period
 from billing.entrypoints.api import back_office, schemas
 from billing.entrypoints.api.deps import BillingDep, Desk, Limit, Offset, Reader, UoW
@@ -57,10 +58,17 @@ async def list_subscriptions(request: Request, response: Response, actor: Reader
 
 @api.post("/invoice-runs", response_model=schemas.InvoiceRunOut,
              responses={202: {"model": schemas.InvoiceRunOut}})
-async def start_invoice_run(body: schemas.PeriodIn, actor: Desk, billing: BillingDep,
+async def start_invoice_run(body: schemas.InvoiceRunIn, actor: Desk, billing: BillingDep,
                             wait: bool = True) -> Any:
-    """Run the period now. ``wait=false`` answers 202 at once; follow it with GET."""
+    """Run the period now. ``wait=false`` answers 202 at once; follow it with GET.
+
+    A period outside [first contract month … next month] needs the head's confirmation."""
     period = Period.parse(body.period)
+    if body.confirm_out_of_range and actor.role not in ("head", "admin"):
+        raise InvalidInput("confirm_out_of_range",
+                           "Подтвердить период вне диапазона может только руководитель.")
+    guards.run_period(period, await invoice_run.first_billed_period(billing), billing.today(),
+                      body.confirm_out_of_range)
     run_id = await invoice_run.start_run(billing, period, trigger="api",
                                          requested_by=actor.username)
     if wait:
@@ -265,6 +273,9 @@ async def import_bank_statement(actor: Desk, uow: UoW, billing: BillingDep,
 
 @api.post("/dunning-runs", response_model=schemas.DunningRunOut)
 async def run_dunning(body: schemas.DunningRunIn, actor: Desk, uow: UoW) -> Any:
+    if body.on > uow.rules.today() + timedelta(days=uow.rules.dunning_ahead_days):
+        raise InvalidInput("on", f"Обзвон не проводится на будущую дату: сегодня "
+                                 f"{uow.rules.today():%d.%m.%Y}.")
     async with uow:
         return await dunning.run_dunning(uow, body.on)
 

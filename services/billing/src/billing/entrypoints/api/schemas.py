@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
@@ -11,9 +10,7 @@ from billing.domain.payables import PayableCategory
 from billing.domain.periods import Period
 from billing.domain.rent import PaymentForm, ReceiptKind, RegistryState
 from billing.service_layer.dunning import CallOutcome
-from clientops_shared.types import Money, NonNegativeMoney, PositiveMoney
-
-Inn = Annotated[str, Field(pattern=r"^(\d{10}|\d{12})$", description="10 or 12 digits")]
+from clientops_shared.types import Inn, Money, NonNegativeMoney, PositiveMoney
 
 
 class _In(BaseModel):
@@ -58,6 +55,11 @@ class PeriodIn(_In):
     @classmethod
     def _period(cls, value: str) -> str:
         return str(Period.parse(value))
+
+
+class InvoiceRunIn(PeriodIn):
+    confirm_out_of_range: bool = False
+    """The head confirms a period outside [first contract month … next month]."""
 
 
 class RunFailureOut(BaseModel):
@@ -345,7 +347,7 @@ class RentAgreementIn(_In):
     address: str = Field(min_length=1, max_length=500)
     starts_on: date
     ends_on: date | None = None
-    terminals: int = Field(ge=0, le=1000)
+    terminals: int = Field(ge=1, le=1000)  # an agreement is for at least one terminal
     amount_per_terminal: NonNegativeMoney
     payment_form: PaymentForm
 
