@@ -127,6 +127,7 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"cannot be changed here", "Это поле здесь не меняется."),
         (r"not a decimal amount|decimal string", "Введите сумму, например 12 500,00."),
         (r"more than two decimal places", "Не больше двух знаков после запятой."),
+        (r"amount is too large", "Слишком большая сумма: не больше 9 999 999 999,99 ₽."),
         (r"amount must not be negative|must not be negative",
          "Сумма не может быть отрицательной."),
         (r"greater than zero", "Сумма должна быть больше нуля."),

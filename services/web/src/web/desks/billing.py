@@ -138,7 +138,7 @@ PAYMENT_FIELDS = ("invoice_id", "payer_inn", "amount", "paid_on", "reference")
 
 async def _payment_form(request: Request, viewer: Viewer, values: dict[str, str],
                         errors: dict[str, str], status: int = 200,
-                        statement: Any = None) -> Response:
+                        statement: Any = None, key: str | None = None) -> Response:
     invoice = None
     if values.get("invoice_id"):
         try:
@@ -148,15 +148,22 @@ async def _payment_form(request: Request, viewer: Viewer, values: dict[str, str]
             invoice = None
     return render(request, "desks/billing/payment_form.html", {
         "values": values, "errors": errors, "invoice": invoice, "statement": statement,
-        # a double-clicked or re-sent form records the payment once
-        "idempotency_key": str(uuid.uuid4())}, status=status)
+        # a double-clicked or re-sent form records the payment once; the key is the rendered
+        # form's (in its URL), so Back and submit again replays the first answer
+        "idempotency_key": key or str(uuid.uuid4())}, status=status)
 
 
 @router.get("/payments/new")
 async def new_payment(request: Request, viewer: BillingViewer, invoice_id: str = "",
-                      amount: str = "") -> Response:
+                      amount: str = "",
+                      form: Annotated[str | None, Query(pattern=r"^[0-9a-f-]{36}$")] = None
+                      ) -> Response:
+    if form is None:  # each rendered form gets its own key, kept in its URL for Back
+        keyed = request.url.include_query_params(form=str(uuid.uuid4()))
+        return redirect(f"{keyed.path}?{keyed.query}", request)
     return await _payment_form(request, viewer, {
-        "invoice_id": invoice_id, "amount": amount, "paid_on": today().isoformat()}, {})
+        "invoice_id": invoice_id, "amount": amount, "paid_on": today().isoformat()}, {},
+        key=form)
 
 
 @router.post("/payments")
@@ -175,7 +182,8 @@ async def record_payment(request: Request, viewer: CheckedViewer) -> Response:
         if exc.status in (404, 409, 422):
             return await _payment_form(request, viewer, values,
                                        exc.field_errors() or {"": exc.detail},
-                                       status=exc.status)
+                                       status=exc.status,
+                                       key=form_str(form, "idempotency_key") or None)
         raise
     return redirect("/billing?flash=payment", request)
 
