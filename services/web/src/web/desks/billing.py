@@ -113,9 +113,12 @@ async def start_run(request: Request, viewer: CheckedViewer) -> Response:
     _only_desk(viewer)
     form = await request.form()
     values = {"period": form_str(form, "period")}
+    body: dict[str, Any] = dict(values)
+    if form.get("confirm_out_of_range") == "on":  # the head's confirmation of a far period
+        body["confirm_out_of_range"] = True
     try:
         response = await viewer.services.request(
-            "billing", "POST", "/api/invoice-runs", params={"wait": "false"}, json=values)
+            "billing", "POST", "/api/invoice-runs", params={"wait": "false"}, json=body)
     except ServiceError as exc:
         if exc.status in (409, 422):
             return await _run_form(request, viewer, values,
