@@ -69,6 +69,12 @@ FUNCTION_TITLES = {
     "logistics": "Логистика", "claims": "Претензии", "support": "Поддержка",
 }
 
+PEOPLE_OUTSIDE = {
+    "event:contracts": "по событию договоров", "event:field_ops": "по событию выездов",
+    "scheduler": "по расписанию", "system": "система",
+}
+"""Who wrote a record when it was not a person."""
+
 RENT_FORM = {"cash": "наличные", "cashless": "безнал"}
 
 REGISTRY_STATE = {"draft": "черновик", "sent": "передан в бухгалтерию",
