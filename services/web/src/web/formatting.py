@@ -69,6 +69,37 @@ FUNCTION_TITLES = {
     "logistics": "Логистика", "claims": "Претензии", "support": "Поддержка",
 }
 
+RUN_STATUS = {"running": "идёт", "finished": "готово", "interrupted": "прерван",
+              "failed": "ошибка"}
+
+STATEMENT_OUTCOME = {"matched": "разнесён", "unmatched": "не разнесён",
+                     "overpaid": "переплата", "partial": "частично", "duplicate": "уже был",
+                     "ours": "наш платёж", "skipped": "пропущен"}
+
+_TASK_OUTCOMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text) for pattern, text in (
+        (r"^paid$", "счёт оплачен"),
+        (r"^cancelled by credit note (.+)$", "счёт аннулирован кредит-нотой \\1"),
+        (r"^rejected: (.*)$", "отклонено: \\1"),
+        (r"^approved$", "согласовано"), (r"^resolved$", "устранено"),
+        (r"^failed$", "не выполнено"), (r"^completed$", "выполнено"),
+        (r"^converted$", "пилот переведён в платный договор"),
+        (r"^decided$", "решение принято"), (r"^terminated$", "договор расторгнут"),
+        (r"^renewed$", "договор продлён"),
+        (r"^training scheduled for (.+)$", "обучение назначено на \\1"),
+    ))
+
+
+def task_outcome(value: Any) -> str:
+    """How a task ended, as notifications' rules record it, in Russian."""
+    text = "" if value is None else str(value)
+    for pattern, russian in _TASK_OUTCOMES:
+        found = pattern.search(text)
+        if found:
+            return found.expand(russian)
+    return text
+
+
 PEOPLE_OUTSIDE = {
     "event:contracts": "по событию договоров", "event:field_ops": "по событию выездов",
     "scheduler": "по расписанию", "system": "система",
@@ -280,4 +311,7 @@ FILTERS = {
     "payable_status": label(PAYABLE_STATUS),
     "payable_category": label(PAYABLE_CATEGORY),
     "planfact_state": label(PLANFACT_STATE),
+    "run_status": label(RUN_STATUS),
+    "statement_outcome": label(STATEMENT_OUTCOME),
+    "task_outcome": task_outcome,
 }

@@ -214,6 +214,11 @@ class Panel:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def forbidden(self) -> bool:
+        """The viewer's role may not see this part: the page leaves the panel out."""
+        return self.status == 403
+
 
 NOT_YET = "Сервис пока не умеет это показывать."
 
