@@ -146,7 +146,7 @@ async def assign(request: Request, viewer: CheckedViewer) -> Response:
                                             json={"client_ids": ids, "manager": target})
     except ServiceError as exc:
         if exc.status in (403, 404, 409, 422):
-            return redirect(back + "&error=" + quote((exc.detail or exc.message)[:300]),
+            return redirect(back + "&error=" + quote(exc.message[:300]),
                             request)
         raise
     return redirect(f"{back}&moved={len(result.get('reassigned', []))}", request)
@@ -214,6 +214,6 @@ async def save_staff(username: str, request: Request, viewer: CheckedViewer) -> 
         if exc.status == 422:
             return await _staff_page(request, viewer, status=422, values={username: values},
                                      errors={f"{username}.{k or 'email'}": v for k, v in (
-                                         exc.field_errors() or {"": exc.detail}).items()})
+                                         exc.field_errors() or {"": exc.message}).items()})
         raise
     return redirect(f"/admin/staff?saved={quote(username)}", request)

@@ -39,6 +39,11 @@ FLASH = {
 }
 
 
+def _said(exc: ServiceError) -> str:
+    """A refusal as one Russian sentence: the field messages, else the service's reason."""
+    return "; ".join(exc.field_errors().values()) or exc.message
+
+
 def _only_desk(viewer: Viewer) -> None:
     if not viewer.has_role(*DESK_ROLES):
         raise PageForbidden("Это действие биллинга.")
@@ -122,7 +127,7 @@ async def start_run(request: Request, viewer: CheckedViewer) -> Response:
     except ServiceError as exc:
         if exc.status in (409, 422):
             return await _run_form(request, viewer, values,
-                                   exc.field_errors() or {"": exc.detail}, status=exc.status)
+                                   exc.field_errors() or {"": exc.message}, status=exc.status)
         raise
     return redirect(f"/billing/runs/{response.json()['id']}", request)
 
@@ -184,7 +189,7 @@ async def record_payment(request: Request, viewer: CheckedViewer) -> Response:
     except ServiceError as exc:
         if exc.status in (404, 409, 422):
             return await _payment_form(request, viewer, values,
-                                       exc.field_errors() or {"": exc.detail},
+                                       exc.field_errors() or {"": exc.message},
                                        status=exc.status,
                                        key=form_str(form, "idempotency_key") or None)
         raise
@@ -207,7 +212,7 @@ async def upload_statement(request: Request, viewer: CheckedViewer) -> Response:
             files={"file": (upload.filename, content, upload.content_type or "text/plain")})
     except ServiceError as exc:
         if exc.status in (409, 422):
-            errors = {"statement": "; ".join(exc.field_errors().values()) or exc.detail}
+            errors = {"statement": "; ".join(exc.field_errors().values()) or exc.message}
             return await _payment_form(request, viewer, values, errors, status=exc.status)
         raise
     return await _payment_form(request, viewer, values, {}, statement=result)
@@ -229,7 +234,7 @@ async def match_payment(payment_id: uuid.UUID, request: Request, viewer: Checked
         await viewer.services.post("billing", f"/api/payments/{payment_id}/match", json=body)
     except ServiceError as exc:
         if exc.status in (404, 409, 422):
-            return redirect("/billing?error=" + quote((exc.detail or exc.message)[:300]),
+            return redirect("/billing?error=" + quote(_said(exc)[:300]),
                             request)
         raise
     return redirect("/billing?flash=matched", request)
@@ -244,7 +249,7 @@ async def dunning_run(request: Request, viewer: CheckedViewer) -> Response:
         result = await viewer.services.post("billing", "/api/dunning-runs", json={"on": on})
     except ServiceError as exc:
         if exc.status in (409, 422):
-            return redirect("/billing?error=" + quote((exc.detail or exc.message)[:300]),
+            return redirect("/billing?error=" + quote(_said(exc)[:300]),
                             request)
         raise
     text = (f"Обзвон на {on}: напоминаний {result.get('reminded', 0)}"

@@ -122,9 +122,9 @@ async def create_client(request: Request, viewer: CheckedViewer) -> Response:
                                             json=client_body(values))
     except ServiceError as exc:
         if exc.status in (409, 422):
-            errors = exc.field_errors() or {"": exc.detail or exc.message}
+            errors = exc.field_errors() or {"": exc.message}
             if exc.status == 409:
-                errors = {"inn": exc.detail or "клиент с таким ИНН уже есть"}
+                errors = {"inn": exc.message}
             return await _client_form(request, values, errors, status=exc.status)
         raise
     return redirect(f"/clients/{client['id']}", request)
@@ -162,7 +162,7 @@ async def create_site(client_id: uuid.UUID, request: Request, viewer: CheckedVie
     except ServiceError as exc:
         if exc.status == 422:
             return await _site_form(request, viewer, client_id, values,
-                                    exc.field_errors() or {"": exc.detail}, status=422)
+                                    exc.field_errors() or {"": exc.message}, status=422)
         raise
     return redirect(f"/clients/{client_id}?flash=site", request)
 
@@ -208,7 +208,7 @@ async def create_contract(request: Request, viewer: CheckedViewer) -> Response:
     except ServiceError as exc:
         if exc.status in (409, 422):
             return await _contract_form(request, viewer, client_id, values,
-                                        exc.field_errors() or {"": exc.detail},
+                                        exc.field_errors() or {"": exc.message},
                                         status=exc.status)
         raise
     return redirect(f"/clients/{client_id}?flash=contract", request)

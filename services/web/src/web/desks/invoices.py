@@ -119,7 +119,7 @@ async def _act(request: Request, viewer: Viewer, invoice_id: uuid.UUID, action: 
         await viewer.services.post("billing", f"/api/invoices/{invoice_id}/{action}", json=body)
     except ServiceError as exc:
         if exc.status in (409, 422):
-            errors = exc.field_errors() or {"": exc.detail or exc.message}
+            errors = exc.field_errors() or {"": exc.message}
             return await _record(request, viewer, invoice_id, errors=errors, values=values,
                                  form=action, status=exc.status)
         raise

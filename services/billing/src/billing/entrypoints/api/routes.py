@@ -28,6 +28,9 @@ router = APIRouter()
 api = APIRouter(prefix="/api")
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+STATUS_RU = {"issued": "выставлен", "partially_paid": "оплачен частично", "paid": "оплачен",
+             "credited": "аннулирован кредит-нотой"}
+"""Invoice statuses as people read them in the spreadsheets billing hands out."""
 Format = Literal["json", "xlsx"]
 
 
@@ -326,7 +329,8 @@ async def period_report(request: Request, actor: Reader,
                                        "Оплачено", "Долг", "Статус", "Срок", "Оплачен"],
                      [[r["number"], r["client_name"], r["inn"], r["manager"],
                        r["contract_number"], r["total"], r["paid"], r["outstanding"],
-                       r["status"], r["due_on"], r["paid_on"]] for r in rows],
+                       STATUS_RU.get(r["status"], r["status"]), r["due_on"], r["paid_on"]]
+                      for r in rows],
                      money=(5, 6, 7))
     return rows
 
