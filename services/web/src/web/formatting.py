@@ -306,6 +306,18 @@ def ru_period(value: Any) -> str:
         return text
 
 
+def phone(value: Any) -> str:
+    """``+74951234567`` (E.164, as the services keep it) -> ``+7 (495) 123-45-67``."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+7") and len(digits) == 11:
+        d = digits[1:]
+        return f"+7{NBSP}({d[:3]}){NBSP}{d[3:6]}-{d[6:8]}-{d[8:]}"
+    return text
+
+
 def label(mapping: dict[str, str]) -> Any:
     def lookup(value: Any) -> str:
         if value is None:
@@ -339,4 +351,5 @@ FILTERS = {
     "run_status": label(RUN_STATUS),
     "statement_outcome": label(STATEMENT_OUTCOME),
     "task_outcome": task_outcome,
+    "phone": phone,
 }

@@ -140,3 +140,9 @@ def test_sessions_expire_and_an_enabled_account_is_unlocked() -> None:
 ])
 def test_amounts_typed_the_russian_way(typed: str, sent: str) -> None:
     assert money_input(typed) == sent
+
+
+def test_phones_are_shown_formatted() -> None:
+    from web.formatting import phone
+    assert phone("+74951234567") == f"+7{NB}(495){NB}123-45-67"
+    assert phone(None) == "" and phone("+375291234567") == "+375291234567"

@@ -83,10 +83,18 @@ async def desk(request: Request, viewer: BillingViewer, period: Period = None,
         report=viewer.services.get("billing", "/api/reports/period", period=period),
         unmatched=viewer.services.get("billing", "/api/payments", status="unmatched",
                                       limit=100),
+        # what an unmatched payment can be put to: open invoices by number, clients by name
+        issued=viewer.services.get("billing", "/api/invoices", kind="invoice",
+                                   status="issued", limit=500),
+        partly=viewer.services.get("billing", "/api/invoices", kind="invoice",
+                                   status="partially_paid", limit=500),
+        clients=viewer.services.get("billing", "/api/balances"),
     )
+    open_invoices = [*(parts["issued"].data or []), *(parts["partly"].data or [])]
     split = paid_split(parts["report"].data) if parts["report"].ok else None
     return render(request, "desks/billing/desk.html", {
         "period": period, "p": parts, "split": split, "flash": FLASH.get(flash or ""),
+        "open_invoices": open_invoices,
         "error": request.query_params.get("error"),
         "notice": request.query_params.get("notice")})
 
@@ -223,13 +231,24 @@ async def match_payment(payment_id: uuid.UUID, request: Request, viewer: Checked
                         ) -> Response:
     _only_desk(viewer)
     form = await request.form()
-    target = form_str(form, "target")
+    number, client = form_str(form, "invoice_number"), form_str(form, "client_id")
     body: dict[str, str] = {}
-    try:
-        # an invoice number's id or a client's id: the queue offers both as one field
-        body[form_str(form, "kind") or "invoice_id"] = str(uuid.UUID(target))
-    except ValueError:
-        return redirect("/billing?error=" + quote("Укажите id счёта или клиента."), request)
+    if number:  # picked by its number: the desk finds the invoice, people never see ids
+        found = [i for i in await viewer.services.get(
+            "billing", "/api/invoices", number=number, kind="invoice", limit=20)
+            if i["number"].casefold() == number.casefold()]
+        if not found:
+            return redirect("/billing?error=" + quote(f"Счёта № {number} нет — выберите "
+                                                      "номер из списка."), request)
+        body["invoice_id"] = str(found[0]["id"])
+    elif client:
+        try:
+            body["client_id"] = str(uuid.UUID(client))
+        except ValueError:
+            return redirect("/billing?error=" + quote("Выберите клиента из списка."), request)
+    else:
+        return redirect("/billing?error=" + quote("Выберите счёт по номеру или клиента."),
+                        request)
     try:
         await viewer.services.post("billing", f"/api/payments/{payment_id}/match", json=body)
     except ServiceError as exc:
