@@ -165,6 +165,8 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not a decimal amount|decimal string", "Введите сумму, например 12 500,00."),
         (r"more than two decimal places", "Не больше двух знаков после запятой."),
         (r"amount is too large", "Слишком большая сумма: не больше 9 999 999 999,99 ₽."),
+        (r"only rent .* may be in cash", "Наличными платится только аренда (владельцу "
+                                          "площадки); для абонентского договора — безнал."),
         # the services' refusals (409) that reach a page as a whole-form message
         (r"a client with INN (\d+) is already registered",
          "Клиент с ИНН \\1 уже есть — найдите его на странице «Договоры»."),

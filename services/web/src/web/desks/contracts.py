@@ -170,7 +170,7 @@ async def create_site(client_id: uuid.UUID, request: Request, viewer: CheckedVie
 # --- contracts -----------------------------------------------------------------------------
 
 
-CONTRACT_FIELDS = ("kind", "starts_on", "ends_on", "monthly_fee", "site_id")
+CONTRACT_FIELDS = ("kind", "starts_on", "ends_on", "monthly_fee", "site_id", "payment_form")
 
 
 async def _contract_form(request: Request, viewer: Viewer, client_id: uuid.UUID,
