@@ -23,6 +23,9 @@ class Desk:
 
 DESKS: tuple[Desk, ...] = (
     Desk("my_day", "Мой день", "/", EVERYONE),
+    # before contracts: its /contracts/{id}/… routes would take /contracts/claims
+    Desk("claims", "Претензии", "/contracts/claims",
+         frozenset({"lawyer", "head", "manager"}), in_nav=False),
     Desk("contracts", "Договоры", "/contracts",
          frozenset({"manager", "head", "lawyer", "sales"})),
     Desk("billing", "Биллинг", "/billing", frozenset({"billing", "accountant", "head"})),
