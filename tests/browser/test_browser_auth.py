@@ -20,7 +20,7 @@ def test_login_sets_a_secure_session_and_logout_ends_it(browsing: Browsing) -> N
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
     login(page, "manager1")
-    expect(page.get_by_test_id("who")).to_contain_text("Менеджер 1")
+    expect(page.get_by_test_id("who")).to_contain_text("Иванова Мария")
     cookie = next(c for c in page.context.cookies() if c["name"] == "clientops_session")
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
 

@@ -80,8 +80,9 @@ def test_statement_upload_and_the_unmatched_queue(browsing: Browsing, system: Sy
     desk.goto("/billing")
     queue = desk.locator("#unmatched tbody tr", has_text="Оплата за услуги")
     expect(queue).to_have_count(1)
-    queue.locator("select[name=kind]").select_option("invoice_id")
-    queue.locator("input[name=target]").fill(invoice_a["id"])
+    # picked by the invoice's number (offered in a list of open invoices), never an id
+    expect(desk.locator(f"#open-invoices option[value='{invoice_a['number']}']")).to_have_count(1)
+    queue.locator("input[name=invoice_number]").fill(invoice_a["number"])
     queue.locator("button", has_text="Разнести").click()
     expect(desk.get_by_test_id("flash")).to_have_text("Платёж разнесён.")
     expect(desk.locator("#unmatched tbody tr", has_text="Оплата за услуги")).to_have_count(0)

@@ -181,10 +181,10 @@ def seed_demo(timeout: float = 120.0) -> None:
             httpx.post(f"{api}/contracts/{contract['id']}/sign", headers=auth,
                        json={"signed_on": today.isoformat()}).raise_for_status()
         print(f"demo: {name}, contract {contract['number']}")
-    from field_ops import demo as field_ops_demo  # the services' own demo data
+    from field_ops.demo import seed as seed_field_ops  # the services' own demo data
+    from logistics.demo import seed as seed_logistics
 
-    field_ops_demo.seed(urls["field_ops"], login)
-    from logistics.demo import seed as seed_logistics  # the service's own demo data
+    seed_field_ops(urls["field_ops"], login)
 
     seed_logistics(urls, login)
     print("demo data ready; log in at", urls["web"], "(users and passwords: README)")

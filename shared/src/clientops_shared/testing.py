@@ -361,7 +361,9 @@ def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # a vhost of its own: what integration tests published earlier never reaches it
     vhost = f"clientops-test-{servers.run_id}-system"
     private = servers.with_private_vhost(vhost)
-    started = start_system(private, log_dir, extra_env={"WEB_SEED_DEMO_USERS": "1"})
+    started = start_system(private, log_dir, extra_env={"WEB_SEED_DEMO_USERS": "1",
+                                                       # invoices issued today fall due later
+                                                       "BILLING_DUNNING_AHEAD_DAYS": "31"})
     try:
         yield started
     finally:

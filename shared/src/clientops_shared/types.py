@@ -19,6 +19,8 @@ from pydantic import (
     field_validator,
 )
 
+from clientops_shared.requisites import validate_inn
+
 KOPECK = Decimal("0.01")
 MAX_AMOUNT = Decimal("1e10")
 """Every amount entered is below this (exclusive); the columns (NUMERIC(14, 2)) keep room
@@ -160,3 +162,10 @@ class BoundedInput(BaseModel):
             return value
         return _check_value(value, exempt)
 
+
+
+# one INN check for every counterparty (clients, rent owners, suppliers, statement payers)
+Inn = Annotated[str, AfterValidator(validate_inn),
+                WithJsonSchema({"type": "string", "pattern": r"^(\d{10}|\d{12})$",
+                                "examples": ["7707083893"]})]
+"""INN of an organisation (10 digits) or a sole trader (12 digits), checksum verified."""

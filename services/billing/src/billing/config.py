@@ -30,6 +30,9 @@ class BillingSettings(ServiceSettings):
     escalation_hands_on: list[str] = Field(default_factory=lambda: ["suspension_proposal"])
     scheduler_tick_seconds: float = 300.0
     metrics_poll_seconds: float = 30.0  # business gauges for /metrics
+    dunning_ahead_days: int = Field(default=0, ge=0, le=60)
+    """How far ahead a dunning run may be dated: 0 (never a future day) except in whole-system
+    rehearsals, whose invoices are issued today and fall due days later."""
 
     # our own requisites: invoices, the payment QR code, telling our payments from clients'
     company_name: str = 'ООО "КЛИЕНТОПС"'

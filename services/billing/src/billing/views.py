@@ -99,9 +99,15 @@ def _invoice_columns() -> list[Any]:
 
 async def invoices(session: AsyncSession, actor: Principal, *, client_id: uuid.UUID | None,
                    period: str | None, status: str | None, contract_id: uuid.UUID | None,
-                   kind: str | None, limit: int, offset: int
-                   ) -> tuple[int, list[dict[str, Any]]]:
+                   kind: str | None, limit: int, offset: int, number: str | None = None,
+                   overdue_on: date | None = None) -> tuple[int, list[dict[str, Any]]]:
     where = _visible(actor)
+    if number:  # the desk's search box: a part of the number, any case
+        where.append(invoice.c.number.ilike(f"%{number.strip()}%"))
+    if overdue_on is not None:  # open and past its due date on that day
+        where.append(invoice.c.kind == "invoice")
+        where.append(invoice.c.status.in_(("issued", "partially_paid")))
+        where.append(invoice.c.due_on < overdue_on)
     if client_id:
         where.append(invoice.c.client_id == client_id)
     if contract_id:

@@ -60,6 +60,7 @@ async def test_fee_change_on_an_unpaid_invoice_gives_a_credit_note_and_a_new_inv
     assert await bt.scalar("SELECT count(*) FROM outbox_message WHERE routing_key = "
                            "'billing.credit_note.issued'") == 1
     # the cancelled invoice is no longer dunned; the new one is
+    bt.billing.rules.today = lambda: date(2026, 12, 23)
     r = await bt.client.post("/api/dunning-runs", json={"on": "2026-12-23"}, headers=bt.auth())
     assert r.json()["reminded"] == 1
     assert await bt.scalar("SELECT invoice_id::text FROM dunning_reminder") == new["id"]
@@ -73,6 +74,7 @@ async def test_fee_change_on_a_paid_invoice_is_an_adjustment_on_the_next_one(bt:
     s = bt.signed("2026-0001")
     await _december(bt, s)
     (december,) = await _invoices(bt, s)
+    bt.billing.rules.today = lambda: date(2026, 12, 18)  # payments are dated today or earlier
     r = await bt.client.post("/api/payments", headers=bt.auth(), json={
         "invoice_id": december["id"], "amount": "15250.00", "paid_on": "2026-12-18",
         "reference": "п/п 1"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,7 @@ async def test_a_malformed_statement_is_refused_with_its_line_and_nothing_is_imp
 async def test_payment_by_hand_is_idempotent_and_refuses_bad_input(bt: Any) -> None:
     known = await _december(bt)
     invoice = known["invoices"]["СЧ-2026-12-0001"]
+    bt.billing.rules.today = lambda: date(2026, 12, 18)  # payments are dated today or earlier
     body = {"invoice_id": invoice["id"], "amount": "15250.00", "paid_on": "2026-12-18",
             "reference": "п/п 101"}
     headers = {**bt.auth(), "Idempotency-Key": "pay-101"}
@@ -189,6 +191,7 @@ async def test_payment_by_hand_is_idempotent_and_refuses_bad_input(bt: Any) -> N
 
 async def test_payer_inn_partial_and_over_payments_make_the_client_balance(bt: Any) -> None:
     known = await _december(bt)
+    bt.billing.rules.today = lambda: date(2026, 12, 21)  # payments are dated today or earlier
     pay = {"payer_inn": "7740000076", "paid_on": "2026-12-21", "reference": "п/п 5"}
     r = await bt.client.post("/api/payments", json={**pay, "amount": "20000.00"},
                              headers=bt.auth())

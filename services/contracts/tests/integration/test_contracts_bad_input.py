@@ -34,6 +34,10 @@ CONTRACT_CASES = [
     ("fee with 3 decimals", {"monthly_fee": "12500.001"}, "monthly_fee"),
     ("fee as a float", {"monthly_fee": 12500.5}, "monthly_fee"),
     ("fee not a number", {"monthly_fee": "много"}, "monthly_fee"),
+    # issue 13 §4: a free subscription, an absurd fee, more digits than the column holds
+    ("zero fee on a subscription", {"monthly_fee": "0.00"}, "monthly_fee"),
+    ("fee above 100 000 000", {"monthly_fee": "100000000.01"}, "monthly_fee"),
+    ("14-digit fee", {"monthly_fee": "12345678901234"}, "monthly_fee"),
     ("unknown kind", {"kind": "lease"}, "kind"),
     ("unknown VAT mode", {"vat_mode": "half"}, "vat_mode"),
     ("cash for a subscription", {"payment_form": "cash"}, "payment_form"),

@@ -105,6 +105,16 @@ async def test_each_cause_escalates_exactly_once(service: Any, fresh_database: s
         r = await svc.http.get("/api/escalations", headers=svc.auth("ivanova", "manager"))
         assert r.status_code == 403
 
+        # the payment settles the head's escalation about the invoice, not only the call
+        assert [t for t in await svc.tasks(kind="escalation", state="open")
+                if "2026-12-0501" in t["title"]]
+        await svc.publish(b.InvoicePaid(invoice_id=invoice, number="2026-12-0501",
+                                        client_id=client, paid_on=date(2026, 12, 25)))
+        tasks = await svc.tasks(kind="escalation")
+        assert [t for t in tasks if t["state"] == "open"
+                and "2026-12-0501" in t["title"]] == [], tasks
+        assert any(t["state"] == "cancelled" and "2026-12-0501" in t["title"] for t in tasks)
+
 
 async def test_daily_digest_once_per_person_per_working_day(
     service: Any, fresh_database: str, smtp: Any, billing_stand_in: Any

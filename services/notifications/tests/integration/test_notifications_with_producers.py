@@ -94,6 +94,7 @@ async def test_signing_invoicing_dunning_and_payment_drive_the_work_queue(
         # the first reminder day after the due date (billing's calendar and policy decide)
         reminded_on = max(date.fromisoformat(invoice["due_on"]), date(2026, 12, 21))
         svc.clock.set(datetime.combine(reminded_on, time(7), tzinfo=MSK))
+        billing_app.state.billing.rules.today = lambda: reminded_on
         r = await billing.post("/api/dunning-runs", headers=desk,
                                json={"on": reminded_on.isoformat()})
         assert r.status_code == 200, r.text

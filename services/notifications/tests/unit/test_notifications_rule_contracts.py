@@ -95,8 +95,10 @@ def test_paid_invoice_ends_the_reminder_for_good() -> None:
     overdue = _sample("billing.invoice.overdue")
     paid = plan("billing.invoice.paid", {"invoice_id": overdue["invoice_id"],
                                          "client_id": overdue["client_id"]}, ctx())
-    assert paid.finished_duties == {("payment_reminder",
-                                     f"payment_reminder:{overdue['invoice_id']}")}
+    # the call and the head's escalation about the invoice both end for good (issue 13 §4)
+    assert paid.finished_duties == {
+        ("payment_reminder", f"payment_reminder:{overdue['invoice_id']}"),
+        ("escalation", f"escalation:unpaid:{overdue['invoice_id']}")}
     # yesterday's overdue event arrives late (redelivery, re-ordering): no new call task
     late = plan("billing.invoice.overdue", overdue, ctx())
     changes = apply_plan(late, [], NOW, finished=paid.finished_duties)

@@ -69,6 +69,43 @@ FUNCTION_TITLES = {
     "logistics": "Логистика", "claims": "Претензии", "support": "Поддержка",
 }
 
+RUN_STATUS = {"running": "идёт", "finished": "готово", "interrupted": "прерван",
+              "failed": "ошибка"}
+
+STATEMENT_OUTCOME = {"matched": "разнесён", "unmatched": "не разнесён",
+                     "overpaid": "переплата", "partial": "частично", "duplicate": "уже был",
+                     "ours": "наш платёж", "skipped": "пропущен"}
+
+_TASK_OUTCOMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text) for pattern, text in (
+        (r"^paid$", "счёт оплачен"),
+        (r"^cancelled by credit note (.+)$", "счёт аннулирован кредит-нотой \\1"),
+        (r"^rejected: (.*)$", "отклонено: \\1"),
+        (r"^approved$", "согласовано"), (r"^resolved$", "устранено"),
+        (r"^failed$", "не выполнено"), (r"^completed$", "выполнено"),
+        (r"^converted$", "пилот переведён в платный договор"),
+        (r"^decided$", "решение принято"), (r"^terminated$", "договор расторгнут"),
+        (r"^renewed$", "договор продлён"),
+        (r"^training scheduled for (.+)$", "обучение назначено на \\1"),
+    ))
+
+
+def task_outcome(value: Any) -> str:
+    """How a task ended, as notifications' rules record it, in Russian."""
+    text = "" if value is None else str(value)
+    for pattern, russian in _TASK_OUTCOMES:
+        found = pattern.search(text)
+        if found:
+            return found.expand(russian)
+    return text
+
+
+PEOPLE_OUTSIDE = {
+    "event:contracts": "по событию договоров", "event:field_ops": "по событию выездов",
+    "scheduler": "по расписанию", "system": "система",
+}
+"""Who wrote a record when it was not a person."""
+
 RENT_FORM = {"cash": "наличные", "cashless": "безнал"}
 
 REGISTRY_STATE = {"draft": "черновик", "sent": "передан в бухгалтерию",
@@ -127,6 +164,34 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"cannot be changed here", "Это поле здесь не меняется."),
         (r"not a decimal amount|decimal string", "Введите сумму, например 12 500,00."),
         (r"more than two decimal places", "Не больше двух знаков после запятой."),
+        (r"amount is too large", "Слишком большая сумма: не больше 9 999 999 999,99 ₽."),
+        (r"only rent .* may be in cash", "Наличными платится только аренда (владельцу "
+                                          "площадки); для абонентского договора — безнал."),
+        # the services' refusals (409) that reach a page as a whole-form message
+        (r"a client with INN (\d+) is already registered",
+         "Клиент с ИНН \\1 уже есть — найдите его на странице «Договоры»."),
+        (r"the invoice already matches the contract's terms",
+         "Счёт уже соответствует условиям договора; чтобы исправить вручную, укажите сумму."),
+        (r"this invoice was already replaced", "Этот счёт уже заменён новой редакцией."),
+        (r"a credit note is not corrected", "Кредит-ноту не исправляют — исправьте сам счёт."),
+        (r"the invoice is not open", "Счёт уже оплачен или аннулирован."),
+        (r"the invoice was corrected concurrently", "Счёт только что исправили — обновите "
+                                                   "страницу и повторите."),
+        (r"this payment is fully allocated", "Платёж уже разнесён полностью."),
+        (r"the payment already belongs to another client",
+         "Платёж уже отнесён к другому клиенту."),
+        (r"rent agreement .* already exists", "Договор аренды с таким номером уже есть."),
+        (r"a route named .* exists", "Маршрут с таким названием уже есть."),
+        (r"must be approved by the head before signing",
+         "Нестандартный договор подписывают после согласования руководителем — отправьте "
+         "его на согласование."),
+        (r"signed after the head approves it", "Нестандартный договор подписывают после "
+                                               "согласования руководителем."),
+        (r"the site belongs to another client", "Объект принадлежит другому клиенту."),
+        (r"the contract belongs to another client", "Договор принадлежит другому клиенту."),
+        (r"is entered already", "Этот счёт поставщика уже внесён."),
+        (r"cannot (\w+(?: \w+)?) a contract in state (\w+)",
+         "Действие недоступно для договора в этом состоянии."),
         (r"amount must not be negative|must not be negative",
          "Сумма не может быть отрицательной."),
         (r"greater than zero", "Сумма должна быть больше нуля."),
@@ -243,6 +308,18 @@ def ru_period(value: Any) -> str:
         return text
 
 
+def phone(value: Any) -> str:
+    """``+74951234567`` (E.164, as the services keep it) -> ``+7 (495) 123-45-67``."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+7") and len(digits) == 11:
+        d = digits[1:]
+        return f"+7{NBSP}({d[:3]}){NBSP}{d[3:6]}-{d[6:8]}-{d[8:]}"
+    return text
+
+
 def label(mapping: dict[str, str]) -> Any:
     def lookup(value: Any) -> str:
         if value is None:
@@ -273,4 +350,8 @@ FILTERS = {
     "payable_status": label(PAYABLE_STATUS),
     "payable_category": label(PAYABLE_CATEGORY),
     "planfact_state": label(PLANFACT_STATE),
+    "run_status": label(RUN_STATUS),
+    "statement_outcome": label(STATEMENT_OUTCOME),
+    "task_outcome": task_outcome,
+    "phone": phone,
 }

@@ -131,3 +131,18 @@ def test_sessions_expire_and_an_enabled_account_is_unlocked() -> None:
     assert not user.is_locked(now)
     with pytest.raises(ValueError):
         user.change(role="pope")
+
+
+@pytest.mark.parametrize(("typed", "sent"), [
+    ("12 500,50 ₽", "12500.50"), ("12.500,00", "12500.00"), ("12,500.00", "12500.00"),
+    ("1 000 руб.", "1000"), ("12.345.678,9", "12345678.9"), ("0,5", "0.5"),
+    ("много", "много"), ("-5", "-5"),  # passed on: the service refuses them at the field
+])
+def test_amounts_typed_the_russian_way(typed: str, sent: str) -> None:
+    assert money_input(typed) == sent
+
+
+def test_phones_are_shown_formatted() -> None:
+    from web.formatting import phone
+    assert phone("+74951234567") == f"+7{NB}(495){NB}123-45-67"
+    assert phone(None) == "" and phone("+375291234567") == "+375291234567"

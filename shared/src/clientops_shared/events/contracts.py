@@ -81,6 +81,13 @@ class ContractSigned(_ContractRef):
     replaces_id: uuid.UUID | None = None
     emergency_sla_days: int | None = None
     bill_from_install: bool = False
+    # additive (v1): what a rent contract (we are Арендатор) needs to open the site owner's
+    # rent agreement in billing — the site, and the owner's bank account for cashless rent
+    site_name: str | None = None
+    site_address: str | None = None
+    client_bank_name: str | None = None
+    client_bik: str | None = None
+    client_account: str | None = None
     # additive (v1): planned maintenance visits (field-ops generates the orders ahead of time)
     scheduled_visits: int | None = None
     visit_period: str | None = None

@@ -279,6 +279,11 @@ rent_agreement = sa.Table(
     sa.Column("ends_on", sa.Date),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=_now),
+    # opened by a signed rent contract (we are Арендатор): its terms follow the contract's
+    # events; terminals paid = max(contracted, installed) — installed from field-ops' events
+    sa.Column("contract_id", UUID(as_uuid=True), unique=True),
+    sa.Column("contracted_terminals", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("installed_terminals", sa.Integer, nullable=False, server_default="0"),
 )
 
 rent_term = sa.Table(

@@ -21,8 +21,9 @@ from billing.domain.invoicing import BillingTerms, FeeChange, Suspension
 from billing.domain.periods import Period
 from billing.domain.vat import VatMode
 
-NOT_BILLED_MONTHLY = frozenset({"supply"})
-"""Contract kinds with no monthly fee to invoice (a one-off equipment sale)."""
+NOT_BILLED_MONTHLY = frozenset({"supply", "rent"})
+"""Contract kinds with no monthly fee to invoice: a one-off equipment sale, and site rent
+(we pay the site owner; a rent contract feeds the rent table, never an invoice)."""
 
 
 class SubscriptionStatus(StrEnum):

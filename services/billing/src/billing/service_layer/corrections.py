@@ -286,3 +286,21 @@ async def manual_correction(uow: BillingUnitOfWork, sub: Subscription, invoice_i
                          if x.kind is LineKind.SUBSCRIPTION)
     billed = (*issued_lines, *await _adjusted(uow, sub.contract_id, period))
     return await adjust_paid(uow, sub, row, billed, (line,), reason)
+
+
+async def cancel(uow: BillingUnitOfWork, sub: Subscription, invoice_id: uuid.UUID,
+                 reason: str) -> CorrectionResult:
+    """Cancel an invoice issued in error (e.g. rent invoiced to a site owner we pay) with a
+    credit note and no new revision; in the caller's transaction."""
+    row = (await uow.session.execute(sa.select(invoice).where(invoice.c.id == invoice_id)
+                                     .with_for_update())).mappings().one()
+    if row["kind"] != InvoiceKind.INVOICE:
+        raise Conflict("Кредит-ноту нельзя аннулировать: аннулируйте сам счёт",
+                       field="invoice_id")
+    if row["status"] == InvoiceStatus.CREDITED:
+        raise Conflict("Счёт уже аннулирован кредит-нотой", current_state=row["status"])
+    if row["paid"] != 0 or row["status"] != InvoiceStatus.ISSUED:
+        raise Conflict("По счёту уже есть оплата: сначала верните или перенесите её, "
+                       "затем аннулируйте счёт", current_state=row["status"])
+    _, next_revision = await _current(uow, sub.contract_id, Period.parse(row["period"]))
+    return await replace_unpaid(uow, sub, row, next_revision, (), reason)

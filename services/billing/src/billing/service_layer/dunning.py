@@ -19,7 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from billing.adapters.bulk import insert_rows
-from billing.adapters.orm import client_account, dunning_note, dunning_reminder, invoice
+from billing.adapters.orm import (
+    client_account,
+    dunning_note,
+    dunning_reminder,
+    invoice,
+    subscription,
+)
 from billing.domain.dunning import DunningAction, reminder_for
 from billing.domain.ledger import OPEN_STATUSES, InvoiceKind
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork
@@ -57,6 +63,13 @@ def _promise() -> sa.ScalarSelect[Any]:
             .order_by(n.at.desc()).limit(1).scalar_subquery())
 
 
+def _rent_invoice() -> sa.Exists:
+    """An invoice of a rent contract: issued in error (we pay the site owner), never dunned;
+    the desk cancels it with a credit note."""
+    return sa.exists().where(subscription.c.contract_id == invoice.c.contract_id,
+                             subscription.c.kind == "rent")
+
+
 async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
     """Remind about every open invoice for which ``on`` is a reminder day."""
     rules = uow.rules
@@ -73,7 +86,7 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
         .join(client_account, client_account.c.client_id == invoice.c.client_id, isouter=True)
         .where(invoice.c.kind == str(InvoiceKind.INVOICE),
                invoice.c.status.in_([str(s) for s in OPEN_STATUSES]),
-               invoice.c.due_on <= on)
+               invoice.c.due_on <= on, ~_rent_invoice())
         .order_by(invoice.c.due_on, invoice.c.number))).all()
     # the reminder calendar is CPU work over every open invoice: a worker thread, not the loop
     due, events = await asyncio.to_thread(_reminders_due, rows, on, rules)

@@ -421,3 +421,12 @@ async def scheduled_run(billing: Billing, today: date | None = None) -> dict[str
 
     ran, result = await run_once(billing.engine, billing.job_run, RUN_JOB, str(period), work)
     return result if ran else None
+
+
+async def first_billed_period(billing: Any) -> Period | None:
+    """The month the earliest billed contract starts in (None: no contracts yet)."""
+    async with billing.uow() as uow:
+        first = (await uow.session.execute(sa.select(sa.func.min(subscription.c.starts_on))
+                                           .where(subscription.c.kind.not_in(
+                                               tuple(model.NOT_BILLED_MONTHLY))))).scalar()
+    return None if first is None else Period.of(first)

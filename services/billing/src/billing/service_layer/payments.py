@@ -28,6 +28,7 @@ from billing.adapters.orm import (
     payment,
     payment_allocation,
 )
+from billing.domain import guards
 from billing.domain.bank_statement import (
     Direction,
     OpenInvoice,
@@ -161,6 +162,7 @@ async def record_payment(uow: BillingUnitOfWork, actor: Principal, *,
                          invoice_id: uuid.UUID | None, payer_inn: str | None, amount: Decimal,
                          paid_on: date, reference: str) -> dict[str, Any]:
     """A payment entered by hand: to the invoice named, else by payer INN, else unmatched."""
+    guards.past_date("paid_on", paid_on, uow.rules.today(), "Дата оплаты")
     payment_id = uuid.uuid4()
     client_id: uuid.UUID | None = None
     shares: list[tuple[OpenRow, Decimal]] = []

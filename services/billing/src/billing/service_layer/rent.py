@@ -45,6 +45,9 @@ async def _terms(uow: BillingUnitOfWork, agreement_ids: list[uuid.UUID]
     return out
 
 
+terms_of = _terms
+
+
 async def create_agreement(uow: BillingUnitOfWork, actor: Principal, **data: Any
                            ) -> dict[str, Any]:
     form = PaymentForm(data.pop("payment_form"))
@@ -113,6 +116,7 @@ async def equipment_at_site(uow: BillingUnitOfWork, site_id: uuid.UUID | None, o
         return
     ids = (await uow.session.execute(sa.select(rent_agreement.c.id).where(
         rent_agreement.c.site_id == site_id, rent_agreement.c.starts_on <= on,
+        rent_agreement.c.contract_id.is_(None),  # contract-fed: rent_contracts counts them
         sa.or_(rent_agreement.c.ends_on.is_(None), rent_agreement.c.ends_on >= on)))).scalars()
     for agreement_id in ids:
         await change_terms(uow, "event:field_ops", agreement_id, effective_from=on,

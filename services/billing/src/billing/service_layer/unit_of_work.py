@@ -34,6 +34,7 @@ class Rules:
     due_day: int = DEFAULT_DUE_DAY
     run_day: int = INVOICE_RUN_DAY
     today: Callable[[], date] = business_today
+    dunning_ahead_days: int = 0
 
 
 class BillingUnitOfWork(UnitOfWork):

@@ -27,6 +27,7 @@ from contracts.documents.context import (
     Signatory,
     VatMode,
 )
+from contracts.documents.declension import in_person_of
 from contracts.documents.words import (
     amount_in_words,
     calendar_days,
@@ -185,7 +186,9 @@ def _bank_lines(bank: BankDetails) -> tuple[str, ...]:
 
 
 def _organisation_preamble(name: str, role: str, signatory: Signatory) -> str:
-    person = signatory.in_person_of or f"{signatory.position} {signatory.full_name}"
+    # what a person wrote wins; else the dictionary declines position and name
+    person = signatory.in_person_of or in_person_of(signatory.position, signatory.full_name,
+                                                    signatory.female)
     return (
         f"{name}, именуемое в дальнейшем «{role}», в лице {person}, "
         f"{_acting(signatory)} на основании {signatory.basis}"

@@ -98,6 +98,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+MAX_MONTHLY_FEE = Decimal("100000000.00")
+"""No monthly fee (or rent) above 100 million roubles: a typo, not a contract."""
+
+
+def check_fee(kind: ContractKind, fee: Decimal, field_name: str) -> None:
+    """A subscription is never free (a free trial is a pilot); no monthly fee is absurd."""
+    if kind == ContractKind.SUBSCRIPTION and fee == 0:
+        raise InvalidInput(field_name, "Абонентская плата должна быть больше нуля "
+                                       "(бесплатный период оформляется пилотом).")
+    if kind != ContractKind.SUPPLY and fee > MAX_MONTHLY_FEE:
+        raise InvalidInput(field_name, "Ежемесячная плата не может быть больше "
+                                       "100 000 000,00 ₽ — проверьте сумму.")
+
+
 # --- value objects -----------------------------------------------------------------------
 
 
@@ -254,6 +268,7 @@ class Contract:
             raise InvalidInput("ends_on", "the contract cannot end before it starts")
         if self.monthly_fee < 0:
             raise InvalidInput("monthly_fee", "must not be negative")
+        check_fee(self.kind, self.monthly_fee, "monthly_fee")
         if self.kind == ContractKind.PILOT and self.ends_on is None:
             raise InvalidInput("ends_on", "a pilot has an end date")
         if self.kind == ContractKind.PILOT and self.auto_renew:
@@ -382,6 +397,8 @@ class Contract:
             self._require(what, *IN_FORCE)
         if new_fee is not None and new_fee < 0:
             raise InvalidInput("new_fee", "must not be negative")
+        if new_fee is not None:
+            check_fee(self.kind, new_fee, "new_fee")
         if kind == AmendmentKind.FEE_CHANGE:
             if new_fee is None:
                 raise InvalidInput("new_fee", "a fee change names the new fee")

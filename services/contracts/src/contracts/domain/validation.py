@@ -14,7 +14,8 @@ from typing import Annotated
 import phonenumbers
 from pydantic import AfterValidator, WithJsonSchema
 
-from clientops_shared.requisites import validate_inn as validate_inn  # re-exported
+from clientops_shared.types import Inn as SharedInn
+from clientops_shared.types import validate_inn as validate_inn  # one copy, shared
 
 # [0-9], not \d: \d also matches other scripts' digits, which no registry issues
 _DIGITS = re.compile(r"[0-9]+")
@@ -117,7 +118,7 @@ def _schema(pattern: str, example: str) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
 
 
-Inn = Annotated[str, AfterValidator(validate_inn), _schema(r"^(\d{10}|\d{12})$", "7707083893")]
+Inn = SharedInn
 """INN of an organisation (10 digits) or a sole trader (12 digits), checksum verified."""
 
 Kpp = Annotated[str, AfterValidator(validate_kpp), _schema(r"^\d{4}[\dA-Z]{2}\d{3}$", "770701001")]

@@ -268,8 +268,10 @@ async def decide(uow: ContractsUnitOfWork, actor: Principal, contract_id: uuid.U
     return contract
 
 
-def signed_event(contract: Contract, client: Client) -> ev.ContractSigned:
+def signed_event(contract: Contract, client: Client, site: Site | None = None
+                 ) -> ev.ContractSigned:
     assert contract.signed_on is not None
+    bank = client.bank
     return ev.ContractSigned(
         **_ref(contract), client_name=client.name, client_inn=client.inn,
         client_email=client.email, manager=client.manager, kind=str(contract.kind),
@@ -281,7 +283,14 @@ def signed_event(contract: Contract, client: Client) -> ev.ContractSigned:
         emergency_sla_days=contract.emergency_sla_days,
         bill_from_install=contract.bill_from_install,
         scheduled_visits=contract.scheduled_visits,
-        visit_period=str(contract.visit_period) if contract.visit_period else None)
+        visit_period=str(contract.visit_period) if contract.visit_period else None,
+        site_name=site.name if site else None, site_address=site.address if site else None,
+        client_bank_name=bank.bank_name if bank else None, client_bik=bank.bik if bank else None,
+        client_account=bank.account if bank else None)
+
+
+async def _site_of(uow: ContractsUnitOfWork, contract: Contract) -> Site | None:
+    return None if contract.site_id is None else await uow.site(contract.site_id)
 
 
 async def sign_contract(uow: ContractsUnitOfWork, actor: Principal, contract_id: uuid.UUID,
@@ -291,7 +300,8 @@ async def sign_contract(uow: ContractsUnitOfWork, actor: Principal, contract_id:
     ensure_visible(actor, client)
     before = snapshot(contract)
     contract.sign(signed_on, today)
-    uow.emit(signed_event(contract, client))  # its status says whether it is active already
+    # its status says whether it is active already
+    uow.emit(signed_event(contract, client, await _site_of(uow, contract)))
     uow.audit("contract.signed", "contract", contract.id, before=before, after=snapshot(contract))
     if contract.replaces_id is not None:
         await _replace(uow, actor, contract, client, today)
@@ -516,7 +526,7 @@ async def convert_pilot(uow: ContractsUnitOfWork, actor: Principal, contract_id:
                            current_state=str(successor.status))
         client = await uow.client(successor.client_id)
         successor.sign(signed_on, today)
-        uow.emit(signed_event(successor, client))
+        uow.emit(signed_event(successor, client, await _site_of(uow, successor)))
         uow.audit("contract.signed", "contract", successor.id, after=snapshot(successor))
         await _replace(uow, actor, successor, client, today)
     await uow.commit()

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from notifications.domain.mail_templates import (
+    MailTemplateError,
+    format_date,
+    format_datetime,
+    format_money,
+    format_period,
+)
 
 SUMMARIES: Mapping[str, str] = {
     "contracts.client.registered": "Клиент зарегистрирован: {name} (ИНН {inn})",
@@ -12,7 +20,8 @@ SUMMARIES: Mapping[str, str] = {
     "contracts.contract.submitted_for_approval": "Договор № {number} отправлен на согласование",
     "contracts.contract.approved": "Договор № {number} согласован ({decided_by})",
     "contracts.contract.rejected": "Договор № {number} отклонён ({decided_by})",
-    "contracts.contract.signed": "Подписан договор № {number}, АП {monthly_fee} ₽ с {starts_on}",
+    "contracts.contract.signed": ("Подписан договор № {number}, абонентская плата "
+                                  "{monthly_fee} с {starts_on}"),
     "contracts.contract.amended": "Изменение договора № {number} с {effective_on}",
     "contracts.contract.suspended": "Договор № {number} приостановлен с {effective_on}",
     "contracts.contract.resumed": "Договор № {number} возобновлён с {effective_on}",
@@ -20,13 +29,14 @@ SUMMARIES: Mapping[str, str] = {
     "contracts.contract.renewed": "Договор № {number} продлён до {ends_on}",
     "contracts.contract.expiring": "Договор № {number} истекает {ends_on}",
     "contracts.claim.opened": "Претензия: {subject}",
-    "contracts.claim.stage_changed": "Претензия: стадия {stage}",
+    "contracts.claim.stage_changed": "Претензия: стадия «{stage}»",
     "contracts.pilot.converted": "Пилот № {number} переведён в платный договор",
-    "billing.subscription.opened": "Начато выставление АП {monthly_fee} ₽ с {starts_on}",
-    "billing.invoice.issued": "Выставлен счёт № {number} на {total} ₽ за {period}",
+    "billing.subscription.opened": "Начато выставление абонентской платы {monthly_fee} с "
+                                   "{starts_on}",
+    "billing.invoice.issued": "Выставлен счёт № {number} на {total} за {period}",
     "billing.invoice.resent": "Счёт № {number} отправлен повторно",
     "billing.invoice.overdue": "Счёт № {number} не оплачен, просрочка {days_overdue} дн.",
-    "billing.payment.received": "Поступила оплата {amount} ₽ ({reference})",
+    "billing.payment.received": "Поступила оплата {amount} ({reference})",
     "billing.invoice.paid": "Счёт № {number} оплачен {paid_on}",
     "field_ops.work_order.created": "Заявка на работы: {kind_label}",
     "field_ops.work_order.approved": "Заявка подписана, № {journal_no} в журнале",
@@ -60,11 +70,39 @@ SUMMARIES: Mapping[str, str] = {
 }
 
 
+WORK_ORDER_KINDS = {"install": "установка", "remove": "снятие", "repair": "ремонт",
+                    "reinforce": "укрепление", "replace": "замена", "repaint": "покраска",
+                    "maintenance": "обслуживание", "emergency": "аварийный выезд"}
+CLAIM_STAGES = {"received": "получена", "answered": "дан ответ", "negotiation": "переговоры",
+                "court": "суд", "resolved": "урегулирована", "lost": "проиграна"}
+MONEY_FIELDS = frozenset({"monthly_fee", "total", "amount", "outstanding"})
+WORDS: Mapping[str, Mapping[str, str]] = {"kind": WORK_ORDER_KINDS, "stage": CLAIM_STAGES}
+
+
+def _shown(key: str, value: Any) -> str:
+    """A payload value as people read it: amounts «18 300,00 ₽», dates «01.12.2026»."""
+    if value is None:
+        return ""
+    formats: dict[str, Callable[[Any], str]] = {"period": format_period}
+    try:
+        if key in MONEY_FIELDS:
+            return format_money(value)
+        if key in formats:
+            return formats[key](value)
+        if key.endswith("_on") or key == "due_by":
+            return format_date(value)
+        if key.endswith("_at"):
+            return format_datetime(value)
+    except MailTemplateError:
+        return str(value)
+    return WORDS.get(key, {}).get(str(value), str(value))
+
+
 def summarize(event_type: str, payload: Mapping[str, Any]) -> str:
     template = SUMMARIES.get(event_type)
     if template is None:
-        return event_type
+        return "Событие в другой службе"
     try:
-        return template.format_map({k: ("" if v is None else v) for k, v in payload.items()})
+        return template.format_map({k: _shown(k, v) for k, v in payload.items()})
     except (KeyError, IndexError, ValueError):
-        return event_type
+        return "Событие в другой службе"

@@ -44,7 +44,9 @@ class ServiceError(Exception):
             return "Не найдено."
         if self.status == 422:
             return "Проверьте поля формы."
-        return self.detail or f"Сервис «{self.title}» ответил ошибкой {self.status}."
+        if self.detail:  # the service's refusal, in Russian where it is a known one
+            return field_message("", self.detail)
+        return f"Сервис «{self.title}» ответил ошибкой {self.status}."
 
     def field_errors(self) -> dict[str, str]:
         """422 messages keyed by field name (``bank.bik`` as well as ``bik``), in Russian

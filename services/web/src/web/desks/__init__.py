@@ -23,11 +23,16 @@ class Desk:
 
 DESKS: tuple[Desk, ...] = (
     Desk("my_day", "Мой день", "/", EVERYONE),
+    # before contracts: its /contracts/{id}/… routes would take /contracts/claims
+    Desk("claims", "Претензии", "/contracts/claims",
+         frozenset({"lawyer", "head", "manager"}), in_nav=False),
     Desk("contracts", "Договоры", "/contracts",
          frozenset({"manager", "head", "lawyer", "sales"})),
     Desk("billing", "Биллинг", "/billing", frozenset({"billing", "accountant", "head"})),
     # the billing desk's back office: its own modules, reached from the billing tabs
     Desk("rent", "Аренда площадок", "/billing/rent",
+         frozenset({"billing", "accountant", "head"}), in_nav=False),
+    Desk("invoices", "Счета", "/billing/invoices",
          frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("payables", "Счета поставщиков", "/billing/payables",
          frozenset({"billing", "accountant", "head"}), in_nav=False),

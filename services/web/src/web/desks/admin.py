@@ -100,10 +100,18 @@ async def update_user(username: str, request: Request, viewer: CheckedViewer) ->
 # --- which clients a manager owns ------------------------------------------------------------
 
 
-async def _owners(request: Request) -> list[dict[str, str]]:
+async def owners(request: Request) -> list[dict[str, str]]:
     async with runtime_of(request).uow() as uow:
         return [{"username": u.username, "full_name": u.full_name}
                 for u in await uow.users() if u.active and u.role in OWNER_ROLES]
+
+
+async def not_an_owner(request: Request, username: str) -> str | None:
+    """Why a client cannot be given to ``username`` (None: an active manager may own it)."""
+    if username in {o["username"] for o in await owners(request)}:
+        return None
+    return ("Клиента можно закрепить только за менеджером (менеджер, менеджер отдела продаж "
+            "или руководитель); выберите его из списка.")
 
 
 @router.get("/clients")
@@ -114,7 +122,7 @@ async def clients(request: Request, viewer: OwnersViewer, manager: str = "",
                     ("/api/clients", {"manager": manager}))
     listed = await panel(viewer.services.get_page("contracts", path, limit=500, **params))
     return render(request, "desks/admin/clients.html", {
-        "owners": await _owners(request), "manager": manager, "clients": listed,
+        "owners": await owners(request), "manager": manager, "clients": listed,
         "notice": f"Передано клиентов: {moved}." if moved is not None else None,
         "error": request.query_params.get("error")})
 
@@ -130,12 +138,15 @@ async def assign(request: Request, viewer: CheckedViewer) -> Response:
     if not ids or not target:
         return redirect(back + "&error=" + quote("Отметьте клиентов и выберите менеджера."),
                         request)
+    problem = await not_an_owner(request, target)
+    if problem:
+        return redirect(back + "&error=" + quote(problem), request)
     try:
         result = await viewer.services.post("contracts", "/api/clients/assign",
                                             json={"client_ids": ids, "manager": target})
     except ServiceError as exc:
         if exc.status in (403, 404, 409, 422):
-            return redirect(back + "&error=" + quote((exc.detail or exc.message)[:300]),
+            return redirect(back + "&error=" + quote(exc.message[:300]),
                             request)
         raise
     return redirect(f"{back}&moved={len(result.get('reassigned', []))}", request)
@@ -203,6 +214,6 @@ async def save_staff(username: str, request: Request, viewer: CheckedViewer) -> 
         if exc.status == 422:
             return await _staff_page(request, viewer, status=422, values={username: values},
                                      errors={f"{username}.{k or 'email'}": v for k, v in (
-                                         exc.field_errors() or {"": exc.detail}).items()})
+                                         exc.field_errors() or {"": exc.message}).items()})
         raise
     return redirect(f"/admin/staff?saved={quote(username)}", request)

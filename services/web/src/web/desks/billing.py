@@ -39,6 +39,11 @@ FLASH = {
 }
 
 
+def _said(exc: ServiceError) -> str:
+    """A refusal as one Russian sentence: the field messages, else the service's reason."""
+    return "; ".join(exc.field_errors().values()) or exc.message
+
+
 def _only_desk(viewer: Viewer) -> None:
     if not viewer.has_role(*DESK_ROLES):
         raise PageForbidden("Это действие биллинга.")
@@ -78,10 +83,18 @@ async def desk(request: Request, viewer: BillingViewer, period: Period = None,
         report=viewer.services.get("billing", "/api/reports/period", period=period),
         unmatched=viewer.services.get("billing", "/api/payments", status="unmatched",
                                       limit=100),
+        # what an unmatched payment can be put to: open invoices by number, clients by name
+        issued=viewer.services.get("billing", "/api/invoices", kind="invoice",
+                                   status="issued", limit=500),
+        partly=viewer.services.get("billing", "/api/invoices", kind="invoice",
+                                   status="partially_paid", limit=500),
+        clients=viewer.services.get("billing", "/api/balances"),
     )
+    open_invoices = [*(parts["issued"].data or []), *(parts["partly"].data or [])]
     split = paid_split(parts["report"].data) if parts["report"].ok else None
     return render(request, "desks/billing/desk.html", {
         "period": period, "p": parts, "split": split, "flash": FLASH.get(flash or ""),
+        "open_invoices": open_invoices,
         "error": request.query_params.get("error"),
         "notice": request.query_params.get("notice")})
 
@@ -113,13 +126,16 @@ async def start_run(request: Request, viewer: CheckedViewer) -> Response:
     _only_desk(viewer)
     form = await request.form()
     values = {"period": form_str(form, "period")}
+    body: dict[str, Any] = dict(values)
+    if form.get("confirm_out_of_range") == "on":  # the head's confirmation of a far period
+        body["confirm_out_of_range"] = True
     try:
         response = await viewer.services.request(
-            "billing", "POST", "/api/invoice-runs", params={"wait": "false"}, json=values)
+            "billing", "POST", "/api/invoice-runs", params={"wait": "false"}, json=body)
     except ServiceError as exc:
         if exc.status in (409, 422):
             return await _run_form(request, viewer, values,
-                                   exc.field_errors() or {"": exc.detail}, status=exc.status)
+                                   exc.field_errors() or {"": exc.message}, status=exc.status)
         raise
     return redirect(f"/billing/runs/{response.json()['id']}", request)
 
@@ -138,7 +154,7 @@ PAYMENT_FIELDS = ("invoice_id", "payer_inn", "amount", "paid_on", "reference")
 
 async def _payment_form(request: Request, viewer: Viewer, values: dict[str, str],
                         errors: dict[str, str], status: int = 200,
-                        statement: Any = None) -> Response:
+                        statement: Any = None, key: str | None = None) -> Response:
     invoice = None
     if values.get("invoice_id"):
         try:
@@ -148,15 +164,22 @@ async def _payment_form(request: Request, viewer: Viewer, values: dict[str, str]
             invoice = None
     return render(request, "desks/billing/payment_form.html", {
         "values": values, "errors": errors, "invoice": invoice, "statement": statement,
-        # a double-clicked or re-sent form records the payment once
-        "idempotency_key": str(uuid.uuid4())}, status=status)
+        # a double-clicked or re-sent form records the payment once; the key is the rendered
+        # form's (in its URL), so Back and submit again replays the first answer
+        "idempotency_key": key or str(uuid.uuid4())}, status=status)
 
 
 @router.get("/payments/new")
 async def new_payment(request: Request, viewer: BillingViewer, invoice_id: str = "",
-                      amount: str = "") -> Response:
+                      amount: str = "",
+                      form: Annotated[str | None, Query(pattern=r"^[0-9a-f-]{36}$")] = None
+                      ) -> Response:
+    if form is None:  # each rendered form gets its own key, kept in its URL for Back
+        keyed = request.url.include_query_params(form=str(uuid.uuid4()))
+        return redirect(f"{keyed.path}?{keyed.query}", request)
     return await _payment_form(request, viewer, {
-        "invoice_id": invoice_id, "amount": amount, "paid_on": today().isoformat()}, {})
+        "invoice_id": invoice_id, "amount": amount, "paid_on": today().isoformat()}, {},
+        key=form)
 
 
 @router.post("/payments")
@@ -174,8 +197,9 @@ async def record_payment(request: Request, viewer: CheckedViewer) -> Response:
     except ServiceError as exc:
         if exc.status in (404, 409, 422):
             return await _payment_form(request, viewer, values,
-                                       exc.field_errors() or {"": exc.detail},
-                                       status=exc.status)
+                                       exc.field_errors() or {"": exc.message},
+                                       status=exc.status,
+                                       key=form_str(form, "idempotency_key") or None)
         raise
     return redirect("/billing?flash=payment", request)
 
@@ -196,7 +220,7 @@ async def upload_statement(request: Request, viewer: CheckedViewer) -> Response:
             files={"file": (upload.filename, content, upload.content_type or "text/plain")})
     except ServiceError as exc:
         if exc.status in (409, 422):
-            errors = {"statement": "; ".join(exc.field_errors().values()) or exc.detail}
+            errors = {"statement": "; ".join(exc.field_errors().values()) or exc.message}
             return await _payment_form(request, viewer, values, errors, status=exc.status)
         raise
     return await _payment_form(request, viewer, values, {}, statement=result)
@@ -207,18 +231,29 @@ async def match_payment(payment_id: uuid.UUID, request: Request, viewer: Checked
                         ) -> Response:
     _only_desk(viewer)
     form = await request.form()
-    target = form_str(form, "target")
+    number, client = form_str(form, "invoice_number"), form_str(form, "client_id")
     body: dict[str, str] = {}
-    try:
-        # an invoice number's id or a client's id: the queue offers both as one field
-        body[form_str(form, "kind") or "invoice_id"] = str(uuid.UUID(target))
-    except ValueError:
-        return redirect("/billing?error=" + quote("Укажите id счёта или клиента."), request)
+    if number:  # picked by its number: the desk finds the invoice, people never see ids
+        found = [i for i in await viewer.services.get(
+            "billing", "/api/invoices", number=number, kind="invoice", limit=20)
+            if i["number"].casefold() == number.casefold()]
+        if not found:
+            return redirect("/billing?error=" + quote(f"Счёта № {number} нет — выберите "
+                                                      "номер из списка."), request)
+        body["invoice_id"] = str(found[0]["id"])
+    elif client:
+        try:
+            body["client_id"] = str(uuid.UUID(client))
+        except ValueError:
+            return redirect("/billing?error=" + quote("Выберите клиента из списка."), request)
+    else:
+        return redirect("/billing?error=" + quote("Выберите счёт по номеру или клиента."),
+                        request)
     try:
         await viewer.services.post("billing", f"/api/payments/{payment_id}/match", json=body)
     except ServiceError as exc:
         if exc.status in (404, 409, 422):
-            return redirect("/billing?error=" + quote((exc.detail or exc.message)[:300]),
+            return redirect("/billing?error=" + quote(_said(exc)[:300]),
                             request)
         raise
     return redirect("/billing?flash=matched", request)
@@ -233,7 +268,7 @@ async def dunning_run(request: Request, viewer: CheckedViewer) -> Response:
         result = await viewer.services.post("billing", "/api/dunning-runs", json={"on": on})
     except ServiceError as exc:
         if exc.status in (409, 422):
-            return redirect("/billing?error=" + quote((exc.detail or exc.message)[:300]),
+            return redirect("/billing?error=" + quote(_said(exc)[:300]),
                             request)
         raise
     text = (f"Обзвон на {on}: напоминаний {result.get('reminded', 0)}"

@@ -169,7 +169,7 @@ async def save_client(client_id: uuid.UUID, request: Request, viewer: CheckedVie
     except ServiceError as exc:
         if exc.status in (409, 422):
             return _edit_form(request, client, values,
-                              exc.field_errors() or {"": exc.detail or exc.message},
+                              exc.field_errors() or {"": exc.message},
                               status=exc.status)
         raise
     return redirect(f"/clients/{client_id}?flash=details", request)

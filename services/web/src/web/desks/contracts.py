@@ -3,6 +3,7 @@ messages shown at their fields), signing, the head's approvals queue, expiring c
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
+from web.desks.admin import not_an_owner, owners
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     PageForbidden,
@@ -45,9 +47,24 @@ def _require_desk(viewer: Viewer, *roles: str) -> None:
         raise PageForbidden("Действие доступно ролям договорного отдела.")
 
 
+_MONEY_NOISE = re.compile(r"[\s\u00a0\u202f']|₽|руб\.?|р\.", re.IGNORECASE)
+
+
 def money_input(text: str) -> str:
-    """``12 500,00`` as typed by a person -> ``12500.00`` for the API."""
-    return text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    """An amount as a person types it -> ``12500.50`` for the API.
+
+    Spaces, ``₽``/``руб.`` and apostrophes go; the last ``,`` or ``.`` followed by one or two
+    digits is the decimal mark and any other ``.``/``,`` groups thousands: ``12 500,50 ₽``,
+    ``12.500,00``, ``12,500.00`` and ``12500`` all read as they are meant. Anything else is
+    passed on for the service to refuse at the field.
+    """
+    clean = _MONEY_NOISE.sub("", text)
+    decimal = re.fullmatch(r"([\d.,]*?)[.,](\d{1,2})", clean)
+    whole, cents = (decimal.group(1), decimal.group(2)) if decimal else (clean, "")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+|\d*", whole):
+        whole = whole.replace(".", "").replace(",", "")
+        return f"{whole or '0'}.{cents}" if cents else whole
+    return clean.replace(",", ".")
 
 
 def _opt(values: dict[str, Any]) -> dict[str, Any]:
@@ -66,10 +83,11 @@ async def desk(request: Request, viewer: DeskViewer, q: str = "",
         "clients": clients, "q": q, "offset": offset, "page": PAGE})
 
 
-def _client_form(request: Request, values: dict[str, str], errors: dict[str, str],
-                 status: int = 200) -> Response:
+async def _client_form(request: Request, values: dict[str, str], errors: dict[str, str],
+                       status: int = 200) -> Response:
     return render(request, "desks/contracts/client_form.html",
-                  {"values": values, "errors": errors}, status=status)
+                  {"values": values, "errors": errors, "owners": await owners(request)},
+                  status=status)
 
 
 CLIENT_FIELDS = ("name", "inn", "kpp", "email", "phone", "legal_address", "manager",
@@ -87,7 +105,7 @@ def client_body(values: dict[str, str]) -> dict[str, Any]:
 
 @router.get("/clients/new")
 async def new_client(request: Request, viewer: DeskViewer) -> Response:
-    return _client_form(request, {"manager": viewer.username}, {})
+    return await _client_form(request, {"manager": viewer.username}, {})
 
 
 @router.post("/clients/new")
@@ -97,15 +115,17 @@ async def create_client(request: Request, viewer: CheckedViewer) -> Response:
     values = {k: form_str(form, k) for k in CLIENT_FIELDS}
     if not viewer.has_role("head"):
         values["manager"] = viewer.username  # a manager registers clients for themselves
+    elif values["manager"] and (problem := await not_an_owner(request, values["manager"])):
+        return await _client_form(request, values, {"manager": problem}, status=422)
     try:
         client = await viewer.services.post("contracts", "/api/clients",
                                             json=client_body(values))
     except ServiceError as exc:
         if exc.status in (409, 422):
-            errors = exc.field_errors() or {"": exc.detail or exc.message}
+            errors = exc.field_errors() or {"": exc.message}
             if exc.status == 409:
-                errors = {"inn": exc.detail or "клиент с таким ИНН уже есть"}
-            return _client_form(request, values, errors, status=exc.status)
+                errors = {"inn": exc.message}
+            return await _client_form(request, values, errors, status=exc.status)
         raise
     return redirect(f"/clients/{client['id']}", request)
 
@@ -142,7 +162,7 @@ async def create_site(client_id: uuid.UUID, request: Request, viewer: CheckedVie
     except ServiceError as exc:
         if exc.status == 422:
             return await _site_form(request, viewer, client_id, values,
-                                    exc.field_errors() or {"": exc.detail}, status=422)
+                                    exc.field_errors() or {"": exc.message}, status=422)
         raise
     return redirect(f"/clients/{client_id}?flash=site", request)
 
@@ -150,7 +170,7 @@ async def create_site(client_id: uuid.UUID, request: Request, viewer: CheckedVie
 # --- contracts -----------------------------------------------------------------------------
 
 
-CONTRACT_FIELDS = ("kind", "starts_on", "ends_on", "monthly_fee", "site_id")
+CONTRACT_FIELDS = ("kind", "starts_on", "ends_on", "monthly_fee", "site_id", "payment_form")
 
 
 async def _contract_form(request: Request, viewer: Viewer, client_id: uuid.UUID,
@@ -188,7 +208,7 @@ async def create_contract(request: Request, viewer: CheckedViewer) -> Response:
     except ServiceError as exc:
         if exc.status in (409, 422):
             return await _contract_form(request, viewer, client_id, values,
-                                        exc.field_errors() or {"": exc.detail},
+                                        exc.field_errors() or {"": exc.message},
                                         status=exc.status)
         raise
     return redirect(f"/clients/{client_id}?flash=contract", request)

@@ -140,7 +140,7 @@ async def reassign(request: Request, viewer: CheckedViewer) -> Response:
         except ServiceError as exc:
             if exc.status in (400, 403, 404, 409, 422):
                 return await _dashboard(request, viewer, values=values, status=exc.status,
-                                        errors=exc.field_errors() or {"": exc.detail})
+                                        errors=exc.field_errors() or {"": exc.message})
             raise
         return redirect(f"/head?owner={values['to_assignee']}", request)
     body: dict[str, Any] = {k: v for k, v in values.items()
@@ -151,7 +151,7 @@ async def reassign(request: Request, viewer: CheckedViewer) -> Response:
     except ServiceError as exc:
         if exc.status in (400, 403, 409, 422):
             return await _dashboard(request, viewer, values=values, status=exc.status,
-                                    errors=exc.field_errors() or {"": exc.detail})
+                                    errors=exc.field_errors() or {"": exc.message})
         raise
     return redirect(f"/head?moved={int(record.get('moved', 0))}", request)
 

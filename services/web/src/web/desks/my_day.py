@@ -93,7 +93,7 @@ def _fail(request: Request, text: str, form: Any = None) -> Response:
 
 def _error_redirect(request: Request, exc: ServiceError, form: Any) -> Response:
     if exc.status in (403, 404, 409, 422):
-        return _fail(request, exc.detail or exc.message, form)
+        return _fail(request, exc.message, form)
     raise exc
 
 

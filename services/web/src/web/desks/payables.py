@@ -114,7 +114,7 @@ async def enter_payable(request: Request, viewer: CheckedViewer) -> Response:
             return _form(request, values, {"number": "Этот счёт поставщика от этой даты уже "
                                                      "внесён."}, status=409)
         if exc.status == 422:
-            return _form(request, values, exc.field_errors() or {"": exc.detail},
+            return _form(request, values, exc.field_errors() or {"": exc.message},
                          status=422)
         raise
     return redirect("/billing/payables?flash=entered", request)
@@ -145,7 +145,7 @@ async def move(payable_id: uuid.UUID, action: str, request: Request, viewer: Che
                 f"Сейчас это сделать нельзя: счёт в статусе «{now}».")), request)
         if exc.status == 422:
             fields = exc.field_errors()
-            text = "; ".join(fields.values()) if fields else exc.detail
+            text = "; ".join(fields.values()) if fields else exc.message
             if "reason" in fields:
                 text = "Причина отклонения: " + fields["reason"].lower()
             return redirect(_back(status=back_status, error=text), request)

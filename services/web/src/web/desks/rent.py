@@ -77,9 +77,9 @@ def _refusal(exc: ServiceError, states: dict[str, str]) -> str:
                 + states.get(exc.current_state, exc.current_state) + "».")
     if exc.status == 409:
         return "Такая запись уже есть." if "already" in exc.detail or "exists" in exc.detail \
-            else exc.detail or exc.message
+            else exc.message
     fields = exc.field_errors()
-    return "; ".join(fields.values()) if fields else exc.detail or exc.message
+    return "; ".join(fields.values()) if fields else exc.message
 
 
 def owner_groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -25,16 +25,16 @@ MIN_PASSWORD_LENGTH = 10
 
 # Demo accounts for the demo data only (README lists them); never for a real installation.
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
-    ("admin", "admin", "Администратор"),
-    ("head", "head", "Руководитель отдела"),
-    ("manager1", "manager", "Менеджер 1"),
-    ("manager2", "manager", "Менеджер 2"),
-    ("billing", "billing", "Биллинг"),
-    ("dispatcher", "dispatcher", "Диспетчер"),
-    ("tech1", "technician", "Техник 1"),
-    ("logistics", "logistics", "Логист"),
-    ("lawyer", "lawyer", "Юрист"),
-    ("accountant", "accountant", "Бухгалтер"),
+    ("admin", "admin", "Орлов Дмитрий"),
+    ("head", "head", "Петров Игорь"),
+    ("manager1", "manager", "Иванова Мария"),
+    ("manager2", "manager", "Смирнов Алексей"),
+    ("billing", "billing", "Кузнецова Ольга"),
+    ("dispatcher", "dispatcher", "Волков Андрей"),
+    ("tech1", "technician", "Соколов Павел"),
+    ("logistics", "logistics", "Морозова Анна"),
+    ("lawyer", "lawyer", "Лебедев Кирилл"),
+    ("accountant", "accountant", "Новикова Елена"),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from billing import views
 from billing.adapters import invoice_pdf, xlsx
 from billing.adapters.orm import invoice
+from billing.domain import guards
 from billing.domain.periods import Period, check_run_period
 from billing.entrypoints.api import back_office, schemas
 from billing.entrypoints.api.deps import (
@@ -36,6 +38,9 @@ router = APIRouter()
 api = APIRouter(prefix="/api")
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+STATUS_RU = {"issued": "выставлен", "partially_paid": "оплачен частично", "paid": "оплачен",
+             "credited": "аннулирован кредит-нотой"}
+"""Invoice statuses as people read them in the spreadsheets billing hands out."""
 Format = Literal["json", "xlsx"]
 
 
@@ -70,13 +75,18 @@ async def start_invoice_run(body: schemas.InvoiceRunIn, actor: Desk, billing: Bi
                             wait: bool = True) -> Any:
     """Run the period now. ``wait=false`` answers 202 at once; follow it with GET.
 
-    The period runs from 2000-01 to next month; further ahead (up to five years) only with
-    ``confirm: true``."""
+    A period outside [first contract month … next month] needs the head's confirmation; never
+    before 2000-01 nor more than five years ahead."""
     period = Period.parse(body.period)
+    if body.confirm_out_of_range and actor.role not in ("head", "admin"):
+        raise InvalidInput("confirm_out_of_range",
+                           "Подтвердить период вне диапазона может только руководитель.")
     try:
-        check_run_period(period, billing.today(), body.confirm)
+        check_run_period(period, billing.today(), confirmed=True)
     except ValueError as exc:
         raise InvalidInput("period", str(exc)) from None
+    guards.run_period(period, await invoice_run.first_billed_period(billing), billing.today(),
+                      body.confirm_out_of_range)
     run_id = await invoice_run.start_run(billing, period, trigger="api",
                                          requested_by=actor.username)
     if wait:
@@ -105,16 +115,19 @@ async def get_invoice_run(run_id: uuid.UUID, actor: Desk, billing: BillingDep) -
 # --- invoices -----------------------------------------------------------------------------------
 
 @api.get("/invoices", response_model=list[schemas.InvoiceOut])
-async def list_invoices(request: Request, response: Response, actor: Reader,
+async def list_invoices(request: Request, response: Response, actor: Reader, billing: BillingDep,
                         client_id: uuid.UUID | None = None, period: str | None = None,
                         status: str | None = None, contract_id: uuid.UUID | None = None,
                         kind: Literal["invoice", "credit_note"] | None = None,
+                        number: Annotated[str | None, Query(max_length=40)] = None,
+                        overdue: bool = False,
                         limit: Limit = 100, offset: Offset = 0) -> Any:
     async with runtime_of(request).sessions() as session:
         total, rows = await views.invoices(session, actor, client_id=client_id,
                                            period=_period(period), status=status,
                                            contract_id=contract_id, kind=kind, limit=limit,
-                                           offset=offset)
+                                           offset=offset, number=number,
+                                           overdue_on=billing.today() if overdue else None)
     total_header(response, total)
     return rows
 
@@ -182,6 +195,27 @@ async def correct_invoice(invoice_id: uuid.UUID, body: schemas.CorrectionIn, act
         uow.audit("invoice.corrected_by_hand", "invoice", invoice_id,
                   after={"reason": body.reason, "amount": body.amount,
                          "action": result.action})
+        await uow.commit()
+        return result
+
+
+@api.post("/invoices/{invoice_id}/cancellation", status_code=201,
+             response_model=schemas.CorrectionOut)
+async def cancel_invoice(invoice_id: uuid.UUID, body: schemas.CancellationIn, actor: Desk,
+                         uow: UoW) -> Any:
+    """Cancel an invoice issued in error by a credit note with a reason (audited); e.g. an
+    invoice a rent contract produced before rent was paid to the site owner instead."""
+    async with uow:
+        row = (await uow.session.execute(invoice.select().where(invoice.c.id == invoice_id))
+               ).mappings().first()
+        if row is None:
+            raise NotFound(f"invoice {invoice_id} not found")
+        sub = await uow.subscription_for(row["contract_id"], for_update=True)
+        if sub is None:
+            raise NotFound(f"no subscription for contract {row['contract_id']}")
+        result = await corrections.cancel(uow, sub, invoice_id, body.reason)
+        uow.audit("invoice.cancelled_by_hand", "invoice", invoice_id,
+                  after={"reason": body.reason, "credit_note": result.credit_note})
         await uow.commit()
         return result
 
@@ -257,6 +291,9 @@ async def import_bank_statement(actor: Desk, uow: UoW, billing: BillingDep,
 
 @api.post("/dunning-runs", response_model=schemas.DunningRunOut)
 async def run_dunning(body: schemas.DunningRunIn, actor: Desk, uow: UoW) -> Any:
+    if body.on > uow.rules.today() + timedelta(days=uow.rules.dunning_ahead_days):
+        raise InvalidInput("on", f"Обзвон не проводится на будущую дату: сегодня "
+                                 f"{uow.rules.today():%d.%m.%Y}.")
     async with uow:
         return await dunning.run_dunning(uow, body.on)
 
@@ -307,7 +344,8 @@ async def period_report(request: Request, actor: Reader,
                                        "Оплачено", "Долг", "Статус", "Срок", "Оплачен"],
                      [[r["number"], r["client_name"], r["inn"], r["manager"],
                        r["contract_number"], r["total"], r["paid"], r["outstanding"],
-                       r["status"], r["due_on"], r["paid_on"]] for r in rows],
+                       STATUS_RU.get(r["status"], r["status"]), r["due_on"], r["paid_on"]]
+                      for r in rows],
                      money=(5, 6, 7))
     return rows
 

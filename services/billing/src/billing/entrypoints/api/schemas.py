@@ -3,17 +3,14 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from billing.domain.payables import PayableCategory
 from billing.domain.periods import Period
 from billing.domain.rent import PaymentForm, ReceiptKind, RegistryState
 from billing.service_layer.dunning import CallOutcome
-from clientops_shared.types import BoundedInput, Money, NonNegativeMoney, PositiveMoney
-
-Inn = Annotated[str, Field(pattern=r"^(\d{10}|\d{12})$", description="10 or 12 digits")]
+from clientops_shared.types import BoundedInput, Inn, Money, NonNegativeMoney, PositiveMoney
 
 
 class _In(BoundedInput):
@@ -61,7 +58,9 @@ class PeriodIn(_In):
 
 
 class InvoiceRunIn(PeriodIn):
-    confirm: bool = Field(False, description="needed for a period after next month")
+    confirm_out_of_range: bool = Field(
+        False, validation_alias=AliasChoices("confirm_out_of_range", "confirm"),
+        description="the head confirms a period outside [first contract month … next month]")
 
 
 class RunFailureOut(BaseModel):
@@ -271,6 +270,10 @@ class CorrectionIn(_In):
     """The period's fee as it should have been billed; omit to recompute from the terms."""
 
 
+class CancellationIn(_In):
+    reason: str = Field(min_length=3, max_length=500)
+
+
 class CorrectionOut(BaseModel):
     period: str
     action: str
@@ -347,7 +350,7 @@ class RentAgreementIn(_In):
     address: str = Field(min_length=1, max_length=500)
     starts_on: date
     ends_on: date | None = None
-    terminals: int = Field(ge=0, le=1000)
+    terminals: int = Field(ge=1, le=1000)  # an agreement is for at least one terminal
     amount_per_terminal: NonNegativeMoney
     payment_form: PaymentForm
 

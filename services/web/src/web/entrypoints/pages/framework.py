@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import pass_context
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -43,6 +44,20 @@ CSRF_HEADER = "x-csrf-token"
 
 templates = Jinja2Blocks(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(formatting.FILTERS)
+
+
+@pass_context
+def _person(ctx: Any, username: Any) -> str:
+    """A username as the person's full name (the login itself if the web has no such user)."""
+    if username is None or username == "":
+        return ""
+    viewer = ctx.get("viewer")
+    people = viewer.people if isinstance(viewer, Viewer) else {}
+    return people.get(str(username), formatting.PEOPLE_OUTSIDE.get(str(username),
+                                                                    str(username)))
+
+
+templates.env.filters["person"] = _person
 templates.env.globals["CSRF_FIELD"] = CSRF_FIELD
 
 T = TypeVar("T")
@@ -73,6 +88,8 @@ class Viewer:
     csrf_token: str
     services: Services
     full_name: str = ""
+    people: dict[str, str] = field(default_factory=dict)
+    """Everyone's full name by username: pages show people, not logins."""
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles or self.role == "admin"
@@ -111,9 +128,10 @@ async def get_viewer(request: Request) -> Viewer:
             uow, session, user, secret=settings.jwt_secret,
             ttl=timedelta(minutes=settings.token_ttl_minutes))
         full_name = user.full_name
+        people = {u.username: u.full_name for u in await uow.users() if u.full_name}
     context.actor.set(username)
     viewer = Viewer(username, role, csrf, Services(http_of(request), settings.upstreams, token),
-                    full_name=full_name)
+                    full_name=full_name, people=people)
     request.state.viewer = viewer
     return viewer
 
@@ -198,6 +216,11 @@ class Panel:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def forbidden(self) -> bool:
+        """The viewer's role may not see this part: the page leaves the panel out."""
+        return self.status == 403
 
 
 NOT_YET = "Сервис пока не умеет это показывать."
