@@ -11,6 +11,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from clientops_shared.events import contracts as c
+from clientops_shared.events import logistics as lg
 from clientops_shared.testing import eventually_async
 
 pytestmark = pytest.mark.integration
@@ -202,3 +204,20 @@ async def test_period_exported_to_1c_as_enterprise_data(billing_db: str, open_bi
         r = await b.client.post("/api/onec/exports", json={"period": "2026-12"},
                                 headers=b.auth("manager1", "manager"))
         assert r.status_code == 403
+
+
+async def test_a_supplier_invoice_recorded_at_logistics_becomes_one_payable(bt: Any) -> None:
+    recorded = lg.SupplierInvoiceRecorded(
+        purchase_order_id=uuid.uuid4(), order_number="ЗП-2026/0007",
+        supplier_name="ООО Шлагбаумы", supplier_inn="7707083893", number="С-311",
+        issued_on=date(2026, 12, 10), amount=Decimal("120000.00"), vat=Decimal("21639.34"),
+        due_on=date(2026, 12, 20), category="equipment", description="Шлагбаум BS-6")
+    await bt.deliver(recorded, producer="logistics")
+    await bt.deliver(recorded.model_copy(), producer="logistics")  # the same invoice again
+    r = await bt.client.get("/api/payables", params={"status": "received"}, headers=bt.auth())
+    assert r.status_code == 200, r.text
+    mine = [p for p in r.json() if p["number"] == "С-311"]
+    assert len(mine) == 1
+    assert (mine[0]["amount"], mine[0]["category"], mine[0]["supplier_inn"]) == (
+        "120000.00", "equipment", "7707083893")
+    assert "ЗП-2026/0007" in mine[0]["description"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from billing.service_layer import handlers as uc
-from billing.service_layer import rent, rent_contracts
+from billing.service_layer import payables, rent, rent_contracts
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import Envelope
 from clientops_shared.events import contracts as c
 from clientops_shared.events import field_ops as fo
+from clientops_shared.events import logistics as lg
 from clientops_shared.jobs import business_today
 from clientops_shared.messaging import EventHandlers
 
@@ -128,6 +129,17 @@ async def equipment_removed(event: fo.EquipmentRemoved, envelope: Envelope,
     await rent_contracts.equipment_changed(uow, event.contract_id, event.site_id,
                                            event.installed_on, -1, "терминал снят")
     await rent.equipment_at_site(uow, event.site_id, event.installed_on, -1, "терминал снят")
+
+
+@handlers.on(lg.SupplierInvoiceRecorded)
+async def supplier_invoice_recorded(event: lg.SupplierInvoiceRecorded, envelope: Envelope,
+                                    uow: BillingUnitOfWork) -> None:
+    # the payables desk takes it from here: approval, payment request, PlanFact
+    await payables.from_logistics(
+        uow, purchase_order=event.order_number, supplier_name=event.supplier_name,
+        supplier_inn=event.supplier_inn, number=event.number, issued_on=event.issued_on,
+        amount=event.amount, vat=event.vat, due_on=event.due_on, category=event.category,
+        description=event.description)
 
 
 async def rent_amended(event: c.ContractAmended, uow: BillingUnitOfWork) -> bool:

@@ -52,6 +52,32 @@ async def enter(uow: BillingUnitOfWork, actor: Principal, *, supplier_name: str,
     return payable_id
 
 
+async def from_logistics(uow: BillingUnitOfWork, *, purchase_order: str, supplier_name: str,
+                         supplier_inn: str, number: str, issued_on: date, amount: Decimal,
+                         vat: Decimal, due_on: date | None, category: str, description: str
+                         ) -> bool:
+    """A supplier's invoice the logistics desk recorded for a purchase order becomes a payable
+    here, as if entered by hand (seed 000 §10); the same invoice twice is one payable.
+    False when it was there already."""
+    try:
+        kind = PayableCategory(category)
+    except ValueError:
+        kind = PayableCategory.OTHER
+    payable_id = uuid.uuid4()
+    created = (await uow.session.execute(insert(supplier_invoice).values(
+        id=payable_id, supplier_name=supplier_name, supplier_inn=supplier_inn, number=number,
+        issued_on=issued_on, amount=amount, vat=min(vat, amount), due_on=due_on,
+        category=str(kind), description=f"{description} (заказ {purchase_order})",
+        source="logistics", status=str(PayableStatus.RECEIVED), created_by="logistics",
+    ).on_conflict_do_nothing().returning(supplier_invoice.c.id))).first()
+    if created is None:
+        return False
+    uow.audit("payable.entered", "supplier_invoice", payable_id,
+              after={"supplier_inn": supplier_inn, "number": number, "amount": amount,
+                     "source": "logistics", "purchase_order": purchase_order})
+    return True
+
+
 async def transition(uow: BillingUnitOfWork, actor: Principal, payable_id: uuid.UUID,
                      wanted: PayableStatus, *, paid_on: date | None = None,
                      reason: str | None = None) -> None:
