@@ -21,7 +21,7 @@ from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
-from clientops_shared.paging import total_header
+from clientops_shared.paging import After, answer_page, total_header
 from clientops_shared.runtime import runtime_of
 
 router = APIRouter()
@@ -101,14 +101,15 @@ async def list_invoices(request: Request, response: Response, actor: Reader,
                         client_id: uuid.UUID | None = None, period: str | None = None,
                         status: str | None = None, contract_id: uuid.UUID | None = None,
                         kind: Literal["invoice", "credit_note"] | None = None,
-                        limit: Limit = 100, offset: Offset = 0) -> Any:
+                        limit: Limit = 100, offset: Offset = 0, after: After = None) -> Any:
+    """Newest period first, then by number, a page at a time (``X-Next-Cursor`` → ``after``);
+    X-Total-Count has the total up to 1000."""
     async with runtime_of(request).sessions() as session:
-        total, rows = await views.invoices(session, actor, client_id=client_id,
-                                           period=_period(period), status=status,
-                                           contract_id=contract_id, kind=kind, limit=limit,
-                                           offset=offset)
-    total_header(response, total)
-    return rows
+        page = await views.invoices(session, actor, client_id=client_id,
+                                    period=_period(period), status=status,
+                                    contract_id=contract_id, kind=kind, limit=limit,
+                                    offset=offset, after=after)
+    return answer_page(request, response, page, limit, views.INVOICE_ORDER)
 
 
 @api.get("/invoices/{invoice_id}", response_model=schemas.InvoiceDetailOut)
