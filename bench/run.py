@@ -21,7 +21,8 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "invoice_run": (["20000", "100000", "--pairs", "3"], ["50", "200", "--pairs", "1"]),
     "dunning": (["100000", "--pairs", "3"], ["500", "--pairs", "1"]),
     "read_endpoints": (["--seconds", "5", "--pairs", "3"], ["--seconds", "0.3", "--pairs", "1"]),
-    "outbox_relay": (["5000"], ["200"]),
+    "outbox_relay": (["5000", "--pairs", "3"], ["200", "--pairs", "1"]),
+    "event_latency": (["300", "--pairs", "3"], ["20", "--pairs", "1"]),
 }
 
 
