@@ -23,6 +23,8 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "read_endpoints": (["--seconds", "5", "--pairs", "3"], ["--seconds", "0.3", "--pairs", "1"]),
     "outbox_relay": (["5000", "--pairs", "3"], ["200", "--pairs", "1"]),
     "event_latency": (["300", "--pairs", "3"], ["20", "--pairs", "1"]),
+    "notification_burst": (["20000", "--pairs", "3", "--settle", "60"],
+                           ["100", "--pairs", "1", "--settle", "1"]),
 }
 
 
