@@ -26,6 +26,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -42,7 +43,7 @@ from harness import (
     private_vhost,
     process_cpu_seconds,
 )
-from read_endpoints import start, wait_ready
+from read_endpoints import wait_ready
 
 from clientops_shared import messaging
 from clientops_shared.devtools import SERVICES, create_databases, drop_databases, migrate
@@ -59,6 +60,23 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def launch(log: Any, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """notifications as ``make run`` starts it, its log into ``log``."""
+    return subprocess.Popen([sys.executable, "-m", "notifications"], stdout=log,
+                            stderr=subprocess.STDOUT, env={**os.environ, **env})
+
+
+def pool_timeouts(log: Path, keep: bool) -> int:
+    """Pool time-outs the service logged; the log is kept (and named) if anything failed."""
+    text = log.read_text(errors="replace")
+    timeouts = text.count("QueuePool limit") + text.count("TimeoutError")
+    if timeouts or keep:
+        print(f"notifications log: {log}")
+    else:
+        log.unlink()
+    return timeouts
 
 
 def bodies(n: int) -> list[tuple[str, bytes]]:
@@ -94,11 +112,10 @@ async def measure(n: int, n_pairs: int, settle: float) -> Result:
         await messaging.declare_topology(amqp, 5)
         dsn = pg_dsn(db)
         port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "notifications"], stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "CLIENTOPS_AMQP_URL": amqp, "CLIENTOPS_LOG_LEVEL": "WARNING",
-                 "CLIENTOPS_LOG_JSON": "0", "NOTIFICATIONS_DATABASE": db,
-                 "NOTIFICATIONS_PORT": str(port), "NOTIFICATIONS_JOBS_ENABLED": "0"})
+        proc = launch(log, {
+            "CLIENTOPS_AMQP_URL": amqp, "CLIENTOPS_LOG_LEVEL": "WARNING", "CLIENTOPS_LOG_JSON": "0",
+            "NOTIFICATIONS_DATABASE": db, "NOTIFICATIONS_PORT": str(port),
+            "NOTIFICATIONS_JOBS_ENABLED": "0"})
         await wait_ready(f"http://127.0.0.1:{port}/health/live", proc)
         raw = await asyncpg.create_pool(dsn, min_size=5, max_size=5)
         await raw.execute("CREATE TABLE raw_seen (event_id uuid PRIMARY KEY, body jsonb)")
@@ -179,12 +196,7 @@ async def measure(n: int, n_pairs: int, settle: float) -> Result:
                 proc.kill()
         await drop_databases([db])
         drop_vhost(vhost)
-    text = Path(log.name).read_text(errors="replace")
-    timeouts = text.count("QueuePool limit") + text.count("TimeoutError")
-    if timeouts == 0 and depths["dlq"] == 0 and failures == 0:
-        Path(log.name).unlink()
-    else:
-        print(f"notifications log: {log.name}")
+    timeouts = pool_timeouts(Path(log.name), keep=bool(depths["dlq"] or failures))
     return Result(f"notification_burst_{n}", a, b_, target=0.5, extra={
         "pool_timeouts": timeouts, "dead_letters": depths["dlq"], "failures": failures,
         "mails_missing": handled - mails, "rss_rest_mb": rest, "rss_peak_mb": peak,
