@@ -25,6 +25,8 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "event_latency": (["300", "--pairs", "3"], ["20", "--pairs", "1"]),
     "notification_burst": (["20000", "--pairs", "3", "--settle", "60"],
                            ["100", "--pairs", "1", "--settle", "1"]),
+    "lists": (["--requests", "200", "--pairs", "3"],
+              ["--scale", "0.01", "--requests", "5", "--pairs", "1"]),
 }
 
 
