@@ -21,7 +21,6 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,17 +167,15 @@ async def measure(scale: float, requests: int, n_pairs: int) -> list[Result]:
             try:
                 for c in clients.values():  # warm up: connections, statements, caches
                     await timed(c, path, 5)
-                cases: list[tuple[str, Callable[[str], str | None]]] = [(name, lambda s: path)]
+                cases = [(name, path, path)]
                 deep = await deep_url(clients["big"], path, sizes["big"] // 2)
                 shallow = await deep_url(clients["small"], path, sizes["small"] // 2)
                 if name != "list_my_tasks" and deep and shallow:
-                    urls = {"big": deep, "small": shallow}
-                    cases.append((f"{name}_deep", lambda s, u=urls: u[s]))
-                for label, url in cases:
-                    big_url, small_url = url("big"), url("small")
-                    assert big_url and small_url
-                    a, b = await pairs(lambda u=big_url: timed(clients["big"], u, requests),
-                                       lambda u=small_url: timed(clients["small"], u, requests),
+                    cases.append((f"{name}_deep", deep, shallow))
+                big, small = clients["big"], clients["small"]
+                for label, big_url, small_url in cases:
+                    a, b = await pairs(lambda c=big, u=big_url: timed(c, u, requests),
+                                       lambda c=small, u=small_url: timed(c, u, requests),
                                        n_pairs)
                     p50 = (statistics.median(s.extra["p50_ms"] for s in a)
                            / statistics.median(s.extra["p50_ms"] for s in b))
