@@ -180,7 +180,9 @@ async def measure(n: int, n_pairs: int, settle: float) -> Result:
                 peak = max(peak, rss_mb(proc.pid))
                 await asyncio.sleep(1)
             after = rss_mb(proc.pid)
-            depths = await messaging.queue_depths(amqp, "notifications")
+            dlq = await (await connection.channel()).declare_queue(
+                messaging.dlq_name("notifications"), passive=True)
+            dead = int(dlq.declaration_result.message_count or 0)
             mails = await raw.fetchval(
                 "SELECT count(*) FROM mail_delivery WHERE template = 'invoice_issued'")
             failures = await raw.fetchval("SELECT count(*) FROM consumer_failure")
@@ -196,9 +198,9 @@ async def measure(n: int, n_pairs: int, settle: float) -> Result:
                 proc.kill()
         await drop_databases([db])
         drop_vhost(vhost)
-    timeouts = pool_timeouts(Path(log.name), keep=bool(depths["dlq"] or failures))
+    timeouts = pool_timeouts(Path(log.name), keep=bool(dead or failures))
     return Result(f"notification_burst_{n}", a, b_, target=0.5, extra={
-        "pool_timeouts": timeouts, "dead_letters": depths["dlq"], "failures": failures,
+        "pool_timeouts": timeouts, "dead_letters": dead, "failures": failures,
         "mails_missing": handled - mails, "rss_rest_mb": rest, "rss_peak_mb": peak,
         "rss_after_mb": after, "rss_after_over_rest": after / rest})
 
