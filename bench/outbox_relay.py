@@ -1,42 +1,49 @@
-"""Outbox relay throughput against the raw publish it is built on, measured in the same run.
+"""Outbox relay drain against the raw confirmed publish it is built on, measured in the same run.
 
 Baseline: publishing N persistent messages with publisher confirms straight through aio-pika,
-100 in flight at a time.
-Subject: committing N events through a UnitOfWork into the outbox, then the relay draining
-them (claim with FOR UPDATE SKIP LOCKED, publish with confirms, mark sent). Prints the ratio;
-no timed assertions (these machines are noisy). Uses the local servers, its own database and
-its own RabbitMQ virtual host, and removes both.
+100 in flight at a time. System: the relay draining N events committed through a UnitOfWork
+into the outbox (claim with FOR UPDATE SKIP LOCKED, publish with confirms, mark sent); the
+write itself is not timed (its rate is printed as ``write_per_s``). Its own database and
+RabbitMQ virtual host, removed at the end.
 
-    .venv/bin/python bench/outbox_relay.py [N]
+    .venv/bin/python bench/outbox_relay.py [N] [--pairs 3]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import aio_pika
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import (
+    Result,
+    Sample,
+    Timer,
+    bench_database,
+    drop_vhost,
+    load_average,
+    pairs,
+    private_vhost,
+)
 
 from clientops_shared import messaging
 from clientops_shared.db import make_engine, make_metadata, make_sessions, shared_tables
 from clientops_shared.devtools import create_databases, drop_databases
 from clientops_shared.events import contracts as c
 from clientops_shared.outbox import OutboxRelay
-from clientops_shared.settings import DEFAULT_AMQP_URL, common, database_url
+from clientops_shared.settings import database_url
 from clientops_shared.uow import UnitOfWork
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True)
-
-
-async def main(n: int, vhost: str) -> None:
-    db = f"clientops_bench_{vhost.rsplit('-', 1)[-1]}"
-    amqp = common("AMQP_URL", DEFAULT_AMQP_URL).rstrip("/") + "/" + vhost
+async def measure(n: int, n_pairs: int, amqp: str) -> Result:
+    db = bench_database("relay")
     await create_databases([db])
     engine = make_engine(database_url(db))
     metadata = make_metadata()
@@ -47,48 +54,59 @@ async def main(n: int, vhost: str) -> None:
         await messaging.declare_topology(amqp, 5)
         event = c.ClientReassigned(client_id=uuid.uuid4(), name="ООО Бенч",
                                    previous_manager="manager1", manager="manager2")
-
+        body = event.model_dump_json().encode()
+        sessions = make_sessions(engine)
+        relay = OutboxRelay(engine, tables.outbox, amqp, "bench", batch=100)
         connection = await aio_pika.connect(amqp)
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.get_exchange(messaging.EXCHANGE)
-        body = event.model_dump_json().encode()
-        started = time.perf_counter()
-        for _ in range(n // 100):  # the best raw case: 100 confirms in flight at a time
-            await asyncio.gather(*(exchange.publish(aio_pika.Message(body, delivery_mode=2),
-                                                    routing_key=event.TYPE) for _ in range(100)))
-        baseline = time.perf_counter() - started
-        await connection.close()
+        writes: list[float] = []
+        try:
+            async def system() -> Sample:
+                started = time.perf_counter()
+                for _ in range(n // 100):
+                    async with UnitOfWork(sessions, tables, "bench") as uow:
+                        uow.emit(*[event] * 100)
+                        await uow.commit()
+                writes.append(n / (time.perf_counter() - started))
+                with Timer() as t:
+                    while await relay.relay_once():
+                        pass
+                return Sample(n, t.seconds, t.cpu_s)
 
-        sessions = make_sessions(engine)
-        started = time.perf_counter()
-        for _ in range(n // 100):
-            async with UnitOfWork(sessions, tables, "bench") as uow:
-                uow.emit(*[event] * 100)
-                await uow.commit()
-        write = time.perf_counter() - started
-        relay = OutboxRelay(engine, tables.outbox, amqp, "bench", batch=100)
-        started = time.perf_counter()
-        while await relay.relay_once():
-            pass
-        drain = time.perf_counter() - started
-        await relay.close()
-        print(f"events: {n}")
-        print(f"baseline raw confirmed publish: {n / baseline:8.0f} msg/s")
-        print(f"outbox write (100 per commit):  {n / write:8.0f} msg/s")
-        print(f"relay drain:                    {n / drain:8.0f} msg/s")
-        print(f"ratio relay/baseline time:      {drain / baseline:8.2f}x")
-        print(f"ratio write+relay/baseline:     {(write + drain) / baseline:8.2f}x")
+            async def baseline() -> Sample:
+                with Timer() as t:  # the best raw case: 100 confirms in flight at a time
+                    for _ in range(n // 100):
+                        await asyncio.gather(*(exchange.publish(
+                            aio_pika.Message(body, delivery_mode=2), routing_key=event.TYPE)
+                            for _ in range(100)))
+                return Sample(n, t.seconds, t.cpu_s)
+
+            a, b = await pairs(system, baseline, n_pairs)
+        finally:
+            await relay.close()
+            await connection.close()
     finally:
         await engine.dispose()
         await drop_databases([db])
+    writes.sort()
+    return Result(f"outbox_relay_{n}", a, b, target=0.5,
+                  extra={"write_per_s": writes[len(writes) // 2]})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=5000)
+    parser.add_argument("--pairs", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("CLIENTOPS_LOG_LEVEL", "WARNING")
+    print(load_average())
+    vhost, amqp = private_vhost()
+    try:
+        print(asyncio.run(measure(args.n, args.pairs, amqp)).line())
+    finally:
+        drop_vhost(vhost)
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("CLIENTOPS_LOG_LEVEL", "WARNING")
-    bench_vhost = f"clientops-bench-{uuid.uuid4().hex[:6]}"
-    rabbitmqctl("add_vhost", bench_vhost)
-    rabbitmqctl("set_permissions", "-p", bench_vhost, "guest", ".*", ".*", ".*")
-    try:
-        asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000, bench_vhost))
-    finally:
-        rabbitmqctl("delete_vhost", bench_vhost)
+    main()

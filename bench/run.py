@@ -21,7 +21,12 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "invoice_run": (["20000", "100000", "--pairs", "3"], ["50", "200", "--pairs", "1"]),
     "dunning": (["100000", "--pairs", "3"], ["500", "--pairs", "1"]),
     "read_endpoints": (["--seconds", "5", "--pairs", "3"], ["--seconds", "0.3", "--pairs", "1"]),
-    "outbox_relay": (["5000"], ["200"]),
+    "outbox_relay": (["5000", "--pairs", "3"], ["200", "--pairs", "1"]),
+    "event_latency": (["300", "--pairs", "3"], ["20", "--pairs", "1"]),
+    "notification_burst": (["20000", "--pairs", "3", "--settle", "60"],
+                           ["100", "--pairs", "1", "--settle", "1"]),
+    "lists": (["--requests", "200", "--pairs", "3"],
+              ["--scale", "0.01", "--requests", "5", "--pairs", "1"]),
 }
 
 

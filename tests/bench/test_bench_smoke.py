@@ -22,4 +22,6 @@ def test_every_benchmark_runs_at_smoke_size_and_prints_its_ratio_lines() -> None
     assert done.returncode == 0, done.stdout + done.stderr
     names = {m.group(1) for line in done.stdout.splitlines() if (m := LINE.match(line))}
     assert {"invoice_run_50", "invoice_run_200", "dunning_500", "contracts_get_client",
-            "billing_invoices_of_client"} <= names, done.stdout
+            "billing_invoices_of_client", "outbox_relay_200", "event_latency_20",
+            "notification_burst_100", "list_clients_10_vs_1000", "list_my_tasks_10_vs_500",
+            "list_timeline_10_vs_50", "list_invoices_10_vs_1000"} <= names, done.stdout

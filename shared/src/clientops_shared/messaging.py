@@ -410,9 +410,9 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
     """Register the service's one consumer on its queue (declared and bound at start).
 
     aio-pika runs a task per delivered message, so the prefetch count is the handler
-    concurrency of one process. The default of one keeps a producer's events mostly in order
-    and a handler's database use bounded; more replicas are the way to scale out. Order is not
-    relied on: aggregate steps are ordered by their version (see the module docstring).
+    concurrency of one process; the runtime sizes it to the database pool (one connection per
+    handler in flight). Order is not relied on: aggregate steps are ordered by their version
+    (see the module docstring).
     """
     service = handlers.service
 

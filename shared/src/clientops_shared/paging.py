@@ -74,7 +74,9 @@ def after_key(columns: Sequence[sa.ColumnElement[Any]], values: Sequence[Any],
     for i, (column, value) in enumerate(zip(columns, values, strict=True)):
         before = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
         terms.append(sa.and_(*before, column < value if desc[i] else column > value))
-    return sa.or_(*terms)
+    # the leading column's bound as well, so an index on the order starts at the cursor
+    first = columns[0] <= values[0] if desc[0] else columns[0] >= values[0]
+    return sa.and_(first, sa.or_(*terms))
 
 
 def next_page(request: Request, response: Response, rows: list[Any], limit: int,

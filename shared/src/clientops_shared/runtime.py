@@ -91,7 +91,7 @@ class ServiceRuntime(Generic[U]):
         self.service = settings.service_name
         check_secrets(settings)
         self.tracer_provider = telemetry.setup_tracing(self.service, settings.otlp_endpoint)
-        self.engine = make_engine(settings.database_url)
+        self.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         self.sessions = make_sessions(self.engine)
         self.tables = shared_tables(metadata)
         self.uow_class = uow_class
@@ -114,6 +114,11 @@ class ServiceRuntime(Generic[U]):
     def dead_letters(self) -> DeadLetters:
         return DeadLetters(self.settings.amqp_url, self.service, self.engine, self.tables.audit,
                            getattr(self.tables, "consumer_failure", None))
+
+    @property
+    def consumer_prefetch(self) -> int:
+        """Handler concurrency: the configured prefetch, or the database pool's size."""
+        return self.settings.consumer_prefetch or self.settings.db_pool_size
 
     def uow(self) -> U:
         return self.uow_class(self.sessions, self.tables, self.service, on_commit=self.relay.wake)
@@ -155,7 +160,7 @@ class ServiceRuntime(Generic[U]):
             broker.add_middleware(observability.consumer_observer(self.service))
             if self.handlers is not None and self.settings.consumers_enabled:
                 messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit,
-                                    self.settings.consumer_prefetch,
+                                    self.consumer_prefetch,
                                     retry_delays=self.settings.retry_delays,
                                     failures=self.failures, database_up=self.database_up,
                                     pause_max_seconds=self.settings.consumer_pause_max_seconds)

@@ -41,7 +41,7 @@ from billing.domain.model import service_stop
 from billing.domain.vat import ZERO
 from clientops_shared.auth import Principal
 from clientops_shared.errors import Forbidden, NotFound
-from clientops_shared.paging import capped_count
+from clientops_shared.paging import Order, capped_count, fetch_page
 
 
 def _visible(actor: Principal) -> list[sa.ColumnElement[bool]]:
@@ -97,10 +97,17 @@ def _invoice_columns() -> list[Any]:
             i.status, i.issued_on, i.due_on, i.paid_on, i.run_id, i.reason]
 
 
+INVOICE_ORDER = Order((invoice.c.period, invoice.c.number), ("period", "number"), (str, str),
+                      (True, False))
+"""Invoices newest period first, then by number (unique): ``invoice_period_number_idx``."""
+
+
 async def invoices(session: AsyncSession, actor: Principal, *, client_id: uuid.UUID | None,
                    period: str | None, status: str | None, contract_id: uuid.UUID | None,
                    kind: str | None, limit: int, offset: int, number: str | None = None,
-                   overdue_on: date | None = None) -> tuple[int, list[dict[str, Any]]]:
+                   overdue_on: date | None = None, after: str | None = None
+                   ) -> tuple[int, list[dict[str, Any]]]:
+    """A page of invoices (``limit + 1`` rows, for ``answer_page``) and the capped total."""
     where = _visible(actor)
     if number:  # the desk's search box: a part of the number, any case
         where.append(invoice.c.number.ilike(f"%{number.strip()}%"))
@@ -121,7 +128,7 @@ async def invoices(session: AsyncSession, actor: Principal, *, client_id: uuid.U
     base = (sa.select(*_invoice_columns())
             .join(client_account, client_account.c.client_id == invoice.c.client_id,
                   isouter=True).where(*where))
-    return await _page(session, base, [invoice.c.period.desc(), invoice.c.number], limit, offset)
+    return await fetch_page(session, base, INVOICE_ORDER, limit, offset, after)
 
 
 async def invoice_detail(session: AsyncSession, actor: Principal, invoice_id: uuid.UUID

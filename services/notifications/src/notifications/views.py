@@ -274,9 +274,9 @@ async def client_manager(session: AsyncSession, client_id: uuid.UUID) -> tuple[b
         clients.c.client_id == client_id))).first()
     if row is not None:
         return True, row.manager
-    seen = (await session.execute(sa.select(sa.func.count()).select_from(timeline_entry).where(
-        timeline_entry.c.client_id == str(client_id)))).scalar_one()
-    return seen > 0, None
+    seen = (await session.execute(sa.select(sa.exists().where(
+        timeline_entry.c.client_id == str(client_id))))).scalar_one()
+    return bool(seen), None
 
 
 # --- mail --------------------------------------------------------------------------------

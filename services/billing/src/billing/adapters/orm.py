@@ -116,6 +116,10 @@ invoice = sa.Table(
 )
 sa.Index("invoice_open_idx", invoice.c.due_on,
          postgresql_where=invoice.c.status.in_(("issued", "partially_paid")))
+# the invoice list's order (newest period first, then by number), for keyset pages
+sa.Index("invoice_period_number_idx", invoice.c.period.desc(), invoice.c.number)
+sa.Index("invoice_client_period_number_idx", invoice.c.client_id, invoice.c.period.desc(),
+         invoice.c.number)
 
 invoice_line = sa.Table(
     "invoice_line", metadata,

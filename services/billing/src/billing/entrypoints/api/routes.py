@@ -30,7 +30,7 @@ from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
-from clientops_shared.paging import total_header
+from clientops_shared.paging import After, answer_page, total_header
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedDate
 
@@ -121,15 +121,16 @@ async def list_invoices(request: Request, response: Response, actor: Reader, bil
                         kind: Literal["invoice", "credit_note"] | None = None,
                         number: Annotated[str | None, Query(max_length=40)] = None,
                         overdue: bool = False,
-                        limit: Limit = 100, offset: Offset = 0) -> Any:
+                        limit: Limit = 100, offset: Offset = 0, after: After = None) -> Any:
+    """Newest period first, then by number, a page at a time (``X-Next-Cursor`` → ``after``);
+    X-Total-Count has the total up to 1000."""
     async with runtime_of(request).sessions() as session:
-        total, rows = await views.invoices(session, actor, client_id=client_id,
-                                           period=_period(period), status=status,
-                                           contract_id=contract_id, kind=kind, limit=limit,
-                                           offset=offset, number=number,
-                                           overdue_on=billing.today() if overdue else None)
-    total_header(response, total)
-    return rows
+        page = await views.invoices(session, actor, client_id=client_id,
+                                    period=_period(period), status=status,
+                                    contract_id=contract_id, kind=kind, limit=limit,
+                                    offset=offset, number=number,
+                                    overdue_on=billing.today() if overdue else None, after=after)
+    return answer_page(request, response, page, limit, views.INVOICE_ORDER)
 
 
 @api.get("/invoices/{invoice_id}", response_model=schemas.InvoiceDetailOut)
