@@ -610,3 +610,42 @@ def converge(probe: Callable[[], int], target: int, timeout: float, quiet: float
 def dead_letters(faulty: Faulty, *services: str) -> dict[str, int]:
     depths = faulty.rabbit.queue_depths()
     return {s: depths.get(f"{s}.events.dlq", 0) for s in services}
+
+
+def signing_envelopes(n: int, tag: str) -> list[Any]:
+    """``n`` contract signings as contracts' relay would publish them (one aggregate step
+    each), for scenarios that drive a consumer straight from the broker."""
+    from datetime import date
+
+    from clientops_shared.events import Envelope
+    from clientops_shared.events import contracts as c
+
+    return [Envelope.wrap(c.ContractSigned(
+        contract_id=uuid.uuid4(), number=f"{tag}-{i:06d}", client_id=uuid.uuid4(),
+        client_name=f"ООО Поток {i}", client_inn="7707083893", kind="subscription",
+        status="active", signed_on=date(2026, 12, 1), starts_on=date(2026, 12, 1),
+        monthly_fee="5000.00"), "contracts") for i in range(n)]
+
+
+def publish(faulty: Faulty, envelopes: Sequence[Any]) -> list[str]:
+    from clientops_shared.testing import publish_envelopes
+
+    return [str(i) for i in asyncio.run(publish_envelopes(faulty.servers.amqp_url, envelopes))]
+
+
+def contract_ids(envelopes: Sequence[Any]) -> list[str]:
+    return [str(e.payload["contract_id"]) for e in envelopes]
+
+
+def inbox_events(faulty: Faulty, service_name: str, event_ids: Sequence[str]) -> list[str]:
+    """One event id per inbox row (the consumer's record that it applied the event)."""
+    return [r[0] for r in faulty.query(
+        service_name, "SELECT event_id::text FROM inbox_message "
+        "WHERE event_id = ANY($1::uuid[])", list(event_ids))]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
