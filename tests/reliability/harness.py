@@ -426,8 +426,7 @@ class Desk:
 
     def change_fee(self, client: httpx.Client, contract_id: str, fee: str) -> None:
         r = self.call(client, "POST", f"/api/contracts/{contract_id}/fee-change",
-                      {"new_fee": fee, "notice_on": "2026-11-01",
-                       "effective_on": "2026-12-01", "signed_on": "2026-11-01"},
+                      {"new_fee": fee, "effective_on": "2027-01-01"},
                       key=f"fee-{contract_id}")
         assert r.status_code == 201, r.text
 

@@ -60,3 +60,18 @@ def test_signings_while_rabbitmq_is_stopped_and_restarted_twice(faulty: Faulty) 
     _check_signings(faulty, "RabbitMQ stopped+restarted twice", signed, timeout=600)
     for name, proc in faulty.running.processes.items():
         assert proc.poll() is None, f"{name} died"
+
+
+def test_connections_closed_by_the_broker_reconnect_by_themselves(faulty: Faulty) -> None:
+    n = size(100, 500)
+    faulty.start(CONSUMERS)
+    time.sleep(3)
+    progress: list = []
+    work = Background(lambda: sign_contracts(faulty, n, base=200_000, progress=progress))
+    for share in (3, 2):
+        when(progress, n // share, work)
+        faulty.rabbit.close_all_connections()  # relays, consumers, publishers: all dropped
+    signed = work.result(timeout=900)
+    _check_signings(faulty, "close_all_connections x2", signed, timeout=600)
+    for name, proc in faulty.running.processes.items():
+        assert proc.poll() is None, f"{name} died"
