@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 export WEB_SEED_DEMO_USERS ?= 1
 
-.PHONY: run test install system-packages servers lint typecheck bench
+.PHONY: run test install system-packages servers lint typecheck bench reliability
 
 install:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -33,6 +33,10 @@ lint:
 
 typecheck:
 	.venv/bin/mypy shared/src services/*/src
+
+# the fault suite at the issue's sizes on private RabbitMQ/PostgreSQL servers (make test: a smoke)
+reliability: install
+	CLIENTOPS_RELIABILITY=full .venv/bin/pytest -q -p no:warnings -m reliability tests/reliability $(PYTEST_ARGS)
 
 bench:
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
