@@ -13,6 +13,7 @@ from .harness import (
     classify,
     converge,
     dead_letters,
+    full_only,
     record,
     sign_contracts,
     size,
@@ -62,6 +63,7 @@ def test_signings_while_rabbitmq_is_stopped_and_restarted_twice(faulty: Faulty) 
         assert proc.poll() is None, f"{name} died"
 
 
+@full_only
 def test_connections_closed_by_the_broker_reconnect_by_themselves(faulty: Faulty) -> None:
     n = size(100, 500)
     faulty.start(CONSUMERS)

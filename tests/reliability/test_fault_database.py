@@ -33,7 +33,7 @@ CONSUMERS = ("contracts", "billing", "notifications")
 
 
 def test_postgres_restarted_fast_and_immediate_during_signings(faulty: Faulty) -> None:
-    n = size(90, 300)
+    n = size(60, 300)
     faulty.start(CONSUMERS)
     pids = {name: p.pid for name, p in faulty.running.processes.items()}
     time.sleep(3)

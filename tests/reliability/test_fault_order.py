@@ -15,6 +15,7 @@ from .harness import (
     classify,
     converge,
     dead_letters,
+    full_only,
     record,
     sign_contracts,
     size,
@@ -35,6 +36,7 @@ def _new_fees(faulty: Faulty, ids: list[str]) -> list[str]:
         __import__("decimal").Decimal(NEW_FEE))]
 
 
+@full_only
 def test_sign_then_change_the_fee_at_once_with_consumers_restarted(faulty: Faulty) -> None:
     n = size(40, 100)
     faulty.start(("contracts", "billing", "notifications"))

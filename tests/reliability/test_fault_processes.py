@@ -19,6 +19,7 @@ from .harness import (
     contract_ids,
     converge,
     dead_letters,
+    full_only,
     inbox_events,
     publish,
     record,
@@ -49,7 +50,7 @@ def test_billing_sigkilled_then_sigstopped_mid_stream_applies_every_event_once(
     faulty.restart("billing", "after-sigkill")
     wait_until(lambda: _applied(faulty, ids) >= 2 * n // 3, 600, "two thirds applied")
     faulty.signal("billing", signal.SIGSTOP)
-    time.sleep(size(15, 60))
+    time.sleep(size(10, 60))
     faulty.signal("billing", signal.SIGCONT)
     converge(lambda: _applied(faulty, ids), n, timeout=900)
     record(classify(ids, subscriptions(faulty, ids),
@@ -60,6 +61,7 @@ def test_billing_sigkilled_then_sigstopped_mid_stream_applies_every_event_once(
     assert faulty.running.processes["billing"].poll() is None
 
 
+@full_only
 def test_backlog_for_a_stopped_consumer_is_drained_with_bounded_memory(
         faulty: Faulty) -> None:
     n = size(300, 10_000)
