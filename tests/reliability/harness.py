@@ -209,6 +209,13 @@ class PrivateRabbit:
         except RuntimeError:
             self.start_app()
 
+    def purge_service_queues(self) -> None:
+        """Drop what an earlier scenario left queued (its items were judged by that scenario),
+        so a scenario's quiescence is its own."""
+        for name in self.queue_depths():
+            if name.endswith(".events"):
+                self.ctl("purge_queue", name)
+
     def close_all_connections(self) -> None:
         self.ctl("close_all_connections", "fault suite")
 
