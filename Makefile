@@ -7,7 +7,7 @@ export WEB_SEED_DEMO_USERS ?= 1
 # development only: lets the services start with the public development JWT secret
 export CLIENTOPS_DEV_MODE ?= 1
 
-.PHONY: run test install system-packages servers lint typecheck bench
+.PHONY: run test install system-packages servers lint typecheck bench reliability
 
 install:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -35,6 +35,10 @@ lint:
 
 typecheck:
 	.venv/bin/mypy shared/src services/*/src
+
+# the fault suite at the issue's sizes on private RabbitMQ/PostgreSQL servers (make test: a smoke)
+reliability: install
+	CLIENTOPS_RELIABILITY=full .venv/bin/pytest -q -p no:warnings -m reliability tests/reliability $(PYTEST_ARGS)
 
 bench:
 	$(PY) bench/run.py

@@ -8,15 +8,9 @@ shared server); the broker is a private virtual host.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import aio_pika
 import pytest
@@ -30,69 +24,22 @@ from clientops_shared.events import contracts as c
 from clientops_shared.testing import (
     Servers,
     eventually_async,
-    free_port,
     publish_envelopes,
     running_app,
 )
+
+from .harness import PrivatePostgres
+from .harness import private_postgres as private_cluster
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 N = 200
 
 
-def _pg_bin(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{name} not installed: no private PostgreSQL for this test")
-    return found
-
-
-class PrivatePostgres:
-    """A throw-away PostgreSQL cluster (trust auth) on 127.0.0.1:<port>."""
-
-    def __init__(self, root: Path, port: int) -> None:
-        self.root, self.port = root, port
-        self.data = root / "data"
-        self.log = root / "server.log"
-        self.dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-
-    def _run(self, *args: str) -> None:
-        cmd = list(args)
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-
-    def init(self) -> None:
-        self._run(_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                  "--no-sync")
-        self.start()
-
-    def start(self) -> None:
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-o",
-                  f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
-                  "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
-
-
 @pytest.fixture
 def private_postgres() -> Iterator[PrivatePostgres]:
-    root = Path(tempfile.mkdtemp(prefix="clientops-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    pg = PrivatePostgres(root, free_port())
-    try:
-        pg.init()
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"cannot start a private PostgreSQL: {exc.stderr!r}")
-    try:
+    with private_cluster() as pg:
         yield pg
-    finally:
-        with contextlib.suppress(Exception):
-            pg.stop("immediate")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 async def test_billing_pauses_while_its_database_is_down_and_applies_everything_after(

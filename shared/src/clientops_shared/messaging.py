@@ -451,9 +451,14 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
         finally:
             CONSUMER_PAUSED.labels(service).set(0)
 
+    async def undecoded(msg: Any) -> Any:
+        """The body as it came: an undecodable one is reported below, not in FastStream's
+        decoder (where it would be requeued to the delivery limit, unrecorded)."""
+        return msg.body
+
     @broker.subscriber(service_queue(service, delivery_limit), events_exchange,
                        channel=Channel(prefetch_count=prefetch),
-                       ack_policy=AckPolicy.NACK_ON_ERROR)
+                       ack_policy=AckPolicy.NACK_ON_ERROR, decoder=undecoded)
     async def consume(body: Any, message: RabbitMessage) -> None:
         raw = message.raw_message
         headers = raw.headers or {}
@@ -461,7 +466,8 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
         message_id = str(raw.message_id or message.message_id)
         event_type = raw.type or "unknown"
         try:
-            envelope = Envelope.model_validate(body)
+            envelope = (Envelope.model_validate_json(body) if isinstance(body, bytes | str)
+                        else Envelope.model_validate(body))
         except ValidationError as exc:
             await report(message_id, event_type, "dead_lettered",
                          PermanentFailure(f"not an event envelope: {exc}"))

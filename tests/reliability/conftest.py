@@ -1,0 +1,50 @@
+"""Fixtures of the fault suite: one set of private servers per run, the table at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .harness import FULL, RESULTS, Faulty, faulty_servers, table
+
+
+@pytest.fixture(scope="session")
+def faulty_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
+    with faulty_servers(tmp_path_factory.mktemp("fault-logs")) as faulty:
+        yield faulty
+
+
+@pytest.fixture
+def faulty(faulty_base: Faulty, tmp_path: Path) -> Iterator[Faulty]:
+    """The private servers (whatever earlier scenarios left running on them restarted), the
+    services this scenario starts stopped at its end."""
+    from clientops_shared.testing import stop_system
+
+    faulty_base.log_dir = tmp_path
+    faulty_base.pg.start_if_down()
+    faulty_base.rabbit.start_if_down()
+    faulty_base.rabbit.purge_service_queues()
+    try:
+        yield faulty_base
+    finally:
+        if faulty_base.system is not None:
+            faulty_base.resume_all()
+            stop_system(faulty_base.system)
+            faulty_base.system = None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Full-size scenarios outlast the suite-wide 300 s test timeout (a 10,000-event backlog
+    drains at ~15 events/s on a busy 2-core machine)."""
+    for item in items:
+        if FULL and "faulty" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(1500))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if RESULTS:
+        size = "full" if FULL else "smoke"
+        terminalreporter.write_sep("=", f"fault suite ({size}): every item sorted")
+        terminalreporter.write_line(table(RESULTS))
