@@ -244,7 +244,9 @@ def _dead_letters(service_name: str) -> tuple[Any, Any]:
     engine = make_engine(url, pool_size=1)
     amqp_url = os.environ.get(f"{service.env_prefix}AMQP_URL") or common("AMQP_URL",
                                                                         DEFAULT_AMQP_URL)
-    return DeadLetters(amqp_url, service.name, engine, shared_tables(make_metadata()).audit), engine
+    tables = shared_tables(make_metadata())
+    return DeadLetters(amqp_url, service.name, engine, tables.audit,
+                       tables.consumer_failure), engine
 
 
 async def dlq(args: argparse.Namespace) -> int:
