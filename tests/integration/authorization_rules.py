@@ -108,6 +108,7 @@ RULES: dict[str, dict[tuple[str, str], object]] = {
             READERS,
         ("GET", "/api/invoices/{invoice_id}/dunning"): READERS,
         ("POST", "/api/invoices/{invoice_id}/corrections"): DESK,
+        ("POST", "/api/invoices/{invoice_id}/cancellation"): DESK,
         ("POST", "/api/payments"): DESK,
         ("GET", "/api/payments"): READERS,
         ("POST", "/api/payments/{payment_id}/match"): DESK,

@@ -52,7 +52,7 @@ def parse_money(value: Any) -> Decimal:
         raise ValueError("amount has more than two decimal places")
     if not isinstance(value, Decimal) and abs(amount) >= MAX_AMOUNT:
         # what a person or a client sends; sums the services compute may be larger
-        raise ValueError("amount must be below 10 000 000 000")
+        raise ValueError("Слишком большая сумма: не больше 9 999 999 999,99 ₽.")
     return amount.quantize(KOPECK)
 
 
@@ -107,8 +107,8 @@ def check_date(value: date, *, earliest: date = MIN_DATE, latest: date | None = 
     else:
         day = value
     if day < earliest or day > latest:
-        raise ValueError(f"date must be between {earliest.isoformat()} and "
-                         f"{latest.isoformat()}")
+        raise ValueError(f"Дата должна быть не раньше {earliest:%d.%m.%Y} и не позже "
+                         f"{latest:%d.%m.%Y}.")
     return value
 
 

@@ -36,7 +36,7 @@ CASES = [
      "01.01.2000"),
     ("payment of 14 digits", "/api/payments",
      {"amount": "12345678901234", "paid_on": "2026-12-18", "reference": "п/п 1"}, "amount",
-     "too large"),
+     "Слишком большая сумма"),
     ("dunning on a future day", "/api/dunning-runs", {"on": "2026-12-21"}, "on", "будущую"),
     ("rent owner INN checksum", "/api/rent/agreements", {**RENT, "owner_inn": "772012345671"},
      "owner_inn", "checksum"),

@@ -208,7 +208,7 @@ async def test_payer_inn_partial_and_over_payments_make_the_client_balance(bt: A
 
     # next month's invoice is paid from the credit the client holds
     r = await bt.client.post("/api/invoice-runs", json={"period": "2027-01", "confirm": True},
-                             headers=bt.auth())
+                             headers=bt.auth("head1", "head"))  # ahead: the head confirms
     assert r.json()["issued"] == 4
     r = await bt.client.post(f"/api/clients/{known['mts']}/apply-credit", headers=bt.auth())
     assert r.json()["applied"] == "9500.00"

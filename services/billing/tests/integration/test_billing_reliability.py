@@ -26,12 +26,15 @@ pytestmark = pytest.mark.integration
     ({"period": "2027-01"}, False),                   # after next month: needs confirm
     ({"period": "2027-01", "confirm": True}, True),
     ({"period": "2026-12"}, True),                    # next month
-    ({"period": "2026-10"}, True),
+    ({"period": "2026-10"}, False),  # before the first contract month (none yet): needs confirm
+    ({"period": "2026-10", "confirm": True}, True),
 ])
 async def test_the_invoice_run_period_is_bounded(bt: Any, body: dict[str, Any],
                                                  accepted: bool) -> None:
     bt.billing.rules.today = lambda: date(2026, 11, 27)
-    r = await bt.client.post("/api/invoice-runs", json=body, headers=bt.auth())
+    # only the head confirms a period outside the usual months (issue 13 §4)
+    who = bt.auth("head1", "head") if body.get("confirm") else bt.auth()
+    r = await bt.client.post("/api/invoice-runs", json=body, headers=who)
     if accepted:
         assert r.status_code == 200, r.text
         return
