@@ -566,7 +566,7 @@ async def test_the_dispatcher_puts_a_technician_user_on_field_ops_list(field_web
     await log_in(client, "dispatcher")
     page = await client.get("/dispatch/technicians")
     assert page.status_code == 200
-    assert '<option value="tech1">Техник 1 (tech1)</option>' in page.text
+    assert '<option value="tech1">Соколов Павел</option>' in page.text  # by full name
     assert 'data-technician="tech0"' in page.text  # taken off, still listed
     bad = await client.post("/dispatch/technicians", data={
         "csrf_token": csrf(page.text), "username": "tech1", "phone": "позвонить"})
@@ -577,7 +577,7 @@ async def test_the_dispatcher_puts_a_technician_user_on_field_ops_list(field_web
     assert saved.headers["location"] == "/dispatch/technicians?flash=technician"
     # the name their user account has goes with them
     assert services.sent("PUT", "/api/technicians/tech1")[-1] == {
-        "username": "tech1", "full_name": "Техник 1", "phone": "+79001234567", "active": True}
+        "username": "tech1", "full_name": "Соколов Павел", "phone": "+79001234567", "active": True}
     listed.append({"username": "tech1", "full_name": "Техник 1", "phone": "+79001234567",
                    "active": True})
     after = await client.get("/dispatch/technicians")
