@@ -23,6 +23,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clientops_shared import context
@@ -53,8 +54,11 @@ def _person(ctx: Any, username: Any) -> str:
         return ""
     viewer = ctx.get("viewer")
     people = viewer.people if isinstance(viewer, Viewer) else {}
-    return people.get(str(username), formatting.PEOPLE_OUTSIDE.get(str(username),
-                                                                    str(username)))
+    name = people.get(str(username), formatting.PEOPLE_OUTSIDE.get(str(username)))
+    if name is not None:
+        return name
+    # someone the web does not know (a login from another system): shown as a login
+    return Markup("<code>{}</code>").format(str(username))
 
 
 templates.env.filters["person"] = _person
