@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from clientops_shared.testing import System, eventually
+from clientops_shared.testing import System, eventually, random_inn
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def test_signed_contract_opens_subscription_and_welcome_call(system: System) -> 
     manager = login(system, "manager1")
     contracts = system.urls["contracts"]
     r = httpx.post(f"{contracts}/api/clients", headers=manager, json={
-        "name": "ООО «Шлагбаум-Сервис»", "inn": "7702070139", "kpp": "770201001",
+        "name": "ООО «Шлагбаум-Сервис»", "inn": random_inn(), "kpp": "770201001",
         "email": "office@shlagbaum.ru", "phone": "+7 495 123-45-67", "manager": "manager1"})
     assert r.status_code == 201, r.text
     client_id = r.json()["id"]

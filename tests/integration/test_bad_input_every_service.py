@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from clientops_shared.testing import Servers, running_app
+from clientops_shared.testing import Servers, random_inn, running_app
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +110,8 @@ async def test_contracts_client_patch_refuses_null_for_required_fields(servers: 
                                                                        ) -> None:
     async with running_app(servers, "contracts") as (_, client):
         manager = servers.auth("manager1", "manager")
-        created = await client.post("/api/clients", json=GOOD_CLIENT, headers=manager)
+        created = await client.post("/api/clients", json={**GOOD_CLIENT, "inn": random_inn()},
+                                    headers=manager)
         assert created.status_code == 201, created.text
         url = f"/api/clients/{created.json()['id']}"
         for field in ("name", "email"):
@@ -143,7 +144,7 @@ async def test_web_login_refuses_deeply_nested_json(servers: Servers) -> None:
 async def test_amounts_and_dates_out_of_range_on_real_routes(servers: Servers) -> None:
     async with running_app(servers, "contracts") as (_, client):
         manager = servers.auth("manager1", "manager")
-        created = await client.post("/api/clients", json={**GOOD_CLIENT, "inn": "7736050003"},
+        created = await client.post("/api/clients", json={**GOOD_CLIENT, "inn": random_inn()},
                                     headers=manager)
         assert created.status_code == 201, created.text
         base = {"client_id": created.json()["id"], "kind": "subscription",

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from clientops_shared.testing import Servers, eventually_async, running_app
+from clientops_shared.testing import Servers, eventually_async, random_inn, running_app
 
 pytestmark = pytest.mark.integration
 SERVICES = ("contracts", "billing", "field_ops", "logistics", "notifications")
@@ -125,7 +125,7 @@ async def _some_data(servers: Servers, clients: dict[str, Any]) -> None:
     manager, desk = servers.auth("manager1", "manager"), servers.auth("billing", "billing")
     contracts, billing = clients["contracts"], clients["billing"]
     r = await contracts.post("/api/clients", headers=manager, json={
-        "name": f"ООО «Проверка языка {uuid.uuid4().hex[:4]}»", "inn": "7702070139",
+        "name": f"ООО «Проверка языка {uuid.uuid4().hex[:4]}»", "inn": random_inn(),
         "email": "lang@example.ru", "phone": "+7 495 123-45-67", "manager": "manager1"})
     assert r.status_code in (201, 409), r.text
     if r.status_code == 409:

@@ -59,12 +59,14 @@ async def test_signed_rent_contract_is_paid_to_the_site_owner_never_invoiced(
         assert r.json() == []
         app.state.billing.rules.today = lambda: date(2026, 12, 15)
         r = await billing.post("/api/invoice-runs", json={"period": "2026-12"}, headers=desk)
-        assert r.json()["issued"] == 0
+        assert r.status_code == 200, r.text  # other tests' contracts may be billed; not this one
         r = await billing.get("/api/invoices", params={"client_id": client_id}, headers=desk)
         assert r.json() == []
         app.state.billing.rules.today = lambda: date(2026, 12, 21)
         r = await billing.post("/api/dunning-runs", json={"on": "2026-12-21"}, headers=desk)
-        assert r.json()["reminded"] == 0
+        assert r.status_code == 200, r.text
+        r = await billing.get("/api/invoices", params={"client_id": client_id}, headers=desk)
+        assert r.json() == []  # nothing to chase the site owner for
         r = await notifications.get("/api/tasks", params={"client_id": client_id},
                                     headers=manager)
         assert not [t for t in r.json() if t["kind"] == "payment_reminder"]

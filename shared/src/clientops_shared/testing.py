@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -399,3 +400,14 @@ def _no_events_from_earlier_tests(request: pytest.FixtureRequest) -> None:
     if "servers" in request.fixturenames and "system" not in request.fixturenames:
         servers: Servers = request.getfixturevalue("servers")
         asyncio.run(_purge_service_queues(servers.amqp_url))
+
+
+_INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def random_inn() -> str:
+    """A random organisation INN with a valid check digit (region 77): tests that share a
+    database never collide on the unique INN."""
+    digits = [7, 7] + [random.randrange(10) for _ in range(7)]
+    check = sum(d * w for d, w in zip(digits, _INN_WEIGHTS, strict=True)) % 11 % 10
+    return "".join(map(str, digits)) + str(check)

@@ -65,5 +65,7 @@ async def test_health_answers_while_a_big_statement_is_parsed(bt: Any) -> None:
     # on the loop the parse alone stalls it for most of the import (measured: a 6.1 s gap
     # in a 6.4 s import); off it, the longest gap is the scheduling noise of a busy machine
     # (measured 0.1-0.8 s with ~8 test runs sharing two cores)
-    assert stalled < took / 3 and stalled < 2.0, (stalled, took)
+    # blocking the loop stalls it for the whole import (6 s measured before the fix); a worker
+    # thread leaves only scheduling gaps, which grow on a loaded machine
+    assert stalled < took / 2 and stalled < 3.0, (stalled, took)
     assert statistics.median(busy) < 0.1, busy

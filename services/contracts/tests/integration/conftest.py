@@ -26,17 +26,14 @@ from clientops_shared import messaging
 from clientops_shared.db import make_engine
 from clientops_shared.devtools import SERVICES, create_databases, drop_databases, migrate
 from clientops_shared.settings import database_url
-from clientops_shared.testing import Servers, eventually_async, running_app
+from clientops_shared.testing import Servers, eventually_async, random_inn, running_app
 
 INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _rng = random.Random()
 
 
 def new_inn() -> str:
-    """A random organisation INN with a valid check digit (region 77)."""
-    digits = [7, 7] + [_rng.randrange(10) for _ in range(7)]
-    check = sum(d * w for d, w in zip(digits, INN_WEIGHTS, strict=True)) % 11 % 10
-    return "".join(map(str, digits)) + str(check)
+    return random_inn()
 
 
 class Desk:
