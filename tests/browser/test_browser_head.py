@@ -40,7 +40,7 @@ def test_head_moves_a_clients_tasks_to_another_manager(browsing: Browsing,
 
     head = browsing.logged_in("head")
     head.goto("/head")
-    expect(head.locator("#workload table").first).to_contain_text("manager1")
+    expect(head.locator("#workload table").first).to_contain_text("Иванова Мария")  # manager1
     expect(head.locator("#aging")).to_contain_text("Всего не оплачено")
     form = head.locator("form[action='/head/reassign']")
     form.locator("select[name=client_id]").select_option(client_id)
@@ -51,7 +51,7 @@ def test_head_moves_a_clients_tasks_to_another_manager(browsing: Browsing,
     head.wait_for_url(re.compile(r"/head\?moved=\d+"))
     moved = re.search(r"Передано задач: (\d+)", head.get_by_test_id("moved").inner_text())
     assert moved is not None and int(moved.group(1)) >= 1
-    expect(head.locator("#reassign")).to_contain_text("manager1 → manager2")
+    expect(head.locator("#reassign")).to_contain_text("Иванова Мария → Смирнов Алексей")
 
     manager2 = browsing.logged_in("manager2")
     reload_until(manager2, lambda: manager2.locator(
