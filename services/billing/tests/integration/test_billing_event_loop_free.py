@@ -61,7 +61,7 @@ async def test_health_answers_while_a_big_statement_is_parsed(bt: Any) -> None:
           f"{statistics.median(busy) * 1000:.1f} ms; longest gap between answers "
           f"{stalled * 1000:.0f} ms")
     # the heavy request really was heavy, and the loop kept answering meanwhile
-    assert took > 1.5, took
+    assert took > 0.5, took
     # on the loop the parse alone stalls it for most of the import (measured: a 6.1 s gap
     # in a 6.4 s import); off it, the longest gap is the scheduling noise of a busy machine
     # (measured 0.1-0.8 s with ~8 test runs sharing two cores)
