@@ -10,10 +10,9 @@ routing key = that queue's name (never the shared topic exchange, which would ha
 every subscribed service). Each selected message goes back once per request, however quickly
 it fails again: the scan stops at the messages that were in the DLQ when it began.
 
-Failure details come from the consumer's records: a ``consumer_failure`` table where the
-service has one, else the ``consumer.failed`` audit rows the consumer writes when a handler
-raises (``clientops_shared.observability.consumer_observer``); RabbitMQ's ``x-death`` says
-when and where a message died, not why.
+Failure details come from the consumer's record, the ``consumer_failure`` table
+(``clientops_shared.messaging``); RabbitMQ's ``x-death`` says when and where a message died,
+not why.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ from clientops_shared.settings import common
 
 log = logging.getLogger("clientops.dead_letters")
 
-FAILED = "consumer.failed"  # audit action of one failed handling
 REPLAYED = "dead_letter.replayed"
 DROPPED = "dead_letter.dropped"
 ENTITY = "event"
@@ -174,37 +172,23 @@ def read(message: AbstractIncomingMessage, service: str) -> DeadLetter:
     )
 
 
-async def add_failures(engine: AsyncEngine, audit: sa.Table, letters: Sequence[DeadLetter],
-                       failures: sa.Table | None = None, service: str | None = None) -> None:
-    """Fill in error text and class, first and last failure from the consumer's records:
-    the ``consumer_failure`` table when the service has one (one row per consumer and
-    message), else the ``consumer.failed`` rows of its audit log."""
+async def add_failures(engine: AsyncEngine, failures: sa.Table, letters: Sequence[DeadLetter],
+                       service: str) -> None:
+    """Fill in error text and class, first and last failure from the consumer's record
+    (``consumer_failure``: one row per consumer and message)."""
     ids = [letter.message_id for letter in letters if letter.message_id]
     if not ids:
         return
-    found: dict[str, dict[str, Any]] = {}
+    f = failures
+    query = sa.select(f.c.message_id, f.c.error, f.c.error_class, f.c.failures,
+                      f.c.first_failed_at, f.c.last_failed_at).where(
+        f.c.message_id.in_(ids), f.c.consumer == service)
     async with engine.connect() as conn:
-        if failures is not None:
-            f = failures
-            query = sa.select(f.c.message_id, f.c.error, f.c.error_class, f.c.failures,
-                              f.c.first_failed_at, f.c.last_failed_at).where(
-                f.c.message_id.in_(ids), f.c.consumer == service)
-            for row in (await conn.execute(query)).mappings():
-                found[row["message_id"]] = {
-                    "error": row["error"], "error_class": row["error_class"],
-                    "failures": row["failures"], "first": row["first_failed_at"],
-                    "last": row["last_failed_at"], "trace_id": None}
-        else:
-            a = audit
-            query = (sa.select(a.c.entity_id, a.c.at, a.c.after)
-                     .where(a.c.action == FAILED, a.c.entity == ENTITY, a.c.entity_id.in_(ids))
-                     .order_by(a.c.at))
-            for audited in (await conn.execute(query)).all():
-                after = audited.after or {}
-                seen = found.setdefault(audited.entity_id, {"failures": 0, "first": audited.at})
-                seen.update(error=after.get("error"), error_class=after.get("error_class"),
-                            failures=seen["failures"] + 1, last=audited.at,
-                            trace_id=after.get("trace_id"))
+        found = {row["message_id"]: {
+            "error": row["error"], "error_class": row["error_class"],
+            "failures": row["failures"], "first": row["first_failed_at"],
+            "last": row["last_failed_at"], "trace_id": None}
+            for row in (await conn.execute(query)).mappings()}
     for letter in letters:
         record = found.get(letter.message_id)
         if record is None:
@@ -296,10 +280,10 @@ class DeadLetters:
     service: str
     engine: AsyncEngine
     audit: sa.Table
-    failures: sa.Table | None = None  # the consumer_failure table, where the service has one
+    failures: sa.Table  # consumer_failure: what each failed handling was
 
     async def _enrich(self, letters: list[DeadLetter]) -> None:
-        await add_failures(self.engine, self.audit, letters, self.failures, self.service)
+        await add_failures(self.engine, self.failures, letters, self.service)
 
     async def peek(self, selection: Selection = Selection(), limit: int = 50
                    ) -> list[DeadLetter]:
@@ -360,5 +344,5 @@ class DeadLetters:
         return dropped
 
 
-__all__ = ["DROPPED", "FAILED", "REPLAYED", "BrokerUnavailable", "DeadLetter", "DeadLetters",
+__all__ = ["DROPPED", "REPLAYED", "BrokerUnavailable", "DeadLetter", "DeadLetters",
            "Selection", "add_failures", "read", "trace_id_of"]

@@ -21,8 +21,6 @@ from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from clientops_shared import context
-
 access_log = logging.getLogger("clientops.access")
 consumer_log = logging.getLogger("clientops.consumer")
 log = logging.getLogger("clientops.observability")
@@ -87,21 +85,9 @@ def _error_text(exc: BaseException) -> tuple[str, str]:
     return type(exc).__name__, str(exc)[:2000]
 
 
-async def record_failure(engine: AsyncEngine, audit: sa.Table, service: str, message_id: str,
-                         after: dict[str, Any], correlation_id: str | None) -> None:
-    """The consumer's record of one failed handling (read by the dead-letter view)."""
-    from clientops_shared.dead_letters import ENTITY, FAILED
-
-    async with engine.begin() as conn:
-        await conn.execute(audit.insert().values(
-            actor=f"consumer:{service}", action=FAILED, entity=ENTITY, entity_id=message_id,
-            before=None, after=after, correlation_id=correlation_id))
-
-
-def consumer_observer(service: str, engine: AsyncEngine | None = None,
-                      audit: sa.Table | None = None) -> type[BaseMiddleware]:
+def consumer_observer(service: str) -> type[BaseMiddleware]:
     """A FastStream middleware: per handled event a log line (type, id, outcome, duration,
-    trace id), its metrics, and on failure the error on record for the dead-letter view."""
+    trace id) and its metrics (the failure itself is on record in consumer_failure)."""
 
     class ConsumerObserver(BaseMiddleware):
         async def consume_scope(self, call_next: Any, msg: Any) -> Any:
@@ -125,16 +111,6 @@ def consumer_observer(service: str, engine: AsyncEngine | None = None,
                     "duration_ms": round(elapsed * 1000, 1), "error_class": error_class,
                     "error": error, "delivery": headers.get("x-delivery-count"),
                     "trace_id": trace_id(), "correlation_id": msg.correlation_id})
-                if engine is not None and audit is not None and message_id:
-                    try:
-                        await record_failure(engine, audit, service, message_id, {
-                            "type": event_type, "error_class": error_class, "error": error,
-                            "trace_id": trace_id(), "outcome": outcome,
-                            "delivery": headers.get("x-delivery-count")},
-                            msg.correlation_id or context.correlation_id.get())
-                    except Exception as db_exc:  # its database may be what failed
-                        log.warning("could not record the failure of %s: %s", message_id,
-                                    db_exc)
                 raise
             elapsed = time.perf_counter() - started
             EVENTS_HANDLED.labels(service, event_type, "ok").observe(elapsed)

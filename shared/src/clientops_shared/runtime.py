@@ -113,7 +113,7 @@ class ServiceRuntime(Generic[U]):
 
     def dead_letters(self) -> DeadLetters:
         return DeadLetters(self.settings.amqp_url, self.service, self.engine, self.tables.audit,
-                           getattr(self.tables, "consumer_failure", None))
+                           self.tables.consumer_failure)
 
     @property
     def consumer_prefetch(self) -> int:
