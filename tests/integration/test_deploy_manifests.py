@@ -123,6 +123,64 @@ def test_deployments_are_production_safe() -> None:
     assert "USER 10001" in dockerfile
 
 
+# Every third-party image the deployment files name, pinned to a full release tag. No Docker
+# engine or registry is reachable here, so each tag was checked against public repositories
+# that pull that exact tag (compose files, Kubernetes manifests, testcontainers, some with the
+# tag's sha256 digest) and against the project's release history (release notes / GitHub
+# release of that version). Changing a tag means checking the new one the same way (or with
+# `docker manifest inspect <image>` where a registry is reachable) and updating this list.
+VERIFIED_IMAGES = {
+    "python:3.11.11-slim-bookworm",                # Docker official image, Python 3.11.11
+    "postgres:15.10",                              # Docker official image, PostgreSQL 15.10
+    "ghcr.io/cloudnative-pg/postgresql:15.10",     # CloudNativePG operand image, PG 15.10
+    "rabbitmq:3.13.7-management",                  # Docker official image, RabbitMQ 3.13.7
+    "minio/minio:RELEASE.2025-04-22T22-12-26Z",    # MinIO server release of 2025-04-22
+    "minio/mc:RELEASE.2025-04-16T18-13-26Z",       # MinIO client release of 2025-04-16
+    "axllent/mailpit:v1.21.8",                     # Mailpit v1.21.8
+    "jaegertracing/all-in-one:1.57.0",             # Jaeger v1.57.0
+    "prom/prometheus:v2.55.1",                     # Prometheus v2.55.1
+    "grafana/grafana:11.3.1",                      # Grafana v11.3.1
+}
+
+
+def _images() -> dict[str, str]:
+    """image -> where it is named, over compose, the Kubernetes manifest and the Dockerfile."""
+    found: dict[str, str] = {}
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name, service in compose["services"].items():
+        found.setdefault(service["image"], f"docker-compose.yml {name}")
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("image", "imageName") and isinstance(value, str):
+                    found.setdefault(value, where)
+                else:
+                    walk(value, where)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, where)
+    for doc in manifest():
+        walk(doc, f"clientops.yaml {doc['kind']} {doc['metadata']['name']}")
+    for image in re.findall(r"^FROM\s+(\S+)", (ROOT / "deploy/Dockerfile").read_text(), re.M):
+        found.setdefault(image, "deploy/Dockerfile")
+    return found
+
+
+def test_every_image_is_pinned_to_a_verified_release_and_ours_to_the_project_version() -> None:
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(),
+                        re.M)
+    assert version is not None
+    ours = {f"clientops:{version.group(1)}",
+            f"registry.clientops.internal/clientops:{version.group(1)}"}
+    images = _images()
+    for image, where in images.items():
+        assert image in VERIFIED_IMAGES | ours, f"{where}: {image} is not a verified tag"
+        tag = image.rsplit(":", 1)[1]
+        assert re.fullmatch(r"v?\d+\.\d+(\.\d+)?(-[a-z-]+)?|RELEASE\.[0-9TZ-]+", tag), image
+    assert set(images) == VERIFIED_IMAGES | ours  # and no stale entry in the list
+
+
 def _exported_metrics() -> set[str]:
     names: set[str] = set()
     for path in [*ROOT.glob("shared/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
