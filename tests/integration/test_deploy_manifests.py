@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+import promql_parser
 import pytest
 import yaml
 
@@ -181,47 +182,118 @@ def test_every_image_is_pinned_to_a_verified_release_and_ours_to_the_project_ver
     assert set(images) == VERIFIED_IMAGES | ours  # and no stale entry in the list
 
 
-def _exported_metrics() -> set[str]:
-    names: set[str] = set()
+def _exported_metrics() -> dict[str, set[str]]:
+    """Every series name the code exports, with the labels it carries."""
+    series: dict[str, set[str]] = {}
     for path in [*ROOT.glob("shared/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]:
-        for kind, name in re.findall(r'\b(Counter|Gauge|Histogram)\(\s*"(clientops_\w+)"',
-                                     path.read_text()):
+        for kind, name, labels in re.findall(
+                r'\b(Counter|Gauge|Histogram)\(\s*"(clientops_\w+)",[^\[]*\[([^\]]*)\]',
+                path.read_text()):
+            names = set(re.findall(r'"(\w+)"', labels))
             if kind == "Counter":
-                names.add(name.removesuffix("_total") + "_total")
+                series[name.removesuffix("_total") + "_total"] = names
             elif kind == "Histogram":
-                names |= {f"{name}_bucket", f"{name}_count", f"{name}_sum"}
+                series |= {f"{name}_bucket": names | {"le"}, f"{name}_count": names,
+                           f"{name}_sum": names}
             else:
-                names.add(name)
-    return names
+                series[name] = names
+    return series
 
 
-def test_alerts_and_dashboard_use_only_exported_metrics_and_each_alert_has_a_runbook() -> None:
-    exported = _exported_metrics() | {"up"}
+# what Prometheus adds to every series it scrapes (the scrape job, the target), and ``up``
+TARGET_LABELS = {"job", "instance", "service"}
+
+
+def _selectors(expr: Any) -> list[tuple[str, set[str]]]:
+    """(metric name, labels the expression relies on) for every selector in a parsed PromQL
+    expression: its matchers and the by/on/without labels of what it is under."""
+    found: list[tuple[str, set[str]]] = []
+
+    def walk(node: Any, grouping: frozenset[str]) -> None:
+        kind = type(node).__name__
+        if kind == "VectorSelector":
+            matched = set(re.findall(r"(\w+)\s*(?:=~|!~|!=|=)", str(node.matchers)))
+            found.append((node.name, matched | grouping))
+        elif kind == "MatrixSelector":
+            walk(node.vector_selector, grouping)
+        elif kind == "AggregateExpr":
+            labels = frozenset(node.modifier.labels) if node.modifier else frozenset()
+            walk(node.expr, grouping | labels)
+        elif kind == "BinaryExpr":
+            labels = frozenset((getattr(node.modifier, "matching", None) and
+                               node.modifier.matching.labels) or ())
+            walk(node.lhs, grouping | labels)
+            walk(node.rhs, grouping | labels)
+        elif kind == "Call":
+            for arg in node.args:
+                walk(arg, grouping)
+        elif kind in ("ParenExpr", "UnaryExpr", "SubqueryExpr"):
+            walk(node.expr, grouping)
+
+    walk(expr, frozenset())
+    return found
+
+
+def _check_expression(where: str, text: str, exported: dict[str, set[str]]) -> set[str]:
+    """The expression parses as PromQL and reads only exported series by their own labels."""
+    try:
+        parsed = promql_parser.parse(text)
+    except Exception as exc:  # the parser's own error type
+        raise AssertionError(f"{where}: not PromQL: {exc}\n{text}") from None
+    used = _selectors(parsed)
+    assert used, where
+    for name, labels in used:
+        known = {"up": TARGET_LABELS}.get(name, exported.get(name))
+        assert known is not None, f"{where}: {name} is not exported"
+        # never "job" on our series: that is the scrape job's name (clientops), not a
+        # periodic job's (job_name)
+        assert labels <= known | TARGET_LABELS - {"job"}, f"{where}: {name} has no {labels - known}"
+    return {name for name, _ in used}
+
+
+def test_alerts_and_dashboard_are_promql_on_exported_metrics_and_each_alert_has_a_runbook(
+) -> None:
+    exported = _exported_metrics()
     rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
-    alerts = [r for group in rules["groups"] for r in group["rules"]]
-    names = {a["alert"] for a in alerts}
-    assert {"DeadLettersPresent", "OutboxStuck", "ConsumerFailuresRising", "InvoiceRunFailed",
-            "SlaTimerLate", "MailFailing"} <= names
+    alerts = {r["alert"]: r for group in rules["groups"] for r in group["rules"]}
     runbook = (ROOT / "docs/runbook.md").read_text()
     headings = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
                 for h in re.findall(r"^#+ (.+)$", runbook, re.M)}
-    for alert in alerts:
+    reads = {}
+    for name, alert in alerts.items():
         assert alert["labels"]["severity"] in ("warning", "critical")
         assert alert["annotations"]["summary"]
         anchor = alert["annotations"]["runbook_url"].split("#", 1)[1]
         assert anchor in headings, anchor
-        used = set(re.findall(r"\b(clientops_\w+|up)\b(?=\s*[{\[)>=<]|\s|$)", alert["expr"]))
-        assert used and used <= exported, (alert["alert"], used - exported)
+        reads[name] = _check_expression(name, alert["expr"], exported)
+    # each condition the issue lists has its alert, on the metric that measures it
+    for name, metrics in {
+            "DeadLettersPresent": {"clientops_dead_letters"},
+            "OutboxStuck": {"clientops_outbox_lag_seconds"},
+            "ConsumerFailuresRising": {"clientops_consumer_failures_total"},
+            "InvoiceRunFailed": {"clientops_invoice_run_failed_periods",
+                                 "clientops_job_duration_seconds_count"},
+            "SlaTimerLate": {"clientops_sla_timer_late_seconds",
+                             "clientops_job_duration_seconds_count"},
+            "MailFailing": {"clientops_mail_failures_total", "clientops_mail_deliveries"}
+    }.items():
+        assert metrics <= reads[name], (name, reads[name])
+    assert "> 60" in alerts["OutboxStuck"]["expr"]
+    # the periodic jobs the rules name are the ones the services run
+    sources = "".join(p.read_text() for p in ROOT.glob("services/*/src/**/*.py"))
+    for job in set(re.findall(r'job_name=~?"([^"]+)"', "".join(
+            a["expr"] for a in alerts.values()))):
+        for one in job.split("|"):
+            assert f'"{one}"' in sources, one
     prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     assert prometheus["rule_files"] == ["/etc/prometheus/alerts.yml"]
-    targets = [t for job in prometheus["scrape_configs"] for c in job["static_configs"]
-               for t in c["targets"]]
-    assert len(targets) == 6
+    (scrape,) = prometheus["scrape_configs"]
+    assert scrape["honor_labels"] is True  # the series' own service label wins
+    assert len([t for c in scrape["static_configs"] for t in c["targets"]]) == 6
     dashboard = json.loads((ROOT / "deploy/grafana/dashboards/clientops.json").read_text())
     for panel in dashboard["panels"]:
         for target in panel["targets"]:
-            used = set(re.findall(r"\bclientops_\w+", target["expr"]))
-            assert used and used <= exported, (panel["title"], used - exported)
+            _check_expression(panel["title"], target["expr"], exported)
 
 
 async def test_the_migration_init_containers_of_two_replicas_may_start_together(

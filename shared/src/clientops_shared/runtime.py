@@ -34,8 +34,10 @@ from clientops_shared.types import MAX_OFFSET
 from clientops_shared.uow import UnitOfWork
 
 log = logging.getLogger("clientops.runtime")
+# the job's label is job_name: "job" is the label Prometheus gives every scraped series (its
+# scrape job), so a metric label "job" would be renamed exported_job and never match a rule
 JOB_DURATION = Histogram("clientops_job_duration_seconds", "Periodic job run time",
-                         ["service", "job", "outcome"])
+                         ["service", "job_name", "outcome"])
 CONSUMER_LAG = Gauge("clientops_consumer_lag_messages", "Events waiting in the service queue",
                      ["service"])
 DLQ_DEPTH = Gauge("clientops_dead_letters", "Events in the service's dead-letter queue",
