@@ -259,8 +259,15 @@ def test_alerts_and_dashboard_are_promql_on_exported_metrics_and_each_alert_has_
     runbook = (ROOT / "docs/runbook.md").read_text()
     headings = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
                 for h in re.findall(r"^#+ (.+)$", runbook, re.M)}
+    # what an on-call needs besides the alerts (issue 12 §5)
+    for section in ("finding-the-trace-of-anything", "dead-letters-replay-or-drop-safely",
+                    "rerun-a-months-invoice-run", "a-service-is-down", "the-broker-is-down",
+                    "a-database-is-down", "restore-a-services-database-from-a-backup"):
+        assert section in headings, section
     reads = {}
     for name, alert in alerts.items():
+        section = runbook.split(f"### {name}\n", 1)[1].split("\n#", 1)[0]
+        assert "*Meaning:*" in section and "*Trace:*" in section, name
         assert alert["labels"]["severity"] in ("warning", "critical")
         assert alert["annotations"]["summary"]
         anchor = alert["annotations"]["runbook_url"].split("#", 1)[1]

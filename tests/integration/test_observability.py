@@ -17,11 +17,13 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import aio_pika
 import pytest
 import uvicorn
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from clientops_shared.events import Envelope
 from clientops_shared.logs import formatter
 from clientops_shared.testing import (
     Servers,
@@ -310,6 +312,38 @@ async def test_one_signings_access_and_event_lines_carry_one_trace_id_and_metric
     assert re.search(r'clientops_consumer_handling_seconds_count\{'
                      r'event_type="contracts.contract.signed",outcome="ok",service="billing"\}'
                      r' [1-9]', metrics["billing"])
+
+
+async def test_a_consumer_failure_line_carries_the_trace_id_message_id_and_event_type(
+    private_broker: Servers,
+) -> None:
+    """A poison event (its payload breaks the contract) handled by billing: the failure's
+    JSON line names the event type, its id, the producer's trace id and the error."""
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    envelope = Envelope(type="contracts.contract.signed", version=1, producer="contracts",
+                        payload={"contract_id": "not-a-uuid"})
+    async with running_app(private_broker, "billing", jobs_enabled=False):
+        with json_lines("clientops.consumer", "clientops.messaging") as stream:
+            connection = await aio_pika.connect(private_broker.amqp_url)
+            async with connection:
+                channel = await connection.channel(publisher_confirms=True)
+                exchange = await channel.get_exchange("clientops.events")
+                await exchange.publish(aio_pika.Message(
+                    envelope.model_dump_json().encode(), content_type="application/json",
+                    message_id=str(envelope.event_id), type=envelope.type,
+                    headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}),
+                    routing_key=envelope.type)
+
+            async def failure_logged() -> list[dict[str, Any]]:
+                lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+                return [x for x in lines if x["logger"] == "clientops.consumer"
+                        and x.get("event_id") == str(envelope.event_id)]
+            (line,) = await eventually_async(failure_logged, timeout=30)
+    assert line["level"] == "error"
+    assert line["event_type"] == "contracts.contract.signed"
+    assert line["outcome"] == "dead_lettered"
+    assert line["trace_id"] == trace_id
+    assert line["error_class"] == "PermanentFailure" and "contract_id" in line["error"]
 
 
 async def test_a_5xx_problem_carries_the_trace_id_and_the_correlation_id(
