@@ -213,10 +213,11 @@ async def test_broker_down_every_service_stays_ready_degraded_and_a_card_is_one_
         upstreams: dict[str, str] = {}
         for name in SERVICES_OF_THE_CARD:
             services[name], apps[name] = await stack.enter_async_context(
-                running_app(servers, name))
+                running_app(servers, name, queue_watch_seconds=0.5))
             upstreams[name] = await stack.enter_async_context(served(services[name]))
         services["web"], apps["web"] = await stack.enter_async_context(running_app(
-            servers, "web", seed_demo_users=True, cookie_secure=False, upstreams=upstreams))
+            servers, "web", seed_demo_users=True, cookie_secure=False, upstreams=upstreams,
+            queue_watch_seconds=0.5))
         contracts = apps["contracts"]
         client_id, _ = await _client_and_contract(contracts, servers, random_inn(),
                                                   "АО Брокер в отпуске")
@@ -225,15 +226,17 @@ async def test_broker_down_every_service_stays_ready_degraded_and_a_card_is_one_
         await broker.cut()
         try:
             for name, client in apps.items():
-                async def degraded(client: Any = client) -> bool:
-                    r = await client.get("/health/ready")
-                    return r.status_code == 200 and r.json()["broker"].startswith("degraded")
-                await eventually_async(degraded, timeout=30)
-                body = (await client.get("/health/ready")).json()
+                # the metric says so by itself, before any probe asks
+                line = f'clientops_broker_up{{service="{services[name].state.runtime.service}"}}'
+
+                async def metric_down(client: Any = client, line: str = line) -> bool:
+                    return f"{line} 0.0" in (await client.get("/metrics")).text
+                await eventually_async(metric_down, timeout=30)
+                r = await client.get("/health/ready")
+                assert r.status_code == 200, (name, r.text)
+                body = r.json()
                 assert (body["status"], body["database"]) == ("degraded", "ok"), (name, body)
-                service = services[name].state.runtime.service
-                assert f'clientops_broker_up{{service="{service}"}} 0.0' in (
-                    await client.get("/metrics")).text, name
+                assert body["broker"].startswith("degraded"), (name, body)
             # a write still works: its event waits in the outbox
             r = await contracts.post("/api/clients", headers=manager, json={
                 "name": "ООО Пока без брокера", "inn": random_inn(), "email": "a@example.ru"})
@@ -250,8 +253,12 @@ async def test_broker_down_every_service_stays_ready_degraded_and_a_card_is_one_
             await broker.restore()
 
         async def reconnected() -> bool:
-            for client in apps.values():
+            for name, client in apps.items():
                 if (await client.get("/health/ready")).json()["broker"] != "ok":
+                    return False
+                service = services[name].state.runtime.service
+                if f'clientops_broker_up{{service="{service}"}} 1.0' not in (
+                        await client.get("/metrics")).text:
                     return False
             return True
         await eventually_async(reconnected, timeout=60, interval=0.5)
