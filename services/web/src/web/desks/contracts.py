@@ -315,16 +315,71 @@ def _download(upstream: Any, fallback: str) -> Response:
                         "X-Content-Type-Options": "nosniff"})
 
 
+# what a document needs that the client's card or the contract lacks: what to fill, where
+PREREQUISITES: tuple[tuple[str, str, str], ...] = (
+    # (field prefix as contracts names it, what to fill in, the form that fills it)
+    ("client.legal_address", "юридический адрес клиента", "/clients/{client}/edit"),
+    ("client.signatory", "подписанта клиента: должность и ФИО (в лице кого подписывает)",
+     "/clients/{client}/edit"),
+    ("client.bank", "банковские реквизиты клиента: банк, БИК, расчётный и корр. счёт",
+     "/clients/{client}/edit"),
+    ("client.kpp", "КПП клиента", "/clients/{client}/edit"),
+    ("client.ogrn", "ОГРН клиента", "/clients/{client}/edit"),
+    ("client.", "реквизиты клиента", "/clients/{client}/edit"),
+    ("site_id", "объект договора (адрес и точки проезда): добавьте объект клиенту и "
+     "перезаключите договор с ним", "/contracts/clients/{client}/sites/new"),
+    ("contract.", "условия договора", "/contracts/{contract}"),
+    ("amendment.", "условия дополнительного соглашения", "/contracts/{contract}"),
+)
+
+
+def what_is_missing(exc: ServiceError, client_id: str, contract_id: str
+                    ) -> list[dict[str, str]]:
+    """The 422 of a document that cannot be printed as (what to fill in, link) lines."""
+    fields = [e.get("field", "") for e in exc.errors] or [""]
+    out: list[dict[str, str]] = []
+    for name in fields:
+        for prefix, what, link in PREREQUISITES:
+            if name == prefix or name.startswith(prefix if prefix.endswith(".")
+                                                 else prefix + "."):
+                item = {"what": what, "href": link.format(client=client_id,
+                                                          contract=contract_id)}
+                break
+        else:
+            item = {"what": "Для договора этого вида такой документ пока не печатается."
+                    if name == "kind" else "данные договора или клиента", "href": ""}
+        if item not in out:
+            out.append(item)
+    return out
+
+
+async def document_or_what_is_missing(request: Request, viewer: Viewer,
+                                      contract_id: uuid.UUID, path: str, fmt: str,
+                                      fallback: str) -> Response:
+    """The document from contracts, or a page saying in Russian what to fill in first."""
+    try:
+        upstream = await viewer.services.request("contracts", "GET", path,
+                                                 params={"format": fmt})
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        contract = await viewer.services.get("contracts", f"/api/contracts/{contract_id}")
+        client_id = str(contract["client_id"])
+        return render(request, "desks/contracts/document_missing.html", {
+            "missing": what_is_missing(exc, client_id, str(contract_id)),
+            "contract": contract, "client_id": client_id}, status=422)
+    return _download(upstream, fallback)
+
+
 @router.get("/{contract_id}/documents/{template}.{fmt}")
 async def contract_document(contract_id: uuid.UUID, template: str, fmt: str,
-                            viewer: DeskViewer) -> Response:
+                            request: Request, viewer: DeskViewer) -> Response:
     """The contract or its price protocol as contracts renders it (DOCX or PDF)."""
     if template not in ("contract", "price_protocol") or fmt not in ("docx", "pdf"):
         raise PageNotFound("Такого документа нет.")
-    upstream = await viewer.services.request(
-        "contracts", "GET", f"/api/contracts/{contract_id}/documents/{template}",
-        params={"format": fmt})
-    return _download(upstream, f"{template}.{fmt}")
+    return await document_or_what_is_missing(
+        request, viewer, contract_id, f"/api/contracts/{contract_id}/documents/{template}",
+        fmt, f"{template}.{fmt}")
 
 
 @router.get("/documents/{document_id}")
