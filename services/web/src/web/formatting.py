@@ -215,7 +215,7 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the site belongs to another client", "Объект принадлежит другому клиенту."),
         (r"the contract belongs to another client", "Договор принадлежит другому клиенту."),
         (r"is entered already", "Этот счёт поставщика уже внесён."),
-        (r"cannot (\w+(?: \w+)?) a contract in state (\w+)",
+        (r"cannot (\w+(?: \w+)*) a contract in state (\w+)",
          "Действие недоступно для договора в этом состоянии."),
         (r"amount must not be negative|must not be negative",
          "Сумма не может быть отрицательной."),
