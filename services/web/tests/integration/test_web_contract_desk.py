@@ -506,7 +506,10 @@ async def test_deals_feedback_and_the_contact_log(desk: Desk) -> None:
     assert r.status_code == 303
     [deal] = await desk.api("/api/deals", client_id=client_id)
     assert (deal["stage"], deal["owner"], deal["handed_to_sales"]) == ("proposal", "manager2", True)
-    page = await desk.page("/contracts/deals")
+    card = await desk.page(f"/clients/{client_id}")
+    assert f'href="/contracts/deals?client_id={client_id}"' in card
+    page = await desk.page(f"/contracts/deals?client_id={client_id}")  # from the card
+    assert f'<option value="{client_id}" selected>' in page  # a new deal: for this client
     row = re.search(r'<tr data-deal="Второй терминал">(.*?)</tr>', page, re.S)
     assert row is not None and "предложение" in row.group(1)
     assert "Смирнов Алексей" in row.group(1) and "150\u00a0000,00\u00a0₽" in row.group(1)

@@ -87,6 +87,7 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         "may_pay": viewer.has_role("billing", "accountant", "head"),
         "may_edit": viewer.has_role(*EDIT_ROLES),
         "may_log_contact": viewer.has_role(*CONTACT_ROLES),
+        "may_deal": viewer.has_role("sales", "manager", "head"),
         "flash": CARD_FLASH.get(request.query_params.get("flash", ""))})
 
 

@@ -64,10 +64,13 @@ async def _deals_page(
     values: dict[str, str] | None = None,
     flash: str | None = None,
     status: int = 200,
+    client_id: str = "",
 ) -> Response:
     params: dict[str, Any] = {"limit": 200}
     if stage in DEAL_STAGE:
         params["stage"] = stage
+    if client_id:
+        params["client_id"] = client_id
     parts = await panels(deals=viewer.services.get("contracts", "/api/deals", **params))
     clients = await _clients(viewer)
     names = {str(c["id"]): c["name"] for c in clients}
@@ -92,7 +95,8 @@ async def _deals_page(
             "stages": DEAL_STAGE,
             "sellers": await sellers(request),
             "errors": errors or {},
-            "values": values or {},
+            "values": values or {"client_id": client_id},
+            "client_id": client_id,
             "flash": flash,
             "idempotency_key": str(uuid.uuid4()),
         },
@@ -112,9 +116,19 @@ async def deals(
     request: Request,
     viewer: DealViewer,
     stage: Annotated[str, Query(max_length=20)] = "",
+    client_id: Annotated[str, Query(max_length=40)] = "",
     flash: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    return await _deals_page(request, viewer, stage, flash=DEAL_FLASH.get(flash))
+    return await _deals_page(
+        request, viewer, stage, flash=DEAL_FLASH.get(flash), client_id=_client_param(client_id)
+    )
+
+
+def _client_param(text: str) -> str:
+    try:
+        return str(uuid.UUID(text)) if text else ""
+    except ValueError:
+        return ""
 
 
 def _require(viewer: Viewer, roles: tuple[str, ...], why: str) -> None:
@@ -272,12 +286,12 @@ async def feedback(
     client_id: Annotated[str, Query(max_length=40)] = "",
     flash: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    try:
-        client_id = str(uuid.UUID(client_id)) if client_id else ""
-    except ValueError:
-        client_id = ""
     return await _feedback_page(
-        request, viewer, kind, client_id, flash="Отзыв записан." if flash else None
+        request,
+        viewer,
+        kind,
+        _client_param(client_id),
+        flash="Отзыв записан." if flash else None,
     )
 
 
