@@ -578,3 +578,43 @@ async def test_deals_feedback_and_the_contact_log(desk: Desk) -> None:
     assert "Обсудили продление" in card and f"/clients/{client_id}/interactions/new" not in card
     r = await desk.web.get(form)
     assert r.status_code == 403
+
+
+async def test_each_new_page_is_open_only_to_its_roles(desk: Desk) -> None:
+    client_id = await desk.client()
+    contract_id = await desk.signed(client_id)
+    pages = {
+        # page: the roles that open it (admin opens every page)
+        f"/contracts/{contract_id}": {"manager1", "head", "lawyer"},
+        f"/contracts/{contract_id}/do/fee-change": {"manager1", "head"},
+        f"/contracts/{contract_id}/do/resign": {"manager1", "head"},
+        "/contracts/change-requests": {"head"},
+        "/contracts/deals": {"manager1", "head"},
+        "/contracts/feedback": {"manager1", "head", "lawyer"},
+        f"/clients/{client_id}/interactions/new": {"manager1", "head"},
+    }
+    forms = {  # what a role outside the page's roles may not send either
+        f"/contracts/{contract_id}/do/fee-change": {"new_fee": "15000"},
+        "/contracts/deals": {"client_id": client_id, "title": "Терминал"},
+        f"/clients/{client_id}/interactions/new": {"channel": "call", "on": TODAY.isoformat(),
+                                                   "summary": "звонок"},
+    }
+    for user in ("manager1", "head", "lawyer", "billing", "dispatcher", "manager2"):
+        await log_in(desk.web, user)
+        home = await desk.page("/")
+        for path, roles in pages.items():
+            r = await desk.web.get(path)
+            # manager2 is a manager, but not this client's: contracts refuses their client
+            allowed = user in roles or (user == "manager2" and "manager1" in roles
+                                        and contract_id not in path and client_id not in path)
+            assert (r.status_code == 200) == allowed, (user, path, r.status_code)
+            if not allowed:
+                assert r.status_code == 403 and "доступ" in r.text, (user, path)
+        for path, data in forms.items():
+            if user in pages[path]:
+                continue
+            r = await desk.web.post(path, data={"csrf_token": csrf(home), **data})
+            assert r.status_code == 403, (user, path, r.status_code)
+    assert await desk.api(f"/api/contracts/{contract_id}/amendments") == []
+    assert await desk.api("/api/deals", client_id=client_id) == []
+    assert await desk.api(f"/api/clients/{client_id}/interactions") == []
