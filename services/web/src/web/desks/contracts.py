@@ -407,7 +407,7 @@ def what_is_missing(exc: ServiceError, client_id: str, contract_id: str, site_id
                     client=client_id, contract=contract_id, site=site_id)}
                 break
         else:
-            item = {"what": "Для договора этого вида такой документ пока не печатается."
+            item = {"what": "Такой документ для этого договора не печатается."
                     if name == "kind" else "данные договора или клиента", "href": ""}
         if item not in out:
             out.append(item)
