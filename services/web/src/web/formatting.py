@@ -126,6 +126,31 @@ PAYABLE_CATEGORY = {"equipment": "оборудование", "delivery": "дос
 
 PLANFACT_STATE = {"pending": "ждёт отправки", "synced": "в ПланФакте", "failed": "ошибка"}
 
+AMENDMENT_KIND = {"fee_change": "изменение абонентской платы", "extension": "продление",
+                  "suspension": "приостановка", "termination": "расторжение"}
+
+AMENDMENT_STATUS = {"scheduled": "ждёт даты вступления", "applied": "вступило в силу",
+                    "void": "не применено"}
+
+CHANGE_REQUEST_KIND = {**AMENDMENT_KIND, "other": "другое"}
+
+CHANGE_REQUEST_STATE = {"pending": "ждёт решения", "approved": "согласован",
+                        "rejected": "отклонён"}
+
+PILOT_OUTCOME = {"converted": "переведён в платный договор",
+                 "success": "успешно: готовится платный договор",
+                 "declined": "клиент отказался"}
+
+DEAL_STAGE = {"new": "новая", "qualified": "квалифицирована", "proposal": "предложение",
+              "won": "выиграна", "lost": "проиграна"}
+
+FEEDBACK_KIND = {"feedback": "отзыв о работе", "wish": "пожелание",
+                 "testimonial_request": "просьба о благодарственном письме",
+                 "case_study": "материал для кейса"}
+
+CHANNEL = {"call": "звонок", "email": "письмо", "meeting": "встреча", "visit": "визит",
+           "messenger": "мессенджер"}
+
 
 # --- the services' 422 messages in Russian ---------------------------------------------------
 
@@ -190,7 +215,7 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the site belongs to another client", "Объект принадлежит другому клиенту."),
         (r"the contract belongs to another client", "Договор принадлежит другому клиенту."),
         (r"is entered already", "Этот счёт поставщика уже внесён."),
-        (r"cannot (\w+(?: \w+)?) a contract in state (\w+)",
+        (r"cannot (\w+(?: \w+)*) a contract in state (\w+)",
          "Действие недоступно для договора в этом состоянии."),
         (r"amount must not be negative|must not be negative",
          "Сумма не может быть отрицательной."),
@@ -207,6 +232,52 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"unknown rent agreements", "Таких договоров аренды нет."),
         (r"a site appears twice", "Объект указан в маршруте дважды."),
         (r"period must look like", "Период — месяц в виде ГГГГ-ММ."),
+        # contracts' amendments, change requests, pilots and deals
+        (r"takes effect no earlier than (\d{4})-(\d{2})-(\d{2}).*notified on "
+         r"(\d{4})-(\d{2})-(\d{2}).* (\d+) days' notice",
+         "Новая плата действует не раньше \\3.\\2.\\1: клиента уведомили \\6.\\5.\\4, "
+         "срок уведомления по договору, дней: \\7."),
+        (r"a fee change (request )?names the new fee", "Укажите новую плату."),
+        (r"an extension request names the new end date", "Укажите новую дату окончания."),
+        (r"an extension moves the end date later than (\d{4})-(\d{2})-(\d{2})",
+         "Новая дата окончания должна быть позже \\3.\\2.\\1."),
+        (r"an open-ended contract has nothing to extend",
+         "У бессрочного договора нет даты окончания — продлевать нечего."),
+        (r"resumes after the suspension begins",
+         "Дата возобновления должна быть позже начала приостановки."),
+        (r"would take effect before the contract starts \((\d{4})-(\d{2})-(\d{2})\)",
+         "Договор начинается \\3.\\2.\\1 — изменение не может вступить в силу раньше."),
+        (r"the contract ends on (\d{4})-(\d{2})-(\d{2}), before the amendment",
+         "Договор заканчивается \\3.\\2.\\1 — раньше, чем изменение вступит в силу."),
+        (r"is to be terminated on (\d{4})-(\d{2})-(\d{2})",
+         "Договор уже расторгается с \\3.\\2.\\1 — других изменений не принимает."),
+        (r"a suspension of the contract .* is already scheduled",
+         "Приостановка договора уже запланирована."),
+        (r"the suspension began on (\d{4})-(\d{2})-(\d{2})",
+         "Приостановка началась \\3.\\2.\\1 — возобновить можно не раньше."),
+        (r"takes no change requests", "Запрос на изменение принимается только по "
+                                      "действующему договору."),
+        (r"the request was already (approved|rejected)", "По запросу уже принято решение."),
+        (r"a rejection states its reason", "Укажите причину отказа."),
+        (r"only a pilot (has an outcome|is converted)", "Это не пилотный договор."),
+        (r"the pilot was already converted|the pilot's outcome is already",
+         "Итог пилота уже записан."),
+        (r"a pilot is converted by signing its paid contract",
+         "Перевод в платный договор оформляется формой «Перевести в платный договор»."),
+        (r"the pilot cannot end before it starts", "Пилот не может закончиться раньше, чем "
+                                                  "начался."),
+        (r"a pilot converts into a paid contract", "Пилот переводится в платный договор, а не "
+                                                   "в новый пилот."),
+        (r"the new contract needs a start date", "Укажите дату начала нового договора."),
+        (r"was already replaced", "Этот договор уже перезаключён."),
+        (r"a contract in state \w+ cannot be replaced", "Перезаключить можно только "
+                                                        "действующий или истёкший договор."),
+        (r"cannot move a deal in stage", "Сделка уже на этой стадии или закрыта."),
+        (r"the deal is closed", "Сделка закрыта — передавать её некому."),
+        (r"a deal handed to sales names the sales manager", "Выберите менеджера из списка."),
+        (r"the contract would be signed after it ends", "Дата подписания позже окончания "
+                                                         "договора."),
+        (r"a pilot has an end date", "У пилота должна быть дата окончания."),
         (r"must be (\d+) or (\d+) digits", "Нужно \\1 или \\2 цифр."),
         (r"must be (\d+) digits", "Нужно \\1 цифр."),
     ))
@@ -350,6 +421,14 @@ FILTERS = {
     "payable_status": label(PAYABLE_STATUS),
     "payable_category": label(PAYABLE_CATEGORY),
     "planfact_state": label(PLANFACT_STATE),
+    "amendment_kind": label(AMENDMENT_KIND),
+    "amendment_status": label(AMENDMENT_STATUS),
+    "change_request_kind": label(CHANGE_REQUEST_KIND),
+    "change_request_state": label(CHANGE_REQUEST_STATE),
+    "pilot_outcome": label(PILOT_OUTCOME),
+    "deal_stage": label(DEAL_STAGE),
+    "feedback_kind": label(FEEDBACK_KIND),
+    "channel": label(CHANNEL),
     "run_status": label(RUN_STATUS),
     "statement_outcome": label(STATEMENT_OUTCOME),
     "task_outcome": task_outcome,

@@ -28,6 +28,12 @@ DESKS: tuple[Desk, ...] = (
          frozenset({"lawyer", "head", "manager"}), in_nav=False),
     Desk("contracts", "Договоры", "/contracts",
          frozenset({"manager", "head", "lawyer", "sales"})),
+    # after contracts and before the contract page: /contracts/deals is not a contract id
+    Desk("sales", "Сделки", "/contracts/deals", frozenset({"sales", "manager", "head"}),
+         in_nav=False),
+    # last of /contracts/…: its GET /contracts/{id} would take the desk's other pages
+    Desk("contract_card", "Договор", "/contracts", frozenset({"manager", "head", "lawyer",
+                                                               "sales"}), in_nav=False),
     Desk("billing", "Биллинг", "/billing", frozenset({"billing", "accountant", "head"})),
     # the billing desk's back office: its own modules, reached from the billing tabs
     Desk("rent", "Аренда площадок", "/billing/rent",
