@@ -41,6 +41,10 @@ MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 STATUS_RU = {"issued": "выставлен", "partially_paid": "оплачен частично", "paid": "оплачен",
              "credited": "аннулирован кредит-нотой"}
 """Invoice statuses as people read them in the spreadsheets billing hands out."""
+AGING_RU = {"not_due": "Срок не наступил", "d1_30": "Просрочено 1–30 дн.",
+            "d31_60": "Просрочено 31–60 дн.", "d61_90": "Просрочено 61–90 дн.",
+            "over_90": "Просрочено более 90 дн."}
+"""Aging buckets as column headers people read."""
 Format = Literal["json", "xlsx"]
 
 
@@ -382,7 +386,8 @@ async def aging_report(request: Request, actor: Reader, billing: BillingDep,
         report = await views.aging(session, actor, on)
     if format == "xlsx":
         names = report["buckets"]
-        return _xlsx(f"aging-{on.isoformat()}", ["Клиент", "Менеджер", *names, "Итого"],
+        return _xlsx(f"aging-{on.isoformat()}",
+                     ["Клиент", "Менеджер", *(AGING_RU.get(n, n) for n in names), "Итого"],
                      [[c["client_name"], c["manager"], *(c[n] for n in names), c["total"]]
                       for c in report["clients"]], money=range(2, 3 + len(names)))
     return report
