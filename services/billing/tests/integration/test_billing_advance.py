@@ -235,3 +235,48 @@ async def test_the_automatic_application_can_be_switched_off(
         )
         assert r.json()["applied"] == "4750.00", r.text
         assert await _balance(bt, known["client"]) == ("0.00", "22700.00")
+
+
+async def test_the_payments_list_filters_and_pages_by_keyset(bt: Any) -> None:
+    known = await _client_with_two(bt)
+    bt.billing.rules.today = lambda: date(2026, 12, 31)
+    made = []
+    for n in range(5):
+        r = await bt.client.post("/api/payments", headers=bt.auth(), json={
+            "payer_inn": "7740000076", "amount": f"{100 + n}.00",
+            "paid_on": f"2026-12-{20 + n}", "reference": f"п/п {n}"})
+        made.append(r.json()["id"])
+    r = await bt.client.post("/api/payments", headers=bt.auth(), json={
+        "amount": "7.00", "paid_on": "2026-11-30", "reference": "наличные"})
+    stray = r.json()["id"]
+    seen, after = [], None
+    while True:
+        params = {"limit": 2, **({"after": after} if after else {})}
+        r = await bt.client.get("/api/payments", params=params, headers=bt.auth())
+        assert r.status_code == 200, r.text
+        seen += [p["id"] for p in r.json()]
+        after = r.headers.get("x-next-cursor")
+        if not after:
+            break
+    assert seen == [*reversed(made), stray]  # newest first, each once
+    assert r.headers["x-total-count"] == "6"
+
+    async def ids(**params: Any) -> list[str]:
+        r = await bt.client.get("/api/payments", params=params, headers=bt.auth())
+        assert r.status_code == 200, r.text
+        return [p["id"] for p in r.json()]
+
+    assert await ids(period="2026-11") == [stray]
+    assert await ids(date_from="2026-12-21", date_to="2026-12-22") == [made[2], made[1]]
+    assert await ids(amount="103.00") == [made[3]]
+    assert await ids(q="наличн") == [stray]
+    assert await ids(status="unmatched") == [stray]
+    assert await ids(client_id=str(known["client"]), status="matched") == [*reversed(made)]
+    for bad, field in [({"date_from": "2026-12-22", "date_to": "2026-12-21"}, "date_to"),
+                       ({"period": "2026-13"}, "period"), ({"amount": "1e3"}, "amount"),
+                       ({"amount": "12345678901"}, "amount"), ({"after": "zz"}, "after"),
+                       ({"status": "paid"}, "status"), ({"date_from": "1999-12-31"},
+                                                        "date_from")]:
+        r = await bt.client.get("/api/payments", params=bad, headers=bt.auth())
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["errors"][0]["field"] == field, (bad, r.json())
