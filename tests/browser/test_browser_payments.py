@@ -83,6 +83,12 @@ def test_billing_opens_a_payment_and_applies_the_advance_to_a_picked_invoice(
     desk.get_by_role("link", name="Платежи", exact=True).click()
     expect(desk.locator("table[data-testid=payments]")).to_be_visible()
     _shot(desk, "payments-list")
+    # a bad amount is refused next to the field, in Russian
+    desk.fill("input[name=amount]", "много")
+    desk.click("form[data-testid=payment-filters] button[type=submit]")
+    expect(desk.locator(".field-error[data-field=amount]")).to_contain_text("Сумма числом")
+    _shot(desk, "payments-refused")
+    desk.fill("input[name=amount]", _ru_money(over) + " ₽")
     desk.fill("input[name=q]", tag)
     desk.select_option("select[name=state]", "partly")
     desk.click("form[data-testid=payment-filters] button[type=submit]")
@@ -112,6 +118,7 @@ def test_billing_opens_a_payment_and_applies_the_advance_to_a_picked_invoice(
     desk.click("form[data-testid=apply-form] button[type=submit]")
     expect(desk.get_by_test_id("flash")).to_have_text("Аванс зачтён в счёт.")
     expect(desk.get_by_test_id("credit")).to_have_text("0,00 ₽")
+    _shot(desk, "advance-applied")
 
     desk.goto(f"/billing/payments/{r.json()['id']}")
     expect(desk.get_by_test_id("remainder")).to_have_text("0,00 ₽")
@@ -124,6 +131,11 @@ def test_billing_opens_a_payment_and_applies_the_advance_to_a_picked_invoice(
     expect(desk.get_by_test_id("invoice-status")).to_have_text("оплачен частично")
     desk.get_by_role("link", name=reference).click()
     expect(desk.get_by_test_id("payment-title")).to_contain_text(reference)
+    # the client card: debt and no advance left; the client's payments one click away
+    desk.goto(f"/clients/{client['client_id']}")
+    desk.get_by_role("link", name="Платежи клиента").click()
+    expect(desk.locator("table[data-testid=payments] tbody tr")).to_have_count(1)
+    _shot(desk, "client-payments")
 
 
 def test_billing_downloads_the_1c_export_and_a_bad_month_is_refused(
