@@ -280,3 +280,21 @@ async def test_the_payments_list_filters_and_pages_by_keyset(bt: Any) -> None:
         r = await bt.client.get("/api/payments", params=bad, headers=bt.auth())
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["errors"][0]["field"] == field, (bad, r.json())
+
+
+async def test_two_applications_at_once_never_spend_more_than_is_there(bt: Any) -> None:
+    import asyncio
+
+    known = await _client_with_two(bt)
+    a, b = known["2026-0101"], known["2026-0102"]
+    paid = await _overpay(bt, a, "35250.00", "п/п 18")  # 20 000,00 ₽ over, b owes 12 200,00
+    assert paid["unallocated"] == "20000.00"
+    url = f"/api/clients/{known['client']}/apply-credit"
+    answers = await asyncio.gather(*(bt.client.post(url, headers=bt.auth(),
+                                                    json={"invoice_id": b["id"]})
+                                     for _ in range(3)))
+    assert sorted(r.status_code for r in answers) == [200, 409, 409], [r.text for r in answers]
+    assert await _balance(bt, known["client"]) == ("7800.00", "0.00")
+    total = await bt.scalar("SELECT sum(amount) FROM payment_allocation WHERE payment_id = :p",
+                            p=uuid.UUID(paid["id"]))
+    assert total == Decimal("27450.00")

@@ -409,14 +409,23 @@ async def _remainders(uow: BillingUnitOfWork, client_ids: Sequence[uuid.UUID]
     """Per client, what is left of their matched payments (the advance), payments locked."""
     if not client_ids:
         return {}
-    left = (payment.c.amount - sa.func.coalesce(sa.select(sa.func.sum(
-        payment_allocation.c.amount)).where(
-        payment_allocation.c.payment_id == payment.c.id).scalar_subquery(), 0))
+    # lock first, then read what is left in a statement of its own: its snapshot sees the
+    # allocations of whoever held a lock before us (an over-application is never possible)
+    ids = list((await uow.session.execute(
+        sa.select(payment.c.id).where(payment.c.client_id.in_(sorted(set(client_ids))),
+                                      payment.c.status == str(PaymentStatus.MATCHED))
+        .order_by(payment.c.id).with_for_update())).scalars())
+    if not ids:
+        return {}
+    used = (sa.select(payment_allocation.c.payment_id,
+                      sa.func.sum(payment_allocation.c.amount).label("used"))
+            .where(payment_allocation.c.payment_id.in_(ids))
+            .group_by(payment_allocation.c.payment_id).subquery())
+    left = payment.c.amount - sa.func.coalesce(used.c.used, 0)
     rows = (await uow.session.execute(
         sa.select(payment.c.id, payment.c.client_id, payment.c.paid_on, left.label("left"))
-        .where(payment.c.client_id.in_(sorted(set(client_ids))),
-               payment.c.status == str(PaymentStatus.MATCHED))
-        .order_by(payment.c.id).with_for_update(of=payment))).all()
+        .join(used, used.c.payment_id == payment.c.id, isouter=True)
+        .where(payment.c.id.in_(ids), left > 0).order_by(payment.c.id))).all()
     out: dict[uuid.UUID, list[Remainder]] = {}
     for r in rows:
         if r.left > 0:
@@ -494,7 +503,15 @@ async def apply_advance_to_new(uow: BillingUnitOfWork, invoice_ids: Sequence[uui
         invoice.c.id.in_(list(invoice_ids)), _not_rent()))).all())
     if not fresh:
         return ZERO
-    advances = await _remainders(uow, [r.client_id for r in fresh])
+    # which of these clients hold an advance at all (no locks: a run touches thousands)
+    used = sa.func.coalesce(sa.select(sa.func.sum(payment_allocation.c.amount)).where(
+        payment_allocation.c.payment_id == payment.c.id).scalar_subquery(), 0)
+    holders = list((await uow.session.execute(
+        sa.select(payment.c.client_id).distinct()
+        .where(payment.c.client_id.in_({r.client_id for r in fresh}),
+               payment.c.status == str(PaymentStatus.MATCHED), payment.c.amount > used)
+    )).scalars())
+    advances = await _remainders(uow, holders)
     spent = ZERO
     for client_id in sorted(advances):
         mine = [r for r in fresh if r.client_id == client_id]
