@@ -111,6 +111,7 @@ RULES: dict[str, dict[tuple[str, str], object]] = {
         ("POST", "/api/invoices/{invoice_id}/cancellation"): DESK,
         ("POST", "/api/payments"): DESK,
         ("GET", "/api/payments"): READERS,
+        ("GET", "/api/payments/{payment_id}"): READERS,
         ("POST", "/api/payments/{payment_id}/match"): DESK,
         ("POST", "/api/bank-statements"): DESK,
         ("POST", "/api/dunning-runs"): DESK,

@@ -321,3 +321,16 @@ async def test_fake_mailer_records_and_can_fail_on_demand() -> None:
     message_id = await mailer.send(_invoice_mail())
     assert mailer.subjects() == ["Счёт № 2026-12-0001 за декабрь 2026"]
     assert mailer.sent[0]["Message-ID"] == message_id
+
+
+def test_escalation_mail_shows_no_raw_codes_or_ids() -> None:
+    """Issue 13 §5: a function code the labels do not know and a client known only by id
+    never reach the head's mail as they are."""
+    client_id = "4a1b2c3d-0000-4000-8000-000000000001"
+    subject, text, html = render_mail(
+        "escalation", reason="Счёт не оплачен", function="sales_ops", source="task.overdue",
+        raised_at=NOW, due_at=NOW, client_id=client_id,
+    )  # fmt: skip
+    for part in (subject, text, html):
+        assert "sales_ops" not in part and client_id not in part
+    assert "Направление: другое" in text

@@ -76,6 +76,60 @@ STATEMENT_OUTCOME = {"matched": "разнесён", "unmatched": "не разн�
                      "overpaid": "переплата", "partial": "частично", "duplicate": "уже был",
                      "ours": "наш платёж", "skipped": "пропущен"}
 
+PAYMENT_STATE = {"matched": "разнесён", "partly": "разнесён частично, остаток — аванс",
+                 "unmatched": "не разнесён"}
+"""A payment as the payments desk files it: ``partly`` is a known client's payment with money
+left over (their advance)."""
+
+PAYMENT_SOURCE = {"manual": "внесён вручную", "bank_statement": "из банковской выписки"}
+
+MATCH_METHOD = {"invoice": "по счёту", "payer_inn": "по ИНН плательщика",
+                "manual": "вручную", "client_credit": "аванс известного клиента",
+                "invoice_number": "по номеру счёта в назначении",
+                "exact_amount": "по ИНН и точной сумме счёта",
+                "oldest_first": "по ИНН, старые счета первыми"}
+
+_PAYMENT_NOTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text) for pattern, text in (
+        (r"invoice is (\w+): the whole amount is held as the client's credit",
+         "счёт уже закрыт — вся сумма остаётся авансом клиента"),
+        (r"no client with this INN", "клиента с таким ИНН нет"),
+        (r"several clients share this INN", "этот ИНН у нескольких клиентов"),
+        (r"neither invoice_id nor payer_inn given", "не указаны ни счёт, ни ИНН плательщика"),
+        (r"named but not open: (.+)", "названные счета уже закрыты: \\1"),
+        (r"payer INN (\d+) differs from the named invoices' client",
+         "ИНН плательщика \\1 не совпадает с ИНН клиента по счетам"),
+        (r"no open invoice named in the purpose and no payer INN",
+         "в назначении нет открытого счёта и нет ИНН плательщика"),
+        (r"no open invoices for payer INN (\d+)", "у плательщика с ИНН \\1 нет открытых счетов"),
+    ))
+
+
+def payment_note(value: Any) -> str:
+    """Billing's note on how a payment was (not) matched, in Russian, part by part."""
+    out = []
+    for part in ("" if value is None else str(value)).split("; "):
+        for pattern, russian in _PAYMENT_NOTES:
+            found = pattern.search(part)
+            if found:
+                part = found.expand(russian)
+                break
+        if part:
+            out.append(part)
+    return "; ".join(out)
+
+
+def payment_state(p: Any) -> str:
+    """``matched`` / ``partly`` / ``unmatched`` of a payment as billing lists it."""
+    if p.get("status") == "unmatched":
+        return "unmatched"
+    try:
+        left = Decimal(str(p.get("unallocated") or 0))
+    except ArithmeticError:
+        left = Decimal(0)
+    return "partly" if left > 0 else "matched"
+
+
 _TASK_OUTCOMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), text) for pattern, text in (
         (r"^paid$", "счёт оплачен"),
@@ -431,6 +485,10 @@ FILTERS = {
     "channel": label(CHANNEL),
     "run_status": label(RUN_STATUS),
     "statement_outcome": label(STATEMENT_OUTCOME),
+    "payment_state": label(PAYMENT_STATE),
+    "payment_source": label(PAYMENT_SOURCE),
+    "match_method": label(MATCH_METHOD),
+    "payment_note": payment_note,
     "task_outcome": task_outcome,
     "phone": phone,
 }

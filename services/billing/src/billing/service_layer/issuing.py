@@ -4,8 +4,9 @@ Every write of an invoice or credit note goes through ``issue``. It first locks 
 row of each (series, period) it numbers in, which serialises issuing within a period across
 requests, runs and replicas; then it inserts only what does not exist yet and lets the unique
 key ``(contract_id, period, kind, revision)`` refuse anything that slipped through. Rows,
-lines, the counter, applied adjustments and one ``billing.invoice.issued`` per invoice commit
-in the caller's transaction.
+lines, the counter, applied adjustments, one ``billing.invoice.issued`` per invoice and the
+client's advance applied to the new invoice (unless configured off) commit in the caller's
+transaction.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from billing.domain.invoicing import (
 )
 from billing.domain.ledger import CREDIT_NOTE_SERIES, InvoiceKind, InvoiceStatus
 from billing.domain.periods import Period
+from billing.service_layer.payments import apply_advance_to_new
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import billing as ev
 
@@ -208,6 +210,9 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
                 amount=i.planned.totals.amount, vat=i.planned.totals.vat,
                 total=i.planned.totals.total, cancels_invoice_id=i.planned.corrects_id,
                 reason=i.planned.reason or ""))
+    # a client's advance pays their new invoice at once (setting ``auto_apply_advance``)
+    await apply_advance_to_new(uow, [i.id for i in issued
+                                     if i.planned.kind is InvoiceKind.INVOICE])
     return issued
 
 

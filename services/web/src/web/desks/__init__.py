@@ -38,6 +38,8 @@ DESKS: tuple[Desk, ...] = (
     # the billing desk's back office: its own modules, reached from the billing tabs
     Desk("rent", "Аренда площадок", "/billing/rent",
          frozenset({"billing", "accountant", "head"}), in_nav=False),
+    Desk("payments", "Платежи", "/billing/payments",
+         frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("invoices", "Счета", "/billing/invoices",
          frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("payables", "Счета поставщиков", "/billing/payables",
