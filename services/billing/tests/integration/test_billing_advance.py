@@ -194,6 +194,18 @@ async def test_the_next_invoice_is_paid_from_the_advance_automatically(bt: Any) 
     assert (a["status"], a["paid"]) == ("paid", "15250.00")
     assert (b["status"], b["paid"], b["outstanding"]) == ("partially_paid", "2550.00", "9650.00")
     assert await _balance(bt, known["client"]) == ("0.00", "15750.00")  # 9 650 + rent 6 100
+    # the client's mail asks only for what is left: the issue event says what the advance
+    # paid, and it is published before the "paid" event of the same invoice
+    events = await bt.rows(
+        "SELECT routing_key, body->'payload' AS p FROM outbox_message"
+        " WHERE body->'payload'->>'number' IN (:a, :b) ORDER BY id",
+        a=a["number"], b=b["number"])
+    issued = {e["p"]["number"]: e["p"]["paid_from_advance"] for e in events
+              if e["routing_key"] == "billing.invoice.issued"}
+    assert issued == {a["number"]: "15250.00", b["number"]: "2550.00"}
+    keys = [(e["routing_key"], e["p"]["number"]) for e in events]
+    paid_a = keys.index(("billing.invoice.paid", a["number"]))
+    assert keys.index(("billing.invoice.issued", a["number"])) < paid_a
     wrong = await bt.rows("SELECT status, paid FROM invoice WHERE number = 'СЧ-2026-11-0999'")
     assert (wrong[0]["status"], wrong[0]["paid"]) == ("issued", Decimal("0.00"))
     audit = await bt.rows("SELECT after FROM audit_log WHERE action = 'client.credit_applied'")

@@ -105,6 +105,23 @@ def test_invoice_issued() -> None:
     assert '<html lang="ru">' in html and "15 250,00 ₽" in html and "20.12.2026" in html
 
 
+def test_invoice_issued_partly_paid_from_the_advance_asks_for_the_rest_only() -> None:
+    _, text, html = render_mail("invoice_issued", **INVOICE, paid_from_advance="2550.00")
+    assert "Сумма счёта: 15 250,00 ₽." in text
+    assert "Оплачено из вашего аванса: 2 550,00 ₽." in text
+    assert "Осталось оплатить: 12 700,00 ₽." in text and "Срок оплаты: до 20.12.2026." in text
+    assert "Сумма к оплате" not in text
+    assert "12 700,00 ₽" in html and "Сумма к оплате" not in html
+    assert "\n\nСчёт приложен" in text
+
+
+def test_invoice_issued_wholly_paid_from_the_advance_asks_for_nothing() -> None:
+    _, text, html = render_mail("invoice_issued", **INVOICE, paid_from_advance="15250.00")
+    assert "Счёт оплачен полностью, платить ничего не нужно." in text
+    assert "Осталось оплатить" not in text and "Срок оплаты" not in text
+    assert "платить ничего не нужно" in html
+
+
 def test_invoice_resent_says_it_is_a_copy() -> None:
     subject, text, _ = render_mail("invoice_resent", **INVOICE)
     assert subject == "Повторно: счёт № 2026-12-0001 за декабрь 2026"

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -200,9 +200,17 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
             invoice_adjustment.update()
             .where(invoice_adjustment.c.id == sa.bindparam("adj_id"))
             .values(applied_invoice_id=sa.bindparam("invoice_id")), applied)
+    # a client's advance pays their new invoice at once (setting ``auto_apply_advance``);
+    # applied before the issue events are written, so the mail asks only for what is left,
+    # but its "paid" events are put back after them: consumers see issued, then paid
+    mark = len(uow.emitted)
+    from_advance = await apply_advance_to_new(
+        uow, [i.id for i in issued if i.planned.kind is InvoiceKind.INVOICE])
+    paid_events = uow.emitted[mark:]
+    del uow.emitted[mark:]
     for i in issued:
         if i.planned.kind is InvoiceKind.INVOICE:
-            uow.emit(_issued_event(i))
+            uow.emit(_issued_event(i, from_advance.get(i.id, Decimal("0.00"))))
         else:
             uow.emit(ev.CreditNoteIssued(
                 credit_note_id=i.id, number=i.number, client_id=i.planned.payer.client_id,
@@ -210,19 +218,20 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
                 amount=i.planned.totals.amount, vat=i.planned.totals.vat,
                 total=i.planned.totals.total, cancels_invoice_id=i.planned.corrects_id,
                 reason=i.planned.reason or ""))
-    # a client's advance pays their new invoice at once (setting ``auto_apply_advance``)
-    await apply_advance_to_new(uow, [i.id for i in issued
-                                     if i.planned.kind is InvoiceKind.INVOICE])
+    uow.emitted.extend(e.model_copy(update={"occurred_at": datetime.now(UTC)})
+                       for e in paid_events)
     return issued
 
 
-def _issued_event(i: IssuedInvoice) -> ev.InvoiceIssued:
+def _issued_event(i: IssuedInvoice, paid_from_advance: Decimal = Decimal("0.00")
+                  ) -> ev.InvoiceIssued:
     t = i.planned.totals
     return ev.InvoiceIssued(
         invoice_id=i.id, number=i.number, client_id=i.planned.payer.client_id,
         contract_id=i.planned.payer.contract_id, period=str(i.planned.period), amount=t.amount,
         vat=t.vat, total=t.total, due_on=i.due_on, email=i.planned.payer.email,
-        revision=i.planned.revision, replaces_invoice_id=i.planned.corrects_id)
+        revision=i.planned.revision, replaces_invoice_id=i.planned.corrects_id,
+        paid_from_advance=paid_from_advance)
 
 
 def lines_from_rows(rows: Sequence[sa.RowMapping]) -> tuple[InvoiceLine, ...]:

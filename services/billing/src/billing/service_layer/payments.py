@@ -493,16 +493,16 @@ async def apply_credit(uow: BillingUnitOfWork, actor: Principal, client_id: uuid
 
 
 async def apply_advance_to_new(uow: BillingUnitOfWork, invoice_ids: Sequence[uuid.UUID]
-                               ) -> Decimal:
+                               ) -> dict[uuid.UUID, Decimal]:
     """Newly issued invoices are paid from their clients' advances at once (unless the
     ``auto_apply_advance`` setting is off). One query finds the few clients holding an
     advance; only their new invoices are touched (a rent contract's never)."""
     if not invoice_ids or not uow.rules.auto_apply_advance:
-        return ZERO
+        return {}
     fresh = _open_rows((await uow.session.execute(_open_query().where(
         invoice.c.id.in_(list(invoice_ids)), _not_rent()))).all())
     if not fresh:
-        return ZERO
+        return {}
     # which of these clients hold an advance at all (no locks: a run touches thousands)
     used = sa.func.coalesce(sa.select(sa.func.sum(payment_allocation.c.amount)).where(
         payment_allocation.c.payment_id == payment.c.id).scalar_subquery(), 0)
@@ -512,14 +512,15 @@ async def apply_advance_to_new(uow: BillingUnitOfWork, invoice_ids: Sequence[uui
                payment.c.status == str(PaymentStatus.MATCHED), payment.c.amount > used)
     )).scalars())
     advances = await _remainders(uow, holders)
-    spent = ZERO
+    paid: dict[uuid.UUID, Decimal] = {}
     for client_id in sorted(advances):
         mine = [r for r in fresh if r.client_id == client_id]
         done = await _spend(uow, advances[client_id], mine)
         if done:
             applied = sum((a for _, _, a in done), ZERO)
-            spent += applied
+            for _, row, amount in done:
+                paid[row.id] = paid.get(row.id, ZERO) + amount
             uow.audit("client.credit_applied", "client", client_id,
                       after={"applied": applied, "invoices": [r.number for _, r, _ in done],
                              "automatic": True})
-    return spent
+    return paid

@@ -42,6 +42,19 @@ class MailTemplateError(ValueError):
     """A template is unknown or its context lacks something it prints."""
 
 
+def as_amount(value: Any) -> Decimal:
+    """An amount as it travels in an event (a decimal string) to a Decimal, for sums."""
+    if isinstance(value, bool | float):
+        raise MailTemplateError(f"amount must be Decimal, int or a decimal string, not {value!r}")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MailTemplateError(f"not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise MailTemplateError(f"not an amount: {value!r}")
+    return amount
+
+
 def format_money(value: Any) -> str:
     """12345.67 -> '12 345,67 ₽' (Russian grouping, comma decimals, two places)."""
     if isinstance(value, bool | float):
@@ -139,6 +152,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
+        # arithmetic on amounts in a template (what is left to pay), exact: Decimal only
+        amount=_strict(as_amount),
         money=_strict(format_money),
         date=_strict(format_date),
         datetime=_strict(format_datetime),
