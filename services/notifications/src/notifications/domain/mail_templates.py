@@ -34,6 +34,7 @@ TEMPLATE_NAMES: frozenset[str] = frozenset(
         "renewal_notice",
         "escalation",
         "daily_digest",
+        "request_answered",
     }
 )
 
