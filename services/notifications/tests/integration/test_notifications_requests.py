@@ -414,3 +414,25 @@ async def test_a_task_by_hand_for_oneself_and_by_the_head_for_someone(service: A
         ).json()
         titles = [t["title"] for g in day["today"] for t in g["tasks"]]
         assert "Сверить реестр аренды" in titles
+
+
+async def test_a_form_sent_twice_registers_one_request(service: Any) -> None:
+    async with service(NOW) as svc:
+        client_id = await a_client(svc)
+        body = {
+            "client_id": str(client_id),
+            "kind": "question",
+            "channel": "call",
+            "subject": "Как добавить гостевой пропуск?",
+        }
+        headers = {**svc.auth("manager1", "manager"), "Idempotency-Key": str(uuid.uuid4())}
+        first = await svc.http.post("/api/requests", headers=headers, json=body)
+        again = await svc.http.post("/api/requests", headers=headers, json=body)
+        assert first.status_code == again.status_code == 201, again.text
+        assert first.json()["number"] == again.json()["number"]
+        assert (
+            await svc.scalar(
+                "SELECT count(*) FROM client_request WHERE client_id = :c", c=client_id
+            )
+            == 1
+        )

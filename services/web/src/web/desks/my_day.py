@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
 from web.desks.head import people_at_work
+from web.desks.requests import form_key
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     CurrentViewer,
@@ -203,7 +204,8 @@ async def _task_form(request: Request, viewer: Viewer, values: dict[str, str],
     return render(request, "desks/my_day/task_form.html", {
         "values": values, "errors": errors, "client": client, "found": found,
         "searched": bool(search), "priorities": PRIORITIES, "people": people,
-        "for_others": viewer.has_role("head")}, status=status)
+        "for_others": viewer.has_role("head"),
+        "idempotency_key": values.get("idempotency_key") or str(uuid.uuid4())}, status=status)
 
 
 @router.get("/my-day/tasks/new")
@@ -222,12 +224,13 @@ async def new_task(request: Request, viewer: CurrentViewer,
 @router.post("/my-day/tasks/new")
 async def create_task(request: Request, viewer: CheckedViewer) -> Response:
     form = await request.form()
-    values = {k: form_str(form, k) for k in TASK_FIELDS}
+    values = {k: form_str(form, k) for k in (*TASK_FIELDS, "idempotency_key")}
     body = {k: (values[k] or None) for k in TASK_FIELDS}
     if not viewer.has_role("head"):
         body["assignee"] = None  # for oneself: the service puts the maker's name
     try:
-        await viewer.services.post("notifications", "/api/tasks", json=body)
+        await viewer.services.post("notifications", "/api/tasks", json=body,
+                                   headers=form_key(form))
     except ServiceError as exc:
         if exc.status in (403, 422):
             errors = exc.field_errors() or {"": exc.detail or exc.message}

@@ -59,6 +59,14 @@ FLASH = {
 FIELDS = ("client_id", "kind", "channel", "subject")
 
 
+def form_key(form: Any) -> dict[str, str] | None:
+    """The rendered form's Idempotency-Key: a form sent again after Back changes nothing."""
+    try:
+        return {"Idempotency-Key": str(uuid.UUID(form_str(form, "idempotency_key")))}
+    except ValueError:
+        return None
+
+
 def may_answer(viewer: Viewer, row: dict[str, Any]) -> bool:
     if row.get("state") != "open":
         return False
@@ -170,10 +178,12 @@ async def register(request: Request, viewer: CheckedViewer) -> Response:
             "Обращения регистрируют менеджеры, расчёты, диспетчеры, юрист и руководитель."
         )
     form = await request.form()
-    values = {k: form_str(form, k) for k in FIELDS}
+    values = {k: form_str(form, k) for k in (*FIELDS, "idempotency_key")}
     body = {k: (values[k] or None) for k in FIELDS}
     try:
-        created = await viewer.services.post("notifications", "/api/requests", json=body)
+        created = await viewer.services.post(
+            "notifications", "/api/requests", json=body, headers=form_key(form)
+        )
     except ServiceError as exc:
         if exc.status in (403, 422):
             errors = exc.field_errors() or {"": exc.detail or exc.message}
