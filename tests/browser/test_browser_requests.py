@@ -99,7 +99,7 @@ def test_a_manager_registers_a_request_and_billing_answers_it(
         "Платёж нашли: пришёл без номера счёта, разнесли на счёт, долга нет."
     )
     answer.locator("button[type=submit]").click()
-    expect(billing.get_by_test_id("flash")).to_contain_text("клиенту отправлено письмо")
+    expect(billing.get_by_test_id("flash")).to_contain_text("письмо клиенту поставлено")
     expect(billing.get_by_test_id("request-state")).to_have_text("дан ответ")
     expect(billing.get_by_test_id("request-answer")).to_contain_text("Платёж нашли")
     expect(billing.locator("body")).to_contain_text("Кузнецова Ольга")

@@ -519,7 +519,8 @@ async def client_requests(session: AsyncSession, actor: Principal, f: RequestFil
     rows = (await session.execute(
         sa.select(cr, clients.c.name.label("client_name"), clients.c.manager)
         .select_from(source).where(*where)
-        .order_by(cr.c.registered_at.desc(), cr.c.id).limit(limit).offset(offset))
+        .order_by(cr.c.registered_at.desc(), cr.c.number.desc())
+        .limit(limit).offset(offset))
     ).mappings().all()
     return total, [_request_row(r) for r in rows]
 

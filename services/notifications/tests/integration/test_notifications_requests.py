@@ -351,6 +351,11 @@ BAD_TASKS = [
         "Нет такого значения",
     ),
     (
+        {"title": "позвонить", "due_on": TODAY.isoformat(), "function": "sales"},
+        "function",
+        "Нет такого значения",
+    ),
+    (
         {"title": "позвонить", "due_on": TODAY.isoformat(), "client_id": str(uuid.UUID(int=7))},
         "client_id",
         "Такого клиента нет",
@@ -404,7 +409,18 @@ async def test_a_task_by_hand_for_oneself_and_by_the_head_for_someone(service: A
             },
         )
         assert r.status_code == 201, r.text
-        assert r.json()["assignee"] == "billing"
+        assert r.json()["assignee"] == "billing" and r.json()["function"] == "contracts"
+        r = await svc.http.post(
+            "/api/tasks",
+            headers=svc.head,
+            json={
+                "title": "Разнести платёж",
+                "due_on": due.isoformat(),
+                "assignee": "billing",
+                "function": "billing",
+            },
+        )
+        assert r.status_code == 201 and r.json()["function"] == "billing", r.text
         day = (
             await svc.http.get(
                 "/api/my/tasks",
@@ -436,3 +452,18 @@ async def test_a_form_sent_twice_registers_one_request(service: Any) -> None:
             )
             == 1
         )
+
+
+async def test_an_empty_form_is_refused_field_by_field_at_once(service: Any) -> None:
+    async with service(NOW) as svc:
+        r = await svc.http.post("/api/requests", headers=svc.auth("manager1", "manager"), json={})
+        assert r.status_code == 422, r.text
+        said = {e["field"]: e["message"] for e in r.json()["errors"]}
+        assert said == {
+            "client_id": "Выберите клиента из поиска.",
+            "kind": "Выберите тип обращения из списка.",
+            "channel": "Выберите способ обращения из списка.",
+            "subject": "Заполните поле: суть обращения.",
+        }
+        r = await svc.http.post("/api/tasks", headers=svc.auth("manager1", "manager"), json={})
+        assert {e["field"] for e in r.json()["errors"]} == {"title", "due_on"}

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -41,6 +42,7 @@ from notifications.domain.requests import (
 )
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
+T = TypeVar("T")
 SUBJECT_MAX = 2000
 ANSWER_MAX = 4000
 TITLE_MAX = 500
@@ -56,6 +58,7 @@ ROLE_FUNCTION = {
     "logistics": Function.LOGISTICS,
     "lawyer": Function.CLAIMS,
 }
+FUNCTION_CHOICES = {f.value: t for f, t in FUNCTION_TITLES.items()}
 DUE_HOUR = time(18, 0)
 LATEST_DUE = timedelta(days=366)
 
@@ -72,10 +75,30 @@ def _text(value: Any, field: str, *, most: int, what: str) -> str:
 def _choice(value: Any, field: str, options: dict[str, str], what: str) -> str:
     if value in options:
         return str(value)
-    listed = ", ".join(f"«{t}»" for t in options.values())
     if value in (None, ""):
-        raise InvalidInput(field, f"Выберите {what}: {listed}.")
+        raise InvalidInput(field, f"Выберите {what} из списка.")
+    listed = ", ".join(f"«{t}»" for t in options.values())
     raise InvalidInput(field, f"Нет такого значения; выберите {what}: {listed}.")
+
+
+class _Fields:
+    """Checks every field and refuses them together: the form shows each message at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[InvalidInput] = []
+
+    def check(self, run: Callable[[], T]) -> T | None:
+        try:
+            return run()
+        except InvalidInput as exc:
+            self.errors.append(exc)
+            return None
+
+    def refuse_if_any(self) -> None:
+        if self.errors:
+            first = self.errors[0]
+            first.extra["errors"] = [e for exc in self.errors for e in exc.extra["errors"]]
+            raise first
 
 
 def _uuid(value: Any, field: str, what: str) -> uuid.UUID:
@@ -112,12 +135,24 @@ async def register_request(
     """Number the request in this year's journal, route it by its kind, announce it."""
     kinds = {k.value: t for k, t in KIND_TITLES.items()}
     channels = {c.value: t for c, t in CHANNEL_TITLES.items()}
-    if cmd.client_id in (None, ""):
-        raise InvalidInput("client_id", "Выберите клиента из поиска.")
-    client_id = _uuid(cmd.client_id, "client_id", "клиента")
-    kind = RequestKind(_choice(cmd.kind, "kind", kinds, "тип обращения"))
-    channel = Channel(_choice(cmd.channel, "channel", channels, "как обратился клиент"))
-    subject = _text(cmd.subject, "subject", most=SUBJECT_MAX, what="суть обращения")
+    fields = _Fields()
+
+    def picked_client() -> uuid.UUID:
+        if cmd.client_id in (None, ""):
+            raise InvalidInput("client_id", "Выберите клиента из поиска.")
+        return _uuid(cmd.client_id, "client_id", "клиента")
+
+    client_id = fields.check(picked_client)
+    kind = fields.check(lambda: RequestKind(_choice(cmd.kind, "kind", kinds, "тип обращения")))
+    channel = fields.check(
+        lambda: Channel(_choice(cmd.channel, "channel", channels, "способ обращения"))
+    )
+    subject = fields.check(
+        lambda: _text(cmd.subject, "subject", most=SUBJECT_MAX, what="суть обращения")
+    )
+    fields.refuse_if_any()
+    assert client_id is not None and kind is not None and channel is not None
+    assert subject is not None
     client = await _client(uow, actor, client_id)
     year = now.astimezone(MOSCOW).year
     seq = (
@@ -273,6 +308,7 @@ class ManualTask:
     assignee: Any = None
     client_id: Any = None
     priority: Any = None
+    function: Any = None
 
 
 def _due_on(value: Any, today: date) -> date:
@@ -293,8 +329,11 @@ async def create_task(
     uow: NotificationsUnitOfWork, actor: Principal, cmd: ManualTask, now: datetime
 ) -> Task:
     """A task by hand: for oneself, or (the head) for someone else."""
-    title = _text(cmd.title, "title", most=TITLE_MAX, what="что сделать")
-    day = _due_on(cmd.due_on, now.astimezone(MOSCOW).date())
+    fields = _Fields()
+    title = fields.check(lambda: _text(cmd.title, "title", most=TITLE_MAX, what="что сделать"))
+    day = fields.check(lambda: _due_on(cmd.due_on, now.astimezone(MOSCOW).date()))
+    fields.refuse_if_any()
+    assert title is not None and day is not None
     assignee = cmd.assignee.strip() if isinstance(cmd.assignee, str) else ""
     assignee = assignee or actor.username
     if not USERNAME.fullmatch(assignee) or is_queue(assignee):
@@ -309,11 +348,14 @@ async def create_task(
         client_id = str(
             (await _client(uow, actor, _uuid(cmd.client_id, "client_id", "клиента")))["client_id"]
         )
+    function = ROLE_FUNCTION.get(actor.role, Function.CONTRACTS)
+    if cmd.function not in (None, ""):
+        function = Function(_choice(cmd.function, "function", FUNCTION_CHOICES, "функцию"))
     task = Task(
         id=uuid.uuid4(),
         kind=MANUAL_KIND,
         action=TaskAction.DO,
-        function=ROLE_FUNCTION.get(actor.role, Function.CONTRACTS),
+        function=function,
         title=title,
         assignee=assignee,
         due_at=datetime.combine(day, DUE_HOUR, tzinfo=MOSCOW),

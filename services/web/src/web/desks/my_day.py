@@ -39,6 +39,10 @@ FLASH = {
 REQUEST_FUNCTION = {"billing": "billing", "accountant": "billing", "dispatcher": "field_ops"}
 SEES_REQUESTS = ("manager", "head", "billing", "accountant", "dispatcher")
 PRIORITIES = {"normal": "обычный", "high": "высокий", "urgent": "срочно", "low": "низкий"}
+# the function a person's hand-made task counts in (the head's own: contracts)
+ROLE_FUNCTION = {"billing": "billing", "accountant": "billing", "dispatcher": "field_ops",
+                 "technician": "field_ops", "logistics": "logistics", "lawyer": "claims",
+                 "manager": "contracts", "sales": "contracts"}
 TASK_FIELDS = ("title", "due_on", "priority", "assignee", "client_id")
 # a call nobody answered comes back the next morning
 CALL_AGAIN_AT = time(10, 0)
@@ -228,6 +232,9 @@ async def create_task(request: Request, viewer: CheckedViewer) -> Response:
     body = {k: (values[k] or None) for k in TASK_FIELDS}
     if not viewer.has_role("head"):
         body["assignee"] = None  # for oneself: the service puts the maker's name
+    else:  # the task counts in the workload of the function its doer works in
+        roles = {u["username"]: u["role"] for u in await people_at_work(request)}
+        body["function"] = ROLE_FUNCTION.get(roles.get(values["assignee"], ""))
     try:
         await viewer.services.post("notifications", "/api/tasks", json=body,
                                    headers=form_key(form))

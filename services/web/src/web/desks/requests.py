@@ -54,7 +54,7 @@ ANSWERERS = {
 HOME_FUNCTION = {"billing": "billing", "accountant": "billing", "dispatcher": "field_ops"}
 FLASH = {
     "registered": "Обращение зарегистрировано и передано отвечающей функции.",
-    "answered": "Ответ сохранён; клиенту отправлено письмо.",
+    "answered": "Ответ сохранён; письмо клиенту поставлено в очередь отправки.",
 }
 FIELDS = ("client_id", "kind", "channel", "subject")
 

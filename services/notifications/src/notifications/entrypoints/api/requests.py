@@ -52,6 +52,7 @@ class TaskIn(BoundedInput):
     assignee: str | None = Field(default=None, max_length=200)
     client_id: str | None = Field(default=None, max_length=100)
     priority: str | None = Field(default=None, max_length=100)
+    function: str | None = Field(default=None, max_length=100)
 
 
 class RequestOut(BaseModel):
@@ -165,6 +166,7 @@ async def create_task(body: TaskIn, request: Request, actor: CurrentUser, deps: 
         assignee=body.assignee,
         client_id=body.client_id,
         priority=body.priority,
+        function=body.function,
     )
 
     async def run(uow: Any) -> Any:
