@@ -125,6 +125,26 @@ def test_a_manager_registers_a_request_and_billing_answers_it(
 
     eventually(mailed, timeout=30)
 
+    # from the journal: the client is found by search and picked from the list
+    manager.goto("/requests")
+    manager.get_by_test_id("new-request").click()
+    manager.get_by_test_id("client-search").get_by_label("Найти клиента").fill(client["inn"])
+    manager.get_by_test_id("client-search").locator("button").click()
+    form = manager.get_by_test_id("request-form")
+    form.locator("select[name=client_id]").select_option(label=f"{client['name']} "
+                                                               f"(ИНН {client['inn']})")
+    form.locator("select[name=kind]").select_option(label="Проблема с терминалом или "
+                                                         "оборудованием")
+    form.locator("select[name=channel]").select_option(label="Письмо")
+    form.locator("textarea[name=subject]").fill("Терминал на входе не принимает купюры")
+    shot(manager, "form-picked")
+    form.locator("button[type=submit]").click()
+    expect(manager.get_by_test_id("flash")).to_contain_text("Обращение зарегистрировано")
+    second = manager.get_by_test_id("request-number").inner_text().removeprefix("Обращение № ")
+    manager.goto("/requests?state=open&function=field_ops")
+    expect(manager.locator(f"tr[data-request='{second}']")).to_contain_text("выездные работы")
+    expect(manager.locator(f"tr[data-request='{number}']")).to_have_count(0)
+
 
 def test_the_head_sets_a_task_for_someone_picked_by_name(
     browsing: Browsing, system: System

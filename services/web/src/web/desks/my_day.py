@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
 from web.desks.head import people_at_work
-from web.desks.requests import form_key
+from web.desks.requests import form_key, pick_client
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     CurrentViewer,
@@ -190,24 +190,12 @@ async def call_outcome(task_id: uuid.UUID, request: Request, viewer: CheckedView
 
 async def _task_form(request: Request, viewer: Viewer, values: dict[str, str],
                      errors: dict[str, str], *, status: int = 200) -> Response:
-    found: list[dict[str, Any]] = []
-    client = None
-    if values.get("client_id"):
-        try:
-            client = await viewer.services.get("contracts",
-                                               f"/api/clients/{values['client_id']}")
-        except ServiceError as exc:
-            if exc.status not in (403, 404, 422):
-                raise
-            values["client_id"] = ""
-    search = values.get("q", "").strip()
-    if client is None and search:
-        found = await viewer.services.get("contracts", "/api/clients", q=search, limit=20)
+    client, found, searched = await pick_client(viewer, values, errors)
     people = sorted(((u["username"], u["full_name"] or u["username"])
                      for u in await people_at_work(request)), key=lambda p: p[1])
     return render(request, "desks/my_day/task_form.html", {
         "values": values, "errors": errors, "client": client, "found": found,
-        "searched": bool(search), "priorities": PRIORITIES, "people": people,
+        "searched": searched, "priorities": PRIORITIES, "people": people,
         "for_others": viewer.has_role("head"),
         "idempotency_key": values.get("idempotency_key") or str(uuid.uuid4())}, status=status)
 

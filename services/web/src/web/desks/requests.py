@@ -120,6 +120,27 @@ async def journal(
     )
 
 
+async def pick_client(
+    viewer: Viewer, values: dict[str, str], errors: dict[str, str]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], bool]:
+    """The client a form is for: the one picked (``client_id``), else the ones found by the
+    search (``q``) to pick from; a client that cannot be read is said next to the field."""
+    client = None
+    if values.get("client_id"):
+        try:
+            client = await viewer.services.get("contracts", f"/api/clients/{values['client_id']}")
+        except ServiceError as exc:
+            if exc.status not in (403, 404, 422):
+                raise
+            errors.setdefault("client_id", "Такого клиента нет: найдите его по названию или ИНН.")
+            values["client_id"] = ""
+    search = values.get("q", "").strip()
+    found: list[dict[str, Any]] = []
+    if client is None and search:
+        found = await viewer.services.get("contracts", "/api/clients", q=search, limit=20)
+    return client, found, bool(search)
+
+
 async def _form(
     request: Request,
     viewer: Viewer,
@@ -128,19 +149,7 @@ async def _form(
     *,
     status: int = 200,
 ) -> Response:
-    client = None
-    found: list[dict[str, Any]] = []
-    if values.get("client_id"):
-        try:
-            client = await viewer.services.get("contracts", f"/api/clients/{values['client_id']}")
-        except ServiceError as exc:
-            if exc.status not in (404, 422):
-                raise
-            errors.setdefault("client_id", "Такого клиента нет: найдите его по названию или ИНН.")
-            values["client_id"] = ""
-    search = values.get("q", "").strip()
-    if client is None and search:
-        found = await viewer.services.get("contracts", "/api/clients", q=search, limit=20)
+    client, found, searched = await pick_client(viewer, values, errors)
     return render(
         request,
         "desks/requests/form.html",
@@ -149,7 +158,7 @@ async def _form(
             "errors": errors,
             "client": client,
             "found": found,
-            "searched": bool(search),
+            "searched": searched,
             "kinds": KINDS,
             "channels": CHANNELS,
         },
