@@ -269,7 +269,8 @@ def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] 
         processes[svc.name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
                                                stdout=log, stderr=subprocess.STDOUT)
     system = System(servers, urls, processes, log_dir)
-    deadline = time.monotonic() + 90
+    # generous: on a loaded 2-core machine importing six services can take over a minute
+    deadline = time.monotonic() + 240
     pending = set(urls)
     while pending and time.monotonic() < deadline:
         for name in list(pending):
