@@ -179,6 +179,21 @@ async def _some_data(servers: Servers, clients: dict[str, Any]) -> None:
         "paid_on": date.today().isoformat(), "reference": "п/п 12"})
     await billing.post("/api/payments", headers=desk, json={
         "amount": "500.00", "paid_on": date.today().isoformat(), "reference": "неизвестно"})
+    # a client's request, answered: the journal, its record and the card's list
+    notifications = clients["notifications"]
+
+    async def known() -> bool:
+        r = await notifications.get(f"/api/clients/{client_id}/timeline", headers=manager)
+        return r.status_code == 200
+    await eventually_async(known)
+    request = (await notifications.post("/api/requests", headers=manager, json={
+        "client_id": client_id, "kind": "payment", "channel": "letter",
+        "subject": "Просят акт сверки за год"})).json()
+    await notifications.post(f"/api/requests/{request['id']}/answer", headers=desk,
+                             json={"answer": "Акт сверки отправлен на почту."})
+    await notifications.post("/api/requests", headers=manager, json={
+        "client_id": client_id, "kind": "terminal", "channel": "call",
+        "subject": "Терминал не принимает купюры"})
 
 
 @pytest.mark.skip(reason="issue 15: in the full suite other tests leave field-ops technicians "

@@ -157,6 +157,10 @@ def task_outcome(value: Any) -> str:
 PEOPLE_OUTSIDE = {
     "event:contracts": "по событию договоров", "event:field_ops": "по событию выездов",
     "scheduler": "по расписанию", "system": "система",
+    # a function's shared queue: anyone of that function takes the task
+    "queue:billing": "очередь расчётов с клиентами", "queue:field_ops": "очередь диспетчеров",
+    "queue:support": "очередь техподдержки", "queue:contracts": "очередь договорного отдела",
+    "queue:logistics": "очередь логистики", "queue:claims": "очередь юриста",
 }
 """Who wrote a record when it was not a person."""
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache, wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import (
     Environment,
@@ -34,8 +34,11 @@ TEMPLATE_NAMES: frozenset[str] = frozenset(
         "renewal_notice",
         "escalation",
         "daily_digest",
+        "request_answered",
     }
 )
+
+_T = TypeVar("_T")
 
 
 class MailTemplateError(ValueError):
@@ -127,10 +130,10 @@ def format_period(value: Any) -> str:
 
 
 
-def _strict(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
+def _strict(formatter: Callable[[Any], _T]) -> Callable[[Any], _T]:
     # a filter gets an Undefined instead of raising: make a missing field fail as missing
     @wraps(formatter)
-    def checked(value: Any) -> str:
+    def checked(value: Any) -> _T:
         if isinstance(value, Undefined):
             str(value)  # StrictUndefined raises UndefinedError naming the field
             raise UndefinedError("a value the template prints is undefined")

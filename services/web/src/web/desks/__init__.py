@@ -23,6 +23,9 @@ class Desk:
 
 DESKS: tuple[Desk, ...] = (
     Desk("my_day", "Мой день", "/", EVERYONE),
+    Desk("requests", "Обращения", "/requests",
+         frozenset({"manager", "head", "billing", "accountant", "dispatcher", "lawyer",
+                    "sales"})),
     # before contracts: its /contracts/{id}/… routes would take /contracts/claims
     Desk("claims", "Претензии", "/contracts/claims",
          frozenset({"lawyer", "head", "manager"}), in_nav=False),

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
 from web.desks.contracts import FLASH
+from web.desks.requests import REGISTRARS
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     CurrentViewer,
@@ -68,6 +69,8 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
     )
     parts["claims"] = await panel(
         services.get("contracts", "/api/claims", client_id=cid, limit=100))
+    parts["requests"] = await panel(
+        services.get("notifications", "/api/requests", client_id=cid, limit=50))
     scans = await panels(**{
         str(c["id"]): services.get("contracts", f"/api/contracts/{c['id']}/scans")
         for c in (parts["contracts"].data or [])})
@@ -88,6 +91,7 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         "may_edit": viewer.has_role(*EDIT_ROLES),
         "may_log_contact": viewer.has_role(*CONTACT_ROLES),
         "may_deal": viewer.has_role("sales", "manager", "head"),
+        "may_register": viewer.has_role(*REGISTRARS),
         "flash": CARD_FLASH.get(request.query_params.get("flash", ""))})
 
 
