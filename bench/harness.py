@@ -23,7 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clientops_shared.settings import DEFAULT_AMQP_URL, DEFAULT_PG_DSN, common, database_url
+from clientops_shared.settings import (
+    DEFAULT_AMQP_URL,
+    DEFAULT_PG_DSN,
+    DEV_MODE_FLAG,
+    common,
+    database_url,
+)
+
+# the services under test refuse the public development secrets outside development mode; a
+# bench is a development run (its child processes inherit this)
+os.environ.setdefault(DEV_MODE_FLAG, "1")
 
 
 @dataclass

@@ -99,16 +99,22 @@ def _number(series: str, period: Period, sequence: int) -> str:
 
 async def lock_counters(uow: BillingUnitOfWork, keys: Sequence[tuple[str, str]]
                         ) -> dict[tuple[str, str], int]:
-    """Lock (creating if need be) each (series, period) counter, in a fixed order."""
+    """Lock (creating if need be) each (series, period) counter, in a fixed order.
+
+    One upsert per counter: the no-op update takes the row lock and returns the value."""
     found: dict[tuple[str, str], int] = {}
+    c = invoice_counter.c
     for series, period in sorted(set(keys)):
-        await uow.session.execute(insert(invoice_counter).values(
-            series=series, period=period, last=0).on_conflict_do_nothing())
+        stmt = insert(invoice_counter).values(series=series, period=period, last=0)
         found[(series, period)] = (await uow.session.execute(
-            sa.select(invoice_counter.c.last).where(
-                invoice_counter.c.series == series, invoice_counter.c.period == period)
-            .with_for_update())).scalar_one()
+            stmt.on_conflict_do_update(index_elements=[c.series, c.period],
+                                       set_={"last": c.last}).returning(c.last))).scalar_one()
     return found
+
+
+def invoice_counter_key(period: Period) -> tuple[str, str]:
+    """The counter an invoice of the period is numbered from (what ``lock_counters`` takes)."""
+    return _series(InvoiceKind.INVOICE), str(period)
 
 
 _EXISTING = sa.text("""
@@ -133,24 +139,37 @@ async def existing_invoices(session: Any, contract_ids: Sequence[uuid.UUID],
 
 
 async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, issued_on: date,
-                due_day: int, run_id: uuid.UUID | None = None) -> list[IssuedInvoice]:
-    """Write what is planned and not written yet; returns what this call wrote."""
+                due_day: int, run_id: uuid.UUID | None = None,
+                locked: dict[tuple[str, str], int] | None = None) -> list[IssuedInvoice]:
+    """Write what is planned and not written yet; returns what this call wrote.
+
+    ``locked``: the caller already holds every counter the plan numbers from (``lock_counters``
+    in this transaction, the values it returned) and planned only contracts it found without
+    an invoice after taking them (the invoice run: one look-up per batch, not two).
+    """
     if not planned:
         return []
     keys = [(_series(p.kind), str(p.period)) for p in planned]
-    last = await lock_counters(uow, keys)
-
-    # with the counters locked nobody else writes these periods: skip what already exists
-    wanted = {(p.payer.contract_id, str(p.period), str(p.kind), p.revision) for p in planned}
-    existing = set()
-    contract_ids = list({p.payer.contract_id for p in planned})
-    periods = list({str(p.period) for p in planned})
-    for row in await existing_invoices(uow.session, contract_ids, periods):
-        key = (row.contract_id, row.period, row.kind, row.revision)
-        if key in wanted:
-            existing.add(key)
-    fresh = [p for p in planned
-             if (p.payer.contract_id, str(p.period), str(p.kind), p.revision) not in existing]
+    if locked is not None:
+        missing = set(keys) - set(locked)
+        if missing:
+            raise ValueError(f"issue(locked=...) without the counters {sorted(missing)}")
+        last, fresh = dict(locked), list(planned)
+    else:
+        last = await lock_counters(uow, keys)
+        # with the counters locked nobody else writes these periods: skip what already exists
+        wanted = {(p.payer.contract_id, str(p.period), str(p.kind), p.revision)
+                  for p in planned}
+        existing = set()
+        contract_ids = list({p.payer.contract_id for p in planned})
+        periods = list({str(p.period) for p in planned})
+        for row in await existing_invoices(uow.session, contract_ids, periods):
+            key = (row.contract_id, row.period, row.kind, row.revision)
+            if key in wanted:
+                existing.add(key)
+        fresh = [p for p in planned
+                 if (p.payer.contract_id, str(p.period), str(p.kind), p.revision)
+                 not in existing]
     # in a fixed order, so that numbers follow contract numbers within a period
     fresh.sort(key=lambda p: (str(p.period), p.kind != InvoiceKind.CREDIT_NOTE,
                               p.payer.contract_number, str(p.payer.contract_id)))
