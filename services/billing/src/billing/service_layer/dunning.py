@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -161,9 +160,7 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
         dialect=uow.session.bind.dialect, compile_kwargs={"literal_binds": True}))
     headers: dict[str, str] = {}
     propagate.inject(headers)
-    template = {k: v for k, v in Envelope.wrap(_SAMPLE, "billing").model_dump(mode="json")
-                .items() if k not in ("event_id", "payload")}
-    template["producer"] = uow.producer
+    template = Envelope.common_fields(ev.InvoiceOverdue, uow.producer)
     counts = (await uow.session.execute(sa.text(_REMIND.format(
         open=open_sql, outbox=uow.tables.outbox.name)), {
         **plan, "on": on, "routing_key": ev.InvoiceOverdue.TYPE,
@@ -172,12 +169,6 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
     await uow.commit()
     return {"on": on.isoformat(), "working_day": True, "reminded": counts.reminded,
             "already": counts.due - counts.reminded}
-
-
-_SAMPLE = ev.InvoiceOverdue(
-    invoice_id=uuid.UUID(int=0), number="", client_id=uuid.UUID(int=0), on=date(2000, 1, 1),
-    days_overdue=0, reminder_count=0, stage="", outstanding=Decimal("0"))
-"""Only its envelope's common fields are used (type, version, producer, correlation …)."""
 
 
 async def scheduled_dunning(billing: Billing, today: date | None = None) -> dict[str, Any] | None:
