@@ -3,7 +3,7 @@ number) and (period DESC, number): every invoice the run writes paid for two mor
 entries that no query needs
 
 Revision ID: perf_invoice_redundant_indexes
-Revises: 3d9a6c1e8f27
+Revises: paydesk_payment_list_idx
 Create Date: 2026-11-28 09:00:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = 'perf_invoice_redundant_indexes'
-down_revision: str | None = '3d9a6c1e8f27'
+down_revision: str | None = 'paydesk_payment_list_idx'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
