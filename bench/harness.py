@@ -23,7 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clientops_shared.settings import DEFAULT_AMQP_URL, DEFAULT_PG_DSN, common, database_url
+from clientops_shared.settings import (
+    DEFAULT_AMQP_URL,
+    DEFAULT_PG_DSN,
+    DEV_MODE_FLAG,
+    common,
+    database_url,
+)
+
+# the services under test refuse the public development secrets outside development mode; a
+# bench is a development run (its child processes inherit this)
+os.environ.setdefault(DEV_MODE_FLAG, "1")
 
 
 @dataclass
@@ -110,6 +120,17 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS since it started its program.
+
+    ``VmHWM`` of this address space, not ``ru_maxrss``: Linux keeps ``ru_maxrss`` across
+    ``execve``, so a child started by a parent holding hundreds of MB (the bench itself, after
+    reading the rows for its COPY baseline) would report the parent's size as its own."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

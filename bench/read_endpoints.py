@@ -104,21 +104,24 @@ async def load(url: str, headers: dict[str, str], seconds: float, workers: int, 
                ) -> Sample:
     latencies: list[float] = []
     errors = 0
-    stop = time.perf_counter() + seconds
+    stop = 0.0
 
     async def worker(http: httpx.AsyncClient) -> None:
         nonlocal errors
-        while time.perf_counter() < stop:
+        while True:  # at least one request each, however loaded the machine
             t = time.perf_counter()
             r = await http.get(url, headers=headers)
             latencies.append(time.perf_counter() - t)
             if r.status_code != 200:
                 errors += 1
+            if time.perf_counter() >= stop:
+                return
 
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
     async with httpx.AsyncClient(limits=limits, timeout=30) as http:
         await http.get(url, headers=headers)  # warm the connection and the service's caches
         started, cpu = time.perf_counter(), process_cpu_seconds(pid)
+        stop = started + seconds  # counted from after the warm-up
         await asyncio.gather(*(worker(http) for _ in range(workers)))
         elapsed, cpu = time.perf_counter() - started, process_cpu_seconds(pid) - cpu
     if errors:

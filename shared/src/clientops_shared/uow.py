@@ -36,6 +36,7 @@ class UnitOfWork:
         self.emitted: list[Envelope] = []
         self._audit_rows: list[dict[str, Any]] = []
         self._deferred = False
+        self._outbox_written = False
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -43,6 +44,7 @@ class UnitOfWork:
         self._audit_rows = []
         self._committed = False
         self._deferred = False
+        self._outbox_written = False
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -56,6 +58,11 @@ class UnitOfWork:
     def emit(self, *events: Event) -> None:
         for event in events:
             self.emitted.append(Envelope.wrap(event, self.producer))
+
+    def outbox_written(self) -> None:
+        """The use case wrote outbox rows itself (set-wise, in SQL, not through ``emit``): the
+        relay is still woken when this transaction commits."""
+        self._outbox_written = True
 
     def audit(self, action: str, entity: str, entity_id: object, *,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
@@ -111,7 +118,8 @@ class UnitOfWork:
         self._committed = True
         published, self.emitted = self.emitted, []
         self._audit_rows.clear()
-        if published and self._on_commit is not None:
+        wake, self._outbox_written = bool(published) or self._outbox_written, False
+        if wake and self._on_commit is not None:
             self._on_commit()
 
     async def _number_aggregate_steps(self) -> None:

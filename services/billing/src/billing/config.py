@@ -21,7 +21,7 @@ class BillingSettings(ServiceSettings):
     # the monthly run and payment terms
     run_day: int = Field(default=INVOICE_RUN_DAY, ge=1, le=28)
     due_day: int = Field(default=DEFAULT_DUE_DAY, ge=1, le=31)
-    run_batch: int = Field(default=500, ge=1, le=10_000)
+    run_batch: int = Field(default=2000, ge=1, le=10_000)
     vat_rates: dict[str, str] = Field(
         default_factory=lambda: {"2019-01-01": "20", "2026-01-01": "22"})
     # escalation: reminder day number -> action; actions that hand the case on

@@ -8,8 +8,18 @@ from typing import Any
 import pytest
 
 from billing.service_layer.dunning import scheduled_dunning
+from clientops_shared.events.base import Envelope
 
 pytestmark = pytest.mark.integration
+
+
+def assert_emitted_envelope(body: dict[str, Any]) -> None:
+    """The body parses as its contract and is what wrapping that event gives, key for key."""
+    envelope = Envelope.model_validate(body)
+    wrapped = Envelope.wrap(envelope.event(), envelope.producer).model_dump(mode="json")
+    assert set(body) == set(wrapped), body
+    assert body["payload"] == wrapped["payload"], body
+    assert body["event_id"] != wrapped["event_id"] and body["producer"] == "billing"
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -75,6 +85,10 @@ async def test_december_reminders_stop_on_payment_and_pause_on_a_promise(bt: Any
     assert {p["on"]: p["stage"] for p in seen if p["stage_starts"]} == {
         "2026-12-21": "call", "2026-12-25": "letter", "2027-01-12": "head"}
     assert seen[0]["outstanding"] == "15250.00" and seen[0]["manager"] == "manager1"
+    # written set-wise in SQL, each body is still the envelope ``uow.emit`` would write
+    for row in await bt.rows("SELECT body FROM outbox_message WHERE routing_key = "
+                             "'billing.invoice.overdue'"):
+        assert_emitted_envelope(row["body"])
 
     assert [r["p"]["on"] for r in await _reminders(bt, paid["id"])] == december[:3]
     paused = [r["p"] for r in await _reminders(bt, promised["id"])]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from billing.adapters.invoice_pdf import qr_payload
 from clientops_shared.events import contracts as c
+from clientops_shared.events.base import Envelope
 from clientops_shared.testing import eventually_async
 
 pytestmark = pytest.mark.integration
@@ -145,6 +146,14 @@ async def test_thousand_contracts_billed_as_the_rules_say(bt: Any) -> None:
                              "body->'payload'->>'number' = 'СЧ-2026-12-0001'"))[0]["p"]
     assert payload["total"] == "15250.00" and payload["email"] == "buh@example.ru"
     assert payload["due_on"] == "2026-12-20"
+    # written set-wise in SQL, each body is still the envelope ``uow.emit`` would write
+    bodies = await bt.rows("SELECT body FROM outbox_message WHERE routing_key = "
+                           "'billing.invoice.issued'")
+    assert len({b["body"]["event_id"] for b in bodies}) == len(bodies) >= N - 1
+    for row in bodies:
+        envelope = Envelope.model_validate(row["body"])
+        wrapped = Envelope.wrap(envelope.event(), "billing").model_dump(mode="json")
+        assert set(row["body"]) == set(wrapped) and row["body"]["payload"] == wrapped["payload"]
 
     again = await _run(bt, "2026-12")
     assert (again["issued"], again["done"], again["failed"]) == (0, N - 1, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -80,6 +81,20 @@ class Envelope(BaseModel):
             causation_id=context.causation_id.get(),
             payload=event.model_dump(mode="json"),
         )
+
+    @classmethod
+    def common_fields(cls, contract: builtins.type[Event], producer: str) -> dict[str, Any]:
+        """What ``wrap`` would put around any event of ``contract`` here and now, as JSON,
+        without ``event_id`` and ``payload``: for outbox rows written set-wise in SQL, which
+        add those two per row (``jsonb_build_object``)."""
+        if contract.AGGREGATE is not None:
+            raise ValueError(f"{contract.TYPE} is an aggregate step: its rows need versions "
+                             "(UnitOfWork.emit)")
+        envelope = cls(type=contract.TYPE, version=contract.VERSION, producer=producer,
+                       correlation_id=context.current_correlation(),
+                       causation_id=context.causation_id.get(), payload={})
+        return {k: v for k, v in envelope.model_dump(mode="json").items()
+                if k not in ("event_id", "payload")}
 
     def event(self) -> Event:
         contract = REGISTRY.get((self.type, self.version))

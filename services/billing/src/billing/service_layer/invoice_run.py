@@ -39,7 +39,14 @@ from billing.domain.invoicing import InvoiceLine, LineKind, Totals, compute_line
 from billing.domain.ledger import InvoiceKind
 from billing.domain.periods import Period
 from billing.domain.vat import ZERO
-from billing.service_layer.issuing import Payer, PlannedInvoice, existing_invoices, issue
+from billing.service_layer.issuing import (
+    Payer,
+    PlannedInvoice,
+    existing_invoices,
+    invoice_counter_key,
+    issue,
+    lock_counters,
+)
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork
 from clientops_shared import context
 from clientops_shared.errors import NotFound
@@ -170,6 +177,10 @@ def plan_invoice(b: Billable, period: Period, vat_rates: Any,
 async def _batch(billing: Billing, uow: BillingUnitOfWork, run_id: uuid.UUID, period: Period,
                  ids: Sequence[uuid.UUID], issued_on: date) -> BatchOutcome:
     out = BatchOutcome()
+    # the period's counter first: while this transaction holds it nobody else issues in the
+    # period, so the one look-up of what exists (driven from the batch's ids, against the
+    # unique key) stays true until the commit and ``issue`` need not look again
+    locked = await lock_counters(uow, [invoice_counter_key(period)])
     existing = {r.contract_id for r in await existing_invoices(uow.session, ids, [str(period)])
                 if r.kind == str(InvoiceKind.INVOICE)}
     todo = [i for i in ids if i not in existing]
@@ -192,9 +203,9 @@ async def _batch(billing: Billing, uow: BillingUnitOfWork, run_id: uuid.UUID, pe
         else:
             planned.append(p)
     issued = await issue(uow, planned, issued_on=issued_on, due_day=billing.due_day,
-                         run_id=run_id)
+                         run_id=run_id, locked=locked)
     out.issued = len(issued)
-    out.already += len(planned) - len(issued)  # issued meanwhile by a concurrent run
+    out.already += len(planned) - len(issued)  # refused by the unique key (not while locked)
     await _record(uow, run_id, out)
     return out
 
@@ -253,7 +264,9 @@ async def billable_contracts(billing: Billing, period: Period) -> list[uuid.UUID
 async def start_run(billing: Billing, period: Period, *, trigger: str, requested_by: str
                     ) -> uuid.UUID:
     run_id = uuid.uuid4()
-    total = len(await billable_contracts(billing, period))
+    async with billing.engine.connect() as conn:
+        total = int((await conn.execute(sa.select(sa.func.count()).select_from(subscription)
+                                        .where(billable_filter(period)))).scalar_one())
     async with billing.uow() as uow:
         await uow.session.execute(invoice_run.insert().values(
             id=run_id, period=str(period), status=RunStatus.RUNNING, trigger=trigger,

@@ -11,6 +11,7 @@ transaction.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry import propagate
 from sqlalchemy.dialects.postgresql import insert
 
 from billing.adapters.bulk import insert_rows
@@ -41,6 +43,7 @@ from billing.domain.periods import Period
 from billing.service_layer.payments import apply_advance_to_new
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import billing as ev
+from clientops_shared.events.base import Envelope
 
 MIN_DAYS_TO_PAY = 5
 """An invoice issued late in its month is still given this many days to be paid."""
@@ -99,16 +102,22 @@ def _number(series: str, period: Period, sequence: int) -> str:
 
 async def lock_counters(uow: BillingUnitOfWork, keys: Sequence[tuple[str, str]]
                         ) -> dict[tuple[str, str], int]:
-    """Lock (creating if need be) each (series, period) counter, in a fixed order."""
+    """Lock (creating if need be) each (series, period) counter, in a fixed order.
+
+    One upsert per counter: the no-op update takes the row lock and returns the value."""
     found: dict[tuple[str, str], int] = {}
+    c = invoice_counter.c
     for series, period in sorted(set(keys)):
-        await uow.session.execute(insert(invoice_counter).values(
-            series=series, period=period, last=0).on_conflict_do_nothing())
+        stmt = insert(invoice_counter).values(series=series, period=period, last=0)
         found[(series, period)] = (await uow.session.execute(
-            sa.select(invoice_counter.c.last).where(
-                invoice_counter.c.series == series, invoice_counter.c.period == period)
-            .with_for_update())).scalar_one()
+            stmt.on_conflict_do_update(index_elements=[c.series, c.period],
+                                       set_={"last": c.last}).returning(c.last))).scalar_one()
     return found
+
+
+def invoice_counter_key(period: Period) -> tuple[str, str]:
+    """The counter an invoice of the period is numbered from (what ``lock_counters`` takes)."""
+    return _series(InvoiceKind.INVOICE), str(period)
 
 
 _EXISTING = sa.text("""
@@ -133,24 +142,37 @@ async def existing_invoices(session: Any, contract_ids: Sequence[uuid.UUID],
 
 
 async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, issued_on: date,
-                due_day: int, run_id: uuid.UUID | None = None) -> list[IssuedInvoice]:
-    """Write what is planned and not written yet; returns what this call wrote."""
+                due_day: int, run_id: uuid.UUID | None = None,
+                locked: dict[tuple[str, str], int] | None = None) -> list[IssuedInvoice]:
+    """Write what is planned and not written yet; returns what this call wrote.
+
+    ``locked``: the caller already holds every counter the plan numbers from (``lock_counters``
+    in this transaction, the values it returned) and planned only contracts it found without
+    an invoice after taking them (the invoice run: one look-up per batch, not two).
+    """
     if not planned:
         return []
     keys = [(_series(p.kind), str(p.period)) for p in planned]
-    last = await lock_counters(uow, keys)
-
-    # with the counters locked nobody else writes these periods: skip what already exists
-    wanted = {(p.payer.contract_id, str(p.period), str(p.kind), p.revision) for p in planned}
-    existing = set()
-    contract_ids = list({p.payer.contract_id for p in planned})
-    periods = list({str(p.period) for p in planned})
-    for row in await existing_invoices(uow.session, contract_ids, periods):
-        key = (row.contract_id, row.period, row.kind, row.revision)
-        if key in wanted:
-            existing.add(key)
-    fresh = [p for p in planned
-             if (p.payer.contract_id, str(p.period), str(p.kind), p.revision) not in existing]
+    if locked is not None:
+        missing = set(keys) - set(locked)
+        if missing:
+            raise ValueError(f"issue(locked=...) without the counters {sorted(missing)}")
+        last, fresh = dict(locked), list(planned)
+    else:
+        last = await lock_counters(uow, keys)
+        # with the counters locked nobody else writes these periods: skip what already exists
+        wanted = {(p.payer.contract_id, str(p.period), str(p.kind), p.revision)
+                  for p in planned}
+        existing = set()
+        contract_ids = list({p.payer.contract_id for p in planned})
+        periods = list({str(p.period) for p in planned})
+        for row in await existing_invoices(uow.session, contract_ids, periods):
+            key = (row.contract_id, row.period, row.kind, row.revision)
+            if key in wanted:
+                existing.add(key)
+        fresh = [p for p in planned
+                 if (p.payer.contract_id, str(p.period), str(p.kind), p.revision)
+                 not in existing]
     # in a fixed order, so that numbers follow contract numbers within a period
     fresh.sort(key=lambda p: (str(p.period), p.kind != InvoiceKind.CREDIT_NOTE,
                               p.payer.contract_number, str(p.payer.contract_id)))
@@ -208,7 +230,13 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
         uow, [i.id for i in issued if i.planned.kind is InvoiceKind.INVOICE])
     paid_events = uow.emitted[mark:]
     del uow.emitted[mark:]
-    for i in issued:
+    if locked is not None:  # the run: invoices only, their events written set-wise (the
+        # "paid" events go to the outbox at the commit, after these rows)
+        await _write_issued_events(uow, issued, from_advance)
+        issued_here: Sequence[IssuedInvoice] = ()
+    else:
+        issued_here = issued
+    for i in issued_here:
         if i.planned.kind is InvoiceKind.INVOICE:
             uow.emit(_issued_event(i, from_advance.get(i.id, Decimal("0.00"))))
         else:
@@ -221,6 +249,48 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
     uow.emitted.extend(e.model_copy(update={"occurred_at": datetime.now(UTC)})
                        for e in paid_events)
     return issued
+
+
+# ``billing.invoice.issued`` for many invoices in one INSERT … SELECT from the rows just
+# written: the body is the envelope ``uow.emit(_issued_event(i))`` would write, field for field
+# (``template``: what is the same for every row), without a pydantic model per invoice.
+_ISSUED_EVENTS = """
+INSERT INTO {outbox} (event_id, routing_key, body, headers)
+SELECT e.event_id, CAST(:routing_key AS varchar),
+       CAST(:template AS jsonb) || jsonb_build_object(
+           'event_id', e.event_id,
+           'payload', jsonb_build_object(
+               'invoice_id', i.id, 'number', i.number, 'client_id', i.client_id,
+               'contract_id', i.contract_id, 'period', i.period,
+               'amount', CAST(round(i.amount, 2) AS text), 'vat', CAST(round(i.vat, 2) AS text),
+               'total', CAST(round(i.total, 2) AS text), 'due_on', i.due_on, 'email', e.email,
+               'revision', i.revision, 'replaces_invoice_id', i.corrects_id,
+               'paid_from_advance', CAST(round(e.from_advance, 2) AS text))),
+       CAST(:headers AS jsonb)
+FROM (SELECT gen_random_uuid() AS event_id, u.id, u.email, u.from_advance, u.n
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS text[]),
+                  CAST(:from_advance AS numeric[])) WITH ORDINALITY
+          AS u(id, email, from_advance, n)) AS e
+JOIN invoice AS i ON i.id = e.id
+ORDER BY e.n
+"""
+
+
+async def _write_issued_events(uow: BillingUnitOfWork, issued: Sequence[IssuedInvoice],
+                               from_advance: dict[uuid.UUID, Decimal]) -> None:
+    if not issued:
+        return
+    if any(i.planned.kind is not InvoiceKind.INVOICE for i in issued):
+        raise ValueError("only invoices are written set-wise")
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    await uow.session.execute(sa.text(_ISSUED_EVENTS.format(outbox=uow.tables.outbox.name)), {
+        "routing_key": ev.InvoiceIssued.TYPE,
+        "template": json.dumps(Envelope.common_fields(ev.InvoiceIssued, uow.producer)),
+        "headers": json.dumps(headers),
+        "ids": [i.id for i in issued], "emails": [i.planned.payer.email for i in issued],
+        "from_advance": [from_advance.get(i.id, Decimal("0.00")) for i in issued]})
+    uow.outbox_written()
 
 
 def _issued_event(i: IssuedInvoice, paid_from_advance: Decimal = Decimal("0.00")
