@@ -13,13 +13,13 @@ import re
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
-from datetime import date
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import Servers, eventually_async, random_inn, running_app
 
 pytestmark = pytest.mark.integration
@@ -135,14 +135,14 @@ async def _some_data(servers: Servers, clients: dict[str, Any]) -> None:
     client_id = r.json()["id"]
     site = (await contracts.post(f"/api/clients/{client_id}/sites", headers=manager, json={
         "name": "Офис", "address": "Москва, ул. Тверская, 1"})).json()
-    start = date.today().replace(day=1)
+    start = business_today().replace(day=1)
     for kind, fee in (("subscription", "9900.00"), ("rent", "3000.00")):
         contract = (await contracts.post("/api/contracts", headers=manager, json={
             "client_id": client_id, "kind": kind, "starts_on": start.isoformat(),
             "monthly_fee": fee, "auto_renew": True, "standard": True, "site_id": site["id"],
             "payment_form": "cash" if kind == "rent" else "cashless"})).json()
         r = await contracts.post(f"/api/contracts/{contract['id']}/sign", headers=manager,
-                                 json={"signed_on": date.today().isoformat()})
+                                 json={"signed_on": business_today().isoformat()})
         assert r.status_code == 200, r.text
 
     async def subscribed() -> Any:
@@ -155,9 +155,9 @@ async def _some_data(servers: Servers, clients: dict[str, Any]) -> None:
                                   params={"client_id": client_id})).json()
     await billing.post("/api/payments", headers=desk, json={
         "invoice_id": invoices[0]["id"], "amount": "1000.00",
-        "paid_on": date.today().isoformat(), "reference": "п/п 12"})
+        "paid_on": business_today().isoformat(), "reference": "п/п 12"})
     await billing.post("/api/payments", headers=desk, json={
-        "amount": "500.00", "paid_on": date.today().isoformat(), "reference": "неизвестно"})
+        "amount": "500.00", "paid_on": business_today().isoformat(), "reference": "неизвестно"})
 
 
 async def test_every_page_speaks_russian_to_every_role(servers_of_its_own: Servers) -> None:
