@@ -13,15 +13,25 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import aio_pika
 import pytest
 import uvicorn
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from clientops_shared.events import Envelope
 from clientops_shared.logs import formatter
-from clientops_shared.testing import Servers, eventually_async, free_port, running_app
+from clientops_shared.testing import (
+    Servers,
+    eventually_async,
+    free_port,
+    random_inn,
+    running_app,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -96,17 +106,15 @@ async def test_a_client_card_render_is_one_trace_across_the_services_it_calls(
                      "logistics": "http://127.0.0.1:1"}
         async with running_app(servers, "web", seed_demo_users=True, cookie_secure=False,
                                upstreams=upstreams) as (_, web):
-            page = await web.get("/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-            assert token is not None
-            r = await web.post("/login", data={"username": "manager1",
-                                               "password": "manager1-demo", "next": "/",
-                                               "csrf_token": token.group(1)})
-            assert r.status_code == 303
+            await log_in(web)
             span_exporter.clear()
             card = await web.get(f"/clients/{client_id}")
             assert card.status_code == 200 and "АО Одна трасса" in card.text
 
+    assert_the_card_render_is_one_trace(span_exporter)
+
+
+def assert_the_card_render_is_one_trace(span_exporter: InMemorySpanExporter) -> None:
     finished = span_exporter.get_finished_spans()
     page_span = next(s for s in finished if s.kind == trace.SpanKind.SERVER
                      and s.name.startswith("GET /clients/{client_id}"))
@@ -126,6 +134,139 @@ async def test_a_client_card_render_is_one_trace_across_the_services_it_calls(
     during = [s for s in finished if s.kind == trace.SpanKind.SERVER
               and s.start_time >= page_span.start_time and s.end_time <= page_span.end_time]
     assert {s.context.trace_id for s in during} == {trace_id}
+
+
+async def log_in(web: Any, username: str = "manager1") -> None:
+    page = await web.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    r = await web.post("/login", data={"username": username, "password": f"{username}-demo",
+                                       "next": "/", "csrf_token": token.group(1)})
+    assert r.status_code == 303
+
+
+class CuttableBroker:
+    """A TCP proxy in front of RabbitMQ: ``cut`` drops every connection through it and
+    refuses new ones (to the services, the broker is down); ``restore`` lets them in again."""
+
+    def __init__(self, amqp_url: str) -> None:
+        parts = urlsplit(amqp_url)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 5672)
+        self.port = free_port()
+        self.url = urlunsplit(parts._replace(
+            netloc=f"{parts.username}:{parts.password}@127.0.0.1:{self.port}"))
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def restore(self) -> None:
+        self.server = await asyncio.start_server(self._connect, "127.0.0.1", self.port,
+                                                 reuse_address=True)
+
+    async def cut(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.writers):
+            writer.transport.abort()
+        self.writers.clear()
+        self.server = None
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+                       ) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.writers |= {writer, up_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                sink.transport.abort()
+                self.writers.discard(sink)
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+SERVICES_OF_THE_CARD = ("contracts", "billing", "notifications", "field_ops", "logistics")
+
+
+async def test_broker_down_every_service_stays_ready_degraded_and_a_card_is_one_trace(
+    private_broker: Servers, span_exporter: InMemorySpanExporter
+) -> None:
+    """RabbitMQ away: /health/ready of web and of every API answers 200 with the broker
+    marked degraded (and clientops_broker_up 0), writes still work (into the outbox), a
+    client card renders as one trace across the services it calls; the broker back, they
+    reconnect by themselves and publish what waited."""
+    broker = CuttableBroker(private_broker.amqp_url)
+    await broker.restore()
+    servers = replace(private_broker, amqp_url=broker.url)
+    manager = servers.auth(*MANAGER)
+    async with contextlib.AsyncExitStack() as stack:
+        apps: dict[str, Any] = {}  # name -> its HTTP client
+        services: dict[str, Any] = {}  # name -> the app
+        upstreams: dict[str, str] = {}
+        for name in SERVICES_OF_THE_CARD:
+            services[name], apps[name] = await stack.enter_async_context(
+                running_app(servers, name, queue_watch_seconds=0.5))
+            upstreams[name] = await stack.enter_async_context(served(services[name]))
+        services["web"], apps["web"] = await stack.enter_async_context(running_app(
+            servers, "web", seed_demo_users=True, cookie_secure=False, upstreams=upstreams,
+            queue_watch_seconds=0.5))
+        contracts = apps["contracts"]
+        client_id, _ = await _client_and_contract(contracts, servers, random_inn(),
+                                                  "АО Брокер в отпуске")
+        await log_in(apps["web"])
+
+        await broker.cut()
+        try:
+            for name, client in apps.items():
+                # the metric says so by itself, before any probe asks
+                line = f'clientops_broker_up{{service="{services[name].state.runtime.service}"}}'
+
+                async def metric_down(client: Any = client, line: str = line) -> bool:
+                    return f"{line} 0.0" in (await client.get("/metrics")).text
+                await eventually_async(metric_down, timeout=30)
+                r = await client.get("/health/ready")
+                assert r.status_code == 200, (name, r.text)
+                body = r.json()
+                assert (body["status"], body["database"]) == ("degraded", "ok"), (name, body)
+                assert body["broker"].startswith("degraded"), (name, body)
+            # a write still works: its event waits in the outbox
+            r = await contracts.post("/api/clients", headers=manager, json={
+                "name": "ООО Пока без брокера", "inn": random_inn(), "email": "a@example.ru"})
+            assert r.status_code == 201, r.text
+            outbox = (await contracts.get("/api/admin/outbox",
+                                          headers=servers.auth("admin", "admin"))).json()
+            assert outbox["pending"] >= 1
+
+            span_exporter.clear()
+            card = await apps["web"].get(f"/clients/{client_id}")
+            assert card.status_code == 200 and "АО Брокер в отпуске" in card.text
+            assert_the_card_render_is_one_trace(span_exporter)
+        finally:
+            await broker.restore()
+
+        async def reconnected() -> bool:
+            for name, client in apps.items():
+                if (await client.get("/health/ready")).json()["broker"] != "ok":
+                    return False
+                service = services[name].state.runtime.service
+                if f'clientops_broker_up{{service="{service}"}} 1.0' not in (
+                        await client.get("/metrics")).text:
+                    return False
+            return True
+        await eventually_async(reconnected, timeout=60, interval=0.5)
+
+        async def published() -> bool:
+            r = await contracts.get("/api/admin/outbox", headers=servers.auth("admin", "admin"))
+            return r.json()["pending"] == 0
+        await eventually_async(published, timeout=60, interval=0.5)
 
 
 async def test_one_signings_access_and_event_lines_carry_one_trace_id_and_metrics_count_them(
@@ -178,6 +319,38 @@ async def test_one_signings_access_and_event_lines_carry_one_trace_id_and_metric
     assert re.search(r'clientops_consumer_handling_seconds_count\{'
                      r'event_type="contracts.contract.signed",outcome="ok",service="billing"\}'
                      r' [1-9]', metrics["billing"])
+
+
+async def test_a_consumer_failure_line_carries_the_trace_id_message_id_and_event_type(
+    private_broker: Servers,
+) -> None:
+    """A poison event (its payload breaks the contract) handled by billing: the failure's
+    JSON line names the event type, its id, the producer's trace id and the error."""
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    envelope = Envelope(type="contracts.contract.signed", version=1, producer="contracts",
+                        payload={"contract_id": "not-a-uuid"})
+    async with running_app(private_broker, "billing", jobs_enabled=False):
+        with json_lines("clientops.consumer", "clientops.messaging") as stream:
+            connection = await aio_pika.connect(private_broker.amqp_url)
+            async with connection:
+                channel = await connection.channel(publisher_confirms=True)
+                exchange = await channel.get_exchange("clientops.events")
+                await exchange.publish(aio_pika.Message(
+                    envelope.model_dump_json().encode(), content_type="application/json",
+                    message_id=str(envelope.event_id), type=envelope.type,
+                    headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}),
+                    routing_key=envelope.type)
+
+            async def failure_logged() -> list[dict[str, Any]]:
+                lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+                return [x for x in lines if x["logger"] == "clientops.consumer"
+                        and x.get("event_id") == str(envelope.event_id)]
+            (line,) = await eventually_async(failure_logged, timeout=30)
+    assert line["level"] == "error"
+    assert line["event_type"] == "contracts.contract.signed"
+    assert line["outcome"] == "dead_lettered"
+    assert line["trace_id"] == trace_id
+    assert line["error_class"] == "PermanentFailure" and "contract_id" in line["error"]
 
 
 async def test_a_5xx_problem_carries_the_trace_id_and_the_correlation_id(

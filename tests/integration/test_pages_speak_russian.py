@@ -123,6 +123,25 @@ async def _login(web: httpx.AsyncClient, username: str) -> None:
     plain_http()
 
 
+async def _contract_life(contracts: httpx.AsyncClient, manager: dict[str, str],
+                         client_id: str, contract_id: str) -> None:
+    """An amendment, a pending change request, a deal, feedback and a contact: the contract
+    page, the head's queue, the deals and feedback lists and the card's contact log."""
+    today = business_today().isoformat()
+    for path, body in (
+            (f"/api/contracts/{contract_id}/fee-change", {"new_fee": "10500.00"}),
+            (f"/api/contracts/{contract_id}/change-requests", {
+                "kind": "fee_change", "summary": "Просят скидку", "received_on": today,
+                "new_fee": "9000.00"}),
+            ("/api/deals", {"client_id": client_id, "title": "Второй терминал",
+                            "amount": "150000.00"}),
+            (f"/api/clients/{client_id}/feedback", {"kind": "wish", "text": "Хотят отчёт"}),
+            (f"/api/clients/{client_id}/interactions", {
+                "channel": "call", "on": today, "summary": "Обсудили продление"})):
+        r = await contracts.post(path, headers=manager, json=body)
+        assert r.status_code == 201, (path, r.text)
+
+
 async def _some_data(servers: Servers, clients: dict[str, Any]) -> None:
     manager, desk = servers.auth("manager1", "manager"), servers.auth("billing", "billing")
     contracts, billing = clients["contracts"], clients["billing"]
@@ -144,6 +163,8 @@ async def _some_data(servers: Servers, clients: dict[str, Any]) -> None:
         r = await contracts.post(f"/api/contracts/{contract['id']}/sign", headers=manager,
                                  json={"signed_on": business_today().isoformat()})
         assert r.status_code == 200, r.text
+        if kind == "subscription":
+            await _contract_life(contracts, manager, client_id, contract["id"])
 
     async def subscribed() -> Any:
         return (await billing.get("/api/subscriptions", headers=desk,
@@ -158,6 +179,21 @@ async def _some_data(servers: Servers, clients: dict[str, Any]) -> None:
         "paid_on": business_today().isoformat(), "reference": "п/п 12"})
     await billing.post("/api/payments", headers=desk, json={
         "amount": "500.00", "paid_on": business_today().isoformat(), "reference": "неизвестно"})
+    # a client's request, answered: the journal, its record and the card's list
+    notifications = clients["notifications"]
+
+    async def known() -> bool:
+        r = await notifications.get(f"/api/clients/{client_id}/timeline", headers=manager)
+        return r.status_code == 200
+    await eventually_async(known)
+    request = (await notifications.post("/api/requests", headers=manager, json={
+        "client_id": client_id, "kind": "payment", "channel": "letter",
+        "subject": "Просят акт сверки за год"})).json()
+    await notifications.post(f"/api/requests/{request['id']}/answer", headers=desk,
+                             json={"answer": "Акт сверки отправлен на почту."})
+    await notifications.post("/api/requests", headers=manager, json={
+        "client_id": client_id, "kind": "terminal", "channel": "call",
+        "subject": "Терминал не принимает купюры"})
 
 
 async def test_every_page_speaks_russian_to_every_role(servers_of_its_own: Servers) -> None:

@@ -11,6 +11,11 @@ from opentelemetry import trace
 
 from clientops_shared import context
 
+# libraries whose INFO lines would bury the service's own: the broker client's connection
+# chatter, uvicorn's access lines (ours are clientops.access), and WeasyPrint's seven
+# "Step n - ..." progress lines and fontTools' subsetting lines on every PDF rendered
+QUIET_LOGGERS = ("aiormq", "aio_pika", "uvicorn.access", "weasyprint", "fontTools")
+
 
 def _add_trace(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     span = trace.get_current_span().get_span_context()
@@ -56,5 +61,5 @@ def setup_logging(service: str, level: str = "INFO", as_json: bool = True) -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -56,7 +56,7 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from clientops_shared import context, inbox
+from clientops_shared import context, inbox, observability
 from clientops_shared.events.base import REGISTRY, Envelope, Event
 from clientops_shared.uow import UnitOfWork
 
@@ -69,9 +69,6 @@ DLX = "clientops.dlx"
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
 ATTEMPT_HEADER = "x-clientops-attempt"
 
-CONSUMER_FAILURES = Counter("clientops_consumer_event_failures_total",
-                            "Event handling failures by event type and what became of the event",
-                            ["service", "event_type", "outcome"])
 CONSUMER_PARKED = Counter("clientops_consumer_parked_total",
                           "Aggregate steps parked until their predecessor is applied",
                           ["service", "event_type"])
@@ -418,7 +415,7 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
 
     async def report(message_id: str, event_type: str, outcome: str,
                      exc: BaseException) -> None:
-        CONSUMER_FAILURES.labels(service, event_type, outcome).inc()
+        observability.count_failure(service, event_type, outcome, exc)
         log.error("%s failed to handle %s %s (%s): %s: %s", service, event_type, message_id,
                   outcome, type(exc).__name__, exc,
                   extra={"event_id": message_id, "event_type": event_type, "outcome": outcome})

@@ -7,6 +7,7 @@ search by trace id finds the request, the events it caused and their handling in
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,9 +34,25 @@ EVENTS_HANDLED = Histogram(
     "clientops_consumer_handling_seconds", "Event handling time by type and outcome",
     ["service", "event_type", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+# the one failure counter (alerts and the dashboard read it): every failed handling, per
+# service and event type, with what became of the event (retrying: parked in a delay queue;
+# failing: requeued towards the delivery limit; dead_lettered) and the exception's class
 CONSUMER_FAILURES = Counter(
-    "clientops_consumer_failures_total", "Event handlings that raised, by type and error",
-    ["service", "event_type", "error_class"])
+    "clientops_consumer_failures_total",
+    "Event handling failures by service, event type, what became of the event and error class",
+    ["service", "event_type", "outcome", "error_class"])
+# what the consumer decided about the message being handled (the observer's log line and
+# handling-time outcome): a failure parked for a retry returns normally, yet is no "ok"
+_decided: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "clientops_consumer_decided", default=None)
+
+
+def count_failure(service: str, event_type: str, outcome: str, exc: BaseException) -> None:
+    """Count one failed handling (messaging calls it for every failure it reports)."""
+    CONSUMER_FAILURES.labels(service, event_type, outcome, type(exc).__name__).inc()
+    decided = _decided.get()
+    if decided is not None:
+        decided["outcome"] = outcome
 
 
 def trace_id() -> str | None:
@@ -97,25 +114,32 @@ def consumer_observer(service: str) -> type[BaseMiddleware]:
             message_id = str(msg.message_id or "")
             headers = dict(getattr(msg, "headers", None) or {})
             started = time.perf_counter()
+            decided: dict[str, str] = {}
+            token = _decided.set(decided)
             try:
                 result = await call_next(msg)
             except Exception as exc:
                 elapsed = time.perf_counter() - started
                 error_class, error = _error_text(exc)
-                rejected = isinstance(exc, HandlerException)
-                outcome = "rejected" if rejected else "failed"
+                # what the consumer made of it (failing: requeued, dead_lettered), else
+                # a reject or failure it did not report
+                outcome = decided.get("outcome") or (
+                    "rejected" if isinstance(exc, HandlerException) else "failed")
                 EVENTS_HANDLED.labels(service, event_type, outcome).observe(elapsed)
-                CONSUMER_FAILURES.labels(service, event_type, error_class).inc()
                 consumer_log.error("event %s %s %s", event_type, message_id, outcome, extra={
                     "event_type": event_type, "event_id": message_id, "outcome": outcome,
                     "duration_ms": round(elapsed * 1000, 1), "error_class": error_class,
                     "error": error, "delivery": headers.get("x-delivery-count"),
                     "trace_id": trace_id(), "correlation_id": msg.correlation_id})
                 raise
+            finally:
+                _decided.reset(token)
             elapsed = time.perf_counter() - started
-            EVENTS_HANDLED.labels(service, event_type, "ok").observe(elapsed)
-            consumer_log.info("event %s %s ok", event_type, message_id, extra={
-                "event_type": event_type, "event_id": message_id, "outcome": "ok",
+            outcome = decided.get("outcome", "ok")  # "retrying": parked in a delay queue
+            EVENTS_HANDLED.labels(service, event_type, outcome).observe(elapsed)
+            consumer_log.log(logging.INFO if outcome == "ok" else logging.WARNING,
+                             "event %s %s %s", event_type, message_id, outcome, extra={
+                "event_type": event_type, "event_id": message_id, "outcome": outcome,
                 "duration_ms": round(elapsed * 1000, 1), "trace_id": trace_id(),
                 "correlation_id": msg.correlation_id})
             return result

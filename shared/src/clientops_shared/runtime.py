@@ -36,8 +36,10 @@ from clientops_shared.types import MAX_OFFSET
 from clientops_shared.uow import UnitOfWork
 
 log = logging.getLogger("clientops.runtime")
+# the job's label is job_name: "job" is the label Prometheus gives every scraped series (its
+# scrape job), so a metric label "job" would be renamed exported_job and never match a rule
 JOB_DURATION = Histogram("clientops_job_duration_seconds", "Periodic job run time",
-                         ["service", "job", "outcome"])
+                         ["service", "job_name", "outcome"])
 CONSUMER_LAG = Gauge("clientops_consumer_lag_messages", "Events waiting in the service queue",
                      ["service"])
 DLQ_DEPTH = Gauge("clientops_dead_letters", "Events in the service's dead-letter queue",
@@ -220,20 +222,21 @@ class ServiceRuntime(Generic[U]):
                 time.perf_counter() - started)
             await asyncio.sleep(job.every_seconds)
 
-    async def _watch_queues(self, every_seconds: float = 15.0) -> None:
-        """Consumer lag and dead-letter depth of this service's queues, for /metrics."""
-        if self.service not in messaging.CONSUMERS:
-            return
+    async def _watch_queues(self) -> None:
+        """For /metrics, whether or not a probe asks: the broker's state, and the consumer lag
+        and dead-letter depth of this service's queues."""
         while True:
             try:
-                depths = await messaging.queue_depths(self.settings.amqp_url, self.service)
-                CONSUMER_LAG.labels(self.service).set(depths["queue"])
-                DLQ_DEPTH.labels(self.service).set(depths["dlq"])
+                await self.broker_state()
+                if self.service in messaging.CONSUMERS:
+                    depths = await messaging.queue_depths(self.settings.amqp_url, self.service)
+                    CONSUMER_LAG.labels(self.service).set(depths["queue"])
+                    DLQ_DEPTH.labels(self.service).set(depths["dlq"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.debug("queue depth check failed: %s", exc)
-            await asyncio.sleep(every_seconds)
+            await asyncio.sleep(self.settings.queue_watch_seconds)
 
     async def database_up(self) -> bool:
         try:
@@ -254,13 +257,18 @@ class ServiceRuntime(Generic[U]):
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"down: {type(exc).__name__}"
+        checks["broker"] = await self.broker_state()
+        return checks
+
+    async def broker_state(self) -> str:
+        """``ok`` or ``degraded: why``; kept in ``clientops_broker_up`` too."""
         try:
             ok = self.broker is not None and await self.broker.ping(timeout=2)
-            checks["broker"] = "ok" if ok else "degraded: not connected"
+            state = "ok" if ok else "degraded: not connected"
         except Exception as exc:
-            checks["broker"] = f"degraded: {type(exc).__name__}"
-        BROKER_UP.labels(self.service).set(1 if checks["broker"] == "ok" else 0)
-        return checks
+            state = f"degraded: {type(exc).__name__}"
+        BROKER_UP.labels(self.service).set(1 if state == "ok" else 0)
+        return state
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:

@@ -87,6 +87,8 @@ class ServiceSettings(BaseSettings):
         default=300.0, description="how long the consumer holds an event while its database "
         "is down before counting it as a failed attempt")
     outbox_poll_seconds: float = 0.2
+    # how often the broker's state, queue lag and DLQ depth are refreshed for /metrics
+    queue_watch_seconds: float = 15.0
     outbox_batch: int = 100
     otlp_endpoint: str | None = Field(
         default_factory=lambda: os.environ.get("CLIENTOPS_OTLP_ENDPOINT"))

@@ -269,8 +269,7 @@ def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] 
         processes[svc.name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
                                                stdout=log, stderr=subprocess.STDOUT)
     system = System(servers, urls, processes, log_dir)
-    # a bound, not a wait: six processes importing at once on a busy 2-core machine took
-    # over 90 s to answer ready
+    # generous: on a loaded 2-core machine importing six services can take over a minute
     deadline = time.monotonic() + 240
     pending = set(urls)
     while pending and time.monotonic() < deadline:

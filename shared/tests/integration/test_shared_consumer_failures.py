@@ -22,7 +22,7 @@ import aio_pika
 import pytest
 import sqlalchemy as sa
 
-from clientops_shared import messaging
+from clientops_shared import messaging, observability
 from clientops_shared.db import make_engine, shared_tables
 from clientops_shared.events import Envelope, Event
 from clientops_shared.messaging import ConsumerFailures, EventHandlers
@@ -101,6 +101,7 @@ async def probe(private_broker: Servers) -> AsyncIterator[Probe]:
     failures = ConsumerFailures(engine, shared_tables(metadata).consumer_failure, service)
     under_test = Probe(private_broker, service, failures)
     broker = messaging.make_broker(private_broker.amqp_url)
+    broker.add_middleware(observability.consumer_observer(service))  # as the runtime does
     messaging.subscribe(broker, under_test.handlers, NoDatabaseUnitOfWork, 3,  # type: ignore[arg-type]
                         retry_delays=DELAYS, failures=failures,
                         database_up=under_test.database_up, pause_max_seconds=60)
@@ -147,11 +148,23 @@ async def test_unknown_type_unknown_version_and_bad_payload_are_logged_recorded_
         logged = [r.getMessage() for r in caplog.records
                   if str(envelope.event_id) in r.getMessage()]
         assert any(envelope.type in m for m in logged), (envelope.type, logged)
+        assert failures_counted(probe.service, envelope.type, "dead_lettered",
+                                "PermanentFailure") >= 1
+
+
+def failures_counted(service: str, event_type: str, outcome: str, error_class: str) -> float:
+    """The one consumer-failure counter the alert and the dashboard read."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("clientops_consumer_failures_total", {
+        "service": service, "event_type": event_type, "outcome": outcome,
+        "error_class": error_class}) or 0.0
 
 
 async def test_transient_failures_back_off_through_delay_queues_then_succeed(
-    probe: Probe,
+    probe: Probe, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="clientops.consumer")
     probe.fail_times = {1: 2}  # fails twice, then the third attempt works
     envelope = Envelope.wrap(ProbeTransient(n=1), "test")
     started = time.monotonic()
@@ -176,6 +189,12 @@ async def test_transient_failures_back_off_through_delay_queues_then_succeed(
     assert record is not None
     assert (record["outcome"], record["failures"], record["error_class"]) == (
         "handled", 2, "TimeoutError")
+    # the failure metric moved once per failed handling, by service, type and outcome
+    assert failures_counted(probe.service, ProbeTransient.TYPE, "retrying", "TimeoutError") == 2
+    # the event log line of a parked handling says so (never "ok"); the last one is ok
+    lines = [r for r in caplog.records if r.name == "clientops.consumer"
+             and getattr(r, "event_id", None) == str(envelope.event_id)]
+    assert [r.outcome for r in lines] == ["retrying", "retrying", "ok"]  # type: ignore[attr-defined]
 
 
 async def test_a_failure_that_never_clears_is_dead_lettered_after_the_last_delay(
@@ -191,6 +210,10 @@ async def test_a_failure_that_never_clears_is_dead_lettered_after_the_last_delay
     assert len(probe.calls) == len(DELAYS) + 1
     record = await probe.record(envelope.event_id)
     assert record is not None and record["outcome"] == "dead_lettered"
+    assert failures_counted(probe.service, ProbeTransient.TYPE, "retrying",
+                            "TimeoutError") == len(DELAYS)
+    assert failures_counted(probe.service, ProbeTransient.TYPE, "dead_lettered",
+                            "TimeoutError") == 1
 
 
 async def test_consumer_pauses_while_its_database_is_down_and_resumes_by_itself(

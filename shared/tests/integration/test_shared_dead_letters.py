@@ -5,6 +5,7 @@ broker is away. Real PostgreSQL and RabbitMQ."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -212,3 +213,25 @@ async def test_poison_messages_replay_to_their_own_queue_once_drop_is_audited_cl
             assert r.status_code == 503
         finally:
             runtime.settings.amqp_url = real_url
+
+    # 6. the CLI shows one in full (error, x-death as JSON, trace link) and drops it, audited
+    shown = await asyncio.to_thread(_cli, servers, "show", "--service", "billing", "--id", first)
+    assert shown.returncode == 0, shown.stderr
+    (letter,) = json.loads(shown.stdout)
+    assert letter["message_id"] == first and letter["error_class"] == "PermanentFailure"
+    assert letter["death"][0]["queue"] == "billing.events" and TRACE_ID in letter["trace_url"]
+    future = await asyncio.to_thread(_cli, servers, "list", "--service", "billing",
+                                     "--since", "2100-01-01T00:00:00+03:00")
+    assert future.returncode == 0 and "0 dead letter(s) in billing" in future.stdout
+    no_reason = await asyncio.to_thread(_cli, servers, "drop", "--service", "billing",
+                                        "--id", first)
+    assert no_reason.returncode != 0 and "--reason" in no_reason.stderr
+    dropped_cli = await asyncio.to_thread(_cli, servers, "drop", "--service", "billing",
+                                          "--id", first, "--reason", "fixed by hand",
+                                          "--actor", "ops-oncall")
+    assert dropped_cli.returncode == 0, dropped_cli.stderr
+    assert f"{first}\tcontracts.contract.signed\tdropped" in dropped_cli.stdout
+    assert (await _depths(servers))["billing.events.dlq"] == 0
+    audit = await _audit(servers, "dead_letter.dropped")
+    assert [(a["entity_id"], a["actor"], a["after"]["reason"]) for a in audit][-1] == (
+        first, "ops-oncall", "fixed by hand")

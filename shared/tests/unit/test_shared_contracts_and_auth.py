@@ -21,7 +21,7 @@ SECRET = "unit-test-secret-0123456789abcdef0123456789"
 
 
 def test_every_contract_has_a_dotted_routing_key_of_its_producer() -> None:
-    producers = {"contracts", "billing", "field_ops", "logistics", "web"}
+    producers = {"contracts", "billing", "field_ops", "logistics", "notifications", "web"}
     for (event_type, version), contract in REGISTRY.items():
         if event_type.startswith("test."):
             continue  # contracts that tests define for themselves

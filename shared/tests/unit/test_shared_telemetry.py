@@ -1,7 +1,17 @@
-"""Where traces go: the standard OTEL_* variables win, CLIENTOPS_OTLP_ENDPOINT is the
-fallback, OTEL_SDK_DISABLED turns export off; database spans never start a trace."""
+"""Where traces go: the standard OTEL_* variables win (endpoint, headers, service name,
+resource attributes, sampler — a real process exporting to a stand-in OTLP/HTTP receiver),
+CLIENTOPS_OTLP_ENDPOINT is the fallback, OTEL_SDK_DISABLED turns export off; database spans
+never start a trace."""
 
 from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from opentelemetry import trace
@@ -52,3 +62,76 @@ def test_database_spans_join_a_trace_but_never_start_one() -> None:
     assert [s.name for s in finished] == ["connect", "SELECT", "POST /api/contracts"]
     assert {s.context.trace_id for s in finished} == {parent.get_span_context().trace_id}
     assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+EXPORT_ONE_SPAN = """
+from opentelemetry import trace
+from clientops_shared import telemetry
+provider = telemetry.setup_tracing("billing", None)
+with trace.get_tracer("test").start_as_current_span("GET /api/invoices"):
+    pass
+provider.shutdown()  # flushes the batch
+"""
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []  # set per receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"] or 0))
+        self.received.append((self.path, {k.lower(): v for k, v in self.headers.items()},
+                              body))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[str, list[tuple[str, dict[str, str], bytes]]]]:
+    """A stand-in OTLP/HTTP receiver that keeps what it is sent."""
+    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []  # set per receiver
+    handler = type("Collector", (_Collector,), {"received": received})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def _run(env: dict[str, str]) -> None:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("OTEL_") and k != "CLIENTOPS_OTLP_ENDPOINT"}
+    subprocess.run([sys.executable, "-c", EXPORT_ONE_SPAN], env={**clean, **env}, check=True,
+                   capture_output=True, timeout=60)
+
+
+def test_a_process_exports_where_the_standard_otel_variables_say(
+    collector: tuple[str, list[tuple[str, dict[str, str], bytes]]],
+) -> None:
+    url, received = collector
+    _run({"OTEL_EXPORTER_OTLP_ENDPOINT": url,
+          "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=clientops-staging",
+          "OTEL_SERVICE_NAME": "billing-eu",
+          "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=staging"})
+    ((path, headers, body),) = received
+    assert path == "/v1/traces"
+    assert headers["x-tenant"] == "clientops-staging"
+    assert headers["content-type"] == "application/x-protobuf"
+    for word in (b"billing-eu", b"deployment.environment", b"staging", b"GET /api/invoices"):
+        assert word in body, word
+    # without OTEL_SERVICE_NAME the service names itself
+    received.clear()
+    _run({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{url}/custom/traces"})
+    ((path, _, body),) = received
+    assert path == "/custom/traces" and b"billing" in body
+    # the sampler variable is the SDK's: always_off exports nothing
+    received.clear()
+    _run({"OTEL_EXPORTER_OTLP_ENDPOINT": url, "OTEL_TRACES_SAMPLER": "always_off"})
+    assert received == []

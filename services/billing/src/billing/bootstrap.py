@@ -42,7 +42,8 @@ def build(settings: BillingSettings | None = None) -> FastAPI:
     orm.start_mappers()
     rules = Rules(vat_rates=settings.vat_table(), calendar=WorkingCalendar(),
                   policy=settings.escalation_policy(), due_day=settings.due_day,
-                  run_day=settings.run_day, dunning_ahead_days=settings.dunning_ahead_days)
+                  run_day=settings.run_day, dunning_ahead_days=settings.dunning_ahead_days,
+                  auto_apply_advance=settings.auto_apply_advance)
     runtime = BillingRuntime(settings, orm.metadata, bound_uow(rules), handlers)
     runtime.on_start.append(preload("weasyprint"))  # the PDFs' renderer
     billing = Billing(uow=runtime.uow, engine=runtime.engine, job_run=runtime.tables.job_run,

@@ -34,6 +34,10 @@ class BillingSettings(ServiceSettings):
     """How far ahead a dunning run may be dated: 0 (never a future day) except in whole-system
     rehearsals, whose invoices are issued today and fall due days later."""
 
+    auto_apply_advance: bool = True
+    """A client's advance (over-payment) pays their next invoice as soon as it is issued;
+    ``BILLING_AUTO_APPLY_ADVANCE=0`` leaves it on the balance until billing applies it."""
+
     # our own requisites: invoices, the payment QR code, telling our payments from clients'
     company_name: str = 'ООО "КЛИЕНТОПС"'
     company_inn: str = "7701000001"

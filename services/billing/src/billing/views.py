@@ -172,26 +172,78 @@ def _allocated_of_payment() -> sa.ScalarSelect[Any]:
             .where(payment_allocation.c.payment_id == payment.c.id).scalar_subquery())
 
 
+PAYMENT_ORDER = Order((payment.c.paid_on, payment.c.id), ("paid_on", "id"), (date, uuid.UUID),
+                      (True, True))
+"""Payments newest first (``payment_paid_on_id_idx``)."""
+
+
+def _payment_columns(allocated: sa.ScalarSelect[Any]) -> list[Any]:
+    return [payment.c.id, payment.c.source, payment.c.amount, payment.c.paid_on,
+            payment.c.payer_inn, payment.c.payer_name, payment.c.purpose, payment.c.reference,
+            payment.c.client_id, client_account.c.name.label("client_name"), payment.c.status,
+            payment.c.match_method, payment.c.note, allocated.label("allocated"),
+            (payment.c.amount - allocated).label("unallocated"), payment.c.created_at]
+
+
 async def payments(session: AsyncSession, actor: Principal, *, status: str | None,
-                   client_id: uuid.UUID | None, limit: int, offset: int
-                   ) -> tuple[int, list[dict[str, Any]]]:
+                   client_id: uuid.UUID | None, limit: int, offset: int,
+                   date_from: date | None = None, date_to: date | None = None,
+                   amount: Decimal | None = None, q: str | None = None,
+                   after: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """A page of payments (``limit + 1`` rows, for ``answer_page``) and the capped total.
+    ``status``: ``matched`` (all of it on invoices), ``partly`` (a known client's, with money
+    left over: their advance), ``unmatched`` (whose it is, nobody knows yet)."""
     allocated = _allocated_of_payment()
     where = _visible(actor)
-    if status:
-        where.append(payment.c.status == status)
+    if status == "unmatched":
+        where.append(payment.c.status == "unmatched")
+    elif status == "matched":
+        where += [payment.c.status == "matched", payment.c.amount - allocated <= 0]
+    elif status == "partly":
+        where += [payment.c.status == "matched", payment.c.amount - allocated > 0]
     if client_id:
         where.append(payment.c.client_id == client_id)
-    base = (sa.select(payment.c.id, payment.c.source, payment.c.amount, payment.c.paid_on,
-                      payment.c.payer_inn, payment.c.payer_name, payment.c.purpose,
-                      payment.c.reference, payment.c.client_id,
-                      client_account.c.name.label("client_name"), payment.c.status,
-                      payment.c.match_method, payment.c.note, allocated.label("allocated"),
-                      (payment.c.amount - allocated).label("unallocated"),
-                      payment.c.created_at)
+    if date_from:
+        where.append(payment.c.paid_on >= date_from)
+    if date_to:
+        where.append(payment.c.paid_on <= date_to)
+    if amount is not None:
+        where.append(payment.c.amount == amount)
+    if q:  # the search box: payer, reference or purpose, any case
+        like = f"%{q.strip()}%"
+        where.append(sa.or_(payment.c.reference.ilike(like), payment.c.payer_name.ilike(like),
+                            payment.c.purpose.ilike(like),
+                            payment.c.payer_inn.startswith(q.strip())))
+    base = (sa.select(*_payment_columns(allocated))
             .join(client_account, client_account.c.client_id == payment.c.client_id,
                   isouter=True).where(*where))
-    return await _page(session, base, [payment.c.paid_on.desc(), payment.c.created_at.desc()],
-                       limit, offset)
+    return await fetch_page(session, base, PAYMENT_ORDER, limit, offset, after)
+
+
+async def payment_detail(session: AsyncSession, actor: Principal, payment_id: uuid.UUID
+                         ) -> dict[str, Any]:
+    """A payment with where it went: each invoice it paid and how much, and what is left
+    (the client's advance)."""
+    allocated = _allocated_of_payment()
+    row = (await session.execute(
+        sa.select(*_payment_columns(allocated), client_account.c.inn.label("client_inn"),
+                  client_account.c.manager, payment.c.created_by)
+        .join(client_account, client_account.c.client_id == payment.c.client_id, isouter=True)
+        .where(payment.c.id == payment_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"Платёж {payment_id} не найден.")
+    if row["client_id"] is not None and not actor.may_see_client_of(row["manager"]):
+        raise Forbidden("this client is assigned to another manager")
+    if row["client_id"] is None and not actor.sees_all_clients:
+        raise Forbidden("an unmatched payment is the billing desk's")
+    allocations = (await session.execute(
+        sa.select(payment_allocation.c.invoice_id, invoice.c.number, invoice.c.period,
+                  invoice.c.total, invoice.c.status, payment_allocation.c.amount,
+                  payment_allocation.c.at)
+        .join(invoice, invoice.c.id == payment_allocation.c.invoice_id)
+        .where(payment_allocation.c.payment_id == payment_id)
+        .order_by(payment_allocation.c.id))).mappings().all()
+    return {**dict(row), "allocations": [dict(a) for a in allocations]}
 
 
 async def balances(session: AsyncSession, actor: Principal, client_id: uuid.UUID | None = None

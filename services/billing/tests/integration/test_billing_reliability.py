@@ -123,4 +123,4 @@ async def test_a_run_left_running_is_marked_interrupted_on_the_next_poll(bt: Any
 
 def _job_count(outcome: str) -> float:
     return REGISTRY.get_sample_value("clientops_job_duration_seconds_count", {
-        "service": "billing", "job": "invoice-run", "outcome": outcome}) or 0.0
+        "service": "billing", "job_name": "invoice-run", "outcome": outcome}) or 0.0

@@ -88,6 +88,7 @@ async def test_balances_and_aging(bt: Any) -> None:
     r = await bt.client.get("/api/reports/aging", params={"on": "2027-02-01", "format": "xlsx"},
                             headers=bt.auth())
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
-    assert rows[0] == ("Клиент", "Менеджер", "not_due", "d1_30", "d31_60", "d61_90",
-                       "over_90", "Итого")
+    assert rows[0] == ("Клиент", "Менеджер", "Срок не наступил", "Просрочено 1–30 дн.",
+                       "Просрочено 31–60 дн.", "Просрочено 61–90 дн.",
+                       "Просрочено более 90 дн.", "Итого")  # people read it: no raw codes
     assert len(rows) == 4

@@ -153,3 +153,18 @@ def test_payable_moves() -> None:
         payables.move(p.PAID, p.REJECTED)
     with pytest.raises(payables.IllegalMove):
         payables.move(p.RECEIVED, p.PAID)
+
+
+def test_an_advance_is_spent_oldest_first_to_the_kopeck_and_never_over() -> None:
+    from billing.domain.ledger import Owed, Remainder, spend_advance
+
+    owed = [Owed("b", date(2027, 1, 15), "СЧ-2027-01-0002", Decimal("12200.00")),
+            Owed("a", date(2027, 1, 15), "СЧ-2027-01-0001", Decimal("15250.00"))]
+    rems = [Remainder("p2", date(2026, 12, 20), Decimal("0.01")),
+            Remainder("p1", date(2026, 12, 18), Decimal("15250.00"))]
+    shares = [(s.payment_id, s.invoice_id, s.amount) for s in spend_advance(rems, owed)]
+    assert shares == [("p1", "a", Decimal("15250.00")), ("p2", "b", Decimal("0.01"))]
+    big = [Remainder("p", date(2026, 12, 1), Decimal("100000.00"))]
+    assert sum(s.amount for s in spend_advance(big, owed)) == Decimal("27450.00")
+    assert spend_advance([], owed) == []
+    assert spend_advance(big, [Owed("c", date(2027, 1, 1), "x", Decimal("0.00"))]) == []

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from clientops_shared.observability import sql_gauges_job
 from clientops_shared.projections import directory_router
-from clientops_shared.runtime import ServiceRuntime, preload
+from clientops_shared.runtime import Periodic, ServiceRuntime, preload
 from field_ops.adapters import orm
 from field_ops.adapters.cloud_admin import CloudAdmin, FakeCloudAdmin, HttpCloudAdmin
 from field_ops.config import FieldOpsSettings
+from field_ops.entrypoints import metrics
 from field_ops.entrypoints.api.field import router as field_router
 from field_ops.entrypoints.api.onboarding import router as onboarding_router
 from field_ops.entrypoints.api.plans import router as plans_router
@@ -41,4 +43,7 @@ def build(settings: FieldOpsSettings | None = None, *,
     # the periodic tick reads the app's clock, so a demo or a test that moves it moves both
     runtime.periodic.append(clock_periodic(runtime, lambda: app.state.clock(),
                                            settings.clock_poll_seconds))
+    runtime.periodic.append(Periodic("business-metrics", settings.metrics_poll_seconds,
+                                     sql_gauges_job("field_ops", runtime.engine,
+                                                    metrics.GAUGES)))
     return app

@@ -109,3 +109,29 @@ async def test_downtime_over_24h_escalates_once_and_a_resolved_one_never(field) 
     escalated = (await field.get("/api/downtime", params={"site_id": site["site_id"],
                                                           "escalated": True})).json()
     assert [i["id"] for i in escalated] == [long["id"]]
+
+
+def _sla_timer_late() -> float:
+    from prometheus_client import REGISTRY
+
+    value = REGISTRY.get_sample_value("clientops_sla_timer_late_seconds",
+                                      {"service": "field_ops"})
+    assert value is not None, "the gauge is exported"
+    return value
+
+
+async def test_a_clock_that_has_not_fired_shows_as_a_late_sla_timer_until_it_does(field) -> None:
+    """The SlaTimerLate alert's gauge: an emergency deadline passed and no breach marked
+    (the clock did not run) reads as seconds late; once the clock fires, 0."""
+    (job,) = [j for j in field.app.state.runtime.periodic if j.name == "business-metrics"]
+    site = await field.site(sla_days=1)
+    field.now = datetime(2026, 11, 3, 17, 0, tzinfo=MOSCOW)  # due by 05.11: long past
+    order = await field.order(site, "emergency")
+    await job.run()
+    due_at = datetime.fromisoformat(order["due_at"])
+    assert _sla_timer_late() >= (datetime.now(MOSCOW) - due_at).total_seconds() - 60
+    await field.clock(datetime.now(MOSCOW))  # the timer fires: every passed deadline marked
+    await job.run()
+    assert _sla_timer_late() == 0
+    text = (await field.http.get("/metrics")).text
+    assert 'clientops_sla_timer_late_seconds{service="field_ops"} 0.0' in text

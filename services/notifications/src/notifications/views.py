@@ -16,6 +16,7 @@ from clientops_shared.auth import Principal
 from clientops_shared.paging import COUNT_CAP, after_key, capped_count, encode_cursor
 from notifications.adapters.orm import (
     assignment,
+    client_request,
     clients,
     escalation,
     mail_delivery,
@@ -32,6 +33,15 @@ from notifications.domain.model import (
     Priority,
     TaskState,
     is_queue,
+)
+from notifications.domain.requests import (
+    CHANNEL_TITLES,
+    FUNCTION_TITLES,
+    KIND_TITLES,
+    STATE_TITLES,
+    Channel,
+    RequestKind,
+    RequestState,
 )
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
@@ -461,3 +471,87 @@ async def staff(session: AsyncSession) -> list[dict[str, Any]]:
 def window_start(now: datetime, days: int, since: date | None) -> datetime:
     start = since or (now.astimezone(MOSCOW).date() - timedelta(days=days))
     return datetime.combine(start, time(0), tzinfo=MOSCOW)
+
+
+# --- clients' requests ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    state: str | None = None
+    function: str | None = None
+    kind: str | None = None
+    client_id: uuid.UUID | None = None
+    q: str | None = None
+
+
+def _request_row(r: Any) -> dict[str, Any]:
+    row = dict(r)
+    row["kind_label"] = KIND_TITLES[RequestKind(row["kind"])]
+    row["channel_label"] = CHANNEL_TITLES[Channel(row["channel"])]
+    row["state_label"] = STATE_TITLES[RequestState(row["state"])]
+    row["function"] = str(row["function"])
+    row["function_label"] = FUNCTION_TITLES[Function(row["function"])]
+    return row
+
+
+async def client_requests(session: AsyncSession, actor: Principal, f: RequestFilter, *,
+                          limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+    """The requests journal, newest first; a manager sees their own clients' requests."""
+    cr = client_request
+    where: list[sa.ColumnElement[bool]] = []
+    if not actor.sees_all_clients:
+        where.append(clients.c.manager == actor.username)
+    if f.state:
+        where.append(cr.c.state == f.state)
+    if f.function:
+        where.append(cr.c.function == f.function)
+    if f.kind:
+        where.append(cr.c.kind == f.kind)
+    if f.client_id:
+        where.append(cr.c.client_id == f.client_id)
+    if f.q:
+        like = f"%{f.q}%"
+        where.append(sa.or_(cr.c.number.ilike(like), cr.c.subject.ilike(like),
+                            clients.c.name.ilike(like)))
+    source = cr.outerjoin(clients, clients.c.client_id == cr.c.client_id)
+    total = await capped_count(session, sa.select(cr.c.id).select_from(source).where(*where))
+    rows = (await session.execute(
+        sa.select(cr, clients.c.name.label("client_name"), clients.c.manager)
+        .select_from(source).where(*where)
+        .order_by(cr.c.registered_at.desc(), cr.c.number.desc())
+        .limit(limit).offset(offset))
+    ).mappings().all()
+    return total, [_request_row(r) for r in rows]
+
+
+async def client_request_by_id(session: AsyncSession, request_id: uuid.UUID
+                               ) -> dict[str, Any] | None:
+    cr = client_request
+    row = (await session.execute(
+        sa.select(cr, clients.c.name.label("client_name"), clients.c.manager)
+        .select_from(cr.outerjoin(clients, clients.c.client_id == cr.c.client_id))
+        .where(cr.c.id == request_id))).mappings().first()
+    if row is None:
+        return None
+    result = _request_row(row)
+    task_row = (await session.execute(
+        sa.select(task.c.id, task.c.assignee, task.c.state, task.c.due_at)
+        .where(task.c.kind == "client_request", task.c.dedupe_key == f"client_request:{request_id}")
+        .order_by(task.c.created_at.desc()).limit(1))).mappings().first()
+    result["task"] = dict(task_row) if task_row else None
+    return result
+
+
+async def open_requests(session: AsyncSession) -> dict[str, Any]:
+    """Open requests per function (the head's workload): how many, and the oldest."""
+    cr = client_request
+    rows = (await session.execute(
+        sa.select(cr.c.function, sa.func.count().label("open"),
+                  sa.func.min(cr.c.registered_at).label("oldest"))
+        .where(cr.c.state == "open").group_by(cr.c.function))).mappings().all()
+    by_function = [{"function": str(r["function"]),
+                    "function_label": FUNCTION_TITLES[Function(r["function"])],
+                    "open": r["open"], "oldest": r["oldest"]} for r in rows]
+    by_function.sort(key=lambda r: -r["open"])
+    return {"open": sum(r["open"] for r in by_function), "by_function": by_function}

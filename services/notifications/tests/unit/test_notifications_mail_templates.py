@@ -105,6 +105,23 @@ def test_invoice_issued() -> None:
     assert '<html lang="ru">' in html and "15 250,00 ₽" in html and "20.12.2026" in html
 
 
+def test_invoice_issued_partly_paid_from_the_advance_asks_for_the_rest_only() -> None:
+    _, text, html = render_mail("invoice_issued", **INVOICE, paid_from_advance="2550.00")
+    assert "Сумма счёта: 15 250,00 ₽." in text
+    assert "Оплачено из вашего аванса: 2 550,00 ₽." in text
+    assert "Осталось оплатить: 12 700,00 ₽." in text and "Срок оплаты: до 20.12.2026." in text
+    assert "Сумма к оплате" not in text
+    assert "12 700,00 ₽" in html and "Сумма к оплате" not in html
+    assert "\n\nСчёт приложен" in text
+
+
+def test_invoice_issued_wholly_paid_from_the_advance_asks_for_nothing() -> None:
+    _, text, html = render_mail("invoice_issued", **INVOICE, paid_from_advance="15250.00")
+    assert "Счёт оплачен полностью, платить ничего не нужно." in text
+    assert "Осталось оплатить" not in text and "Срок оплаты" not in text
+    assert "платить ничего не нужно" in html
+
+
 def test_invoice_resent_says_it_is_a_copy() -> None:
     subject, text, _ = render_mail("invoice_resent", **INVOICE)
     assert subject == "Повторно: счёт № 2026-12-0001 за декабрь 2026"
@@ -321,3 +338,16 @@ async def test_fake_mailer_records_and_can_fail_on_demand() -> None:
     message_id = await mailer.send(_invoice_mail())
     assert mailer.subjects() == ["Счёт № 2026-12-0001 за декабрь 2026"]
     assert mailer.sent[0]["Message-ID"] == message_id
+
+
+def test_escalation_mail_shows_no_raw_codes_or_ids() -> None:
+    """Issue 13 §5: a function code the labels do not know and a client known only by id
+    never reach the head's mail as they are."""
+    client_id = "4a1b2c3d-0000-4000-8000-000000000001"
+    subject, text, html = render_mail(
+        "escalation", reason="Счёт не оплачен", function="sales_ops", source="task.overdue",
+        raised_at=NOW, due_at=NOW, client_id=client_id,
+    )  # fmt: skip
+    for part in (subject, text, html):
+        assert "sales_ops" not in part and client_id not in part
+    assert "Направление: другое" in text

@@ -735,6 +735,7 @@ def test_shipped_rules_cover_every_duty_in_the_catalog() -> None:
         "logistics.closing_docs.unsigned",
         "logistics.purchase_order.overdue",
         "logistics.supplier_invoice.recorded",
+        "notifications.request.registered",
     }
     with_escalations = {t for t, r in rules.events.items() if r.escalations}
     assert with_escalations == {

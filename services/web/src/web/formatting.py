@@ -76,6 +76,60 @@ STATEMENT_OUTCOME = {"matched": "разнесён", "unmatched": "не разн�
                      "overpaid": "переплата", "partial": "частично", "duplicate": "уже был",
                      "ours": "наш платёж", "skipped": "пропущен"}
 
+PAYMENT_STATE = {"matched": "разнесён", "partly": "разнесён частично, остаток — аванс",
+                 "unmatched": "не разнесён"}
+"""A payment as the payments desk files it: ``partly`` is a known client's payment with money
+left over (their advance)."""
+
+PAYMENT_SOURCE = {"manual": "внесён вручную", "bank_statement": "из банковской выписки"}
+
+MATCH_METHOD = {"invoice": "по счёту", "payer_inn": "по ИНН плательщика",
+                "manual": "вручную", "client_credit": "аванс известного клиента",
+                "invoice_number": "по номеру счёта в назначении",
+                "exact_amount": "по ИНН и точной сумме счёта",
+                "oldest_first": "по ИНН, старые счета первыми"}
+
+_PAYMENT_NOTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text) for pattern, text in (
+        (r"invoice is (\w+): the whole amount is held as the client's credit",
+         "счёт уже закрыт — вся сумма остаётся авансом клиента"),
+        (r"no client with this INN", "клиента с таким ИНН нет"),
+        (r"several clients share this INN", "этот ИНН у нескольких клиентов"),
+        (r"neither invoice_id nor payer_inn given", "не указаны ни счёт, ни ИНН плательщика"),
+        (r"named but not open: (.+)", "названные счета уже закрыты: \\1"),
+        (r"payer INN (\d+) differs from the named invoices' client",
+         "ИНН плательщика \\1 не совпадает с ИНН клиента по счетам"),
+        (r"no open invoice named in the purpose and no payer INN",
+         "в назначении нет открытого счёта и нет ИНН плательщика"),
+        (r"no open invoices for payer INN (\d+)", "у плательщика с ИНН \\1 нет открытых счетов"),
+    ))
+
+
+def payment_note(value: Any) -> str:
+    """Billing's note on how a payment was (not) matched, in Russian, part by part."""
+    out = []
+    for part in ("" if value is None else str(value)).split("; "):
+        for pattern, russian in _PAYMENT_NOTES:
+            found = pattern.search(part)
+            if found:
+                part = found.expand(russian)
+                break
+        if part:
+            out.append(part)
+    return "; ".join(out)
+
+
+def payment_state(p: Any) -> str:
+    """``matched`` / ``partly`` / ``unmatched`` of a payment as billing lists it."""
+    if p.get("status") == "unmatched":
+        return "unmatched"
+    try:
+        left = Decimal(str(p.get("unallocated") or 0))
+    except ArithmeticError:
+        left = Decimal(0)
+    return "partly" if left > 0 else "matched"
+
+
 _TASK_OUTCOMES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), text) for pattern, text in (
         (r"^paid$", "счёт оплачен"),
@@ -103,6 +157,10 @@ def task_outcome(value: Any) -> str:
 PEOPLE_OUTSIDE = {
     "event:contracts": "по событию договоров", "event:field_ops": "по событию выездов",
     "scheduler": "по расписанию", "system": "система",
+    # a function's shared queue: anyone of that function takes the task
+    "queue:billing": "очередь расчётов с клиентами", "queue:field_ops": "очередь диспетчеров",
+    "queue:support": "очередь техподдержки", "queue:contracts": "очередь договорного отдела",
+    "queue:logistics": "очередь логистики", "queue:claims": "очередь юриста",
 }
 """Who wrote a record when it was not a person."""
 
@@ -125,6 +183,31 @@ PAYABLE_CATEGORY = {"equipment": "оборудование", "delivery": "дос
                     "contractor": "подрядчики", "rent": "аренда", "other": "прочее"}
 
 PLANFACT_STATE = {"pending": "ждёт отправки", "synced": "в ПланФакте", "failed": "ошибка"}
+
+AMENDMENT_KIND = {"fee_change": "изменение абонентской платы", "extension": "продление",
+                  "suspension": "приостановка", "termination": "расторжение"}
+
+AMENDMENT_STATUS = {"scheduled": "ждёт даты вступления", "applied": "вступило в силу",
+                    "void": "не применено"}
+
+CHANGE_REQUEST_KIND = {**AMENDMENT_KIND, "other": "другое"}
+
+CHANGE_REQUEST_STATE = {"pending": "ждёт решения", "approved": "согласован",
+                        "rejected": "отклонён"}
+
+PILOT_OUTCOME = {"converted": "переведён в платный договор",
+                 "success": "успешно: готовится платный договор",
+                 "declined": "клиент отказался"}
+
+DEAL_STAGE = {"new": "новая", "qualified": "квалифицирована", "proposal": "предложение",
+              "won": "выиграна", "lost": "проиграна"}
+
+FEEDBACK_KIND = {"feedback": "отзыв о работе", "wish": "пожелание",
+                 "testimonial_request": "просьба о благодарственном письме",
+                 "case_study": "материал для кейса"}
+
+CHANNEL = {"call": "звонок", "email": "письмо", "meeting": "встреча", "visit": "визит",
+           "messenger": "мессенджер"}
 
 
 # --- the services' 422 messages in Russian ---------------------------------------------------
@@ -190,7 +273,7 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the site belongs to another client", "Объект принадлежит другому клиенту."),
         (r"the contract belongs to another client", "Договор принадлежит другому клиенту."),
         (r"is entered already", "Этот счёт поставщика уже внесён."),
-        (r"cannot (\w+(?: \w+)?) a contract in state (\w+)",
+        (r"cannot (\w+(?: \w+)*) a contract in state (\w+)",
          "Действие недоступно для договора в этом состоянии."),
         (r"amount must not be negative|must not be negative",
          "Сумма не может быть отрицательной."),
@@ -207,6 +290,52 @@ _BY_TEXT: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"unknown rent agreements", "Таких договоров аренды нет."),
         (r"a site appears twice", "Объект указан в маршруте дважды."),
         (r"period must look like", "Период — месяц в виде ГГГГ-ММ."),
+        # contracts' amendments, change requests, pilots and deals
+        (r"takes effect no earlier than (\d{4})-(\d{2})-(\d{2}).*notified on "
+         r"(\d{4})-(\d{2})-(\d{2}).* (\d+) days' notice",
+         "Новая плата действует не раньше \\3.\\2.\\1: клиента уведомили \\6.\\5.\\4, "
+         "срок уведомления по договору, дней: \\7."),
+        (r"a fee change (request )?names the new fee", "Укажите новую плату."),
+        (r"an extension request names the new end date", "Укажите новую дату окончания."),
+        (r"an extension moves the end date later than (\d{4})-(\d{2})-(\d{2})",
+         "Новая дата окончания должна быть позже \\3.\\2.\\1."),
+        (r"an open-ended contract has nothing to extend",
+         "У бессрочного договора нет даты окончания — продлевать нечего."),
+        (r"resumes after the suspension begins",
+         "Дата возобновления должна быть позже начала приостановки."),
+        (r"would take effect before the contract starts \((\d{4})-(\d{2})-(\d{2})\)",
+         "Договор начинается \\3.\\2.\\1 — изменение не может вступить в силу раньше."),
+        (r"the contract ends on (\d{4})-(\d{2})-(\d{2}), before the amendment",
+         "Договор заканчивается \\3.\\2.\\1 — раньше, чем изменение вступит в силу."),
+        (r"is to be terminated on (\d{4})-(\d{2})-(\d{2})",
+         "Договор уже расторгается с \\3.\\2.\\1 — других изменений не принимает."),
+        (r"a suspension of the contract .* is already scheduled",
+         "Приостановка договора уже запланирована."),
+        (r"the suspension began on (\d{4})-(\d{2})-(\d{2})",
+         "Приостановка началась \\3.\\2.\\1 — возобновить можно не раньше."),
+        (r"takes no change requests", "Запрос на изменение принимается только по "
+                                      "действующему договору."),
+        (r"the request was already (approved|rejected)", "По запросу уже принято решение."),
+        (r"a rejection states its reason", "Укажите причину отказа."),
+        (r"only a pilot (has an outcome|is converted)", "Это не пилотный договор."),
+        (r"the pilot was already converted|the pilot's outcome is already",
+         "Итог пилота уже записан."),
+        (r"a pilot is converted by signing its paid contract",
+         "Перевод в платный договор оформляется формой «Перевести в платный договор»."),
+        (r"the pilot cannot end before it starts", "Пилот не может закончиться раньше, чем "
+                                                  "начался."),
+        (r"a pilot converts into a paid contract", "Пилот переводится в платный договор, а не "
+                                                   "в новый пилот."),
+        (r"the new contract needs a start date", "Укажите дату начала нового договора."),
+        (r"was already replaced", "Этот договор уже перезаключён."),
+        (r"a contract in state \w+ cannot be replaced", "Перезаключить можно только "
+                                                        "действующий или истёкший договор."),
+        (r"cannot move a deal in stage", "Сделка уже на этой стадии или закрыта."),
+        (r"the deal is closed", "Сделка закрыта — передавать её некому."),
+        (r"a deal handed to sales names the sales manager", "Выберите менеджера из списка."),
+        (r"the contract would be signed after it ends", "Дата подписания позже окончания "
+                                                         "договора."),
+        (r"a pilot has an end date", "У пилота должна быть дата окончания."),
         (r"must be (\d+) or (\d+) digits", "Нужно \\1 или \\2 цифр."),
         (r"must be (\d+) digits", "Нужно \\1 цифр."),
     ))
@@ -350,8 +479,20 @@ FILTERS = {
     "payable_status": label(PAYABLE_STATUS),
     "payable_category": label(PAYABLE_CATEGORY),
     "planfact_state": label(PLANFACT_STATE),
+    "amendment_kind": label(AMENDMENT_KIND),
+    "amendment_status": label(AMENDMENT_STATUS),
+    "change_request_kind": label(CHANGE_REQUEST_KIND),
+    "change_request_state": label(CHANGE_REQUEST_STATE),
+    "pilot_outcome": label(PILOT_OUTCOME),
+    "deal_stage": label(DEAL_STAGE),
+    "feedback_kind": label(FEEDBACK_KIND),
+    "channel": label(CHANNEL),
     "run_status": label(RUN_STATUS),
     "statement_outcome": label(STATEMENT_OUTCOME),
+    "payment_state": label(PAYMENT_STATE),
+    "payment_source": label(PAYMENT_SOURCE),
+    "match_method": label(MATCH_METHOD),
+    "payment_note": payment_note,
     "task_outcome": task_outcome,
     "phone": phone,
 }

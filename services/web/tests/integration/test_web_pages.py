@@ -171,9 +171,20 @@ async def test_the_run_page_polls_until_done_and_lists_failed_contracts(
         assert "2026-0042" in page.text and "у клиента нет e-mail для счёта" in page.text
         assert seen and seen[0].startswith("Bearer ")  # the user's token, kept server-side
 
-        run.update(status="finished", done=8, issued=7, finished_at="2026-12-15T06:01:00Z")
+        run.update(status="finished", done=8, issued=4, already=3,
+                   finished_at="2026-12-15T06:01:00Z")
         fragment = await client.get(f"/billing/runs/{run_id}", headers={"HX-Request": "true"})
         assert fragment.status_code == 200
+        # a rerun says how many invoices existed already
+        assert "выставлено 4, уже были выставлены раньше 3" in fragment.text
+        # a failed scheduled run: said in Russian, the technical error only for support
+        run.update(status="failed", trigger="schedule",
+                   error="ConnectionRefusedError: [Errno 111] Connect call failed")
+        fragment = await client.get(f"/billing/runs/{run_id}", headers={"HX-Request": "true"})
+        assert "Выставление не завершилось из-за технической ошибки" in fragment.text
+        assert "запуск по расписанию повторится и сам" in fragment.text
+        assert "<code>ConnectionRefusedError: [Errno 111] Connect call failed</code>" in (
+            fragment.text)
         assert fragment.text.lstrip().startswith('<section id="run-progress"')
         assert "<html" not in fragment.text
         assert 'data-finished="yes"' in fragment.text and "hx-trigger" not in fragment.text

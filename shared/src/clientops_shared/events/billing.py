@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from clientops_shared.events.base import Event
 from clientops_shared.types import Money
@@ -33,6 +34,8 @@ class InvoiceIssued(Event):
     revision: int = 0
     replaces_invoice_id: uuid.UUID | None = None
     """Set on a corrected invoice: the one it replaces (cancelled by a credit note)."""
+    paid_from_advance: Money = Decimal("0.00")
+    """Already paid from the client's advance when issued: the mail asks for the rest only."""
 
 
 class InvoiceResent(InvoiceIssued):

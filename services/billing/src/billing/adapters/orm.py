@@ -229,6 +229,9 @@ payment = sa.Table(
     sa.CheckConstraint("amount > 0", name="amount_positive"),
 )
 
+# the payments list's order (newest first), for keyset pages
+sa.Index("payment_paid_on_id_idx", payment.c.paid_on.desc(), payment.c.id.desc())
+
 payment_allocation = sa.Table(
     "payment_allocation", metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),

@@ -13,6 +13,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "DD.MM.YYYY"
+"""Dates as people here write them (01.12.2026), not Excel's default ISO."""
 
 
 def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -28,6 +30,9 @@ def workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
     money = set(money_columns)
     for row in rows:
         ws.append([_cell(v) for v in row])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, date):
+                cell.number_format = DATE_FORMAT
     for col in range(1, len(headers) + 1):
         letter = get_column_letter(col)
         if col - 1 in money:

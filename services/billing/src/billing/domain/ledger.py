@@ -114,3 +114,41 @@ def aging_bucket(due_on: date, on: date) -> str:
         if late >= low and (high is None or late <= high):
             return name
     return AGING_BUCKETS[-1][0]
+
+
+@dataclass(frozen=True)
+class Remainder:
+    """What is left of a client's matched payment once its allocations are taken off."""
+
+    payment_id: object
+    paid_on: date
+    left: Decimal
+
+
+@dataclass(frozen=True)
+class AdvanceShare:
+    payment_id: object
+    invoice_id: object
+    amount: Decimal
+
+
+def spend_advance(remainders: Iterable[Remainder], owed: Iterable[Owed]
+                  ) -> list[AdvanceShare]:
+    """Spend a client's advance (the remainders of their payments, oldest payment first) on
+    open invoices (oldest first). Exact kopecks: no share is ever more than what is left of
+    its payment or owed on its invoice, so nothing is over-applied."""
+    debts = {o.invoice_id: o.outstanding for o in owed if o.outstanding > 0}
+    ordered = sorted((o for o in owed if o.invoice_id in debts),
+                     key=lambda o: (o.issued_on, o.number))
+    out: list[AdvanceShare] = []
+    for rem in sorted(remainders, key=lambda r: (r.paid_on, str(r.payment_id))):
+        left = rem.left
+        for item in ordered:
+            if left <= 0:
+                break
+            part = min(left, debts[item.invoice_id])
+            if part > 0:
+                out.append(AdvanceShare(rem.payment_id, item.invoice_id, part))
+                debts[item.invoice_id] -= part
+                left -= part
+    return out

@@ -4,8 +4,9 @@ Every write of an invoice or credit note goes through ``issue``. It first locks 
 row of each (series, period) it numbers in, which serialises issuing within a period across
 requests, runs and replicas; then it inserts only what does not exist yet and lets the unique
 key ``(contract_id, period, kind, revision)`` refuse anything that slipped through. Rows,
-lines, the counter, applied adjustments and one ``billing.invoice.issued`` per invoice commit
-in the caller's transaction.
+lines, the counter, applied adjustments, one ``billing.invoice.issued`` per invoice and the
+client's advance applied to the new invoice (unless configured off) commit in the caller's
+transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,7 @@ from billing.domain.invoicing import (
 )
 from billing.domain.ledger import CREDIT_NOTE_SERIES, InvoiceKind, InvoiceStatus
 from billing.domain.periods import Period
+from billing.service_layer.payments import apply_advance_to_new
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import billing as ev
 
@@ -198,9 +200,17 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
             invoice_adjustment.update()
             .where(invoice_adjustment.c.id == sa.bindparam("adj_id"))
             .values(applied_invoice_id=sa.bindparam("invoice_id")), applied)
+    # a client's advance pays their new invoice at once (setting ``auto_apply_advance``);
+    # applied before the issue events are written, so the mail asks only for what is left,
+    # but its "paid" events are put back after them: consumers see issued, then paid
+    mark = len(uow.emitted)
+    from_advance = await apply_advance_to_new(
+        uow, [i.id for i in issued if i.planned.kind is InvoiceKind.INVOICE])
+    paid_events = uow.emitted[mark:]
+    del uow.emitted[mark:]
     for i in issued:
         if i.planned.kind is InvoiceKind.INVOICE:
-            uow.emit(_issued_event(i))
+            uow.emit(_issued_event(i, from_advance.get(i.id, Decimal("0.00"))))
         else:
             uow.emit(ev.CreditNoteIssued(
                 credit_note_id=i.id, number=i.number, client_id=i.planned.payer.client_id,
@@ -208,16 +218,20 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
                 amount=i.planned.totals.amount, vat=i.planned.totals.vat,
                 total=i.planned.totals.total, cancels_invoice_id=i.planned.corrects_id,
                 reason=i.planned.reason or ""))
+    uow.emitted.extend(e.model_copy(update={"occurred_at": datetime.now(UTC)})
+                       for e in paid_events)
     return issued
 
 
-def _issued_event(i: IssuedInvoice) -> ev.InvoiceIssued:
+def _issued_event(i: IssuedInvoice, paid_from_advance: Decimal = Decimal("0.00")
+                  ) -> ev.InvoiceIssued:
     t = i.planned.totals
     return ev.InvoiceIssued(
         invoice_id=i.id, number=i.number, client_id=i.planned.payer.client_id,
         contract_id=i.planned.payer.contract_id, period=str(i.planned.period), amount=t.amount,
         vat=t.vat, total=t.total, due_on=i.due_on, email=i.planned.payer.email,
-        revision=i.planned.revision, replaces_invoice_id=i.planned.corrects_id)
+        revision=i.planned.revision, replaces_invoice_id=i.planned.corrects_id,
+        paid_from_advance=paid_from_advance)
 
 
 def lines_from_rows(rows: Sequence[sa.RowMapping]) -> tuple[InvoiceLine, ...]:

@@ -27,6 +27,8 @@ from billing.adapters.orm import (
     invoice,
     payment,
     payment_allocation,
+    rent_agreement,
+    subscription,
 )
 from billing.domain import guards
 from billing.domain.bank_statement import (
@@ -46,7 +48,9 @@ from billing.domain.ledger import (
     Owed,
     PaymentSource,
     PaymentStatus,
+    Remainder,
     allocate_oldest_first,
+    spend_advance,
     status_after,
 )
 from billing.domain.vat import ZERO
@@ -389,29 +393,134 @@ async def match_manually(uow: BillingUnitOfWork, actor: Principal, payment_id: u
                             for r, a in shares]}
 
 
-async def apply_credit(uow: BillingUnitOfWork, actor: Principal, client_id: uuid.UUID
-                       ) -> dict[str, Any]:
-    """Spend a client's credit (unallocated money of matched payments) on open invoices."""
-    if await uow.client_account(client_id) is None:
-        raise NotFound(f"client {client_id} not found")
-    pays = (await uow.session.execute(
-        sa.select(payment.c.id, payment.c.amount, payment.c.paid_on,
-                  (payment.c.amount - sa.func.coalesce(sa.select(sa.func.sum(
-                      payment_allocation.c.amount)).where(
-                      payment_allocation.c.payment_id == payment.c.id).scalar_subquery(), 0)
-                   ).label("left"))
-        .where(payment.c.client_id == client_id,
-               payment.c.status == str(PaymentStatus.MATCHED))
-        .order_by(payment.c.paid_on, payment.c.id).with_for_update(of=payment))).all()
-    owed = await _lock_open(uow, client_ids=[client_id])
+def _not_rent() -> sa.ColumnElement[bool]:
+    """Invoices a subscriber owes us. A rent contract is money we pay the site owner: an
+    invoice one produced in error is never paid from anybody's advance (it is cancelled)."""
+    return sa.and_(
+        invoice.c.contract_id.not_in(
+            sa.select(subscription.c.contract_id).where(subscription.c.kind == "rent")),
+        invoice.c.contract_id.not_in(
+            sa.select(rent_agreement.c.contract_id).where(
+                rent_agreement.c.contract_id.is_not(None))))
+
+
+async def _remainders(uow: BillingUnitOfWork, client_ids: Sequence[uuid.UUID]
+                      ) -> dict[uuid.UUID, list[Remainder]]:
+    """Per client, what is left of their matched payments (the advance), payments locked."""
+    if not client_ids:
+        return {}
+    # lock first, then read what is left in a statement of its own: its snapshot sees the
+    # allocations of whoever held a lock before us (an over-application is never possible)
+    ids = list((await uow.session.execute(
+        sa.select(payment.c.id).where(payment.c.client_id.in_(sorted(set(client_ids))),
+                                      payment.c.status == str(PaymentStatus.MATCHED))
+        .order_by(payment.c.id).with_for_update())).scalars())
+    if not ids:
+        return {}
+    used = (sa.select(payment_allocation.c.payment_id,
+                      sa.func.sum(payment_allocation.c.amount).label("used"))
+            .where(payment_allocation.c.payment_id.in_(ids))
+            .group_by(payment_allocation.c.payment_id).subquery())
+    left = payment.c.amount - sa.func.coalesce(used.c.used, 0)
+    rows = (await uow.session.execute(
+        sa.select(payment.c.id, payment.c.client_id, payment.c.paid_on, left.label("left"))
+        .join(used, used.c.payment_id == payment.c.id, isouter=True)
+        .where(payment.c.id.in_(ids), left > 0).order_by(payment.c.id))).all()
+    out: dict[uuid.UUID, list[Remainder]] = {}
+    for r in rows:
+        if r.left > 0:
+            out.setdefault(r.client_id, []).append(Remainder(r.id, r.paid_on, r.left))
+    return out
+
+
+async def _spend(uow: BillingUnitOfWork, remainders: Sequence[Remainder],
+                 owed: Sequence[OpenRow]) -> list[tuple[uuid.UUID, OpenRow, Decimal]]:
+    """Allocate the advance to these open invoices; the invoice is paid on the day it is
+    applied (the money came earlier, the invoice did not exist then)."""
     by_id = {r.id: r for r in owed}
-    spent = ZERO
-    for p in pays:
-        if p.left <= 0:
-            continue
-        picked, _ = allocate_oldest_first(p.left, [
-            Owed(r.id, r.issued_on, r.number, r.outstanding) for r in owed if r.outstanding > 0])
-        spent += await _allocate(uow, p.id, p.paid_on,
-                                 [(by_id[s.invoice_id], s.amount) for s in picked])  # type: ignore[index]
-    uow.audit("client.credit_applied", "client", client_id, after={"applied": spent})
-    return {"client_id": client_id, "applied": spent}
+    shares = spend_advance(remainders, [Owed(r.id, r.issued_on, r.number, r.outstanding)
+                                        for r in owed])
+    done: list[tuple[uuid.UUID, OpenRow, Decimal]] = []
+    for share in shares:
+        row = by_id[share.invoice_id]  # type: ignore[index]
+        await _allocate(uow, share.payment_id, uow.rules.today(),  # type: ignore[arg-type]
+                        [(row, share.amount)])
+        done.append((share.payment_id, row, share.amount))  # type: ignore[arg-type]
+    return done
+
+
+def _applied(client_id: uuid.UUID, done: Sequence[tuple[uuid.UUID, OpenRow, Decimal]],
+             credit: Decimal) -> dict[str, Any]:
+    spent = sum((a for _, _, a in done), ZERO)
+    return {"client_id": client_id, "applied": spent, "credit_left": credit - spent,
+            "allocations": [{"payment_id": p, "invoice_id": r.id, "number": r.number,
+                             "amount": a} for p, r, a in done]}
+
+
+async def apply_credit(uow: BillingUnitOfWork, actor: Principal, client_id: uuid.UUID,
+                       invoice_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """Spend a client's advance (what is left of their matched payments) on their open
+    invoices, oldest first, or on the one invoice named. Never more than the advance, never
+    more than is owed, never on an invoice of another client or of a rent contract."""
+    if await uow.client_account(client_id) is None:
+        raise NotFound("Клиент не найден в биллинге.")
+    remainders = (await _remainders(uow, [client_id])).get(client_id, [])
+    credit = sum((r.left for r in remainders), ZERO)
+    if invoice_id is not None:
+        target = (await uow.session.execute(sa.select(
+            invoice.c.client_id, invoice.c.kind, invoice.c.status, invoice.c.number)
+            .where(invoice.c.id == invoice_id))).first()
+        if target is None or target.client_id != client_id:
+            raise InvalidInput("invoice_id", "Выберите счёт этого клиента из списка.")
+        if target.kind != InvoiceKind.INVOICE:
+            raise InvalidInput("invoice_id", "Кредит-ноту не оплачивают — выберите счёт.")
+        if credit <= 0:
+            raise Conflict("У клиента нет аванса: все его оплаты уже разнесены по счетам.",
+                           field="invoice_id")
+    owed = _open_rows((await uow.session.execute(_open_query().where(
+        invoice.c.client_id == client_id, _not_rent()))).all())
+    if invoice_id is not None:
+        owed = [r for r in owed if r.id == invoice_id]
+        if not owed:
+            raise Conflict(f"Счёт № {target.number} не ждёт оплаты (оплачен, аннулирован или "
+                           "выставлен по договору аренды).", field="invoice_id")
+    done = await _spend(uow, remainders, owed)
+    result = _applied(client_id, done, credit)
+    uow.audit("client.credit_applied", "client", client_id,
+              after={"applied": result["applied"], "invoice_id": invoice_id,
+                     "invoices": [r.number for _, r, _ in done], "automatic": False})
+    return result
+
+
+async def apply_advance_to_new(uow: BillingUnitOfWork, invoice_ids: Sequence[uuid.UUID]
+                               ) -> dict[uuid.UUID, Decimal]:
+    """Newly issued invoices are paid from their clients' advances at once (unless the
+    ``auto_apply_advance`` setting is off). One query finds the few clients holding an
+    advance; only their new invoices are touched (a rent contract's never)."""
+    if not invoice_ids or not uow.rules.auto_apply_advance:
+        return {}
+    fresh = _open_rows((await uow.session.execute(_open_query().where(
+        invoice.c.id.in_(list(invoice_ids)), _not_rent()))).all())
+    if not fresh:
+        return {}
+    # which of these clients hold an advance at all (no locks: a run touches thousands)
+    used = sa.func.coalesce(sa.select(sa.func.sum(payment_allocation.c.amount)).where(
+        payment_allocation.c.payment_id == payment.c.id).scalar_subquery(), 0)
+    holders = list((await uow.session.execute(
+        sa.select(payment.c.client_id).distinct()
+        .where(payment.c.client_id.in_({r.client_id for r in fresh}),
+               payment.c.status == str(PaymentStatus.MATCHED), payment.c.amount > used)
+    )).scalars())
+    advances = await _remainders(uow, holders)
+    paid: dict[uuid.UUID, Decimal] = {}
+    for client_id in sorted(advances):
+        mine = [r for r in fresh if r.client_id == client_id]
+        done = await _spend(uow, advances[client_id], mine)
+        if done:
+            applied = sum((a for _, _, a in done), ZERO)
+            for _, row, amount in done:
+                paid[row.id] = paid.get(row.id, ZERO) + amount
+            uow.audit("client.credit_applied", "client", client_id,
+                      after={"applied": applied, "invoices": [r.number for _, r, _ in done],
+                             "automatic": True})
+    return paid

@@ -35,6 +35,8 @@ class Rules:
     run_day: int = INVOICE_RUN_DAY
     today: Callable[[], date] = business_today
     dunning_ahead_days: int = 0
+    auto_apply_advance: bool = True
+    """A client's advance (over-payment) pays their next invoice as soon as it is issued."""
 
 
 class BillingUnitOfWork(UnitOfWork):

@@ -149,6 +149,33 @@ timeline_entry = sa.Table(
 sa.Index("timeline_entry_client_at_idx", timeline_entry.c.client_id, timeline_entry.c.at,
          timeline_entry.c.event_id)
 
+# Clients' requests (обращения): the journal, numbered per year without gaps.
+client_request = sa.Table(
+    "client_request", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("number", sa.Text, nullable=False, unique=True),
+    sa.Column("client_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("function", text_enum(model.Function), nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("registered_by", sa.Text, nullable=False),
+    sa.Column("registered_at", _ts, nullable=False),
+    sa.Column("answer", sa.Text),
+    sa.Column("answered_by", sa.Text),
+    sa.Column("answered_at", _ts),
+)
+sa.Index("client_request_client_idx", client_request.c.client_id, client_request.c.registered_at)
+sa.Index("client_request_open_idx", client_request.c.function, client_request.c.registered_at,
+         postgresql_where=client_request.c.state == "open")
+
+request_journal = sa.Table(
+    "request_journal", metadata,
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("last_seq", sa.Integer, nullable=False),
+)
+
 _mapped = False
 
 

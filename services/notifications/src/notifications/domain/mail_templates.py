@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache, wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import (
     Environment,
@@ -34,12 +34,28 @@ TEMPLATE_NAMES: frozenset[str] = frozenset(
         "renewal_notice",
         "escalation",
         "daily_digest",
+        "request_answered",
     }
 )
+
+_T = TypeVar("_T")
 
 
 class MailTemplateError(ValueError):
     """A template is unknown or its context lacks something it prints."""
+
+
+def as_amount(value: Any) -> Decimal:
+    """An amount as it travels in an event (a decimal string) to a Decimal, for sums."""
+    if isinstance(value, bool | float):
+        raise MailTemplateError(f"amount must be Decimal, int or a decimal string, not {value!r}")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MailTemplateError(f"not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise MailTemplateError(f"not an amount: {value!r}")
+    return amount
 
 
 def format_money(value: Any) -> str:
@@ -114,10 +130,10 @@ def format_period(value: Any) -> str:
 
 
 
-def _strict(formatter: Callable[[Any], str]) -> Callable[[Any], str]:
+def _strict(formatter: Callable[[Any], _T]) -> Callable[[Any], _T]:
     # a filter gets an Undefined instead of raising: make a missing field fail as missing
     @wraps(formatter)
-    def checked(value: Any) -> str:
+    def checked(value: Any) -> _T:
         if isinstance(value, Undefined):
             str(value)  # StrictUndefined raises UndefinedError naming the field
             raise UndefinedError("a value the template prints is undefined")
@@ -139,6 +155,8 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
+        # arithmetic on amounts in a template (what is left to pay), exact: Decimal only
+        amount=_strict(as_amount),
         money=_strict(format_money),
         date=_strict(format_date),
         datetime=_strict(format_datetime),

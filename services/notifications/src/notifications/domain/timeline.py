@@ -66,6 +66,9 @@ SUMMARIES: Mapping[str, str] = {
     "logistics.originals.returned": "Оригиналы документов возвращены {returned_on}",
     "logistics.closing_docs.unsigned": "Закрывающие документы № {number} не подписаны "
                                        "(отправлены {sent_on})",
+    "notifications.request.registered": "Обращение № {number} ({channel_label}, "
+                                        "{kind_label}): {subject}",
+    "notifications.request.answered": "Дан ответ на обращение № {number}: {answer}",
     "logistics.closing_docs.signed": "Закрывающие документы подписаны {signed_on}",
 }
 

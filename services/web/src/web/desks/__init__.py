@@ -23,14 +23,25 @@ class Desk:
 
 DESKS: tuple[Desk, ...] = (
     Desk("my_day", "Мой день", "/", EVERYONE),
+    Desk("requests", "Обращения", "/requests",
+         frozenset({"manager", "head", "billing", "accountant", "dispatcher", "lawyer",
+                    "sales"})),
     # before contracts: its /contracts/{id}/… routes would take /contracts/claims
     Desk("claims", "Претензии", "/contracts/claims",
          frozenset({"lawyer", "head", "manager"}), in_nav=False),
     Desk("contracts", "Договоры", "/contracts",
          frozenset({"manager", "head", "lawyer", "sales"})),
+    # after contracts and before the contract page: /contracts/deals is not a contract id
+    Desk("sales", "Сделки", "/contracts/deals", frozenset({"sales", "manager", "head"}),
+         in_nav=False),
+    # last of /contracts/…: its GET /contracts/{id} would take the desk's other pages
+    Desk("contract_card", "Договор", "/contracts", frozenset({"manager", "head", "lawyer",
+                                                               "sales"}), in_nav=False),
     Desk("billing", "Биллинг", "/billing", frozenset({"billing", "accountant", "head"})),
     # the billing desk's back office: its own modules, reached from the billing tabs
     Desk("rent", "Аренда площадок", "/billing/rent",
+         frozenset({"billing", "accountant", "head"}), in_nav=False),
+    Desk("payments", "Платежи", "/billing/payments",
          frozenset({"billing", "accountant", "head"}), in_nav=False),
     Desk("invoices", "Счета", "/billing/invoices",
          frozenset({"billing", "accountant", "head"}), in_nav=False),

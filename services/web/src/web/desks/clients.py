@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
 from web.desks.contracts import FLASH
+from web.desks.requests import REGISTRARS
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     CurrentViewer,
@@ -21,16 +22,20 @@ from web.entrypoints.pages.framework import (
     panels,
     redirect,
     render,
+    today,
     viewer_with_roles,
 )
 from web.field_ops import card_services
+from web.formatting import CHANNEL
 
 router = APIRouter(prefix="/clients", include_in_schema=False)
 
 UNPAID = frozenset({"issued", "overdue", "partially_paid", "unpaid", "open"})
 EDIT_ROLES = ("manager", "head", "lawyer", "sales")  # who may change a client's details
 EditViewer = Annotated[Viewer, Depends(viewer_with_roles(*EDIT_ROLES))]
-CARD_FLASH = {**FLASH, "details": "Реквизиты клиента сохранены.",
+ContactViewer = Annotated[Viewer, Depends(viewer_with_roles("manager", "head"))]
+CONTACT_ROLES = ("manager", "head")  # who records a call, letter or meeting (contracts' rule)
+CARD_FLASH = {**FLASH, "details": "Реквизиты клиента сохранены.", "contact": "Контакт записан.",
               "unchanged": "Изменений нет — ничего не сохранено."}
 
 
@@ -64,9 +69,13 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
     )
     parts["claims"] = await panel(
         services.get("contracts", "/api/claims", client_id=cid, limit=100))
+    parts["requests"] = await panel(
+        services.get("notifications", "/api/requests", client_id=cid, limit=50))
     scans = await panels(**{
         str(c["id"]): services.get("contracts", f"/api/contracts/{c['id']}/scans")
         for c in (parts["contracts"].data or [])})
+    parts["interactions"] = await panel(
+        services.get("contracts", f"/api/clients/{cid}/interactions"), empty=[])
     parts["balance"] = await panel(
         services.get("billing", f"/api/clients/{cid}/balance"), empty={})
     parts["timeline"] = await panel(  # the newest 200, however long the history
@@ -80,6 +89,9 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         "may_sign": viewer.has_role("manager", "head", "lawyer", "sales"),
         "may_pay": viewer.has_role("billing", "accountant", "head"),
         "may_edit": viewer.has_role(*EDIT_ROLES),
+        "may_log_contact": viewer.has_role(*CONTACT_ROLES),
+        "may_deal": viewer.has_role("sales", "manager", "head"),
+        "may_register": viewer.has_role(*REGISTRARS),
         "flash": CARD_FLASH.get(request.query_params.get("flash", ""))})
 
 
@@ -173,3 +185,44 @@ async def save_client(client_id: uuid.UUID, request: Request, viewer: CheckedVie
                               status=exc.status)
         raise
     return redirect(f"/clients/{client_id}?flash=details", request)
+
+
+# --- the contact log (calls, letters, meetings) ------------------------------------------------
+
+CONTACT_FIELDS = ("channel", "on", "summary", "contact_name")
+
+
+def _contact_form(request: Request, client: dict[str, Any], values: dict[str, str],
+                  errors: dict[str, str], status: int = 200) -> Response:
+    return render(request, "desks/clients/interaction.html", {
+        "client": client, "values": values, "errors": errors, "channels": CHANNEL},
+        status=status)
+
+
+@router.get("/{client_id}/interactions/new")
+async def new_interaction(client_id: uuid.UUID, request: Request, viewer: ContactViewer
+                          ) -> Response:
+    client = await viewer.services.get("contracts", f"/api/clients/{client_id}")
+    return _contact_form(request, client, {"channel": "call", "on": today().isoformat()}, {})
+
+
+@router.post("/{client_id}/interactions/new")
+async def record_interaction(client_id: uuid.UUID, request: Request, viewer: CheckedViewer
+                             ) -> Response:
+    if not viewer.has_role(*CONTACT_ROLES):
+        raise PageForbidden("Контакты с клиентом записывают его менеджер и руководитель.")
+    client = await viewer.services.get("contracts", f"/api/clients/{client_id}")
+    form = await request.form()
+    values = {k: form_str(form, k) for k in CONTACT_FIELDS}
+    errors = {k: "Обязательное поле." for k in ("channel", "on", "summary") if not values[k]}
+    if errors:
+        return _contact_form(request, client, values, errors, status=422)
+    try:
+        await viewer.services.post("contracts", f"/api/clients/{client_id}/interactions",
+                                   json={k: v for k, v in values.items() if v})
+    except ServiceError as exc:
+        if exc.status in (409, 422):
+            return _contact_form(request, client, values,
+                                 exc.field_errors() or {"": exc.message}, status=exc.status)
+        raise
+    return redirect(f"/clients/{client_id}?flash=contact#interactions", request)

@@ -37,6 +37,7 @@ FLASH = {
     "approved": "Договор согласован.",
     "rejected": "Договор отклонён.",
     "site": "Объект добавлен.",
+    "site_saved": "Объект сохранён.",
     "contract": "Договор создан.",
     "scan": "Скан загружен.",
 }
@@ -139,10 +140,11 @@ SITE_FIELDS = ("name", "address", "access_points", "equipment_summary", "contact
 
 async def _site_form(request: Request, viewer: Viewer, client_id: uuid.UUID,
                      values: dict[str, str], errors: dict[str, str],
-                     status: int = 200) -> Response:
+                     status: int = 200, site_id: uuid.UUID | None = None) -> Response:
     client = await viewer.services.get("contracts", f"/api/clients/{client_id}")
     return render(request, "desks/contracts/site_form.html",
-                  {"client": client, "values": values, "errors": errors}, status=status)
+                  {"client": client, "values": values, "errors": errors, "site_id": site_id},
+                  status=status)
 
 
 @router.get("/clients/{client_id}/sites/new")
@@ -165,6 +167,48 @@ async def create_site(client_id: uuid.UUID, request: Request, viewer: CheckedVie
                                     exc.field_errors() or {"": exc.message}, status=422)
         raise
     return redirect(f"/clients/{client_id}?flash=site", request)
+
+
+async def _site_of(viewer: Viewer, client_id: uuid.UUID, site_id: uuid.UUID
+                   ) -> dict[str, Any]:
+    sites = await viewer.services.get("contracts", f"/api/clients/{client_id}/sites")
+    for site in sites:
+        if str(site["id"]) == str(site_id):
+            return dict(site)
+    raise PageNotFound("У клиента нет такого объекта.")
+
+
+@router.get("/clients/{client_id}/sites/{site_id}")
+async def edit_site(client_id: uuid.UUID, site_id: uuid.UUID, request: Request,
+                    viewer: DeskViewer) -> Response:
+    """A site's address, access points and contact: what its contract's documents print."""
+    site = await _site_of(viewer, client_id, site_id)
+    values = {k: "" if site.get(k) is None else str(site[k]) for k in SITE_FIELDS}
+    return await _site_form(request, viewer, client_id, values, {}, site_id=site_id)
+
+
+@router.post("/clients/{client_id}/sites/{site_id}")
+async def save_site(client_id: uuid.UUID, site_id: uuid.UUID, request: Request,
+                    viewer: CheckedViewer) -> Response:
+    _require_desk(viewer)
+    site = await _site_of(viewer, client_id, site_id)
+    form = await request.form()
+    values = {k: form_str(form, k) for k in SITE_FIELDS}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        old = "" if site.get(key) is None else str(site[key])
+        if value != old:  # a cleared optional field is erased; a required one is the 422
+            changes[key] = value if value or key in ("name", "address") else None
+    if changes:
+        try:
+            await viewer.services.patch("contracts", f"/api/sites/{site_id}", json=changes)
+        except ServiceError as exc:
+            if exc.status == 422:
+                return await _site_form(request, viewer, client_id, values,
+                                        exc.field_errors() or {"": exc.message}, status=422,
+                                        site_id=site_id)
+            raise
+    return redirect(f"/clients/{client_id}?flash=site_saved", request)
 
 
 # --- contracts -----------------------------------------------------------------------------
@@ -315,16 +359,89 @@ def _download(upstream: Any, fallback: str) -> Response:
                         "X-Content-Type-Options": "nosniff"})
 
 
+# what a document needs that the client's card or the contract lacks: what to fill, where
+PREREQUISITES: tuple[tuple[str, str, str], ...] = (
+    # (field prefix as contracts names it, what to fill in, the form that fills it)
+    ("client.legal_address", "юридический адрес клиента", "/clients/{client}/edit"),
+    ("client.signatory", "подписанта клиента: должность и ФИО (в лице кого подписывает)",
+     "/clients/{client}/edit"),
+    ("client.bank", "банковские реквизиты клиента: банк, БИК, расчётный и корр. счёт",
+     "/clients/{client}/edit"),
+    ("client.kpp", "КПП клиента", "/clients/{client}/edit"),
+    ("client.ogrn", "ОГРН клиента", "/clients/{client}/edit"),
+    ("client.", "реквизиты клиента", "/clients/{client}/edit"),
+    ("site_id", "объект договора (адрес и точки проезда): добавьте объект клиенту и "
+     "перезаключите договор с ним", "/contracts/clients/{client}/sites/new"),
+    ("contract.access_points", "число точек проезда на объекте договора (не меньше 1)",
+     "/contracts/clients/{client}/sites/{site}"),
+    ("contract.site_address", "адрес объекта договора", "/contracts/clients/{client}/sites/{site}"),
+    ("contract.", "условия договора", "/contracts/{contract}"),
+    ("amendment.", "условия дополнительного соглашения", "/contracts/{contract}"),
+)
+
+
+# a rule over the whole client card names the part it lacks only in its message
+_MESSAGE_FIELDS = (("KPP", "client.kpp"), ("OGRN", "client.ogrn"), ("bank", "client.bank"),
+                   ("signatory", "client.signatory"), ("address", "client.legal_address"))
+
+
+def _named_field(name: str, message: str) -> str:
+    if name in ("client", "document", "document.client"):
+        for word, field in _MESSAGE_FIELDS:
+            if word.lower() in message.lower():
+                return field
+        return "client."
+    return name.removeprefix("document.")
+
+
+def what_is_missing(exc: ServiceError, client_id: str, contract_id: str, site_id: str = ""
+                    ) -> list[dict[str, str]]:
+    """The 422 of a document that cannot be printed as (what to fill in, link) lines."""
+    out: list[dict[str, str]] = []
+    for error in exc.errors or [{"field": "", "message": exc.detail}]:
+        name = _named_field(error.get("field", ""), error.get("message", ""))
+        for prefix, what, link in PREREQUISITES:
+            if name == prefix or name.startswith(prefix if prefix.endswith(".")
+                                                 else prefix + "."):
+                item = {"what": what, "href": link.format(
+                    client=client_id, contract=contract_id, site=site_id)}
+                break
+        else:
+            item = {"what": "Такой документ для этого договора не печатается."
+                    if name == "kind" else "данные договора или клиента", "href": ""}
+        if item not in out:
+            out.append(item)
+    return out
+
+
+async def document_or_what_is_missing(request: Request, viewer: Viewer,
+                                      contract_id: uuid.UUID, path: str, fmt: str,
+                                      fallback: str) -> Response:
+    """The document from contracts, or a page saying in Russian what to fill in first."""
+    try:
+        upstream = await viewer.services.request("contracts", "GET", path,
+                                                 params={"format": fmt})
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        contract = await viewer.services.get("contracts", f"/api/contracts/{contract_id}")
+        client_id = str(contract["client_id"])
+        return render(request, "desks/contracts/document_missing.html", {
+            "missing": what_is_missing(exc, client_id, str(contract_id),
+                                       str(contract.get("site_id") or "")),
+            "contract": contract, "client_id": client_id}, status=422)
+    return _download(upstream, fallback)
+
+
 @router.get("/{contract_id}/documents/{template}.{fmt}")
 async def contract_document(contract_id: uuid.UUID, template: str, fmt: str,
-                            viewer: DeskViewer) -> Response:
+                            request: Request, viewer: DeskViewer) -> Response:
     """The contract or its price protocol as contracts renders it (DOCX or PDF)."""
     if template not in ("contract", "price_protocol") or fmt not in ("docx", "pdf"):
         raise PageNotFound("Такого документа нет.")
-    upstream = await viewer.services.request(
-        "contracts", "GET", f"/api/contracts/{contract_id}/documents/{template}",
-        params={"format": fmt})
-    return _download(upstream, f"{template}.{fmt}")
+    return await document_or_what_is_missing(
+        request, viewer, contract_id, f"/api/contracts/{contract_id}/documents/{template}",
+        fmt, f"{template}.{fmt}")
 
 
 @router.get("/documents/{document_id}")

@@ -73,7 +73,7 @@ def week_chart(history: dict[str, Any], names: dict[str, str]) -> dict[str, Any]
     return {"weeks": weeks, "rows": rows, "totals": history.get("totals", []), "top": top}
 
 
-async def _people(request: Request) -> list[dict[str, str]]:
+async def people_at_work(request: Request) -> list[dict[str, str]]:
     async with runtime_of(request).uow() as uow:
         return [{"username": u.username, "full_name": u.full_name, "role": u.role}
                 for u in await uow.users() if u.active and u.role in WORKERS]
@@ -91,9 +91,10 @@ async def _dashboard(request: Request, viewer: Viewer, *, values: dict[str, str]
         aging=viewer.services.get("billing", "/api/reports/aging"),
         clients=viewer.services.get("contracts", "/api/clients", limit=500),
         escalations=viewer.services.get("notifications", "/api/escalations", limit=20),
+        requests=viewer.services.get("notifications", "/api/requests/open-summary"),
     )
     workload = parts["workload"].data if parts["workload"].ok else None
-    people = await _people(request)
+    people = await people_at_work(request)
     names = {u["username"]: u["full_name"] for u in people}
     return render(request, "desks/head/dashboard.html", {
         "p": parts, "workload": workload,

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
+from web.desks.head import people_at_work
+from web.desks.requests import form_key, pick_client
 from web.entrypoints.pages.framework import (
     CheckedViewer,
     CurrentViewer,
+    Viewer,
     form_str,
+    panel,
     panels,
     redirect,
     render,
@@ -29,7 +33,17 @@ FLASH = {
     "done": "Отмечено как сделанное.",
     "snoozed": "Отложено.",
     "called": "Звонок записан.",
+    "task": "Задача поставлена.",
 }
+# whose requests wait on each role's My day (a manager: their clients'; the head: all)
+REQUEST_FUNCTION = {"billing": "billing", "accountant": "billing", "dispatcher": "field_ops"}
+SEES_REQUESTS = ("manager", "head", "billing", "accountant", "dispatcher")
+PRIORITIES = {"normal": "обычный", "high": "высокий", "urgent": "срочно", "low": "низкий"}
+# the function a person's hand-made task counts in (the head's own: contracts)
+ROLE_FUNCTION = {"billing": "billing", "accountant": "billing", "dispatcher": "field_ops",
+                 "technician": "field_ops", "logistics": "logistics", "lawyer": "claims",
+                 "manager": "contracts", "sales": "contracts"}
+TASK_FIELDS = ("title", "due_on", "priority", "assignee", "client_id")
 # a call nobody answered comes back the next morning
 CALL_AGAIN_AT = time(10, 0)
 
@@ -52,10 +66,16 @@ async def my_day(request: Request, viewer: CurrentViewer, flash: str | None = No
     day = on or today()
     end_of_day = moscow_moment(day + timedelta(days=1), time(0))
     at = {} if day == today() else {"at": moscow_moment(day, DAY_STARTS_AT).isoformat()}
+    waiting: dict[str, Any] = {"state": "open", "limit": 20}
+    if viewer.role in REQUEST_FUNCTION:
+        waiting["function"] = REQUEST_FUNCTION[viewer.role]
     parts = await panels(
         day=viewer.services.get("notifications", "/api/my/tasks", **at),
         later=viewer.services.get("notifications", "/api/tasks", assignee=viewer.username,
                                   state="open", due_after=end_of_day.isoformat(), limit=50))
+    parts["requests"] = (await panel(viewer.services.get_page(
+        "notifications", "/api/requests", **waiting))) if viewer.has_role(*SEES_REQUESTS) \
+        else None
     if parts["day"].ok:  # counts past the service's cap read «более 1000»
         data = parts["day"].data
         cap = data.get("counts_cap")
@@ -63,7 +83,8 @@ async def my_day(request: Request, viewer: CurrentViewer, flash: str | None = No
             data["counts"] = {k: f"более {cap}" if v > cap else v
                               for k, v in data["counts"].items()}
     return render(request, "desks/my_day/page.html", {
-        "day": parts["day"], "later": parts["later"], "flash": FLASH.get(flash or ""),
+        "day": parts["day"], "later": parts["later"], "requests": parts["requests"],
+        "flash": FLASH.get(flash or ""),
         "error": request.query_params.get("error"),
         "tomorrow": (day + timedelta(days=1)).isoformat(), "on": day,
         "planning": day != today()})
@@ -162,3 +183,52 @@ async def call_outcome(task_id: uuid.UUID, request: Request, viewer: CheckedView
     except ServiceError as exc:
         return _error_redirect(request, exc, form)
     return redirect(_back(form) + "flash=called", request)
+
+
+# --- a task by hand ------------------------------------------------------------------------
+
+
+async def _task_form(request: Request, viewer: Viewer, values: dict[str, str],
+                     errors: dict[str, str], *, status: int = 200) -> Response:
+    client, found, searched = await pick_client(viewer, values, errors)
+    people = sorted(((u["username"], u["full_name"] or u["username"])
+                     for u in await people_at_work(request)), key=lambda p: p[1])
+    return render(request, "desks/my_day/task_form.html", {
+        "values": values, "errors": errors, "client": client, "found": found,
+        "searched": searched, "priorities": PRIORITIES, "people": people,
+        "for_others": viewer.has_role("head"),
+        "idempotency_key": values.get("idempotency_key") or str(uuid.uuid4())}, status=status)
+
+
+@router.get("/my-day/tasks/new")
+async def new_task(request: Request, viewer: CurrentViewer,
+                   q: Annotated[str, Query(max_length=200)] = "",
+                   client_id: Annotated[str, Query(max_length=40)] = "") -> Response:
+    try:
+        cid = str(uuid.UUID(client_id)) if client_id else ""
+    except ValueError:
+        cid = ""
+    return await _task_form(request, viewer, {
+        "q": q, "client_id": cid, "due_on": today().isoformat(), "priority": "normal",
+        "assignee": viewer.username}, {})
+
+
+@router.post("/my-day/tasks/new")
+async def create_task(request: Request, viewer: CheckedViewer) -> Response:
+    form = await request.form()
+    values = {k: form_str(form, k) for k in (*TASK_FIELDS, "idempotency_key")}
+    body = {k: (values[k] or None) for k in TASK_FIELDS}
+    if not viewer.has_role("head"):
+        body["assignee"] = None  # for oneself: the service puts the maker's name
+    else:  # the task counts in the workload of the function its doer works in
+        roles = {u["username"]: u["role"] for u in await people_at_work(request)}
+        body["function"] = ROLE_FUNCTION.get(roles.get(values["assignee"], ""))
+    try:
+        await viewer.services.post("notifications", "/api/tasks", json=body,
+                                   headers=form_key(form))
+    except ServiceError as exc:
+        if exc.status in (403, 422):
+            errors = exc.field_errors() or {"": exc.detail or exc.message}
+            return await _task_form(request, viewer, values, errors, status=exc.status)
+        raise
+    return redirect("/?flash=task", request)

@@ -32,7 +32,7 @@ from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
 from clientops_shared.paging import After, answer_page, total_header
 from clientops_shared.runtime import runtime_of
-from clientops_shared.types import BoundedDate
+from clientops_shared.types import BoundedDate, PositiveMoney
 
 router = APIRouter()
 api = APIRouter(prefix="/api")
@@ -41,6 +41,10 @@ MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 STATUS_RU = {"issued": "выставлен", "partially_paid": "оплачен частично", "paid": "оплачен",
              "credited": "аннулирован кредит-нотой"}
 """Invoice statuses as people read them in the spreadsheets billing hands out."""
+AGING_RU = {"not_due": "Срок не наступил", "d1_30": "Просрочено 1–30 дн.",
+            "d31_60": "Просрочено 31–60 дн.", "d61_90": "Просрочено 61–90 дн.",
+            "over_90": "Просрочено более 90 дн."}
+"""Aging buckets as column headers people read."""
 Format = Literal["json", "xlsx"]
 
 
@@ -238,15 +242,35 @@ async def record_payment(request: Request, body: schemas.PaymentIn, actor: Desk,
 
 @api.get("/payments", response_model=list[schemas.PaymentListOut])
 async def list_payments(request: Request, response: Response, actor: Reader,
-                        status: Literal["matched", "unmatched"] | None = None,
-                        client_id: uuid.UUID | None = None, limit: Limit = 100,
-                        offset: Offset = 0) -> Any:
-    """``status=unmatched`` is the queue of payments waiting for a person."""
+                        status: Literal["matched", "unmatched", "partly"] | None = None,
+                        client_id: uuid.UUID | None = None,
+                        period: Annotated[str | None, Query(examples=["2026-12"])] = None,
+                        date_from: BoundedDate | None = None, date_to: BoundedDate | None = None,
+                        amount: PositiveMoney | None = None,
+                        q: Annotated[str | None, Query(max_length=100)] = None,
+                        limit: Limit = 100, offset: Offset = 0, after: After = None) -> Any:
+    """Newest first, a page at a time (``X-Next-Cursor`` → ``after``). ``status=unmatched``
+    is the queue of payments waiting for a person, ``partly`` a known client's payment with
+    money left over (their advance); ``period`` (a month) or ``date_from``/``date_to``."""
+    p = _period(period)
+    if p is not None:
+        month = Period.parse(p)
+        date_from = max(date_from or month.first_day, month.first_day)
+        date_to = min(date_to or month.last_day, month.last_day)
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("date_to", "Конец периода раньше начала.")
     async with runtime_of(request).sessions() as session:
-        total, rows = await views.payments(session, actor, status=status, client_id=client_id,
-                                           limit=limit, offset=offset)
-    total_header(response, total)
-    return rows
+        page = await views.payments(session, actor, status=status, client_id=client_id,
+                                    date_from=date_from, date_to=date_to, amount=amount, q=q,
+                                    limit=limit, offset=offset, after=after)
+    return answer_page(request, response, page, limit, views.PAYMENT_ORDER)
+
+
+@api.get("/payments/{payment_id}", response_model=schemas.PaymentDetailOut)
+async def get_payment(request: Request, payment_id: uuid.UUID, actor: Reader) -> Any:
+    """A payment and its allocations: the invoices it paid, how much, what is left."""
+    async with runtime_of(request).sessions() as session:
+        return await views.payment_detail(session, actor, payment_id)
 
 
 @api.post("/payments/{payment_id}/match", response_model=schemas.PaymentOut)
@@ -311,9 +335,12 @@ async def client_balance(request: Request, client_id: uuid.UUID, actor: Reader) 
 
 
 @api.post("/clients/{client_id}/apply-credit", response_model=schemas.CreditAppliedOut)
-async def apply_credit(client_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
+async def apply_credit(client_id: uuid.UUID, actor: Desk, uow: UoW,
+                       body: schemas.ApplyCreditIn | None = None) -> Any:
+    """Pay open invoices from the client's advance: the invoice named, else oldest first."""
     async with uow:
-        result = await payments.apply_credit(uow, actor, client_id)
+        result = await payments.apply_credit(uow, actor, client_id,
+                                             body.invoice_id if body else None)
         await uow.commit()
         return result
 
@@ -359,7 +386,8 @@ async def aging_report(request: Request, actor: Reader, billing: BillingDep,
         report = await views.aging(session, actor, on)
     if format == "xlsx":
         names = report["buckets"]
-        return _xlsx(f"aging-{on.isoformat()}", ["Клиент", "Менеджер", *names, "Итого"],
+        return _xlsx(f"aging-{on.isoformat()}",
+                     ["Клиент", "Менеджер", *(AGING_RU.get(n, n) for n in names), "Итого"],
                      [[c["client_name"], c["manager"], *(c[n] for n in names), c["total"]]
                       for c in report["clients"]], money=range(2, 3 + len(names)))
     return report

@@ -192,6 +192,27 @@ class PaymentListOut(BaseModel):
     unallocated: Money
 
 
+class PaymentInvoiceOut(BaseModel):
+    invoice_id: uuid.UUID
+    number: str
+    period: str
+    total: Money
+    status: str
+    amount: Money
+    at: datetime
+
+
+class PaymentDetailOut(PaymentListOut):
+    client_inn: str | None
+    created_by: str
+    allocations: list[PaymentInvoiceOut]
+
+
+class ApplyCreditIn(_In):
+    invoice_id: uuid.UUID | None = None
+    """The one open invoice to pay from the advance; none: every open invoice, oldest first."""
+
+
 class MatchIn(_In):
     invoice_id: uuid.UUID | None = None
     client_id: uuid.UUID | None = None
@@ -296,9 +317,18 @@ class BalanceOut(BaseModel):
     received: Money
 
 
+class CreditAllocationOut(BaseModel):
+    payment_id: uuid.UUID
+    invoice_id: uuid.UUID
+    number: str
+    amount: Money
+
+
 class CreditAppliedOut(BaseModel):
     client_id: uuid.UUID
     applied: Money
+    credit_left: Money | None = None
+    allocations: list[CreditAllocationOut] = []
 
 
 class PeriodReportRow(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from notifications.entrypoints.api import office, tasks
+from notifications.entrypoints.api import office, requests, tasks
 
 router = APIRouter()
 router.include_router(tasks.router)
 router.include_router(office.router)
+router.include_router(requests.router)
