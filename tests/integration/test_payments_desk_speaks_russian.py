@@ -25,7 +25,10 @@ def _bad(html: str) -> list[str]:
     return problems(" ".join(page.text))
 
 
-async def test_the_payments_desk_speaks_russian(servers: Servers) -> None:
+async def test_the_payments_desk_speaks_russian(servers_of_its_own: Servers) -> None:
+    # databases of its own: it opens every payment and every advance there is, so other
+    # tests' payments would decide what (and how much) it reads
+    servers = servers_of_its_own
     found: dict[str, list[str]] = {}
     async with _system(servers) as (web, clients):
         await _some_data(servers, clients)
