@@ -4,12 +4,14 @@ its screenshot in test-artifacts/ (one tab per desk)."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import date
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import FilePayload, expect
 
 from clientops_shared.jobs import business_today
@@ -98,7 +100,7 @@ def test_documents_scans_and_the_expiring_spreadsheet(browsing: Browsing,
     # says what is missing
     refused = page.goto(f"/contracts/{contract['id']}/documents/contract.docx")
     assert refused is not None and refused.status == 422
-    expect(page.get_by_test_id("service-error")).to_contain_text("юридический адрес клиента")
+    expect(page.get_by_test_id("document-missing")).to_contain_text("юридический адрес клиента")
     fixed = httpx.patch(f"{contracts}/api/clients/{client_id}", headers=auth, json={
         "legal_address": "Москва, ул. Тверская, 1",
         "signatory": {"position": "Генеральный директор", "full_name": "Иванов Иван"}})
@@ -139,3 +141,8 @@ def test_documents_scans_and_the_expiring_spreadsheet(browsing: Browsing,
     assert "spreadsheetml" in xlsx.headers["content-type"]
     assert xlsx.body()[:2] == b"PK"  # a zip: the XLSX container
     assert re.search(r"\.xlsx", xlsx.headers.get("content-disposition", ""))
+    # staff are named in the spreadsheet as on the pages, never by login
+    sheet = load_workbook(io.BytesIO(xlsx.body())).active
+    assert sheet is not None
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert "manager1" not in cells and "Иванова Мария" in cells, cells

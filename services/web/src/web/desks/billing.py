@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
+from web.adapters.spreadsheets import people_by_name
 from web.desks.contracts import money_input
 from web.entrypoints.pages.framework import (
     CheckedViewer,
@@ -104,7 +105,8 @@ async def period_xlsx(viewer: BillingViewer, period: Period = None) -> Response:
     period = period or current_period(today())
     upstream = await viewer.services.request("billing", "GET", "/api/reports/period",
                                              params={"period": period, "format": "xlsx"})
-    return Response(upstream.content, media_type=upstream.headers.get("content-type"),
+    content = await people_by_name(upstream.content, viewer.people)
+    return Response(content, media_type=upstream.headers.get("content-type"),
                     headers={"Content-Disposition": upstream.headers.get(
                         "content-disposition", f'attachment; filename="payments-{period}.xlsx"')})
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
+from web.adapters.spreadsheets import people_by_name
 from web.desks.admin import not_an_owner, owners
 from web.entrypoints.pages.framework import (
     CheckedViewer,
@@ -344,7 +345,8 @@ async def expiring_xlsx(viewer: DeskViewer,
     media = upstream.headers.get("content-type", "")
     if "spreadsheetml" not in media:
         raise PageNotFound("Сервис договоров пока не выгружает этот список в XLSX.")
-    return Response(upstream.content, media_type=media, headers={
+    content = await people_by_name(upstream.content, viewer.people)
+    return Response(content, media_type=media, headers={
         "Content-Disposition": upstream.headers.get(
             "content-disposition", f'attachment; filename="expiring-{within_days}.xlsx"')})
 

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from clientops_shared.runtime import runtime_of
 from web.adapters.services import ServiceError
+from web.adapters.spreadsheets import people_by_name
 from web.desks.contracts import _download as download
 from web.entrypoints.pages.framework import (
     CheckedViewer,
@@ -171,7 +172,8 @@ async def journal_xlsx(viewer: DeskViewer,
     media = upstream.headers.get("content-type", "")
     if "spreadsheetml" not in media:
         raise PageNotFound("Сервис выездов пока не выгружает журнал в XLSX.")
-    return Response(upstream.content, media_type=media, headers={
+    content = await people_by_name(upstream.content, viewer.people)
+    return Response(content, media_type=media, headers={
         "Content-Disposition": upstream.headers.get(
             "content-disposition", f'attachment; filename="journal-{chosen}.xlsx"')})
 
