@@ -7,7 +7,7 @@ export WEB_SEED_DEMO_USERS ?= 1
 # development only: lets the services start with the public development JWT secret
 export CLIENTOPS_DEV_MODE ?= 1
 
-.PHONY: run test install system-packages servers lint typecheck bench reliability
+.PHONY: run test test-shuffled install system-packages servers lint typecheck bench reliability
 
 install:
 	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -28,6 +28,15 @@ test: install servers
 	.venv/bin/ruff check .
 	.venv/bin/mypy shared/src services/*/src
 	.venv/bin/pytest -q -p no:warnings $(PYTEST_ARGS)
+
+# the integration, e2e and browser tiers in a random order (pytest-randomly); the seed is
+# printed first and `make test-shuffled SEED=<n>` repeats that order
+test-shuffled: install servers
+	@$(MAKE) --no-print-directory system-packages EXTRA_PACKAGES="chromium"
+	@seed=$${SEED:-$$($(PY) -c 'import random; print(random.randrange(2**32))')}; \
+	echo "shuffled with seed $$seed (repeat: make test-shuffled SEED=$$seed)"; \
+	set -x; .venv/bin/pytest -q -p no:warnings -p randomly --randomly-seed=$$seed \
+		tests/integration tests/e2e tests/browser $(PYTEST_ARGS)
 
 lint:
 	.venv/bin/ruff check .

@@ -8,11 +8,13 @@ import re
 import uuid
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
@@ -38,7 +40,7 @@ def signed_client(system: System, name: str, starts_on: date, fee: str) -> dict[
         "standard": True})
     assert contract.status_code == 201, contract.text
     signed = httpx.post(f"{contracts}/api/contracts/{contract.json()['id']}/sign",
-                        headers=auth, json={"signed_on": date.today().isoformat()})
+                        headers=auth, json={"signed_on": business_today().isoformat()})
     assert signed.status_code == 200, signed.text
     billing = system.urls["billing"]
     eventually(lambda: httpx.get(f"{billing}/api/subscriptions", headers=auth,
@@ -72,23 +74,24 @@ def run_invoices(page: Page, period: date) -> int:
 def remind(page: Page, due_on: date) -> date:
     """Billing's reminder run on the first working day from the due date on (an invoice
     issued today has some days to be paid, so that day may lie ahead)."""
-    day = max(due_on, date.today())
+    day = max(due_on, business_today())
     for _ in range(15):
         page.goto("/billing")
         page.fill("input[name=on]", day.isoformat())
         page.click("form[action='/billing/dunning-runs'] button[type=submit]")
+        # the run covers every open invoice in the shared system (other tests' too): on a busy
+        # machine it takes a while; wait for its answer (a notice, or a refusal) and say which
+        page.wait_for_url(re.compile(r"/billing\?(notice|error)="), timeout=60_000)
         notice = page.get_by_test_id("notice")
-        expect(notice).to_be_visible()
+        assert notice.count() == 1, f"the reminder run on {day} was refused: {unquote(page.url)}"
         if not re.search(r"напоминаний 0\b", notice.inner_text()):
             return day
         day += timedelta(days=1)
     raise AssertionError(f"no reminder day in the fortnight after {due_on}")
 
 
-@pytest.mark.skip(reason="issue 15: in the full suite, after the other browser tests, the "
-                  "dunning run's notice does not show (passes alone); cause not found yet")
 def test_invoices_payment_and_reminder_calls(browsing: Browsing, system: System) -> None:
-    period = previous_period(date.today())
+    period = previous_period(business_today())
     paying = f"ООО «Платит {uuid.uuid4().hex[:6]}»"
     promising = f"ООО «Обещает {uuid.uuid4().hex[:6]}»"
     a = signed_client(system, paying, period, "12500.00")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System
 
 from .conftest import Browsing, api_token
@@ -26,7 +26,7 @@ def test_the_lawyer_moves_a_claim_to_its_next_stage(browsing: Browsing, system: 
     subject = f"Возврат аванса {uuid.uuid4().hex[:6]}"
     r = httpx.post(f"{contracts}/api/claims", headers=head, json={
         "client_id": client["id"], "subject": subject, "amount": "45000.00",
-        "received_on": date.today().isoformat(), "lawyer": "lawyer"})
+        "received_on": business_today().isoformat(), "lawyer": "lawyer"})
     assert r.status_code == 201, r.text
 
     lawyer = browsing.logged_in("lawyer")

@@ -4,12 +4,13 @@ to the field), records the client's change request, and the head decides it in t
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System
 
 from .conftest import Browsing, api_token
@@ -28,7 +29,7 @@ def test_a_manager_changes_the_fee_and_the_head_decides_a_change_request(
     site = httpx.post(f"{contracts}/api/clients/{client['id']}/sites", headers=manager,
                       json={"name": "Офис", "address": "Москва, Тверская, 1",
                             "access_points": 1}).json()
-    start = date.today().replace(day=1)
+    start = business_today().replace(day=1)
     contract = httpx.post(f"{contracts}/api/contracts", headers=manager, json={
         "client_id": client["id"], "kind": "subscription", "starts_on": start.isoformat(),
         "ends_on": (start.replace(year=start.year + 1) - timedelta(days=1)).isoformat(),

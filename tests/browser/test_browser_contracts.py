@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System
 
 from .conftest import PHONE, Browsing, api_token
@@ -51,7 +51,7 @@ def test_manager_creates_and_signs_a_contract_and_sees_the_welcome_call(
     expect(page.locator("#sites")).to_contain_text("ЖК Румянцево")
 
     page.click("text=Новый договор")
-    starts = date.today().replace(day=1).isoformat()
+    starts = business_today().replace(day=1).isoformat()
     page.fill("input[name=starts_on]", starts)
     page.fill("input[name=monthly_fee]", "-5")
     page.select_option("select[name=site_id]", label="ЖК Румянцево")
@@ -121,11 +121,11 @@ def test_my_day_fits_a_phone(browsing: Browsing, system: System) -> None:
     assert client.status_code == 201, client.text
     contract = httpx.post(f"{contracts}/api/contracts", headers=auth, json={
         "client_id": client.json()["id"], "kind": "subscription",
-        "starts_on": date.today().replace(day=1).isoformat(), "monthly_fee": "9900.00",
+        "starts_on": business_today().replace(day=1).isoformat(), "monthly_fee": "9900.00",
         "auto_renew": True, "standard": True})
     assert contract.status_code == 201, contract.text
     signed = httpx.post(f"{contracts}/api/contracts/{contract.json()['id']}/sign",
-                        headers=auth, json={"signed_on": date.today().isoformat()})
+                        headers=auth, json={"signed_on": business_today().isoformat()})
     assert signed.status_code == 200, signed.text
 
     page = browsing.logged_in("manager1", viewport=PHONE)
@@ -157,7 +157,7 @@ def test_a_non_standard_contract_goes_through_the_heads_approval(browsing: Brows
 
     page = browsing.logged_in("manager1")
     page.goto(f"/contracts/new?client_id={client_id}")
-    page.fill("input[name=starts_on]", date.today().replace(day=1).isoformat())
+    page.fill("input[name=starts_on]", business_today().replace(day=1).isoformat())
     page.fill("input[name=monthly_fee]", "3 000")
     page.uncheck("input[name=standard]")
     page.click("main button[type=submit]")

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import FilePayload, expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
@@ -82,7 +83,7 @@ def test_documents_scans_and_the_expiring_spreadsheet(browsing: Browsing,
         "manager": "manager1"})
     assert client.status_code == 201, client.text
     client_id = client.json()["id"]
-    today = date.today()
+    today = business_today()
     site = httpx.post(f"{contracts}/api/clients/{client_id}/sites", headers=auth, json={
         "name": "Парковка", "address": "Москва, ул. Тверская, 1", "access_points": 2})
     assert site.status_code == 201, site.text

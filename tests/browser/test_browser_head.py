@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
@@ -30,10 +30,10 @@ def test_head_moves_a_clients_tasks_to_another_manager(browsing: Browsing,
     client_id = client.json()["id"]
     contract = httpx.post(f"{contracts}/api/contracts", headers=auth, json={
         "client_id": client_id, "kind": "subscription",
-        "starts_on": date.today().replace(day=1).isoformat(), "monthly_fee": "5000.00",
+        "starts_on": business_today().replace(day=1).isoformat(), "monthly_fee": "5000.00",
         "auto_renew": True, "standard": True}).json()
     signed = httpx.post(f"{contracts}/api/contracts/{contract['id']}/sign", headers=auth,
-                        json={"signed_on": date.today().isoformat()})
+                        json={"signed_on": business_today().isoformat()})
     assert signed.status_code == 200, signed.text
     eventually(lambda: httpx.get(f"{system.urls['notifications']}/api/tasks", headers=auth,
                                  params={"client_id": client_id, "assignee": "manager1"}).json())
@@ -111,10 +111,10 @@ def test_the_chart_of_tasks_done_per_week_counts_a_task_done_now(browsing: Brows
     client_id = client.json()["id"]
     contract = httpx.post(f"{contracts}/api/contracts", headers=auth, json={
         "client_id": client_id, "kind": "subscription",
-        "starts_on": date.today().replace(day=1).isoformat(), "monthly_fee": "3000.00",
+        "starts_on": business_today().replace(day=1).isoformat(), "monthly_fee": "3000.00",
         "auto_renew": True, "standard": True}).json()
     assert httpx.post(f"{contracts}/api/contracts/{contract['id']}/sign", headers=auth,
-                      json={"signed_on": date.today().isoformat()}).status_code == 200
+                      json={"signed_on": business_today().isoformat()}).status_code == 200
     notifications = system.urls["notifications"]
     (task, *_) = eventually(lambda: httpx.get(
         f"{notifications}/api/tasks", headers=auth,

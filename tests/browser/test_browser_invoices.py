@@ -5,12 +5,12 @@ note; a paid invoice offers no cancellation."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 def test_billing_finds_downloads_resends_corrects_and_cancels_an_invoice(
         browsing: Browsing, system: System) -> None:
-    period = previous_period(date.today())
+    period = previous_period(business_today())
     a = signed_client(system, f"ООО «Счёт {uuid.uuid4().hex[:6]}»", period, "12500.00")
     b = signed_client(system, f"ООО «Ошибка {uuid.uuid4().hex[:6]}»", period, "3000.00")
     auth = api_token(system, "billing")

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import ARTIFACTS, PHONE, Browsing, api_token
@@ -105,7 +106,7 @@ def test_logistics_receives_goods_ships_them_and_marks_them_delivered(
     form.locator("select[name='lines.0.item']").select_option(sku)
     form.locator("input[name='lines.0.quantity']").fill("2")
     form.locator("select[name=carrier]").select_option("dostavista")
-    form.locator("input[name=ships_on]").fill(date.today().isoformat())
+    form.locator("input[name=ships_on]").fill(business_today().isoformat())
     form.locator("input[name=contact_name]").fill("Петров Пётр")
     shot(desk, "shipment-form")
     form.locator("button[type=submit]").click()
@@ -126,16 +127,16 @@ def test_logistics_receives_goods_ships_them_and_marks_them_delivered(
 
     # the dates agreed with the client, the carrier's price
     card.locator("details.dates summary").click()
-    card.locator("input[name=arrival_on]").fill((date.today() - timedelta(days=2)).isoformat())
+    card.locator("input[name=arrival_on]").fill((business_today() - timedelta(days=2)).isoformat())
     card.locator("button", has_text="Записать даты").click()
     expect(desk.get_by_test_id("flash")).to_have_text("Даты отгрузки записаны.")
-    expect(card).to_contain_text(ru(date.today() - timedelta(days=2)))
+    expect(card).to_contain_text(ru(business_today() - timedelta(days=2)))
     card.locator("details.dates summary").click()
     card.locator("button", has_text="Узнать цену у перевозчика").click()
     expect(desk.get_by_test_id("notice")).to_contain_text("Цена у перевозчика:")
     shot(desk, "shipments-planned")
 
-    shipped_on = date.today() - timedelta(days=1)
+    shipped_on = business_today() - timedelta(days=1)
     card.locator("input[name=shipped_on]").fill(shipped_on.isoformat())
     card.locator("button", has_text="Отгрузить").click()
     expect(desk.get_by_test_id("flash")).to_have_text("Отгрузка передана перевозчику.")
@@ -154,14 +155,14 @@ def test_logistics_receives_goods_ships_them_and_marks_them_delivered(
     expect(moving.locator(".field-error[data-field=delivered_on]")).to_have_text(
         f"Доставка не может быть раньше отгрузки ({ru(shipped_on)}).")
     expect(moving.locator("input[name=received_by]")).to_have_value("Петров П. П.")
-    moving.locator("input[name=delivered_on]").fill(date.today().isoformat())
+    moving.locator("input[name=delivered_on]").fill(business_today().isoformat())
     moving.locator("button", has_text="Доставлено").click()
     expect(desk.get_by_test_id("flash")).to_have_text("Доставка отмечена.")
     done = desk.locator("section[data-column=delivered] article.shipment",
                         has_text=client["name"])
     expect(done.get_by_test_id("shipment-status")).to_have_text("Доставлена")
     expect(done.get_by_test_id("delivered-on")).to_have_text(
-        f"{ru(date.today())}, принял Петров П. П.")
+        f"{ru(business_today())}, принял Петров П. П.")
     shot(desk, "shipments")
 
     # the goods left the warehouse: 1 there, 2 at the client's site
@@ -242,7 +243,7 @@ def test_the_courier_journal_shows_overdue_originals_first(browsing: Browsing,
                                                            system: System) -> None:
     suffix = uuid.uuid4().hex[:6]
     client, _ = client_with_site(system, suffix)
-    today = date.today()
+    today = business_today()
     # the late one in the middle of the journal: neither journal order puts it first
     first = delivery(system, client["id"], f"Договор № 1-{suffix}", today - timedelta(days=2))
     late = delivery(system, client["id"], f"Договор № 2-{suffix}", today - timedelta(days=20))

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
@@ -26,10 +27,10 @@ def welcome_call_for(system: System, name: str) -> str:
     assert client.status_code == 201, client.text
     contract = httpx.post(f"{contracts}/api/contracts", headers=auth, json={
         "client_id": client.json()["id"], "kind": "subscription",
-        "starts_on": date.today().replace(day=1).isoformat(), "monthly_fee": "1000.00",
+        "starts_on": business_today().replace(day=1).isoformat(), "monthly_fee": "1000.00",
         "auto_renew": True, "standard": True}).json()
     assert httpx.post(f"{contracts}/api/contracts/{contract['id']}/sign", headers=auth,
-                      json={"signed_on": date.today().isoformat()}).status_code == 200
+                      json={"signed_on": business_today().isoformat()}).status_code == 200
     tasks = eventually(lambda: httpx.get(
         f"{system.urls['notifications']}/api/tasks", headers=auth,
         params={"client_id": client.json()["id"], "kind": "welcome_call"}).json())
@@ -58,7 +59,7 @@ def test_bulk_done_and_snooze_on_my_day(browsing: Browsing, system: System) -> N
     expect(page.get_by_test_id("error")).to_have_text("Отметьте задачи галочками.")
 
     page.locator(f"li[data-task='{ids[2]}'] input[name=ids]").check()
-    until = date.today() + timedelta(days=5)
+    until = business_today() + timedelta(days=5)
     page.locator("form#bulk input[name=until]").fill(until.isoformat())
     page.locator("form#bulk button[value=snooze]").click()
     expect(page.get_by_test_id("flash")).to_have_text("Отложено.")

@@ -5,10 +5,12 @@ another is rejected with a reason; each is mirrored in PlanFact."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from clientops_shared.jobs import business_today
 
 from .conftest import Browsing
 from .helpers import inn10, rub
@@ -23,7 +25,7 @@ def enter(page: Page, supplier: str, inn: str, number: str, amount: str, vat: st
     form.locator("input[name=supplier_name]").fill(supplier)
     form.locator("input[name=supplier_inn]").fill(inn)
     form.locator("input[name=number]").fill(number)
-    form.locator("input[name=due_on]").fill((date.today() + timedelta(days=10)).isoformat())
+    form.locator("input[name=due_on]").fill((business_today() + timedelta(days=10)).isoformat())
     form.locator("input[name=amount]").fill(amount)
     form.locator("input[name=vat]").fill(vat)
     form.locator("select[name=category]").select_option("delivery")
@@ -66,14 +68,14 @@ def test_a_supplier_invoice_from_entry_to_paid_and_another_rejected(browsing: Br
     accountant = browsing.logged_in("accountant")
     accountant.goto("/billing/payables?status=payment_requested")
     paid_row = accountant.locator(f"#payables tr[data-payable='ДЛ-{suffix}']")
-    paid_row.locator("input[name=paid_on]").fill(date.today().isoformat())
+    paid_row.locator("input[name=paid_on]").fill(business_today().isoformat())
     paid_row.locator("button", has_text="Оплачен").click()
     expect(accountant.get_by_test_id("flash")).to_have_text("Счёт отмечен оплаченным.")
     # back on the tab it came from, where it no longer is
     expect(accountant.locator(f"#payables tr[data-payable='ДЛ-{suffix}']")).to_have_count(0)
     accountant.goto("/billing/payables?status=paid")
     expect(paid_row.get_by_test_id("payable-status")).to_have_text("оплачен")
-    expect(paid_row).to_contain_text(date.today().strftime("%d.%m.%Y"))
+    expect(paid_row).to_contain_text(business_today().strftime("%d.%m.%Y"))
     expect(paid_row.get_by_test_id("planfact")).to_have_text("в ПланФакте")
 
     # the second one is rejected: a reason is required, three letters at least

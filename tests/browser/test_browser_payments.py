@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
@@ -38,7 +39,7 @@ def _second_contract(system: System, client_id: str, starts_on: date, fee: str) 
         "monthly_fee": fee, "auto_renew": True, "standard": True})
     assert contract.status_code == 201, contract.text
     signed = httpx.post(f"{contracts}/api/contracts/{contract.json()['id']}/sign",
-                        headers=auth, json={"signed_on": date.today().isoformat()})
+                        headers=auth, json={"signed_on": business_today().isoformat()})
     assert signed.status_code == 200, signed.text
     eventually(lambda: httpx.get(f"{system.urls['billing']}/api/subscriptions",
                                  headers=auth, params={"contract_id": contract.json()["id"]}
@@ -61,7 +62,7 @@ def _ru_money(value: Decimal) -> str:
 
 def test_billing_opens_a_payment_and_applies_the_advance_to_a_picked_invoice(
         browsing: Browsing, system: System) -> None:
-    period = previous_period(date.today())
+    period = previous_period(business_today())
     tag = uuid.uuid4().hex[:6]
     client = signed_client(system, f"ООО «Аванс {tag}»", period, "12500.00")
     _second_contract(system, client["client_id"], period, "3000.00")
@@ -74,7 +75,7 @@ def test_billing_opens_a_payment_and_applies_the_advance_to_a_picked_invoice(
     over = Decimal(str(first["total"])) + Decimal("1000.00")
     reference = f"п/п № {tag}"
     r = httpx.post(f"{system.urls['billing']}/api/payments", headers=auth, json={
-        "invoice_id": first["id"], "amount": f"{over:.2f}", "paid_on": date.today().isoformat(),
+        "invoice_id": first["id"], "amount": f"{over:.2f}", "paid_on": business_today().isoformat(),
         "reference": reference})
     assert r.status_code == 201 and r.json()["unallocated"] == "1000.00", r.text
 
@@ -149,7 +150,7 @@ def test_billing_downloads_the_1c_export_and_a_bad_month_is_refused(
     expect(desk.locator(".field-error[data-field=period]")).to_contain_text(
         "Период ещё не наступил")
     _shot(desk, "onec-refused")
-    desk.fill("input[name=period]", previous_period(date.today()).strftime("%Y-%m"))
+    desk.fill("input[name=period]", previous_period(business_today()).strftime("%Y-%m"))
     with desk.expect_download() as download:
         desk.click("form[data-testid=onec-form] button[type=submit]")
     path = download.value.path()

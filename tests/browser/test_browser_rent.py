@@ -13,6 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System
 
 from .conftest import Browsing, api_token
@@ -45,7 +46,7 @@ def rent_agreement(system: System, number: str, owner_inn: str, terminals: int, 
 def test_cashless_agreement_its_change_and_next_months_registry(browsing: Browsing) -> None:
     suffix = uuid.uuid4().hex[:6]
     number, owner_inn = f"АР-{suffix}", inn10()
-    this_month = date.today().replace(day=1)
+    this_month = business_today().replace(day=1)
     next_month = month_after(this_month)
     desk = browsing.logged_in("billing")
     desk.goto("/billing")
@@ -129,7 +130,7 @@ def test_cashless_agreement_its_change_and_next_months_registry(browsing: Browsi
 def test_cash_route_month_from_the_cash_sum_to_the_couriers_receipts(
         browsing: Browsing, system: System) -> None:
     suffix = uuid.uuid4().hex[:6]
-    this_month = date.today().replace(day=1)
+    this_month = business_today().replace(day=1)
     first = rent_agreement(system, f"НАЛ-{suffix}-1", inn10(), 1, "5000.00", "cash",
                            this_month)
     second = rent_agreement(system, f"НАЛ-{suffix}-2", inn10(), 2, "2500.00", "cash",
@@ -177,12 +178,12 @@ def test_cash_route_month_from_the_cash_sum_to_the_couriers_receipts(
 
     desk.goto(month_url)
     item = desk.locator(f"#items tr[data-agreement='{second['number']}']")
-    item.locator("input[name=paid_on]").fill(date.today().isoformat())
+    item.locator("input[name=paid_on]").fill(business_today().isoformat())
     item.locator("button", has_text="Подтвердить").click()
     # no receipt number: the API's 422 at the field, the typed date kept
     expect(item.locator(".field-error[data-field=receipt_no]")).to_have_text(
         "Обязательное поле.")
-    expect(item.locator("input[name=paid_on]")).to_have_value(date.today().isoformat())
+    expect(item.locator("input[name=paid_on]")).to_have_value(business_today().isoformat())
     item.locator("input[name=receipt_no]").fill("Р-1")
     item.locator("button", has_text="Подтвердить").click()
     expect(desk.get_by_test_id("flash")).to_have_text("Выдача подтверждена.")
@@ -190,7 +191,7 @@ def test_cash_route_month_from_the_cash_sum_to_the_couriers_receipts(
     expect(desk.get_by_test_id("open-items")).to_have_text("1")
 
     item = desk.locator(f"#items tr[data-agreement='{first['number']}']")
-    item.locator("input[name=paid_on]").fill(date.today().isoformat())
+    item.locator("input[name=paid_on]").fill(business_today().isoformat())
     item.locator("select[name=receipt_kind]").select_option("cash_order")
     item.locator("input[name=receipt_no]").fill("ПКО-5")
     item.locator("button", has_text="Подтвердить").click()

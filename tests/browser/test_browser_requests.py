@@ -6,13 +6,14 @@ steps. The head sets a task for someone picked by name; they see it on their My 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import ARTIFACTS, Browsing, api_token
@@ -72,7 +73,7 @@ def test_a_manager_registers_a_request_and_billing_answers_it(
     form.locator("button[type=submit]").click()
     expect(manager.get_by_test_id("flash")).to_contain_text("Обращение зарегистрировано")
     number = manager.get_by_test_id("request-number").inner_text().removeprefix("Обращение № ")
-    assert number.startswith(f"ОБ-{date.today().year}-"), number
+    assert number.startswith(f"ОБ-{business_today().year}-"), number
     expect(manager.get_by_test_id("request-state")).to_have_text("ждёт ответа")
     expect(manager.locator("body")).to_contain_text("расчёты с клиентами")
     expect(manager.get_by_test_id("answer-form")).to_have_count(0)  # billing answers it
@@ -155,12 +156,12 @@ def test_the_head_sets_a_task_for_someone_picked_by_name(
     form = head.get_by_test_id("task-form")
     title = f"Сверить реестр аренды за месяц {uuid.uuid4().hex[:4]}"
     form.locator("input[name=title]").fill(title)
-    form.locator("input[name=due_on]").fill((date.today() - timedelta(days=1)).isoformat())
+    form.locator("input[name=due_on]").fill((business_today() - timedelta(days=1)).isoformat())
     form.get_by_test_id("assignee").select_option(label="Кузнецова Ольга")
     form.locator("button[type=submit]").click()
     expect(head.locator("[data-field=due_on]")).to_contain_text("в прошлом")
     form = head.get_by_test_id("task-form")
-    form.locator("input[name=due_on]").fill(date.today().isoformat())
+    form.locator("input[name=due_on]").fill(business_today().isoformat())
     form.locator("button[type=submit]").click()
     expect(head.get_by_test_id("flash")).to_have_text("Задача поставлена.")
     head.goto("/head")

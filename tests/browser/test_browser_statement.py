@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import FilePayload, expect
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing
@@ -53,13 +54,13 @@ def statement(orders: list[list[str]], on: date) -> bytes:
 
 
 def test_statement_upload_and_the_unmatched_queue(browsing: Browsing, system: System) -> None:
-    period = previous_period(date.today())
+    period = previous_period(business_today())
     named = signed_client(system, f"ООО «Выписка {uuid.uuid4().hex[:6]}»", period, "3000.00")
     anonymous = signed_client(system, f"ООО «Аноним {uuid.uuid4().hex[:6]}»", period,
                               "4000.00")
     invoice_n = eventually(lambda: invoice_of(system, named["client_id"], period))
     invoice_a = eventually(lambda: invoice_of(system, anonymous["client_id"], period))
-    today = date.today()
+    today = business_today()
     stranger = inn10()  # a payer billing knows nothing about
     file = statement([
         payment_order(str(uuid.uuid4().int % 10**6), invoice_n["total"], stranger,

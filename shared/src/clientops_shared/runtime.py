@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -82,6 +84,24 @@ class Periodic:
     name: str
     every_seconds: float
     run: Callable[[], Awaitable[Any]]
+
+
+def preload(*modules: str) -> Callable[[], Awaitable[None]]:
+    """An ``on_start`` hook: import slow modules (WeasyPrint takes seconds) in a thread of their
+    own while the service starts, so that the first document someone downloads is not the one
+    that waits for the import (it did past the web's upstream timeout: a 503)."""
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the route that needs it reports the failure
+                log.exception("preloading %s failed", name)
+
+    async def hook() -> None:
+        threading.Thread(target=load, name="preload", daemon=True).start()
+
+    return hook
 
 
 class ServiceRuntime(Generic[U]):

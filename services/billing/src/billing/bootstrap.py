@@ -19,7 +19,7 @@ from billing.entrypoints.messaging import handlers
 from billing.service_layer import dunning, invoice_run, payables
 from billing.service_layer.unit_of_work import Billing, BillingUnitOfWork, Rules, bound_uow
 from clientops_shared.observability import sql_gauges_job
-from clientops_shared.runtime import Periodic, ServiceRuntime
+from clientops_shared.runtime import Periodic, ServiceRuntime, preload
 
 
 class BillingRuntime(ServiceRuntime[BillingUnitOfWork]):
@@ -45,6 +45,7 @@ def build(settings: BillingSettings | None = None) -> FastAPI:
                   run_day=settings.run_day, dunning_ahead_days=settings.dunning_ahead_days,
                   auto_apply_advance=settings.auto_apply_advance)
     runtime = BillingRuntime(settings, orm.metadata, bound_uow(rules), handlers)
+    runtime.on_start.append(preload("weasyprint"))  # the PDFs' renderer
     billing = Billing(uow=runtime.uow, engine=runtime.engine, job_run=runtime.tables.job_run,
                       rules=rules, run_batch=settings.run_batch, settings=settings)
     billing.planfact = (PlanFactClient(settings.planfact_url, settings.planfact_api_key,

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from clientops_shared.observability import sql_gauges_job
 from clientops_shared.projections import directory_router
-from clientops_shared.runtime import Periodic, ServiceRuntime
+from clientops_shared.runtime import Periodic, ServiceRuntime, preload
 from field_ops.adapters import orm
 from field_ops.adapters.cloud_admin import CloudAdmin, FakeCloudAdmin, HttpCloudAdmin
 from field_ops.config import FieldOpsSettings
@@ -36,6 +36,7 @@ def build(settings: FieldOpsSettings | None = None, *,
                        if settings.cloud_admin_url else FakeCloudAdmin(settings.cloud_domain))
     orm.start_mappers()
     runtime = ServiceRuntime(settings, orm.metadata, FieldOpsUnitOfWork, handlers)
+    runtime.on_start.append(preload("weasyprint"))  # the PDFs' renderer
     app = runtime.create_app("ClientOps field_ops", [
         directory_router(orm.clients), work_orders_router, field_router, plans_router,
         onboarding_router], clock=clock, cloud_admin=cloud_admin)

@@ -16,12 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
+from clientops_shared.jobs import business_today
 from clientops_shared.testing import Servers, random_inn, running_app
 
 from .test_web_pages import closed_port, csrf, log_in
 
 pytestmark = pytest.mark.integration
-TODAY = date.today()
+TODAY = business_today()
 START = TODAY.replace(day=1)
 END = START.replace(year=START.year + 1) - timedelta(days=1)
 

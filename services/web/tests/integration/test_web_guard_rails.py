@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from clientops_shared.db import make_engine
+from clientops_shared.jobs import business_today
 from clientops_shared.settings import database_url
 from clientops_shared.testing import Servers, running_app
 
@@ -22,9 +23,9 @@ from .test_web_pages import csrf, log_in
 
 pytestmark = pytest.mark.integration
 # a day well ahead but inside the five-year bound every date field has
-SOON = (date.today() + timedelta(days=400)).isoformat()
+SOON = (business_today() + timedelta(days=400)).isoformat()
 
-TODAY = date.today()
+TODAY = business_today()
 
 
 class Desks:

@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from clientops_shared.jobs import business_today
+
 from . import test_web_back_office as back_office
 from .test_web_back_office import StandIns, ok
 from .test_web_pages import csrf, log_in
@@ -326,7 +328,7 @@ def delivery(number: str, status: str, due: date | None, *, overdue: bool,
 
 async def test_the_journal_shows_overdue_originals_first_and_marks_a_return(web: Web) -> None:
     client, services = web
-    day = date.today()
+    day = business_today()
     fresh = delivery("ДД-2026/0003", "delivered", day + timedelta(days=5), overdue=False)
     late = delivery("ДД-2026/0001", "delivered", day - timedelta(days=4), overdue=True)
     done = delivery("ДД-2026/0002", "returned", day - timedelta(days=9), overdue=False,
@@ -368,7 +370,7 @@ async def test_the_journal_shows_overdue_originals_first_and_marks_a_return(web:
 
 async def test_the_client_card_loads_its_shipments_and_documents_out(web: Web) -> None:
     client, services = web
-    day = date.today()
+    day = business_today()
     services.on("GET", f"/api/clients/{CLIENT_ID}", ok({
         "id": CLIENT_ID, "name": "ООО «Ромашка»", "inn": "7707083893", "manager": "manager1",
         "email": "a@example.ru", "contacts": []}))

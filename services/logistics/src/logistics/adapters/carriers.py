@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from clientops_shared.jobs import business_today
 from logistics.domain.model import CarrierStatus
 
 
@@ -371,7 +372,7 @@ class DellinClient(_Http):
         return self._session
 
     async def _request_body(self, request: ShipmentRequest) -> dict[str, Any]:
-        produce = (request.ships_on or date.today() + timedelta(days=1)).isoformat()
+        produce = (request.ships_on or business_today() + timedelta(days=1)).isoformat()
         return {
             "appkey": self._appkey, "sessionID": await self._session_id(),
             "delivery": {

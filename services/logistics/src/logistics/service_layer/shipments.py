@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from clientops_shared.auth import Principal
 from clientops_shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from clientops_shared.events import logistics as ev
+from clientops_shared.jobs import business_today
 from clientops_shared.projections import client_row
 from logistics.adapters import orm
 from logistics.adapters.carriers import (
@@ -69,7 +70,7 @@ async def create(uow: LogisticsUnitOfWork, actor: Principal, *, client_id: uuid.
         raise InvalidInput("client_id", "клиент не найден")
     check_agreed_dates(arrival_on, ships_on)
     shipment_id = uuid.uuid4()
-    year = (ships_on or date.today()).year
+    year = (ships_on or business_today()).year  # the Moscow year, as every journal
     number = f"ОТГ-{year}/{await uow.next_number('shipment', year):04d}"
     await uow.session.execute(shipment.insert().values(
         id=shipment_id, number=number, client_id=client_id, site_id=site_id,
