@@ -69,6 +69,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if is_database_unreachable(exc):  # not a bug: the database is down for a while
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
+                    type(exc).__name__)
+        down = database_unavailable()
+        if cid := getattr(request.state, "correlation_id", None):
+            down.headers["x-correlation-id"] = cid
+        return down
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     response = problem(500, "Internal error", "the error was logged with the request's trace id")
     cid = getattr(request.state, "correlation_id", None)
@@ -86,6 +93,41 @@ def is_data_error(exc: BaseException) -> bool:
     if isinstance(cause, asyncpg.exceptions.DataError | asyncpg.exceptions._base.DataError):
         return True
     return str(getattr(cause, "sqlstate", "") or "").startswith("22")
+
+
+def _through_database(exc: BaseException) -> bool:
+    """The error came from the database driver: a SQLAlchemy/asyncpg exception in its chain,
+    or a socket error raised inside them (asyncpg's refused connect is a bare OSError)."""
+    from clientops_shared.messaging import _causes
+
+    for e in _causes(exc):
+        if type(e).__module__.startswith(("sqlalchemy", "asyncpg")):
+            return True
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_globals.get("__name__", "").startswith(("asyncpg", "sqlalchemy")):
+                return True
+            tb = tb.tb_next
+    return False
+
+
+def is_database_unreachable(exc: BaseException) -> bool:
+    """The service's database could not be reached, or dropped the connection mid-request."""
+    from clientops_shared.messaging import is_connection_loss
+
+    return is_connection_loss(exc) and _through_database(exc)
+
+
+DATABASE_DOWN_RETRY_AFTER = 5
+DATABASE_DOWN_MESSAGE = ("База данных сервиса сейчас недоступна, повторите запрос через "
+                         "несколько секунд.")
+
+
+def database_unavailable() -> JSONResponse:
+    """503 with the reason in Russian (and the trace id): the caller may retry shortly."""
+    return problem(503, "Service unavailable", DATABASE_DOWN_MESSAGE,
+                   headers={"Retry-After": str(DATABASE_DOWN_RETRY_AFTER)},
+                   reason="database_unavailable")
 
 
 async def _data_error(request: Request, exc: Exception) -> Response:
