@@ -9,7 +9,6 @@ invoice it settles. A statement is imported in one transaction: all of it or not
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
@@ -54,6 +53,7 @@ from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.auth import Principal
 from clientops_shared.errors import Conflict, InvalidInput, NotFound
 from clientops_shared.events import billing as ev
+from clientops_shared.offload import in_worker_process
 
 
 @dataclass
@@ -239,8 +239,9 @@ async def import_statement(uow: BillingUnitOfWork, actor: Principal, data: bytes
     if earlier is not None:
         return False, {**earlier.summary, "id": str(earlier.id), "duplicate": True}
     try:
-        # CPU work (a 20 MB file parses for seconds): in a worker thread, the loop stays free
-        statement = await asyncio.to_thread(parse_statement, data)
+        # CPU work (a 20 MB file parses for seconds): in a worker process — a thread would
+        # hold the GIL and starve the loop
+        statement = await in_worker_process(parse_statement, data)
     except StatementFormatError as exc:
         raise InvalidInput("file", str(exc)) from None
     accounts = our_accounts | set(statement.accounts)

@@ -30,6 +30,7 @@ from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
 from clientops_shared.idempotency import idempotent
+from clientops_shared.offload import in_worker_process
 from clientops_shared.paging import After, answer_page, total_header
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedDate
@@ -146,7 +147,7 @@ async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: Docum
     async with runtime_of(request).sessions() as session:
         detail = await views.invoice_detail(session, actor, invoice_id)
     settings = billing.settings
-    pdf = await asyncio.to_thread(invoice_pdf.render_pdf, detail, detail["lines"],
+    pdf = await in_worker_process(invoice_pdf.render_pdf, detail, detail["lines"],
                                   settings.payee(), settings.company_address)
     filename = f"invoice-{detail['number']}.pdf".encode("ascii", "ignore").decode()
     return Response(pdf, media_type="application/pdf",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import InvalidInput
 from clientops_shared.idempotency import idempotent
+from clientops_shared.offload import in_worker_process
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedDate
 from field_ops import documents, views
@@ -148,7 +148,7 @@ async def act(request: Request, order_id: uuid.UUID, actor: CurrentUser) -> Resp
     """004 §2.6–2.7: the acceptance act the technician takes to the site."""
     async with runtime_of(request).sessions() as session:
         order = await views.work_order(session, actor, order_id)
-    pdf = await asyncio.to_thread(documents.act_pdf, order)
+    pdf = await in_worker_process(documents.act_pdf, order)
     name = order["journal_number"] or str(order_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="act-{name}.pdf"'})
@@ -162,7 +162,7 @@ async def journal(request: Request, actor: Dispatch,
     async with runtime_of(request).sessions() as session:
         rows = await views.journal(session, year)
     if format == "xlsx":
-        content = await asyncio.to_thread(documents.journal_xlsx, rows, year)
+        content = await in_worker_process(documents.journal_xlsx, rows, year)
         return Response(content, media_type=documents.XLSX, headers={
             "Content-Disposition": f'attachment; filename="journal-{year}.xlsx"'})
     return rows
