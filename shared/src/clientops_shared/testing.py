@@ -483,7 +483,7 @@ class HeavyWorkWatch:
 
 
 def _frames(frame: Any, depth: int) -> list[Any]:
-    out = []
+    out: list[Any] = []
     while frame is not None and len(out) < depth:
         out.append(frame)
         frame = frame.f_back
