@@ -29,6 +29,7 @@ from billing.entrypoints.api.deps import (
 from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.http import XLSX, file_responses
 from clientops_shared.idempotency import idempotent
 from clientops_shared.offload import in_worker_process
 from clientops_shared.paging import After, answer_page, total_header
@@ -141,7 +142,7 @@ async def get_invoice(request: Request, invoice_id: uuid.UUID, actor: Reader) ->
 
 
 @api.get("/invoices/{invoice_id}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
+         responses=file_responses("application/pdf"))
 async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: DocumentReader,
                            billing: BillingDep) -> Response:
     async with runtime_of(request).sessions() as session:
@@ -352,7 +353,7 @@ async def period_report(request: Request, actor: Reader,
     return rows
 
 
-@api.get("/reports/aging", response_model=schemas.AgingOut)
+@api.get("/reports/aging", response_model=schemas.AgingOut, responses=file_responses(XLSX))
 async def aging_report(request: Request, actor: Reader, billing: BillingDep,
                        on: BoundedDate | None = None, format: Format = "json") -> Any:
     on = on or billing.today()

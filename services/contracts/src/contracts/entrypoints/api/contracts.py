@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from clientops_shared.auth import CurrentUser
+from clientops_shared.http import XLSX, file_responses
 from clientops_shared.offload import in_worker_process
 from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
@@ -51,7 +52,8 @@ async def list_contracts(request: Request, response: Response, actor: CurrentUse
     return rows
 
 
-@router.get("/contracts/expiring", response_model=list[schemas.ExpiringOut])
+@router.get("/contracts/expiring", response_model=list[schemas.ExpiringOut],
+            responses=file_responses(XLSX))
 async def expiring(request: Request, actor: CurrentUser, today: Today,
                    within_days: Annotated[int, Query(ge=0, le=3650)] = 60,
                    on: BoundedDate | None = None,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import InvalidInput
+from clientops_shared.http import XLSX, file_responses
 from clientops_shared.idempotency import idempotent
 from clientops_shared.offload import in_worker_process
 from clientops_shared.runtime import runtime_of
@@ -143,7 +144,7 @@ async def decide_problem(problem_id: uuid.UUID, body: schemas.ProblemDecisionIn,
         return await uc.decide_problem(uow, actor, problem_id, body.decision, now)
 
 
-@router.get("/work-orders/{order_id}/act.pdf")
+@router.get("/work-orders/{order_id}/act.pdf", responses=file_responses("application/pdf"))
 async def act(request: Request, order_id: uuid.UUID, actor: CurrentUser) -> Response:
     """004 §2.6–2.7: the acceptance act the technician takes to the site."""
     async with runtime_of(request).sessions() as session:
@@ -154,7 +155,7 @@ async def act(request: Request, order_id: uuid.UUID, actor: CurrentUser) -> Resp
         "Content-Disposition": f'inline; filename="act-{name}.pdf"'})
 
 
-@router.get("/journal")
+@router.get("/journal", responses=file_responses(XLSX))
 async def journal(request: Request, actor: Dispatch,
                   year: Annotated[int, Query(ge=2000, le=2100)],
                   format: Literal["json", "xlsx"] = "json") -> Any:
