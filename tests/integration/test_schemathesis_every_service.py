@@ -65,7 +65,8 @@ def test_schemathesis_finds_no_server_error_and_nothing_undocumented(
                     nonlocal sent
                     headers = {**(case.headers or {}), **tokens[sent % len(tokens)]}
                     sent += 1  # the roles take turns, case by case
-                    response = case.call(headers=headers)
+                    # generous: a document's first render starts the worker process
+                    response = case.call(headers=headers, timeout=120)
                     case.validate_response(response, checks=CHECKS, headers=headers)
 
                 try:

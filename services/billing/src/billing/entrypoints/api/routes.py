@@ -320,7 +320,8 @@ async def apply_credit(client_id: uuid.UUID, actor: Desk, uow: UoW) -> Any:
         return result
 
 
-@api.get("/balances", response_model=list[schemas.BalanceOut])
+@api.get("/balances", response_model=list[schemas.BalanceOut],
+         responses=file_responses(XLSX))
 async def list_balances(request: Request, actor: Reader, format: Format = "json") -> Any:
     async with runtime_of(request).sessions() as session:
         rows = await views.balances(session, actor)
@@ -333,7 +334,8 @@ async def list_balances(request: Request, actor: Reader, format: Format = "json"
     return rows
 
 
-@api.get("/reports/period", response_model=list[schemas.PeriodReportRow])
+@api.get("/reports/period", response_model=list[schemas.PeriodReportRow],
+         responses=file_responses(XLSX))
 async def period_report(request: Request, actor: Reader,
                         period: Annotated[str, Query(examples=["2026-12"])],
                         format: Format = "json") -> Any:
