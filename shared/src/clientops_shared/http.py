@@ -69,6 +69,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    if is_database_unreachable(exc):  # not a bug: the database is down for a while
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path,
+                    type(exc).__name__)
+        down = database_unavailable()
+        if cid := getattr(request.state, "correlation_id", None):
+            down.headers["x-correlation-id"] = cid
+        return down
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     response = problem(500, "Internal error", "the error was logged with the request's trace id")
     cid = getattr(request.state, "correlation_id", None)
@@ -88,6 +95,41 @@ def is_data_error(exc: BaseException) -> bool:
     return str(getattr(cause, "sqlstate", "") or "").startswith("22")
 
 
+def _through_database(exc: BaseException) -> bool:
+    """The error came from the database driver: a SQLAlchemy/asyncpg exception in its chain,
+    or a socket error raised inside them (asyncpg's refused connect is a bare OSError)."""
+    from clientops_shared.messaging import _causes
+
+    for e in _causes(exc):
+        if type(e).__module__.startswith(("sqlalchemy", "asyncpg")):
+            return True
+        tb = e.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_globals.get("__name__", "").startswith(("asyncpg", "sqlalchemy")):
+                return True
+            tb = tb.tb_next
+    return False
+
+
+def is_database_unreachable(exc: BaseException) -> bool:
+    """The service's database could not be reached, or dropped the connection mid-request."""
+    from clientops_shared.messaging import is_connection_loss
+
+    return is_connection_loss(exc) and _through_database(exc)
+
+
+DATABASE_DOWN_RETRY_AFTER = 5
+DATABASE_DOWN_MESSAGE = ("База данных сервиса сейчас недоступна, повторите запрос через "
+                         "несколько секунд.")
+
+
+def database_unavailable() -> JSONResponse:
+    """503 with the reason in Russian (and the trace id): the caller may retry shortly."""
+    return problem(503, "Service unavailable", DATABASE_DOWN_MESSAGE,
+                   headers={"Retry-After": str(DATABASE_DOWN_RETRY_AFTER)},
+                   reason="database_unavailable")
+
+
 async def _data_error(request: Request, exc: Exception) -> Response:
     # the last line behind the bounds at the door: a value the column cannot hold (a number out
     # of range, a date the database refuses) is the caller's input, never a 500
@@ -101,12 +143,96 @@ async def _data_error(request: Request, exc: Exception) -> Response:
                             "type": "out_of_range"}])
 
 
+# --- the OpenAPI says what the problem handlers answer -----------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "Problem",
+    "description": "RFC 9457 problem details; ``errors`` names each refused field.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "trace_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "message": {"type": "string"},
+            "type": {"type": "string"}}}},
+    },
+}
+# what any operation may answer (the handlers above), and what one with a body may add
+PROBLEMS_EVERYWHERE = {
+    400: "Bad request: the input cannot be understood",
+    401: "No valid token (missing, expired, revoked or forged)",
+    403: "The role or the owner of the record does not allow it",
+    404: "No such record, or not one this user may see",
+    405: "The path does not take this method",
+    409: "The record's state does not allow it, or a concurrent change won",
+    422: "Validation failed: ``errors`` names each field",
+    503: "The service's database (or broker) is unreachable for now; Retry-After",
+}
+PROBLEMS_WITH_BODY = {413: "The body is larger than this operation takes",
+                      415: "The body's media type is not one this operation takes"}
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that answers a file (besides any JSON it documents)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"content": {m: binary for m in media_types}}}
+
+
+def install_problem_docs(app: FastAPI) -> None:
+    """Every operation's OpenAPI lists the 4xx (and 503) it may answer, each as
+    ``application/problem+json`` (FastAPI alone documents a 422 as ``application/json``)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                codes = dict(PROBLEMS_EVERYWHERE)
+                if "requestBody" in operation:
+                    codes.update(PROBLEMS_WITH_BODY)
+                for code, description in codes.items():
+                    entry = responses.setdefault(str(code), {"description": description})
+                    entry["content"] = content
+                for code, entry in responses.items():  # a route's own 4xx: problem+json too
+                    if code.startswith("4") and isinstance(entry, dict):
+                        entry["content"] = content
+        for name in ("HTTPValidationError", "ValidationError"):
+            if not _referenced(schema, f"#/components/schemas/{name}"):
+                schemas.pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _referenced(value: Any, ref: str) -> bool:
+    if isinstance(value, dict):
+        return value.get("$ref") == ref or any(_referenced(v, ref) for k, v in value.items()
+                                               if k != "components")
+    if isinstance(value, list):
+        return any(_referenced(v, ref) for v in value)
+    return False
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _data_error)
     app.add_exception_handler(Exception, _unexpected)
+    install_problem_docs(app)
     # innermost of the middleware: a 500 is answered here, so the server never sees the
     # exception and keeps the keep-alive connection open for the next request
     app.add_middleware(CatchAll)

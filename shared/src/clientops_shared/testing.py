@@ -436,3 +436,83 @@ def random_inn() -> str:
     digits = [7, 7] + [_rng.randrange(10) for _ in range(7)]
     check = sum(d * w for d, w in zip(digits, _INN_WEIGHTS, strict=True)) % 11 % 10
     return "".join(map(str, digits)) + str(check)
+
+
+class HeavyWorkWatch:
+    """Where CPU-heavy work runs while a request is served in this process (issue 9 §4).
+
+    A sampler thread looks at every other thread's stack every few milliseconds and keeps the
+    names of the functions it finds; a heartbeat task on the loop records the longest time the
+    loop missed its beat. ``ran("parse_statement")`` is true if that function ran in this
+    process at all — on the loop or in a worker thread (where it would hold the GIL and starve
+    the loop); work moved to a worker process is never seen. No wall-clock bound is asserted:
+    the stall is a figure to report, the samples are the evidence.
+    """
+
+    def __init__(self, interval: float = 0.002) -> None:
+        import threading
+
+        self.interval = interval
+        self.functions: set[str] = set()
+        self.longest_stall = 0.0
+        self.stalled_in: dict[str, float] = {}  # the loop's innermost frames when it stalled
+        self._loop_thread = 0
+        self._beat = time.monotonic()
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._heart: asyncio.Task[None] | None = None
+
+    def ran(self, *names: str) -> bool:
+        return any(n in self.functions for n in names)
+
+    def _sample(self) -> None:
+        import threading
+
+        me = threading.get_ident()
+        while not self._stop.wait(self.interval):
+            stall = time.monotonic() - self._beat
+            self.longest_stall = max(self.longest_stall, stall)
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                if ident == self._loop_thread and stall > 0.05:
+                    where = " < ".join(f"{g.f_code.co_name}:{g.f_lineno}" for g in
+                                       _frames(frame, 6))
+                    self.stalled_in[where] = max(self.stalled_in.get(where, 0.0), stall)
+                f: Any = frame
+                while f is not None:
+                    self.functions.add(f.f_code.co_name)
+                    f = f.f_back
+
+    async def _heartbeat(self) -> None:
+        while True:
+            now = time.monotonic()
+            # the loop's own view too: a C call holding the GIL hides a stall from the sampler
+            self.longest_stall = max(self.longest_stall, now - self._beat - 0.005)
+            self._beat = now
+            await asyncio.sleep(0.005)
+
+    async def __aenter__(self) -> HeavyWorkWatch:
+        import threading
+
+        self._loop_thread = threading.get_ident()
+        self._heart = asyncio.create_task(self._heartbeat())
+        await asyncio.sleep(0)
+        self._sampler.start()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._sampler.join()
+        if self._heart is not None:
+            self._heart.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heart
+
+
+def _frames(frame: Any, depth: int) -> list[Any]:
+    out: list[Any] = []
+    while frame is not None and len(out) < depth:
+        out.append(frame)
+        frame = frame.f_back
+    return out

@@ -43,6 +43,10 @@ class StatementFormatError(ValueError):
         self.message = message
         self.line_no = line_no
 
+    def __reduce__(self) -> tuple[type[StatementFormatError], tuple[str, int]]:
+        # raised in a worker process, re-raised here: pickled with both arguments
+        return type(self), (self.message, self.line_no)
+
 
 @dataclass(frozen=True)
 class Party:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import pickle
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from billing.adapters.orm import (
 )
 from billing.domain import guards
 from billing.domain.bank_statement import (
+    BankStatement,
     Direction,
     OpenInvoice,
     PaymentDocument,
@@ -58,6 +60,7 @@ from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.auth import Principal
 from clientops_shared.errors import Conflict, InvalidInput, NotFound
 from clientops_shared.events import billing as ev
+from clientops_shared.offload import in_worker_process
 
 
 @dataclass
@@ -233,18 +236,44 @@ def _bank_key(doc: PaymentDocument) -> str:
     return f"{doc.document_date.isoformat()}|{doc.number}|{doc.amount}|{payer}"
 
 
+PARSED_CHUNK = 1000  # documents unpickled at a time on the loop (milliseconds each)
+
+
+def _parse_in_worker(data: bytes) -> tuple[BankStatement, list[bytes]]:
+    """In the worker process: the statement without its raw ``Key=Value`` maps (nothing
+    downstream reads them), its documents pickled in chunks."""
+    statement = parse_statement(data)
+    documents = [replace(d, fields={}) for d in statement.documents]
+    chunks = [pickle.dumps(documents[i:i + PARSED_CHUNK])
+              for i in range(0, len(documents), PARSED_CHUNK)]
+    return replace(statement, documents=(), header={}), chunks
+
+
+async def _parse_off_the_loop(data: bytes) -> BankStatement:
+    """Parse in a worker process; bring the documents back a chunk at a time — one
+    ``pickle.loads`` of a 20 MB statement's documents would hold the GIL for seconds."""
+    head, chunks = await in_worker_process(_parse_in_worker, data)
+    documents: list[PaymentDocument] = []
+    for chunk in chunks:
+        documents.extend(pickle.loads(chunk))  # our own worker's output
+        await asyncio.sleep(0)
+    return replace(head, documents=tuple(documents))
+
+
 async def import_statement(uow: BillingUnitOfWork, actor: Principal, data: bytes,
                            filename: str | None, *, our_accounts: set[str], our_inn: str
                            ) -> tuple[bool, dict[str, Any]]:
     """Import a 1C statement; (False, earlier summary) for a file imported before."""
-    digest = hashlib.sha256(data).hexdigest()
+    # hashlib lets go of the GIL on large inputs: a thread keeps 20 MB off the loop
+    digest = (await asyncio.to_thread(hashlib.sha256, data)).hexdigest()
     earlier = (await uow.session.execute(sa.select(bank_statement.c.id, bank_statement.c.summary)
                                          .where(bank_statement.c.sha256 == digest))).first()
     if earlier is not None:
         return False, {**earlier.summary, "id": str(earlier.id), "duplicate": True}
     try:
-        # CPU work (a 20 MB file parses for seconds): in a worker thread, the loop stays free
-        statement = await asyncio.to_thread(parse_statement, data)
+        # CPU work (a 20 MB file parses for seconds): in a worker process — a thread would
+        # hold the GIL and starve the loop
+        statement = await _parse_off_the_loop(data)
     except StatementFormatError as exc:
         raise InvalidInput("file", str(exc)) from None
     accounts = our_accounts | set(statement.accounts)

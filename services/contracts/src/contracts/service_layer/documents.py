@@ -7,7 +7,6 @@ contracts and amendments onto them. A client card that lacks what a document mus
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 from clientops_shared.auth import Principal
 from clientops_shared.errors import InvalidInput
 from clientops_shared.events import contracts as ev
+from clientops_shared.offload import in_worker_process
 from contracts import documents as docs
 from contracts.adapters.storage import FileStorage
 from contracts.config import OurCompany
@@ -187,8 +187,8 @@ def amendment_facts(amendment: Amendment) -> docs.AmendmentFacts:
 async def _render(template: str, context: docs.DocumentContext, fmt: Format, stem: str
                   ) -> Rendered:
     render = docs.render_docx if fmt == "docx" else docs.render_pdf
-    # rendering is CPU work (WeasyPrint takes a while): keep it off the event loop
-    content = await asyncio.to_thread(render, template, context)
+    # rendering is CPU work (WeasyPrint takes a while): in a worker process, off the loop
+    content = await in_worker_process(render, template, context)
     return Rendered(content, f"{stem}.{fmt}", MEDIA_TYPES[fmt])
 
 

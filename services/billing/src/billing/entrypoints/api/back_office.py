@@ -18,6 +18,7 @@ from billing.entrypoints.api.deps import DESK_ROLES, BillingDep, Desk, Limit, Of
 from billing.service_layer import onec, payables, rent
 from clientops_shared.auth import Principal, require_roles
 from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.http import XLSX, file_responses
 from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedDate
@@ -88,7 +89,8 @@ async def change_agreement(agreement_id: uuid.UUID, body: schemas.RentChangeIn, 
         return await rent.agreement(uow, agreement_id)
 
 
-@router.get("/rent/registry", response_model=schemas.RegistryOut)
+@router.get("/rent/registry", response_model=schemas.RegistryOut,
+            responses=file_responses(XLSX))
 async def rent_registry(actor: Desk, uow: UoW,
                         period: Annotated[str, Query(examples=["2027-01"])],
                         format: Literal["json", "xlsx"] = "json") -> Any:
@@ -249,7 +251,8 @@ async def export_to_onec(body: schemas.PeriodIn, actor: Accounting, billing: Bil
     return await onec.export_period(billing, billing.onec, actor, Period.parse(body.period))
 
 
-@router.get("/onec/exports/{export_id}/xml", response_class=Response)
+@router.get("/onec/exports/{export_id}/xml", response_class=Response,
+            responses=file_responses("application/xml"))
 async def export_xml(export_id: uuid.UUID, actor: Accounting, billing: BillingDep) -> Response:
     name, body = await onec.export_body(billing, export_id)
     return Response(body, media_type="application/xml",

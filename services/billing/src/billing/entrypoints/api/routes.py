@@ -29,7 +29,9 @@ from billing.entrypoints.api.deps import (
 from billing.service_layer import corrections, dunning, invoice_run, payments
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.http import XLSX, file_responses
 from clientops_shared.idempotency import idempotent
+from clientops_shared.offload import in_worker_process
 from clientops_shared.paging import After, answer_page, total_header
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedDate, PositiveMoney
@@ -144,13 +146,13 @@ async def get_invoice(request: Request, invoice_id: uuid.UUID, actor: Reader) ->
 
 
 @api.get("/invoices/{invoice_id}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
+         responses=file_responses("application/pdf"))
 async def invoice_document(request: Request, invoice_id: uuid.UUID, actor: DocumentReader,
                            billing: BillingDep) -> Response:
     async with runtime_of(request).sessions() as session:
         detail = await views.invoice_detail(session, actor, invoice_id)
     settings = billing.settings
-    pdf = await asyncio.to_thread(invoice_pdf.render_pdf, detail, detail["lines"],
+    pdf = await in_worker_process(invoice_pdf.render_pdf, detail, detail["lines"],
                                   settings.payee(), settings.company_address)
     filename = f"invoice-{detail['number']}.pdf".encode("ascii", "ignore").decode()
     return Response(pdf, media_type="application/pdf",
@@ -345,7 +347,8 @@ async def apply_credit(client_id: uuid.UUID, actor: Desk, uow: UoW,
         return result
 
 
-@api.get("/balances", response_model=list[schemas.BalanceOut])
+@api.get("/balances", response_model=list[schemas.BalanceOut],
+         responses=file_responses(XLSX))
 async def list_balances(request: Request, actor: Reader, format: Format = "json") -> Any:
     async with runtime_of(request).sessions() as session:
         rows = await views.balances(session, actor)
@@ -358,7 +361,8 @@ async def list_balances(request: Request, actor: Reader, format: Format = "json"
     return rows
 
 
-@api.get("/reports/period", response_model=list[schemas.PeriodReportRow])
+@api.get("/reports/period", response_model=list[schemas.PeriodReportRow],
+         responses=file_responses(XLSX))
 async def period_report(request: Request, actor: Reader,
                         period: Annotated[str, Query(examples=["2026-12"])],
                         format: Format = "json") -> Any:
@@ -378,7 +382,7 @@ async def period_report(request: Request, actor: Reader,
     return rows
 
 
-@api.get("/reports/aging", response_model=schemas.AgingOut)
+@api.get("/reports/aging", response_model=schemas.AgingOut, responses=file_responses(XLSX))
 async def aging_report(request: Request, actor: Reader, billing: BillingDep,
                        on: BoundedDate | None = None, format: Format = "json") -> Any:
     on = on or billing.today()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -10,6 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from clientops_shared.auth import CurrentUser
+from clientops_shared.http import XLSX, file_responses
+from clientops_shared.offload import in_worker_process
 from clientops_shared.paging import total_header
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedDate
@@ -51,7 +52,8 @@ async def list_contracts(request: Request, response: Response, actor: CurrentUse
     return rows
 
 
-@router.get("/contracts/expiring", response_model=list[schemas.ExpiringOut])
+@router.get("/contracts/expiring", response_model=list[schemas.ExpiringOut],
+            responses=file_responses(XLSX))
 async def expiring(request: Request, actor: CurrentUser, today: Today,
                    within_days: Annotated[int, Query(ge=0, le=3650)] = 60,
                    on: BoundedDate | None = None,
@@ -64,7 +66,7 @@ async def expiring(request: Request, actor: CurrentUser, today: Today,
     async with runtime_of(request).sessions() as session:
         rows = await views.expiring(session, actor, day, within_days)
     if format == "xlsx":
-        content = await asyncio.to_thread(reports.expiring_xlsx, rows, day, within_days)
+        content = await in_worker_process(reports.expiring_xlsx, rows, day, within_days)
         return Response(content, media_type=reports.XLSX, headers={
             "Content-Disposition": f'attachment; filename="expiring-{day.isoformat()}.xlsx"'})
     return rows

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 
 from clientops_shared.auth import CurrentUser
+from clientops_shared.http import DOCX, file_responses
 from clientops_shared.runtime import runtime_of
 from contracts import documents as docs
 from contracts import views
-from contracts.domain.files import DocumentKind
+from contracts.domain.files import EXTENSIONS, DocumentKind
 from contracts.entrypoints.api import schemas
 from contracts.entrypoints.api.deps import (
     ClaimDesk,
@@ -33,12 +34,15 @@ Template = Literal["contract", "price_protocol"]
 CHUNK = 64 * 1024
 
 
+DOCUMENT_FILES = file_responses(DOCX, "application/pdf")
+
+
 def _file(rendered: use.Rendered) -> Response:
     return Response(rendered.content, media_type=rendered.media_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(rendered.filename)}"})
 
 
-@router.get("/contracts/{contract_id}/documents/{template}")
+@router.get("/contracts/{contract_id}/documents/{template}", responses=DOCUMENT_FILES)
 async def contract_document(contract_id: uuid.UUID, template: Template, actor: CurrentUser,
                             uow: UoW, company: Company, settings: Settings, today: Today,
                             format: Format = "docx") -> Response:
@@ -54,7 +58,7 @@ async def contract_document(contract_id: uuid.UUID, template: Template, actor: C
     return _file(rendered)
 
 
-@router.post("/contracts/{contract_id}/documents/acceptance-act")
+@router.post("/contracts/{contract_id}/documents/acceptance-act", responses=DOCUMENT_FILES)
 async def acceptance_act(contract_id: uuid.UUID, body: docs.HandoverFacts, actor: CurrentUser,
                          uow: UoW, company: Company, settings: Settings, today: Today,
                          format: Format = "docx") -> Response:
@@ -72,7 +76,7 @@ async def acceptance_act(contract_id: uuid.UUID, body: docs.HandoverFacts, actor
     return _file(rendered)
 
 
-@router.get("/amendments/{amendment_id}/document")
+@router.get("/amendments/{amendment_id}/document", responses=DOCUMENT_FILES)
 async def amendment_document(amendment_id: uuid.UUID, actor: CurrentUser, uow: UoW,
                              company: Company, settings: Settings, today: Today,
                              format: Format = "docx") -> Response:
@@ -83,7 +87,7 @@ async def amendment_document(amendment_id: uuid.UUID, actor: CurrentUser, uow: U
     return _file(rendered)
 
 
-@router.get("/documents/company-card")
+@router.get("/documents/company-card", responses=DOCUMENT_FILES)
 async def company_card(actor: CurrentUser, company: Company, format: Format = "pdf"
                        ) -> Response:
     """Our company card, to send a client preparing a contract (seed 004 §1.5)."""
@@ -152,7 +156,7 @@ async def claim_documents(request: Request, claim_id: uuid.UUID, actor: CurrentU
         return await views.documents(session, claim_id=claim_id)
 
 
-@router.get("/documents/{document_id}")
+@router.get("/documents/{document_id}", responses=file_responses(*EXTENSIONS))
 async def download(document_id: uuid.UUID, actor: CurrentUser, uow: UoW, storage: Storage
                    ) -> Response:
     async with uow:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -10,7 +9,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import InvalidInput
+from clientops_shared.http import XLSX, file_responses
 from clientops_shared.idempotency import idempotent
+from clientops_shared.offload import in_worker_process
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedDate
 from field_ops import documents, views
@@ -143,18 +144,18 @@ async def decide_problem(problem_id: uuid.UUID, body: schemas.ProblemDecisionIn,
         return await uc.decide_problem(uow, actor, problem_id, body.decision, now)
 
 
-@router.get("/work-orders/{order_id}/act.pdf")
+@router.get("/work-orders/{order_id}/act.pdf", responses=file_responses("application/pdf"))
 async def act(request: Request, order_id: uuid.UUID, actor: CurrentUser) -> Response:
     """004 §2.6–2.7: the acceptance act the technician takes to the site."""
     async with runtime_of(request).sessions() as session:
         order = await views.work_order(session, actor, order_id)
-    pdf = await asyncio.to_thread(documents.act_pdf, order)
+    pdf = await in_worker_process(documents.act_pdf, order)
     name = order["journal_number"] or str(order_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="act-{name}.pdf"'})
 
 
-@router.get("/journal")
+@router.get("/journal", responses=file_responses(XLSX))
 async def journal(request: Request, actor: Dispatch,
                   year: Annotated[int, Query(ge=2000, le=2100)],
                   format: Literal["json", "xlsx"] = "json") -> Any:
@@ -162,7 +163,7 @@ async def journal(request: Request, actor: Dispatch,
     async with runtime_of(request).sessions() as session:
         rows = await views.journal(session, year)
     if format == "xlsx":
-        content = await asyncio.to_thread(documents.journal_xlsx, rows, year)
+        content = await in_worker_process(documents.journal_xlsx, rows, year)
         return Response(content, media_type=documents.XLSX, headers={
             "Content-Disposition": f'attachment; filename="journal-{year}.xlsx"'})
     return rows

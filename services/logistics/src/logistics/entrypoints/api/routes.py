@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, File, Request, Response, UploadFile
 
 from clientops_shared.errors import InvalidInput, NotFound
+from clientops_shared.http import file_responses
 from clientops_shared.idempotency import idempotent
 from clientops_shared.runtime import runtime_of
 from logistics import views
@@ -506,7 +507,8 @@ async def attach(request: Request, order_id: uuid.UUID, actor: Desk, uow: UoW,
     return {"id": attachment_id}
 
 
-@router.get("/purchase-orders/{order_id}/attachments/{attachment_id}")
+@router.get("/purchase-orders/{order_id}/attachments/{attachment_id}",
+            responses=file_responses(*purchasing.ATTACHMENT_TYPES))
 async def download(request: Request, order_id: uuid.UUID, attachment_id: uuid.UUID,
                    actor: Reader) -> Response:
     async with runtime_of(request).sessions() as session:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
@@ -27,7 +28,12 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clientops_shared import context
-from clientops_shared.http import problem
+from clientops_shared.http import (
+    DATABASE_DOWN_MESSAGE,
+    database_unavailable,
+    is_database_unreachable,
+    problem,
+)
 from clientops_shared.runtime import runtime_of
 from web import formatting
 from web.adapters.services import ServiceError, Services
@@ -294,6 +300,16 @@ def install_page_errors(app: FastAPI) -> None:
                       status=503 if exc.status in (0, 502, 503, 504) else 502)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if is_database_unreachable(exc):  # not a bug: the database is down for a while
+            log.warning("database unreachable on %s %s", request.method, request.url.path)
+            if request.url.path.startswith("/api/"):
+                return database_unavailable()
+            down = SimpleNamespace(status=503, message=DATABASE_DOWN_MESSAGE)
+            try:
+                return render(request, "errors/service.html", {"error": down}, status=503)
+            except Exception:
+                return HTMLResponse("<!doctype html><meta charset=utf-8><h1>Не получилось</h1>"
+                                    f"<p>{DATABASE_DOWN_MESSAGE}</p>", status_code=503)
         # a bug: logged with its trace like every service's, but a person sees a page
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if request.url.path.startswith("/api/"):
