@@ -384,13 +384,16 @@ def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # a vhost of its own: what integration tests published earlier never reaches it
     vhost = f"clientops-test-{servers.run_id}-system"
     private = servers.with_private_vhost(vhost)
-    started = start_system(private, log_dir, extra_env={"WEB_SEED_DEMO_USERS": "1",
-                                                       # invoices issued today fall due later
-                                                       "BILLING_DUNNING_AHEAD_DAYS": "31"})
     try:
-        yield started
+        # inside the try: a system that fails to start must not leave its vhost behind
+        started = start_system(private, log_dir, extra_env={"WEB_SEED_DEMO_USERS": "1",
+                                                           # invoices issued today fall due later
+                                                           "BILLING_DUNNING_AHEAD_DAYS": "31"})
+        try:
+            yield started
+        finally:
+            stop_system(started)
     finally:
-        stop_system(started)
         with contextlib.suppress(Exception):
             servers.vhost_admin("delete_vhost", vhost)
 
