@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import httpx
 import pytest
 
-from clientops_shared.devtools import SERVICES
-from clientops_shared.testing import System, eventually
+from clientops_shared.testing import System, eventually, restart_service
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
-
-
-def _restart(system: System, name: str) -> None:
-    svc = next(s for s in SERVICES if s.name == name)
-    env = {**__import__("os").environ, **system.servers.env(), "CLIENTOPS_LOG_JSON": "1",
-           f"{svc.env_prefix}PORT": system.urls[name].rsplit(":", 1)[1]}
-    log = (system.log_dir / f"{name}-restarted.log").open("wb")
-    system.processes[name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
-                                              stdout=log, stderr=subprocess.STDOUT)
-    eventually(lambda: _ready(system.urls[name]), timeout=60)
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health/ready", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def test_billing_down_while_contracts_are_signed_catches_up_after_restart(
@@ -55,7 +34,8 @@ def test_billing_down_while_contracts_are_signed_catches_up_after_restart(
             assert r.status_code == 200, r.text
             signed.append(contract_id)
     finally:
-        _restart(system, "billing")
+        # with the settings the system started with: later tests rely on them
+        restart_service(system, "billing")
 
     for contract_id in signed:
         subs = eventually(lambda cid=contract_id: httpx.get(  # type: ignore[misc]

@@ -247,6 +247,8 @@ class System:
     urls: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]]
     log_dir: Path
+    # the environment the services were started with: a restarted one gets the same settings
+    env: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str, username: str | None = None, role: str | None = None
                ) -> httpx.Client:
@@ -268,7 +270,7 @@ def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] 
         log = (log_dir / f"{svc.name}.log").open("wb")
         processes[svc.name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
                                                stdout=log, stderr=subprocess.STDOUT)
-    system = System(servers, urls, processes, log_dir)
+    system = System(servers, urls, processes, log_dir, env)
     # generous: on a loaded 2-core machine importing six services can take over a minute
     deadline = time.monotonic() + 240
     pending = set(urls)
@@ -289,6 +291,30 @@ def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] 
         stop_system(system)
         raise RuntimeError(f"not ready in time: {sorted(pending)}; logs in {log_dir}")
     return system
+
+
+def restart_service(system: System, name: str, *, label: str = "restarted") -> None:
+    """Start one service of a running system again, on its port and with the settings the
+    system was started with (a restart with other settings changes what later tests see)."""
+    svc = next(s for s in SERVICES if s.name == name)
+    old = system.processes[name]
+    if old.poll() is None:
+        old.terminate()
+        old.wait(timeout=30)
+    env = {**system.env, f"{svc.env_prefix}PORT": system.urls[name].rsplit(":", 1)[1]}
+    log = (system.log_dir / f"{name}-{label}.log").open("wb")
+    system.processes[name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
+                                              stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if system.processes[name].poll() is not None:
+            raise RuntimeError(f"{name} exited at restart; see {log.name}")
+        with contextlib.suppress(httpx.HTTPError):
+            r = httpx.get(f"{system.urls[name]}/health/ready", timeout=2)
+            if r.status_code == 200 and r.json().get("broker") == "ok":
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{name} not ready again in time; see {log.name}")
 
 
 def stop_system(system: System) -> None:

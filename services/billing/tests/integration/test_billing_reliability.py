@@ -79,7 +79,7 @@ async def test_a_failing_scheduled_run_is_recorded_failed_and_retried_next_tick(
 
     async def database_gone_once(billing: Any, period: Any) -> list[uuid.UUID]:
         calls["n"] += 1
-        if calls["n"] == 2:  # the run's own listing (the first is start_run's count)
+        if calls["n"] == 1:  # the first run's listing (start_run only counts)
             raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
         return await real(billing, period)
     monkeypatch.setattr(invoice_run, "billable_contracts", database_gone_once)
