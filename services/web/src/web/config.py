@@ -46,6 +46,7 @@ class WebSettings(ServiceSettings):
     # http://localhost as secure too, so this stays on for local runs and the browser tests
     cookie_secure: bool = True
     upstream_timeout_seconds: float = 10.0
+    document_timeout_seconds: float = Field(default=60.0, gt=0, le=600)  # PDF/DOCX/XLSX
     upstreams: dict[str, str] = Field(default_factory=upstream_urls)
 
     def throttle(self) -> Throttle:

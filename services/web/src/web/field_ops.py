@@ -229,7 +229,8 @@ def directory_services(request: Request, viewer: Viewer) -> Services:
     token = issue_token(settings.jwt_secret, viewer.username, "service",
                         ttl=timedelta(minutes=5),
                         issuer=service_issuer("web-desks"))  # web acting as a service
-    return Services(http_of(request), settings.upstreams, token)
+    return Services(http_of(request), settings.upstreams, token,
+                     document_timeout=settings.document_timeout_seconds)
 
 
 async def card_services(request: Request, viewer: Viewer, client_id: str) -> Services:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 
-from web.adapters.services import ServiceError
+from web.adapters.services import ServiceError, Services
 from web.desks.billing import paid_split, run_progress
 from web.desks.contracts import money_input
 from web.desks.head import aging_bars, bars, overdue_tasks
@@ -117,6 +118,22 @@ def test_service_errors_say_what_happened() -> None:
     assert not route_missing(ServiceError("billing", 404, "no invoice 42"))
 
 
+def test_a_refused_form_shows_the_refusal_and_anything_else_is_raised_on() -> None:
+    invalid = ServiceError("contracts", 422, "invalid fields: inn",
+                           [{"field": "inn", "message": "bad check digit"}])
+    assert invalid.form_errors() == {"inn": "bad check digit"}
+    conflict = ServiceError("contracts", 409, "Сделка уже закрыта.")
+    assert conflict.form_errors("stage") == {"stage": "Сделка уже закрыта."}
+    forbidden = ServiceError("notifications", 403, "Ответ даёт только исполнитель.")
+    assert forbidden.form_errors(refusals=(403,)) == {"": "Ответ даёт только исполнитель."}
+    for status in (0, 403, 404, 500):  # not a refusal the form expects: the page handles it
+        with pytest.raises(ServiceError) as raised:
+            ServiceError("billing", status, "boom").form_errors()
+        assert raised.value.status == status
+    with pytest.raises(ServiceError):
+        conflict.form_errors(refusals=(422,))
+
+
 def test_sessions_expire_and_an_enabled_account_is_unlocked() -> None:
     now = datetime(2026, 12, 15, 12, tzinfo=UTC)
     session = WebSession(id_hash="h", username="u", role="manager", access_token="t",
@@ -146,3 +163,19 @@ def test_phones_are_shown_formatted() -> None:
     from web.formatting import phone
     assert phone("+74951234567") == f"+7{NB}(495){NB}123-45-67"
     assert phone(None) == "" and phone("+375291234567") == "+375291234567"
+
+
+async def test_a_rendered_document_waits_longer_than_a_page_call() -> None:
+    seen: dict[str, float] = {}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen[request.url.path] = request.extensions["timeout"]["read"]
+        return httpx.Response(200, content=b"%PDF")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer),
+                                 timeout=httpx.Timeout(10.0, connect=3.0)) as http:
+        services = Services(http, {"billing": "http://billing"}, "token", document_timeout=45)
+        await services.request("billing", "GET", "/api/invoices")
+        pdf = await services.document("billing", "/api/invoices/1/pdf")
+    assert pdf.content == b"%PDF"
+    assert seen == {"/api/invoices": 10.0, "/api/invoices/1/pdf": 45.0}

@@ -6,6 +6,7 @@ service that is down, a refusal, a missing record, or the 422 field list to show
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,17 @@ class ServiceError(Exception):
                                                str(err.get("message", ""))))
         return out
 
+    def form_errors(self, field: str = "", *,
+                    refusals: Collection[int] = (409, 422)) -> dict[str, str]:
+        """What a form shows when the service refused it: the 422's field errors, else the
+        refusal's own words under ``field``. Anything else (the service down, a 500, a
+        status the form does not expect) is raised on, for the page's error handler."""
+        if self.status not in refusals:
+            raise self
+        if self.status in (403, 422) and self.detail and not self.errors:
+            return {field: field_message("", self.detail)}  # the service's own reason
+        return self.field_errors() or {field: self.message}
+
     def __str__(self) -> str:
         return f"{self.service}: {self.status} {self.detail}"
 
@@ -69,26 +81,37 @@ class ServiceDown(ServiceError):
 class Services:
     """One user's view of the services: the same shared HTTP pool, their token."""
 
-    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str], token: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str], token: str, *,
+                 document_timeout: float = 60.0) -> None:
         self._http = http
         self._urls = urls
         self._headers = {"Authorization": f"Bearer {token}"}
+        self._document_timeout = httpx.Timeout(document_timeout, connect=3.0)
 
     async def request(self, service: str, method: str, path: str, *,
                       params: dict[str, Any] | None = None, json: Any = None,
                       files: Any = None, data: Any = None,
-                      headers: dict[str, str] | None = None) -> httpx.Response:
+                      headers: dict[str, str] | None = None,
+                      timeout: httpx.Timeout | None = None  # noqa: ASYNC109 (httpx's own)
+                      ) -> httpx.Response:
         url = self._urls[service] + path
         clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
         try:
             response = await self._http.request(
                 method, url, params=clean, json=json, files=files, data=data,
-                headers={**self._headers, **(headers or {})})
+                headers={**self._headers, **(headers or {})},
+                timeout=timeout or httpx.USE_CLIENT_DEFAULT)
         except httpx.HTTPError as exc:
             raise ServiceDown(service, 0, f"{type(exc).__name__}: {exc}") from None
         if response.status_code >= 400:
             raise _error(service, response)
         return response
+
+    async def document(self, service: str, path: str, **params: Any) -> httpx.Response:
+        """A file the service renders (PDF, DOCX, XLSX, 1C XML): rendering on a busy server
+        takes longer than a page's data, so it waits longer before saying the service is down."""
+        return await self.request(service, "GET", path, params=params,
+                                  timeout=self._document_timeout)
 
     async def get(self, service: str, path: str, **params: Any) -> Any:
         return (await self.request(service, "GET", path, params=params)).json()

@@ -103,8 +103,8 @@ async def desk(request: Request, viewer: BillingViewer, period: Period = None,
 @router.get("/period.xlsx")
 async def period_xlsx(viewer: BillingViewer, period: Period = None) -> Response:
     period = period or current_period(today())
-    upstream = await viewer.services.request("billing", "GET", "/api/reports/period",
-                                             params={"period": period, "format": "xlsx"})
+    upstream = await viewer.services.document(
+        "billing", "/api/reports/period", period=period, format="xlsx")
     content = await people_by_name(upstream.content, viewer.people)
     return Response(content, media_type=upstream.headers.get("content-type"),
                     headers={"Content-Disposition": upstream.headers.get(
@@ -135,10 +135,8 @@ async def start_run(request: Request, viewer: CheckedViewer) -> Response:
         response = await viewer.services.request(
             "billing", "POST", "/api/invoice-runs", params={"wait": "false"}, json=body)
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return await _run_form(request, viewer, values,
-                                   exc.field_errors() or {"": exc.message}, status=exc.status)
-        raise
+        return await _run_form(request, viewer, values,
+                               exc.form_errors(), status=exc.status)
     return redirect(f"/billing/runs/{response.json()['id']}", request)
 
 
@@ -197,12 +195,10 @@ async def record_payment(request: Request, viewer: CheckedViewer) -> Response:
                                    headers={"Idempotency-Key": form_str(form, "idempotency_key")}
                                    if form_str(form, "idempotency_key") else None)
     except ServiceError as exc:
-        if exc.status in (404, 409, 422):
-            return await _payment_form(request, viewer, values,
-                                       exc.field_errors() or {"": exc.message},
-                                       status=exc.status,
-                                       key=form_str(form, "idempotency_key") or None)
-        raise
+        return await _payment_form(request, viewer, values,
+                                   exc.form_errors(refusals=(404, 409, 422)),
+                                   status=exc.status,
+                                   key=form_str(form, "idempotency_key") or None)
     return redirect("/billing?flash=payment", request)
 
 

@@ -179,11 +179,9 @@ async def save_client(client_id: uuid.UUID, request: Request, viewer: CheckedVie
     try:
         await viewer.services.patch("contracts", f"/api/clients/{client_id}", json=changes)
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return _edit_form(request, client, values,
-                              exc.field_errors() or {"": exc.message},
-                              status=exc.status)
-        raise
+        return _edit_form(request, client, values,
+                          exc.form_errors(),
+                          status=exc.status)
     return redirect(f"/clients/{client_id}?flash=details", request)
 
 
@@ -221,8 +219,6 @@ async def record_interaction(client_id: uuid.UUID, request: Request, viewer: Che
         await viewer.services.post("contracts", f"/api/clients/{client_id}/interactions",
                                    json={k: v for k, v in values.items() if v})
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return _contact_form(request, client, values,
-                                 exc.field_errors() or {"": exc.message}, status=exc.status)
-        raise
+        return _contact_form(request, client, values,
+                             exc.form_errors(), status=exc.status)
     return redirect(f"/clients/{client_id}?flash=contact#interactions", request)

@@ -473,17 +473,15 @@ async def do_action(
             headers={"Idempotency-Key": values["idempotency_key"]},
         )
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return await _form(
-                request,
-                viewer,
-                contract,
-                key,
-                values,
-                exc.field_errors() or {"": exc.message},
-                status=exc.status,
-            )
-        raise
+        return await _form(
+            request,
+            viewer,
+            contract,
+            key,
+            values,
+            exc.form_errors(),
+            status=exc.status,
+        )
     target = contract_id
     if action.creates_contract and isinstance(result, dict) and result.get("id"):
         target = uuid.UUID(str(result["id"]))

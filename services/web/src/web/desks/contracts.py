@@ -163,10 +163,8 @@ async def create_site(client_id: uuid.UUID, request: Request, viewer: CheckedVie
         await viewer.services.post("contracts", f"/api/clients/{client_id}/sites",
                                    json=_opt(values))
     except ServiceError as exc:
-        if exc.status == 422:
-            return await _site_form(request, viewer, client_id, values,
-                                    exc.field_errors() or {"": exc.message}, status=422)
-        raise
+        return await _site_form(request, viewer, client_id, values,
+                                exc.form_errors(refusals=(422,)), status=422)
     return redirect(f"/clients/{client_id}?flash=site", request)
 
 
@@ -204,11 +202,9 @@ async def save_site(client_id: uuid.UUID, site_id: uuid.UUID, request: Request,
         try:
             await viewer.services.patch("contracts", f"/api/sites/{site_id}", json=changes)
         except ServiceError as exc:
-            if exc.status == 422:
-                return await _site_form(request, viewer, client_id, values,
-                                        exc.field_errors() or {"": exc.message}, status=422,
-                                        site_id=site_id)
-            raise
+            return await _site_form(request, viewer, client_id, values,
+                                    exc.form_errors(refusals=(422,)), status=422,
+                                    site_id=site_id)
     return redirect(f"/clients/{client_id}?flash=site_saved", request)
 
 
@@ -251,11 +247,9 @@ async def create_contract(request: Request, viewer: CheckedViewer) -> Response:
     try:
         await viewer.services.post("contracts", "/api/contracts", json=body)
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return await _contract_form(request, viewer, client_id, values,
-                                        exc.field_errors() or {"": exc.message},
-                                        status=exc.status)
-        raise
+        return await _contract_form(request, viewer, client_id, values,
+                                    exc.form_errors(),
+                                    status=exc.status)
     return redirect(f"/clients/{client_id}?flash=contract", request)
 
 
@@ -339,9 +333,8 @@ async def expiring(request: Request, viewer: DeskViewer,
 @router.get("/expiring.xlsx")
 async def expiring_xlsx(viewer: DeskViewer,
                         within_days: Annotated[int, Query(ge=1, le=365)] = 60) -> Response:
-    upstream = await viewer.services.request(
-        "contracts", "GET", "/api/contracts/expiring",
-        params={"within_days": within_days, "format": "xlsx"})
+    upstream = await viewer.services.document(
+        "contracts", "/api/contracts/expiring", within_days=within_days, format="xlsx")
     media = upstream.headers.get("content-type", "")
     if "spreadsheetml" not in media:
         raise PageNotFound("Сервис договоров пока не выгружает этот список в XLSX.")
@@ -421,8 +414,7 @@ async def document_or_what_is_missing(request: Request, viewer: Viewer,
                                       fallback: str) -> Response:
     """The document from contracts, or a page saying in Russian what to fill in first."""
     try:
-        upstream = await viewer.services.request("contracts", "GET", path,
-                                                 params={"format": fmt})
+        upstream = await viewer.services.document("contracts", path, format=fmt)
     except ServiceError as exc:
         if exc.status != 422:
             raise
@@ -448,8 +440,7 @@ async def contract_document(contract_id: uuid.UUID, template: str, fmt: str,
 
 @router.get("/documents/{document_id}")
 async def stored_document(document_id: uuid.UUID, viewer: DeskViewer) -> Response:
-    upstream = await viewer.services.request("contracts", "GET",
-                                             f"/api/documents/{document_id}")
+    upstream = await viewer.services.document("contracts", f"/api/documents/{document_id}")
     return _download(upstream, "document")
 
 

@@ -29,6 +29,7 @@ from web.entrypoints.pages.framework import (
     redirect,
     render,
     today,
+    uuid_or_blank,
     viewer_with_roles,
 )
 from web.field_ops import (
@@ -167,8 +168,8 @@ async def journal_xlsx(viewer: DeskViewer,
                        year: Annotated[int | None, Query(ge=2000, le=2100)] = None
                        ) -> Response:
     chosen = _year(year)
-    upstream = await viewer.services.request("field_ops", "GET", "/api/journal",
-                                             params={"year": chosen, "format": "xlsx"})
+    upstream = await viewer.services.document(
+        "field_ops", "/api/journal", year=chosen, format="xlsx")
     media = upstream.headers.get("content-type", "")
     if "spreadsheetml" not in media:
         raise PageNotFound("Сервис выездов пока не выгружает журнал в XLSX.")
@@ -217,22 +218,15 @@ async def _order_form(request: Request, viewer: Viewer, values: dict[str, str],
 async def new_order(request: Request, viewer: DeskViewer, client_id: str = "",
                     q: Annotated[str, Query(max_length=200)] = "",
                     kind: str = "install") -> Response:
-    values = {"client_id": _uuid_or_blank(client_id), "kind": kind}
+    values = {"client_id": uuid_or_blank(client_id), "kind": kind}
     return await _order_form(request, viewer, values, {}, q)
 
 
 @router.get("/orders/new/sites")
 async def order_sites(request: Request, viewer: DeskViewer, client_id: str = "") -> Response:
     """The site and contract pickers for the client just picked (an HTMX swap)."""
-    values = {"client_id": _uuid_or_blank(client_id)}
+    values = {"client_id": uuid_or_blank(client_id)}
     return await _order_form(request, viewer, values, {}, block="site_fields")
-
-
-def _uuid_or_blank(text: str) -> str:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return ""
 
 
 def _require(viewer: Viewer, *roles: str) -> None:
@@ -246,20 +240,18 @@ async def create_order(request: Request, viewer: CheckedViewer) -> Response:
     form = await request.form()
     values = {k: form_str(form, k) for k in ORDER_FIELDS}
     errors = {}
-    if not _uuid_or_blank(values["client_id"]):
+    if not uuid_or_blank(values["client_id"]):
         errors["client_id"] = "Выберите клиента."
-    elif not _uuid_or_blank(values["site_id"]):
+    elif not uuid_or_blank(values["site_id"]):
         errors["site_id"] = "Выберите объект."
     if errors:
         return await _order_form(request, viewer, values, errors, status=422)
     try:
         order = await viewer.services.post("field_ops", ORDERS, json=_opt(values))
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return await _order_form(request, viewer, values,
-                                     exc.field_errors() or {"": exc.detail or exc.message},
-                                     status=exc.status)
-        raise
+        return await _order_form(request, viewer, values,
+                                 exc.form_errors(),
+                                 status=exc.status)
     return redirect(f"/dispatch/orders/{order['id']}?flash=created", request)
 
 
@@ -486,17 +478,15 @@ async def report_downtime(request: Request, viewer: CheckedViewer) -> Response:
     _require(viewer)
     form = await request.form()
     values = {k: form_str(form, k) for k in DOWNTIME_FIELDS}
-    if not _uuid_or_blank(values["site_id"]):
+    if not uuid_or_blank(values["site_id"]):
         return await _downtime_page(request, viewer, values=values, status=422,
                                     errors={"site_id": "Выберите объект."})
     body = _opt({**values, "started_at": moscow_moment(values["started_at"])})
     try:
         await viewer.services.post("field_ops", "/api/downtime", json=body)
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return await _downtime_page(request, viewer, values=values, status=exc.status,
-                                        errors=exc.field_errors() or {"": exc.detail})
-        raise
+        return await _downtime_page(request, viewer, values=values, status=exc.status,
+                                    errors=exc.form_errors())
     return redirect("/dispatch/downtime?flash=downtime", request)
 
 
@@ -593,18 +583,15 @@ async def save_technician(request: Request, viewer: CheckedViewer) -> Response:
         await viewer.services.put("field_ops", f"/api/technicians/{values['username']}",
                                   json=body)
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            return await _technicians_page(request, viewer, values=values, status=exc.status,
-                                           errors=exc.field_errors() or {"": exc.detail})
-        raise
+        return await _technicians_page(request, viewer, values=values, status=exc.status,
+                                       errors=exc.form_errors())
     return redirect("/dispatch/technicians?flash=technician", request)
 
 
 @router.get("/orders/{order_id}/act.pdf")
 async def act_pdf(order_id: uuid.UUID, viewer: ActViewer) -> Response:
     """The acceptance act the technician takes to the site (field-ops renders it)."""
-    upstream = await viewer.services.request("field_ops", "GET",
-                                             f"{ORDERS}/{order_id}/act.pdf")
+    upstream = await viewer.services.document("field_ops", f"{ORDERS}/{order_id}/act.pdf")
     return download(upstream, f"act-{order_id}.pdf")
 
 

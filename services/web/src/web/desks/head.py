@@ -139,10 +139,8 @@ async def reassign(request: Request, viewer: CheckedViewer) -> Response:
             await viewer.services.post("contracts", "/api/clients/assign", json={
                 "client_ids": [values["client_id"]], "manager": values["to_assignee"]})
         except ServiceError as exc:
-            if exc.status in (400, 403, 404, 409, 422):
-                return await _dashboard(request, viewer, values=values, status=exc.status,
-                                        errors=exc.field_errors() or {"": exc.message})
-            raise
+            return await _dashboard(request, viewer, values=values, status=exc.status,
+                                    errors=exc.form_errors(refusals=(400, 403, 404, 409, 422)))
         return redirect(f"/head?owner={values['to_assignee']}", request)
     body: dict[str, Any] = {k: v for k, v in values.items()
                             if v and k not in ("standing", "owner")}
@@ -150,10 +148,8 @@ async def reassign(request: Request, viewer: CheckedViewer) -> Response:
     try:
         record = await viewer.services.post("notifications", "/api/assignments", json=body)
     except ServiceError as exc:
-        if exc.status in (400, 403, 409, 422):
-            return await _dashboard(request, viewer, values=values, status=exc.status,
-                                    errors=exc.field_errors() or {"": exc.message})
-        raise
+        return await _dashboard(request, viewer, values=values, status=exc.status,
+                                errors=exc.form_errors(refusals=(400, 403, 409, 422)))
     return redirect(f"/head?moved={int(record.get('moved', 0))}", request)
 
 

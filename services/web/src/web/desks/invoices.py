@@ -22,6 +22,7 @@ from web.entrypoints.pages.framework import (
     panels,
     redirect,
     render,
+    uuid_or_blank,
     viewer_with_roles,
 )
 from web.formatting import INVOICE_STATUS
@@ -57,11 +58,8 @@ async def invoice_list(request: Request, viewer: InvoicesViewer, period: Period 
         params["period"] = period
     if status in STATUSES:
         params["status"] = status
-    try:
-        if client_id:
-            params["client_id"] = str(uuid.UUID(client_id))
-    except ValueError:
-        client_id = None
+    if client_id := uuid_or_blank(client_id):
+        params["client_id"] = client_id
     if number:
         params["number"] = number
     if overdue:
@@ -99,7 +97,7 @@ async def invoice_page(invoice_id: uuid.UUID, request: Request, viewer: Invoices
 
 @router.get("/{invoice_id}/pdf")
 async def invoice_pdf(invoice_id: uuid.UUID, viewer: InvoicesViewer) -> Response:
-    upstream = await viewer.services.request("billing", "GET", f"/api/invoices/{invoice_id}/pdf")
+    upstream = await viewer.services.document("billing", f"/api/invoices/{invoice_id}/pdf")
     return Response(upstream.content, media_type="application/pdf", headers={
         "Content-Disposition": upstream.headers.get("content-disposition",
                                                     'attachment; filename="invoice.pdf"')})
@@ -118,11 +116,9 @@ async def _act(request: Request, viewer: Viewer, invoice_id: uuid.UUID, action: 
     try:
         await viewer.services.post("billing", f"/api/invoices/{invoice_id}/{action}", json=body)
     except ServiceError as exc:
-        if exc.status in (409, 422):
-            errors = exc.field_errors() or {"": exc.message}
-            return await _record(request, viewer, invoice_id, errors=errors, values=values,
-                                 form=action, status=exc.status)
-        raise
+        errors = exc.form_errors()
+        return await _record(request, viewer, invoice_id, errors=errors, values=values,
+                             form=action, status=exc.status)
     flash = {"resend": "resent", "corrections": "corrected", "cancellation": "cancelled"}
     return redirect(f"/billing/invoices/{invoice_id}?flash={flash[action]}", request)
 

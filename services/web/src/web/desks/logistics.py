@@ -556,8 +556,8 @@ async def order(order_id: uuid.UUID, request: Request, viewer: DeskViewer) -> Re
 async def attachment(order_id: uuid.UUID, attachment_id: uuid.UUID, viewer: DeskViewer
                      ) -> Response:
     """A photo or document of the acceptance, as logistics keeps it."""
-    upstream = await viewer.services.request(
-        "logistics", "GET", f"/api/purchase-orders/{order_id}/attachments/{attachment_id}")
+    upstream = await viewer.services.document(
+        "logistics", f"/api/purchase-orders/{order_id}/attachments/{attachment_id}")
     return Response(upstream.content, media_type=upstream.headers.get("content-type"),
                     headers={"Content-Disposition": upstream.headers.get(
                         "content-disposition", "inline")})

@@ -24,6 +24,7 @@ from web.entrypoints.pages.framework import (
     redirect,
     render,
     today,
+    uuid_or_blank,
 )
 from web.formatting import MOSCOW, ru_date
 
@@ -204,10 +205,7 @@ async def _task_form(request: Request, viewer: Viewer, values: dict[str, str],
 async def new_task(request: Request, viewer: CurrentViewer,
                    q: Annotated[str, Query(max_length=200)] = "",
                    client_id: Annotated[str, Query(max_length=40)] = "") -> Response:
-    try:
-        cid = str(uuid.UUID(client_id)) if client_id else ""
-    except ValueError:
-        cid = ""
+    cid = uuid_or_blank(client_id)
     return await _task_form(request, viewer, {
         "q": q, "client_id": cid, "due_on": today().isoformat(), "priority": "normal",
         "assignee": viewer.username}, {})
@@ -227,8 +225,6 @@ async def create_task(request: Request, viewer: CheckedViewer) -> Response:
         await viewer.services.post("notifications", "/api/tasks", json=body,
                                    headers=form_key(form))
     except ServiceError as exc:
-        if exc.status in (403, 422):
-            errors = exc.field_errors() or {"": exc.detail or exc.message}
-            return await _task_form(request, viewer, values, errors, status=exc.status)
-        raise
+        errors = exc.form_errors(refusals=(403, 422))
+        return await _task_form(request, viewer, values, errors, status=exc.status)
     return redirect("/?flash=task", request)

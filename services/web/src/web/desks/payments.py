@@ -26,6 +26,7 @@ from web.entrypoints.pages.framework import (
     redirect,
     render,
     today,
+    uuid_or_blank,
     viewer_with_roles,
 )
 from web.formatting import PAYMENT_STATE, payment_state, ru_period
@@ -125,11 +126,8 @@ async def payment_list(request: Request, viewer: PaymentsViewer,
         params["amount"] = sum_
     if state in PAYMENT_STATE:
         params["status"] = state
-    try:
-        if client_id:
-            params["client_id"] = str(uuid.UUID(client_id))
-    except ValueError:
-        client_id = None
+    if client_id := uuid_or_blank(client_id):
+        params["client_id"] = client_id
     if q:
         params["q"] = q
     if after:
@@ -242,8 +240,8 @@ async def onec_export(request: Request, viewer: CheckedViewer) -> Response:
     if problem is None:
         try:
             made = await viewer.services.post("billing", "/api/onec/exports", json=values)
-            upstream = await viewer.services.request(
-                "billing", "GET", f"/api/onec/exports/{made['id']}/xml")
+            upstream = await viewer.services.document(
+                "billing", f"/api/onec/exports/{made['id']}/xml")
         except ServiceError as exc:
             if exc.status not in (409, 422):
                 raise

@@ -230,8 +230,8 @@ async def registry(request: Request, viewer: RentViewer, period: Period = None,
 @router.get("/registry.xlsx")
 async def registry_xlsx(viewer: RentViewer, period: Period = None) -> Response:
     period = period or next_period(today())
-    upstream = await viewer.services.request("billing", "GET", "/api/rent/registry",
-                                             params={"period": period, "format": "xlsx"})
+    upstream = await viewer.services.document(
+        "billing", "/api/rent/registry", period=period, format="xlsx")
     return Response(upstream.content, media_type=upstream.headers.get("content-type"),
                     headers={"Content-Disposition": upstream.headers.get(
                         "content-disposition",

@@ -22,6 +22,7 @@ from web.entrypoints.pages.framework import (
     panels,
     redirect,
     render,
+    uuid_or_blank,
     viewer_with_roles,
 )
 
@@ -173,10 +174,7 @@ async def new_request(
     client_id: Annotated[str, Query(max_length=40)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    try:
-        cid = str(uuid.UUID(client_id)) if client_id else ""
-    except ValueError:
-        cid = ""
+    cid = uuid_or_blank(client_id)
     return await _form(request, viewer, {"client_id": cid, "q": q, "channel": "call"}, {})
 
 
@@ -194,10 +192,8 @@ async def register(request: Request, viewer: CheckedViewer) -> Response:
             "notifications", "/api/requests", json=body, headers=form_key(form)
         )
     except ServiceError as exc:
-        if exc.status in (403, 422):
-            errors = exc.field_errors() or {"": exc.detail or exc.message}
-            return await _form(request, viewer, values, errors, status=exc.status)
-        raise
+        errors = exc.form_errors(refusals=(403, 422))
+        return await _form(request, viewer, values, errors, status=exc.status)
     return redirect(f"/requests/{created['id']}?flash=registered", request)
 
 
@@ -243,10 +239,8 @@ async def answer(request_id: uuid.UUID, request: Request, viewer: CheckedViewer)
             "notifications", f"/api/requests/{request_id}/answer", json={"answer": text or None}
         )
     except ServiceError as exc:
-        if exc.status in (403, 409, 422):
-            errors = exc.field_errors() or {"answer": exc.detail or exc.message}
-            return await _record(
-                request, viewer, request_id, answer=text, errors=errors, status=exc.status
-            )
-        raise
+        errors = exc.form_errors("answer", refusals=(403, 409, 422))
+        return await _record(
+            request, viewer, request_id, answer=text, errors=errors, status=exc.status
+        )
     return redirect(f"/requests/{request_id}?flash=answered", request)

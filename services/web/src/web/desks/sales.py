@@ -169,13 +169,11 @@ async def create_deal(request: Request, viewer: CheckedViewer) -> Response:
             headers={"Idempotency-Key": _key(form_str(form, "idempotency_key"))},
         )
     except ServiceError as exc:
-        if exc.status not in (409, 422):
-            raise
         return await _deals_page(
             request,
             viewer,
             "",
-            errors={"new": exc.field_errors() or {"": exc.message}},
+            errors={"new": exc.form_errors()},
             values=values,
             status=exc.status,
         )
@@ -198,13 +196,11 @@ async def move_deal(deal_id: uuid.UUID, request: Request, viewer: CheckedViewer)
             "contracts", f"/api/deals/{deal_id}/stage", json={"stage": form_str(form, "stage")}
         )
     except ServiceError as exc:
-        if exc.status not in (409, 422):
-            raise
         return await _deals_page(
             request,
             viewer,
             "",
-            errors={str(deal_id): exc.field_errors() or {"stage": exc.message}},
+            errors={str(deal_id): exc.form_errors("stage")},
             status=exc.status,
         )
     return redirect("/contracts/deals?flash=moved", request)
@@ -226,13 +222,11 @@ async def hand_over(deal_id: uuid.UUID, request: Request, viewer: CheckedViewer)
     try:
         await viewer.services.post("contracts", f"/api/deals/{deal_id}/hand-over", json={"to": to})
     except ServiceError as exc:
-        if exc.status not in (409, 422):
-            raise
         return await _deals_page(
             request,
             viewer,
             "",
-            errors={str(deal_id): exc.field_errors() or {"to": exc.message}},
+            errors={str(deal_id): exc.form_errors("to")},
             status=exc.status,
         )
     return redirect("/contracts/deals?flash=handed", request)
@@ -320,15 +314,13 @@ async def record_feedback(request: Request, viewer: CheckedViewer) -> Response:
             headers={"Idempotency-Key": _key(form_str(form, "idempotency_key"))},
         )
     except ServiceError as exc:
-        if exc.status not in (409, 422):
-            raise
         return await _feedback_page(
             request,
             viewer,
             "",
             "",
             values=values,
-            errors=exc.field_errors() or {"": exc.message},
+            errors=exc.form_errors(),
             status=exc.status,
         )
     return redirect(f"/contracts/feedback?client_id={client_id}&flash=1", request)

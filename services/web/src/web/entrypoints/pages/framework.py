@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -140,7 +141,8 @@ async def get_viewer(request: Request) -> Viewer:
         full_name = user.full_name
         people = {u.username: u.full_name for u in await uow.users() if u.full_name}
     context.actor.set(username)
-    viewer = Viewer(username, role, csrf, Services(http_of(request), settings.upstreams, token),
+    viewer = Viewer(username, role, csrf, Services(http_of(request), settings.upstreams, token,
+                     document_timeout=settings.document_timeout_seconds),
                     full_name=full_name, people=people)
     request.state.viewer = viewer
     return viewer
@@ -337,6 +339,15 @@ def install_page_errors(app: FastAPI) -> None:
     app.add_exception_handler(PageForbidden, forbidden)
     app.add_exception_handler(PageNotFound, not_found)
     app.add_exception_handler(ServiceError, service_error)
+
+
+def uuid_or_blank(text: str | None) -> str:
+    """An id picked from a list, as the services spell it; anything else (a hand-edited
+    address) is no choice at all."""
+    try:
+        return str(uuid.UUID(text)) if text else ""
+    except ValueError:
+        return ""
 
 
 def form_str(form: Any, name: str) -> str:
