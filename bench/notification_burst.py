@@ -5,10 +5,10 @@ with its settings' prefetch and pool, jobs off so no mail goes out), N events pu
 events exchange at once; timed from the first publish until every event's inbox row is
 written (each one a timeline entry, a queued invoice mail and the invoice's step admitted).
 Baseline: a raw aio-pika consumer (prefetch 50, an asyncpg pool of 5) on a quorum queue of
-the same kind, one ``INSERT`` per message then ack. Alternating A B A B. Also printed: pool time-outs in the
-service's log, dead letters, mails queued, and notifications' RSS at rest (before the first
-burst), at its peak, and ``--settle`` seconds after the last burst (target: within 20 % of
-rest).
+the same kind, one ``INSERT`` per message then ack. Alternating A B A B. Also printed: pool
+time-outs in the service's log, dead letters, mails queued, and notifications' RSS at rest
+(before the first burst), at its peak, and ``--settle`` seconds after the last burst (target:
+within 20 % of rest).
 
     .venv/bin/python bench/notification_burst.py [N] [--pairs 3] [--settle 60]
 """
