@@ -29,6 +29,7 @@ then, and skips a version it is already past. Events without a version are appli
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -325,12 +326,17 @@ class EventHandlers(Generic[U]):
     def __init__(self, service: str) -> None:
         self.service = service
         self.subscriptions: dict[tuple[str, int], Subscription] = {}
+        self._aggregates: set[str] | None = None  # asked per event: kept until a new ``on``
+        self.handled_alone: Callable[[Envelope], bool] = lambda envelope: False
+        """Events never handled in a group (``GroupCommit``): those whose handling reaches
+        outside the transaction (a mail sent at once), which a group's failure would repeat."""
 
     def on(self, contract: type[E]) -> Callable[[Callable[[E, Envelope, U], Awaitable[None]]],
                                                  Callable[[E, Envelope, U], Awaitable[None]]]:
         def register(fn: Callable[[E, Envelope, U], Awaitable[None]]
                      ) -> Callable[[E, Envelope, U], Awaitable[None]]:
             self.subscriptions[(contract.TYPE, contract.VERSION)] = Subscription(contract, fn)
+            self._aggregates = None
             return fn
         return register
 
@@ -341,8 +347,10 @@ class EventHandlers(Generic[U]):
     @property
     def aggregates(self) -> set[str]:
         """Aggregates whose steps this consumer applies, and so must apply in order."""
-        return {sub.contract.AGGREGATE[0] for sub in self.subscriptions.values()
-                if sub.contract.AGGREGATE is not None}
+        if self._aggregates is None:
+            self._aggregates = {sub.contract.AGGREGATE[0] for sub in self.subscriptions.values()
+                                if sub.contract.AGGREGATE is not None}
+        return self._aggregates
 
     def _ordered(self, envelope: Envelope) -> bool:
         return envelope.aggregate_version is not None and envelope.aggregate in self.aggregates
@@ -357,15 +365,10 @@ class EventHandlers(Generic[U]):
             return f"{self.service} does not handle version {envelope.version} of {envelope.type}"
         return None
 
-    async def dispatch(self, envelope: Envelope, uow_factory: Callable[[], U]) -> bool:
-        """Run the handler in one transaction with the inbox row. False if already seen
-        (or not ours). Raises PermanentFailure for what must be dead-lettered at once and
-        PredecessorMissing for an aggregate step that came too early."""
-        span = trace.get_current_span()  # FastStream's consumer span, continued from the headers
-        span.set_attribute("clientops.consumer", self.service)
-        span.set_attribute("clientops.event_id", str(envelope.event_id))
+    def _contract_of(self, envelope: Envelope) -> tuple[Subscription | None, Event | None]:
+        """The subscription and the validated event; (None, None) for an event bound by
+        pattern that is not ours. Raises PermanentFailure for what must be dead-lettered."""
         sub = self.subscriptions.get((envelope.type, envelope.version))
-        event: Event | None = None
         if sub is None:
             reason = self._unknown(envelope)
             if reason is not None:
@@ -373,33 +376,141 @@ class EventHandlers(Generic[U]):
                           envelope.type, envelope.version, reason,
                           extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
                 raise PermanentFailure(reason)
-            if not self._ordered(envelope):
-                return False  # bound by pattern but not ours: nothing to do
-            # not ours, but a step of an aggregate we follow: it still counts in the order
-        else:
-            try:
-                event = sub.contract.model_validate(envelope.payload)
-            except ValidationError as exc:
-                log.error("event %s (%s) does not match its contract: %s", envelope.event_id,
-                          envelope.type, exc,
-                          extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
-                raise PermanentFailure(f"payload does not match {envelope.type} "
-                                       f"v{envelope.version}: {exc}") from None
+            return None, None
+        try:
+            return sub, sub.contract.model_validate(envelope.payload)
+        except ValidationError as exc:
+            log.error("event %s (%s) does not match its contract: %s", envelope.event_id,
+                      envelope.type, exc,
+                      extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
+            raise PermanentFailure(f"payload does not match {envelope.type} "
+                                   f"v{envelope.version}: {exc}") from None
+
+    async def _apply(self, uow: U, envelope: Envelope, sub: Subscription | None,
+                     event: Event | None) -> bool:
+        """Inbox row, order check and handler inside ``uow``'s transaction (not committed).
+        False for a redelivery or an old step (its inbox row and nothing else is written)."""
         with context.bound(correlation=envelope.correlation_id, causation=envelope.event_id,
                            who=f"event:{envelope.producer}"):
-            async with uow_factory() as uow:
-                fresh = await inbox.claim(uow.session, uow.tables.inbox, envelope.event_id,
-                                          self.service, envelope.type)
-                if not fresh:
-                    return False
-                if self._ordered(envelope) and not await admit_step(
-                        uow.session, uow.tables.aggregate_applied, self.service, envelope):
-                    await uow.commit()  # an old step: remember we saw it, apply nothing
-                    return False
-                if sub is not None:
-                    await sub.handler(event, envelope, uow)
-                await uow.commit()
+            if not await inbox.claim(uow.session, uow.tables.inbox, envelope.event_id,
+                                     self.service, envelope.type):
+                return False
+            if self._ordered(envelope) and not await admit_step(
+                    uow.session, uow.tables.aggregate_applied, self.service, envelope):
+                return False  # an old step: remember we saw it, apply nothing
+            if sub is not None:
+                await sub.handler(event, envelope, uow)
         return True
+
+    async def dispatch(self, envelope: Envelope, uow_factory: Callable[[], U]) -> bool:
+        """Run the handler in one transaction with the inbox row. False if already seen
+        (or not ours). Raises PermanentFailure for what must be dead-lettered at once and
+        PredecessorMissing for an aggregate step that came too early."""
+        span = trace.get_current_span()  # FastStream's consumer span, continued from the headers
+        span.set_attribute("clientops.consumer", self.service)
+        span.set_attribute("clientops.event_id", str(envelope.event_id))
+        sub, event = self._contract_of(envelope)
+        if sub is None and not self._ordered(envelope):
+            return False  # bound by pattern but not ours: nothing to do
+        # (not ours but a step of an aggregate we follow: it still counts in the order)
+        async with uow_factory() as uow:
+            applied = await self._apply(uow, envelope, sub, event)
+            await uow.commit()
+        return applied
+
+    async def dispatch_together(self, envelopes: Sequence[Envelope],
+                                uow_factory: Callable[[], U]) -> list[bool]:
+        """Several events in one transaction (one connection, one commit), each as
+        ``dispatch`` would handle it; all or none. Raises what the first failing one raises:
+        the caller then handles them one by one (``GroupCommit``)."""
+        contracts = [self._contract_of(envelope) for envelope in envelopes]
+        outcomes = []
+        async with uow_factory() as uow:
+            for envelope, (sub, event) in zip(envelopes, contracts, strict=True):
+                outcomes.append((sub is not None or self._ordered(envelope))
+                                and await self._apply(uow, envelope, sub, event))
+            await uow.commit()
+        return outcomes
+
+
+class GroupCommit(Generic[U]):
+    """Events delivered at the same time handled in shared transactions: up to ``size``
+    events per transaction, up to ``workers`` transactions at once (one connection each).
+
+    A burst then pays one connection check-out, one BEGIN and one fsync'd COMMIT per group
+    instead of per event. A group that fails in any way is rolled back and its events are
+    handled one by one (``dispatch``), so each gets its own outcome (retry, park, dead
+    letter) exactly as without grouping; their inbox rows keep that idempotent, also for a
+    handler that committed part of the group itself.
+
+    Each group runs in a context of its own (no caller's trace): its statements belong to
+    several deliveries' traces at once.
+    """
+
+    def __init__(self, handlers: EventHandlers[U], uow_factory: Callable[[], U], size: int,
+                 workers: int) -> None:
+        self.handlers = handlers
+        self.uow_factory = uow_factory
+        self.size = size
+        self.workers = workers
+        self._waiting: list[tuple[Envelope, asyncio.Future[bool]]] = []
+        self._active = 0  # workers started and not finished
+        self._tasks: set[asyncio.Task[None]] = set()  # referenced until done
+
+    async def dispatch(self, envelope: Envelope) -> bool:
+        if self.handlers.handled_alone(envelope):
+            return await self.handlers.dispatch(envelope, self.uow_factory)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((envelope, future))
+        if self._active < self.workers:
+            self._active += 1
+            task = asyncio.create_task(self._work(), context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _work(self) -> None:
+        group: list[tuple[Envelope, asyncio.Future[bool]]] = []
+        try:
+            # the check for more and the exit below happen without a pause in between, so
+            # an event queued meanwhile always finds a worker running or starts one
+            while self._waiting:
+                group, self._waiting = self._waiting[:self.size], self._waiting[self.size:]
+                await self._handle(group)
+        except asyncio.CancelledError:
+            for _, future in group:
+                future.cancel()
+            raise
+        finally:
+            self._active -= 1
+
+    async def _handle(self, group: list[tuple[Envelope, asyncio.Future[bool]]]) -> None:
+        if len(group) > 1:
+            try:
+                outcomes = await self.handlers.dispatch_together(
+                    [envelope for envelope, _ in group], self.uow_factory)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # handled one by one below, each with its own outcome
+                log.info("%s: a group of %s events failed together (%s: %s); handling them "
+                         "one by one", self.handlers.service, len(group), type(exc).__name__,
+                         exc)
+            else:
+                for (_, future), outcome in zip(group, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(outcome)
+                return
+        for envelope, future in group:
+            try:
+                outcome = await self.handlers.dispatch(envelope, self.uow_factory)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(outcome)
 
 
 def make_broker(amqp_url: str, tracer_provider: TracerProvider | None = None) -> RabbitBroker:
@@ -418,19 +529,28 @@ def _int_header(headers: Any, name: str) -> int:
 
 
 def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Callable[[], U],
-              delivery_limit: int, prefetch: int = 1, *,
+              delivery_limit: int, prefetch: int = 1, *, group: int = 1,
               retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
               failures: ConsumerFailures | None = None,
               database_up: Callable[[], Awaitable[bool]] | None = None,
               pause_max_seconds: float = 300.0) -> None:
     """Register the service's one consumer on its queue (declared and bound at start).
 
-    aio-pika runs a task per delivered message, so the prefetch count is the handler
-    concurrency of one process; the runtime sizes it to the database pool (one connection per
-    handler in flight). Order is not relied on: aggregate steps are ordered by their version
-    (see the module docstring).
+    aio-pika runs a task per delivered message, so the prefetch count is the number of events
+    in flight in one process. With ``group`` 1 each is handled in a transaction of its own
+    (the runtime sizes the prefetch to the database pool: one connection per handler in
+    flight); with ``group`` > 1 the events in flight share transactions of up to ``group``
+    events, ``prefetch // group`` transactions at once (``GroupCommit``). Order is not relied
+    on: aggregate steps are ordered by their version (see the module docstring).
     """
     service = handlers.service
+    grouped = (GroupCommit(handlers, uow_factory, group, max(1, prefetch // group))
+               if group > 1 else None)
+
+    async def dispatch(envelope: Envelope) -> bool:
+        if grouped is not None:
+            return await grouped.dispatch(envelope)
+        return await handlers.dispatch(envelope, uow_factory)
 
     async def report(message_id: str, event_type: str, outcome: str,
                      exc: BaseException) -> None:
@@ -492,7 +612,7 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
         paused_until: float | None = None
         while True:
             try:
-                await handlers.dispatch(envelope, uow_factory)
+                await dispatch(envelope)
             except PermanentFailure as exc:
                 await report(message_id, event_type, "dead_lettered", exc)
                 raise RejectMessage() from None
@@ -584,7 +704,7 @@ async def queue_depths(amqp_url: str, service: str) -> dict[str, int]:
         return depths
 
 
-__all__ = ["DLX", "EXCHANGE", "REGISTRY", "ConsumerFailures", "EventHandlers",
+__all__ = ["DLX", "EXCHANGE", "REGISTRY", "ConsumerFailures", "EventHandlers", "GroupCommit",
            "PermanentFailure", "PredecessorMissing", "RetryLater", "declare_topology",
            "delay_queue_name", "dlq_name", "is_transient", "make_broker", "queue_name",
            "subscribe"]

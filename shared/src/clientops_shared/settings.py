@@ -79,6 +79,10 @@ class ServiceSettings(BaseSettings):
         "in flight holds a connection, more would queue on the pool and time out). Order does "
         "not depend on it: the steps of an aggregate (client, contract, invoice, work order, "
         "shipment, equipment, downtime, request) apply in version order whatever the prefetch")
+    consumer_group: int = Field(
+        default=1, ge=1, le=100,
+        description="events in flight handled together in one transaction, at most (1: each "
+        "in its own); a burst then pays one BEGIN and one COMMIT per group")
     retry_delays: tuple[float, ...] = Field(
         default=(1.0, 5.0, 30.0, 120.0, 600.0),
         description="back-off of a transiently failing event (seconds), then the DLQ")

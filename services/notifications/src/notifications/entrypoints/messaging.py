@@ -17,4 +17,7 @@ def build_handlers(deps: Dependencies) -> EventHandlers[NotificationsUnitOfWork]
 
     for contract in REGISTRY.values():
         handlers.on(contract)(on_event)
+    # a mail carrying a one-time secret is sent while its event is handled: never in a group,
+    # whose failure would handle (and send) it again
+    handlers.handled_alone = lambda envelope: bool(deps.rules.sensitive_fields(envelope.type))
     return handlers
