@@ -32,6 +32,7 @@ import asyncio
 import contextvars
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -309,6 +310,71 @@ async def admit_step(session: AsyncSession, applied: sa.Table, consumer: str,
                              f"{version} waits for version {seen + 1}")
 
 
+async def claim_together(session: AsyncSession, inbox_table: sa.Table, consumer: str,
+                         envelopes: Sequence[Envelope]) -> set[uuid.UUID]:
+    """``inbox.claim`` for several events in one statement: the ids seen for the first time."""
+    if not envelopes:
+        return set()
+    rows = [{"event_id": e.event_id, "consumer": consumer, "event_type": e.type}
+            for e in envelopes]
+    stmt = (insert(inbox_table).values(rows).on_conflict_do_nothing()
+            .returning(inbox_table.c.event_id))
+    return set((await session.execute(stmt)).scalars())
+
+
+_ADMIT_TOGETHER = """
+WITH k AS (
+    SELECT * FROM unnest(CAST(:aggregates AS text[]), CAST(:ids AS text[]),
+                         CAST(:versions AS bigint[])) AS k(aggregate, aggregate_id, version)
+), seen AS (
+    SELECT a.aggregate, a.aggregate_id, a.version FROM {table} AS a
+    JOIN k USING (aggregate, aggregate_id)
+    WHERE a.consumer = CAST(:consumer AS text)
+    ORDER BY a.aggregate COLLATE "C", a.aggregate_id COLLATE "C"
+    FOR UPDATE OF a
+), applied AS (
+    INSERT INTO {table} AS a (consumer, aggregate, aggregate_id, version)
+    SELECT CAST(:consumer AS text), k.aggregate, k.aggregate_id, k.version
+    FROM k LEFT JOIN seen AS s USING (aggregate, aggregate_id)
+    WHERE coalesce(s.version, 0) = k.version - 1
+    ORDER BY k.aggregate COLLATE "C", k.aggregate_id COLLATE "C"
+    ON CONFLICT (consumer, aggregate, aggregate_id)
+    DO UPDATE SET version = excluded.version, applied_at = now()
+    WHERE a.version = excluded.version - 1
+    RETURNING a.aggregate, a.aggregate_id
+)
+SELECT k.aggregate, k.aggregate_id, s.version AS seen, (p.aggregate IS NOT NULL) AS applied
+FROM k LEFT JOIN seen AS s USING (aggregate, aggregate_id)
+LEFT JOIN applied AS p USING (aggregate, aggregate_id)
+"""
+
+
+async def admit_together(session: AsyncSession, applied: sa.Table, consumer: str,
+                         envelopes: Sequence[Envelope]) -> dict[uuid.UUID, bool]:
+    """``admit_step`` for several steps in one statement (one per aggregate; with two steps
+    of one aggregate among them, step by step). Raises PredecessorMissing for the first step
+    that came too early."""
+    keys = [(e.aggregate, e.aggregate_id) for e in envelopes]
+    if len(set(keys)) < len(keys):
+        return {e.event_id: await admit_step(session, applied, consumer, e) for e in envelopes}
+    if not envelopes:
+        return {}
+    rows = (await session.execute(sa.text(_ADMIT_TOGETHER.format(table=applied.name)), {
+        "consumer": consumer, "aggregates": [e.aggregate for e in envelopes],
+        "ids": [e.aggregate_id for e in envelopes],
+        "versions": [e.aggregate_version or 0 for e in envelopes]})).all()
+    found = {(r.aggregate, r.aggregate_id): r for r in rows}
+    admitted = {}
+    for e in envelopes:
+        row = found[(e.aggregate, e.aggregate_id)]
+        version, seen = e.aggregate_version or 0, row.seen or 0
+        if not row.applied and version > seen:
+            raise PredecessorMissing(f"{e.aggregate} {e.aggregate_id}: version {version} "
+                                     f"waits for version {seen + 1}")
+        admitted[e.event_id] = bool(row.applied)
+    return admitted
+
+
 E = TypeVar("E", bound=Event)
 U = TypeVar("U", bound=UnitOfWork)
 Handler = Callable[[Any, Envelope, Any], Awaitable[None]]
@@ -328,6 +394,9 @@ class EventHandlers(Generic[U]):
         self.subscriptions: dict[tuple[str, int], Subscription] = {}
         self._aggregates: set[str] | None = None  # asked per event: kept until a new ``on``
         self.handled_alone: Callable[[Envelope], bool] = lambda envelope: False
+        self.prepare_group: Callable[[Any, Sequence[Envelope]], Awaitable[None]] | None = None
+        """Called in a group's transaction before its handlers with the events about to be
+        handled: to read at once what each handler would read by itself."""
         """Events never handled in a group (``GroupCommit``): those whose handling reaches
         outside the transaction (a mail sent at once), which a group's failure would repeat."""
 
@@ -421,15 +490,37 @@ class EventHandlers(Generic[U]):
     async def dispatch_together(self, envelopes: Sequence[Envelope],
                                 uow_factory: Callable[[], U]) -> list[bool]:
         """Several events in one transaction (one connection, one commit), each as
-        ``dispatch`` would handle it; all or none. Raises what the first failing one raises:
-        the caller then handles them one by one (``GroupCommit``)."""
-        contracts = [self._contract_of(envelope) for envelope in envelopes]
-        outcomes = []
+        ``dispatch`` would handle it, their inbox rows and order checks set-wise; all or
+        none. Raises what the first failing one raises: the caller then handles them one by
+        one (``GroupCommit``)."""
+        contracts = {e.event_id: self._contract_of(e) for e in envelopes}
+        ours = [e for e in envelopes
+                if contracts[e.event_id][0] is not None or self._ordered(e)]
+        done: set[uuid.UUID] = set()
         async with uow_factory() as uow:
-            for envelope, (sub, event) in zip(envelopes, contracts, strict=True):
-                outcomes.append((sub is not None or self._ordered(envelope))
-                                and await self._apply(uow, envelope, sub, event))
+            fresh = await claim_together(uow.session, uow.tables.inbox, self.service, ours)
+            ours = [e for e in ours if e.event_id in fresh]
+            admitted = await admit_together(uow.session, uow.tables.aggregate_applied,
+                                            self.service, [e for e in ours if self._ordered(e)])
+            ours = [e for e in ours if admitted.get(e.event_id, True)]
+            if self.prepare_group is not None:
+                await self.prepare_group(uow, ours)
+            for envelope in ours:
+                if envelope.event_id in done:
+                    continue  # the same event twice in one group
+                sub, event = contracts[envelope.event_id]
+                if sub is not None:
+                    with context.bound(correlation=envelope.correlation_id,
+                                       causation=envelope.event_id,
+                                       who=f"event:{envelope.producer}"):
+                        await sub.handler(event, envelope, uow)
+                done.add(envelope.event_id)
             await uow.commit()
+        seen: set[uuid.UUID] = set()
+        outcomes = []
+        for e in envelopes:
+            outcomes.append(e.event_id in done and e.event_id not in seen)
+            seen.add(e.event_id)
         return outcomes
 
 
