@@ -17,9 +17,7 @@ baseline latency (target ≤ 2).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import statistics
 import sys
 import time
@@ -30,7 +28,7 @@ from typing import Any
 import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Result, Sample, bench_database, drop_vhost, load_average, pairs, private_vhost
+from harness import Result, Sample, bench_database, main_with_private_vhost, pairs
 
 from clientops_shared.devtools import SERVICES, create_databases, drop_databases, migrate
 from clientops_shared.events import contracts as c
@@ -75,15 +73,40 @@ async def measure(n: int, n_pairs: int, amqp: str) -> Result:
         waiting: dict[uuid.UUID, asyncio.Future[float]] = {}
         dispatch = billing.handlers.dispatch
 
-        parts: dict[str, list[float]] = {"commit": [], "to_consumer": [], "handler": []}
+        # where the time goes, in order along the path: the producer's commit; commit → the
+        # relay's claim begins (wake-up); claim → publish starts (the relay's SELECT); publish
+        # → billing's dispatch entered (broker, quorum write, delivery, consumer decode);
+        # the handler's transaction
+        parts: dict[str, list[float]] = {"commit": [], "to_relay": [], "claim": [],
+                                         "to_consumer": [], "handler": []}
         committed: dict[uuid.UUID, float] = {}
+        claimed: list[float] = []
+        published: dict[uuid.UUID, float] = {}
+        relay_once, publish_one = contracts.relay.relay_once, contracts.relay._publish
+
+        async def timed_relay_once() -> int:
+            claimed.append(time.perf_counter())
+            return await relay_once()
+
+        async def timed_publish(exchange: Any, row: Any) -> None:
+            published[row.event_id] = time.perf_counter()
+            await publish_one(exchange, row)
+
+        contracts.relay.relay_once = timed_relay_once  # type: ignore[method-assign]
+        contracts.relay._publish = timed_publish  # type: ignore[method-assign]
 
         async def observed(envelope: Envelope, uow_factory: Any) -> bool:
             entered = time.perf_counter()
             done = await dispatch(envelope, uow_factory)
             if envelope.event_id in committed:
-                parts["to_consumer"].append(entered - committed.pop(envelope.event_id))
+                at_commit = committed.pop(envelope.event_id)
+                at_publish = published.pop(envelope.event_id, entered)
+                at_claim = max((t for t in claimed if t <= at_publish), default=at_publish)
+                parts["to_relay"].append(max(0.0, at_claim - at_commit))
+                parts["claim"].append(at_publish - at_claim)
+                parts["to_consumer"].append(entered - at_publish)
                 parts["handler"].append(time.perf_counter() - entered)
+                claimed.clear()
             future = waiting.get(envelope.event_id)
             if future is not None and not future.done():
                 future.set_result(time.perf_counter())
@@ -172,17 +195,7 @@ async def measure(n: int, n_pairs: int, amqp: str) -> Result:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("n", nargs="?", type=int, default=300)
-    parser.add_argument("--pairs", type=int, default=3)
-    args = parser.parse_args()
-    os.environ.setdefault("CLIENTOPS_LOG_LEVEL", "WARNING")
-    print(load_average())
-    vhost, amqp = private_vhost()
-    try:
-        print(asyncio.run(measure(args.n, args.pairs, amqp)).line())
-    finally:
-        drop_vhost(vhost)
+    main_with_private_vhost(__doc__ or "", 300, measure)
 
 
 if __name__ == "__main__":

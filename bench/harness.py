@@ -174,3 +174,24 @@ def server() -> str:
 
 def describe(results: list[Result]) -> dict[str, Any]:
     return {r.name: {"ratio": r.ratio, "target": r.target, "met": r.met} for r in results}
+
+
+def main_with_private_vhost(doc: str, default_n: int,
+                            measure: Callable[[int, int, str], Awaitable[Result]]) -> None:
+    """The command line of a benchmark that needs a RabbitMQ virtual host of its own:
+    ``[N] [--pairs 3]``; prints the load average, runs ``measure(n, pairs, amqp_url)`` on a
+    fresh vhost (removed afterwards, whatever happens) and prints its line."""
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=default_n)
+    parser.add_argument("--pairs", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("CLIENTOPS_LOG_LEVEL", "WARNING")
+    print(load_average())
+    vhost, amqp = private_vhost()
+    try:
+        print(asyncio.run(measure(args.n, args.pairs, amqp)).line())
+    finally:
+        drop_vhost(vhost)

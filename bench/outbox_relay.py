@@ -11,9 +11,7 @@ RabbitMQ virtual host, removed at the end.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
 import time
 import uuid
@@ -27,10 +25,8 @@ from harness import (
     Sample,
     Timer,
     bench_database,
-    drop_vhost,
-    load_average,
+    main_with_private_vhost,
     pairs,
-    private_vhost,
 )
 
 from clientops_shared import messaging
@@ -95,17 +91,7 @@ async def measure(n: int, n_pairs: int, amqp: str) -> Result:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("n", nargs="?", type=int, default=5000)
-    parser.add_argument("--pairs", type=int, default=3)
-    args = parser.parse_args()
-    os.environ.setdefault("CLIENTOPS_LOG_LEVEL", "WARNING")
-    print(load_average())
-    vhost, amqp = private_vhost()
-    try:
-        print(asyncio.run(measure(args.n, args.pairs, amqp)).line())
-    finally:
-        drop_vhost(vhost)
+    main_with_private_vhost(__doc__ or "", 5000, measure)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,10 @@ then, and skips a version it is already past. Events without a version are appli
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -262,31 +264,115 @@ class ConsumerFailures:
             return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
+_ADMIT = """
+WITH k AS (
+    SELECT CAST(:consumer AS text) AS consumer, CAST(:aggregate AS text) AS aggregate,
+           CAST(:aggregate_id AS text) AS aggregate_id, CAST(:version AS bigint) AS version
+), seen AS (
+    SELECT a.version FROM {table} AS a JOIN k USING (consumer, aggregate, aggregate_id)
+    FOR UPDATE OF a
+), applied AS (
+    INSERT INTO {table} AS a (consumer, aggregate, aggregate_id, version)
+    SELECT consumer, aggregate, aggregate_id, version FROM k
+    WHERE coalesce((SELECT version FROM seen), 0) = k.version - 1
+    ON CONFLICT (consumer, aggregate, aggregate_id)
+    DO UPDATE SET version = excluded.version, applied_at = now()
+    WHERE a.version = excluded.version - 1
+    RETURNING 1
+)
+SELECT (SELECT version FROM seen) AS seen, EXISTS (SELECT 1 FROM applied) AS applied
+"""
+
+
 async def admit_step(session: AsyncSession, applied: sa.Table, consumer: str,
                      envelope: Envelope) -> bool:
     """Whether this aggregate step is next for ``consumer`` (True, recorded as applied in the
     caller's transaction) or already behind it (False). Raises PredecessorMissing when an
-    earlier step has not been applied yet."""
+    earlier step has not been applied yet.
+
+    One round trip: the row is locked, compared and moved on in one statement (this runs for
+    every ordered event a consumer handles)."""
     assert envelope.aggregate is not None and envelope.aggregate_id is not None
     version = envelope.aggregate_version or 0
-    key = (applied.c.consumer == consumer, applied.c.aggregate == envelope.aggregate,
-           applied.c.aggregate_id == envelope.aggregate_id)
-    seen = (await session.execute(sa.select(applied.c.version).where(*key).with_for_update())
-            ).scalar_one_or_none() or 0
+    row = (await session.execute(sa.text(_ADMIT.format(table=applied.name)), {
+        "consumer": consumer, "aggregate": envelope.aggregate,
+        "aggregate_id": envelope.aggregate_id, "version": version})).one()
+    if row.applied:
+        return True
+    seen = row.seen or 0
     if version <= seen:
         log.info("event %s %s: %s %s is already at version %s, step %s skipped",
                  envelope.type, envelope.event_id, envelope.aggregate, envelope.aggregate_id,
                  seen, version)
         return False
-    if version > seen + 1:
-        raise PredecessorMissing(f"{envelope.aggregate} {envelope.aggregate_id}: version "
-                                 f"{version} waits for version {seen + 1}")
-    await session.execute(insert(applied).values(
-        consumer=consumer, aggregate=envelope.aggregate, aggregate_id=envelope.aggregate_id,
-        version=version).on_conflict_do_update(
-        index_elements=[applied.c.consumer, applied.c.aggregate, applied.c.aggregate_id],
-        set_={"version": version, "applied_at": sa.func.now()}))
-    return True
+    # a later step, or a first step whose row another transaction created meanwhile
+    raise PredecessorMissing(f"{envelope.aggregate} {envelope.aggregate_id}: version "
+                             f"{version} waits for version {seen + 1}")
+
+
+async def claim_together(session: AsyncSession, inbox_table: sa.Table, consumer: str,
+                         envelopes: Sequence[Envelope]) -> set[uuid.UUID]:
+    """``inbox.claim`` for several events in one statement: the ids seen for the first time."""
+    if not envelopes:
+        return set()
+    rows = [{"event_id": e.event_id, "consumer": consumer, "event_type": e.type}
+            for e in envelopes]
+    stmt = (insert(inbox_table).values(rows).on_conflict_do_nothing()
+            .returning(inbox_table.c.event_id))
+    return set((await session.execute(stmt)).scalars())
+
+
+_ADMIT_TOGETHER = """
+WITH k AS (
+    SELECT * FROM unnest(CAST(:aggregates AS text[]), CAST(:ids AS text[]),
+                         CAST(:versions AS bigint[])) AS k(aggregate, aggregate_id, version)
+), seen AS (
+    SELECT a.aggregate, a.aggregate_id, a.version FROM {table} AS a
+    JOIN k USING (aggregate, aggregate_id)
+    WHERE a.consumer = CAST(:consumer AS text)
+    ORDER BY a.aggregate COLLATE "C", a.aggregate_id COLLATE "C"
+    FOR UPDATE OF a
+), applied AS (
+    INSERT INTO {table} AS a (consumer, aggregate, aggregate_id, version)
+    SELECT CAST(:consumer AS text), k.aggregate, k.aggregate_id, k.version
+    FROM k LEFT JOIN seen AS s USING (aggregate, aggregate_id)
+    WHERE coalesce(s.version, 0) = k.version - 1
+    ORDER BY k.aggregate COLLATE "C", k.aggregate_id COLLATE "C"
+    ON CONFLICT (consumer, aggregate, aggregate_id)
+    DO UPDATE SET version = excluded.version, applied_at = now()
+    WHERE a.version = excluded.version - 1
+    RETURNING a.aggregate, a.aggregate_id
+)
+SELECT k.aggregate, k.aggregate_id, s.version AS seen, (p.aggregate IS NOT NULL) AS applied
+FROM k LEFT JOIN seen AS s USING (aggregate, aggregate_id)
+LEFT JOIN applied AS p USING (aggregate, aggregate_id)
+"""
+
+
+async def admit_together(session: AsyncSession, applied: sa.Table, consumer: str,
+                         envelopes: Sequence[Envelope]) -> dict[uuid.UUID, bool]:
+    """``admit_step`` for several steps in one statement (one per aggregate; with two steps
+    of one aggregate among them, step by step). Raises PredecessorMissing for the first step
+    that came too early."""
+    keys = [(e.aggregate, e.aggregate_id) for e in envelopes]
+    if len(set(keys)) < len(keys):
+        return {e.event_id: await admit_step(session, applied, consumer, e) for e in envelopes}
+    if not envelopes:
+        return {}
+    rows = (await session.execute(sa.text(_ADMIT_TOGETHER.format(table=applied.name)), {
+        "consumer": consumer, "aggregates": [e.aggregate for e in envelopes],
+        "ids": [e.aggregate_id for e in envelopes],
+        "versions": [e.aggregate_version or 0 for e in envelopes]})).all()
+    found = {(r.aggregate, r.aggregate_id): r for r in rows}
+    admitted = {}
+    for e in envelopes:
+        row = found[(e.aggregate, e.aggregate_id)]
+        version, seen = e.aggregate_version or 0, row.seen or 0
+        if not row.applied and version > seen:
+            raise PredecessorMissing(f"{e.aggregate} {e.aggregate_id}: version {version} "
+                                     f"waits for version {seen + 1}")
+        admitted[e.event_id] = bool(row.applied)
+    return admitted
 
 
 E = TypeVar("E", bound=Event)
@@ -306,12 +392,20 @@ class EventHandlers(Generic[U]):
     def __init__(self, service: str) -> None:
         self.service = service
         self.subscriptions: dict[tuple[str, int], Subscription] = {}
+        self._aggregates: set[str] | None = None  # asked per event: kept until a new ``on``
+        self.handled_alone: Callable[[Envelope], bool] = lambda envelope: False
+        self.prepare_group: Callable[[Any, Sequence[Envelope]], Awaitable[None]] | None = None
+        """Called in a group's transaction before its handlers with the events about to be
+        handled: to read at once what each handler would read by itself."""
+        """Events never handled in a group (``GroupCommit``): those whose handling reaches
+        outside the transaction (a mail sent at once), which a group's failure would repeat."""
 
     def on(self, contract: type[E]) -> Callable[[Callable[[E, Envelope, U], Awaitable[None]]],
                                                  Callable[[E, Envelope, U], Awaitable[None]]]:
         def register(fn: Callable[[E, Envelope, U], Awaitable[None]]
                      ) -> Callable[[E, Envelope, U], Awaitable[None]]:
             self.subscriptions[(contract.TYPE, contract.VERSION)] = Subscription(contract, fn)
+            self._aggregates = None
             return fn
         return register
 
@@ -322,8 +416,10 @@ class EventHandlers(Generic[U]):
     @property
     def aggregates(self) -> set[str]:
         """Aggregates whose steps this consumer applies, and so must apply in order."""
-        return {sub.contract.AGGREGATE[0] for sub in self.subscriptions.values()
-                if sub.contract.AGGREGATE is not None}
+        if self._aggregates is None:
+            self._aggregates = {sub.contract.AGGREGATE[0] for sub in self.subscriptions.values()
+                                if sub.contract.AGGREGATE is not None}
+        return self._aggregates
 
     def _ordered(self, envelope: Envelope) -> bool:
         return envelope.aggregate_version is not None and envelope.aggregate in self.aggregates
@@ -338,15 +434,10 @@ class EventHandlers(Generic[U]):
             return f"{self.service} does not handle version {envelope.version} of {envelope.type}"
         return None
 
-    async def dispatch(self, envelope: Envelope, uow_factory: Callable[[], U]) -> bool:
-        """Run the handler in one transaction with the inbox row. False if already seen
-        (or not ours). Raises PermanentFailure for what must be dead-lettered at once and
-        PredecessorMissing for an aggregate step that came too early."""
-        span = trace.get_current_span()  # FastStream's consumer span, continued from the headers
-        span.set_attribute("clientops.consumer", self.service)
-        span.set_attribute("clientops.event_id", str(envelope.event_id))
+    def _contract_of(self, envelope: Envelope) -> tuple[Subscription | None, Event | None]:
+        """The subscription and the validated event; (None, None) for an event bound by
+        pattern that is not ours. Raises PermanentFailure for what must be dead-lettered."""
         sub = self.subscriptions.get((envelope.type, envelope.version))
-        event: Event | None = None
         if sub is None:
             reason = self._unknown(envelope)
             if reason is not None:
@@ -354,33 +445,163 @@ class EventHandlers(Generic[U]):
                           envelope.type, envelope.version, reason,
                           extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
                 raise PermanentFailure(reason)
-            if not self._ordered(envelope):
-                return False  # bound by pattern but not ours: nothing to do
-            # not ours, but a step of an aggregate we follow: it still counts in the order
-        else:
-            try:
-                event = sub.contract.model_validate(envelope.payload)
-            except ValidationError as exc:
-                log.error("event %s (%s) does not match its contract: %s", envelope.event_id,
-                          envelope.type, exc,
-                          extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
-                raise PermanentFailure(f"payload does not match {envelope.type} "
-                                       f"v{envelope.version}: {exc}") from None
+            return None, None
+        try:
+            return sub, sub.contract.model_validate(envelope.payload)
+        except ValidationError as exc:
+            log.error("event %s (%s) does not match its contract: %s", envelope.event_id,
+                      envelope.type, exc,
+                      extra={"event_id": str(envelope.event_id), "event_type": envelope.type})
+            raise PermanentFailure(f"payload does not match {envelope.type} "
+                                   f"v{envelope.version}: {exc}") from None
+
+    async def _apply(self, uow: U, envelope: Envelope, sub: Subscription | None,
+                     event: Event | None) -> bool:
+        """Inbox row, order check and handler inside ``uow``'s transaction (not committed).
+        False for a redelivery or an old step (its inbox row and nothing else is written)."""
         with context.bound(correlation=envelope.correlation_id, causation=envelope.event_id,
                            who=f"event:{envelope.producer}"):
-            async with uow_factory() as uow:
-                fresh = await inbox.claim(uow.session, uow.tables.inbox, envelope.event_id,
-                                          self.service, envelope.type)
-                if not fresh:
-                    return False
-                if self._ordered(envelope) and not await admit_step(
-                        uow.session, uow.tables.aggregate_applied, self.service, envelope):
-                    await uow.commit()  # an old step: remember we saw it, apply nothing
-                    return False
-                if sub is not None:
-                    await sub.handler(event, envelope, uow)
-                await uow.commit()
+            if not await inbox.claim(uow.session, uow.tables.inbox, envelope.event_id,
+                                     self.service, envelope.type):
+                return False
+            if self._ordered(envelope) and not await admit_step(
+                    uow.session, uow.tables.aggregate_applied, self.service, envelope):
+                return False  # an old step: remember we saw it, apply nothing
+            if sub is not None:
+                await sub.handler(event, envelope, uow)
         return True
+
+    async def dispatch(self, envelope: Envelope, uow_factory: Callable[[], U]) -> bool:
+        """Run the handler in one transaction with the inbox row. False if already seen
+        (or not ours). Raises PermanentFailure for what must be dead-lettered at once and
+        PredecessorMissing for an aggregate step that came too early."""
+        span = trace.get_current_span()  # FastStream's consumer span, continued from the headers
+        span.set_attribute("clientops.consumer", self.service)
+        span.set_attribute("clientops.event_id", str(envelope.event_id))
+        sub, event = self._contract_of(envelope)
+        if sub is None and not self._ordered(envelope):
+            return False  # bound by pattern but not ours: nothing to do
+        # (not ours but a step of an aggregate we follow: it still counts in the order)
+        async with uow_factory() as uow:
+            applied = await self._apply(uow, envelope, sub, event)
+            await uow.commit()
+        return applied
+
+    async def dispatch_together(self, envelopes: Sequence[Envelope],
+                                uow_factory: Callable[[], U]) -> list[bool]:
+        """Several events in one transaction (one connection, one commit), each as
+        ``dispatch`` would handle it, their inbox rows and order checks set-wise; all or
+        none. Raises what the first failing one raises: the caller then handles them one by
+        one (``GroupCommit``)."""
+        contracts = {e.event_id: self._contract_of(e) for e in envelopes}
+        ours = [e for e in envelopes
+                if contracts[e.event_id][0] is not None or self._ordered(e)]
+        done: set[uuid.UUID] = set()
+        async with uow_factory() as uow:
+            fresh = await claim_together(uow.session, uow.tables.inbox, self.service, ours)
+            ours = [e for e in ours if e.event_id in fresh]
+            admitted = await admit_together(uow.session, uow.tables.aggregate_applied,
+                                            self.service, [e for e in ours if self._ordered(e)])
+            ours = [e for e in ours if admitted.get(e.event_id, True)]
+            if self.prepare_group is not None:
+                await self.prepare_group(uow, ours)
+            for envelope in ours:
+                if envelope.event_id in done:
+                    continue  # the same event twice in one group
+                sub, event = contracts[envelope.event_id]
+                if sub is not None:
+                    with context.bound(correlation=envelope.correlation_id,
+                                       causation=envelope.event_id,
+                                       who=f"event:{envelope.producer}"):
+                        await sub.handler(event, envelope, uow)
+                done.add(envelope.event_id)
+            await uow.commit()
+        seen: set[uuid.UUID] = set()
+        outcomes = []
+        for e in envelopes:
+            outcomes.append(e.event_id in done and e.event_id not in seen)
+            seen.add(e.event_id)
+        return outcomes
+
+
+class GroupCommit(Generic[U]):
+    """Events delivered at the same time handled in shared transactions: up to ``size``
+    events per transaction, up to ``workers`` transactions at once (one connection each).
+
+    A burst then pays one connection check-out, one BEGIN and one fsync'd COMMIT per group
+    instead of per event. A group that fails in any way is rolled back and its events are
+    handled one by one (``dispatch``), so each gets its own outcome (retry, park, dead
+    letter) exactly as without grouping; their inbox rows keep that idempotent, also for a
+    handler that committed part of the group itself.
+
+    Each group runs in a context of its own (no caller's trace): its statements belong to
+    several deliveries' traces at once.
+    """
+
+    def __init__(self, handlers: EventHandlers[U], uow_factory: Callable[[], U], size: int,
+                 workers: int) -> None:
+        self.handlers = handlers
+        self.uow_factory = uow_factory
+        self.size = size
+        self.workers = workers
+        self._waiting: list[tuple[Envelope, asyncio.Future[bool]]] = []
+        self._active = 0  # workers started and not finished
+        self._tasks: set[asyncio.Task[None]] = set()  # referenced until done
+
+    async def dispatch(self, envelope: Envelope) -> bool:
+        if self.handlers.handled_alone(envelope):
+            return await self.handlers.dispatch(envelope, self.uow_factory)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((envelope, future))
+        if self._active < self.workers:
+            self._active += 1
+            task = asyncio.create_task(self._work(), context=contextvars.Context())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _work(self) -> None:
+        group: list[tuple[Envelope, asyncio.Future[bool]]] = []
+        try:
+            # the check for more and the exit below happen without a pause in between, so
+            # an event queued meanwhile always finds a worker running or starts one
+            while self._waiting:
+                group, self._waiting = self._waiting[:self.size], self._waiting[self.size:]
+                await self._handle(group)
+        except asyncio.CancelledError:
+            for _, future in group:
+                future.cancel()
+            raise
+        finally:
+            self._active -= 1
+
+    async def _handle(self, group: list[tuple[Envelope, asyncio.Future[bool]]]) -> None:
+        if len(group) > 1:
+            try:
+                outcomes = await self.handlers.dispatch_together(
+                    [envelope for envelope, _ in group], self.uow_factory)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # handled one by one below, each with its own outcome
+                log.info("%s: a group of %s events failed together (%s: %s); handling them "
+                         "one by one", self.handlers.service, len(group), type(exc).__name__,
+                         exc)
+            else:
+                for (_, future), outcome in zip(group, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(outcome)
+                return
+        for envelope, future in group:
+            try:
+                outcome = await self.handlers.dispatch(envelope, self.uow_factory)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(outcome)
 
 
 def make_broker(amqp_url: str, tracer_provider: TracerProvider | None = None) -> RabbitBroker:
@@ -399,19 +620,28 @@ def _int_header(headers: Any, name: str) -> int:
 
 
 def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Callable[[], U],
-              delivery_limit: int, prefetch: int = 1, *,
+              delivery_limit: int, prefetch: int = 1, *, group: int = 1,
               retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
               failures: ConsumerFailures | None = None,
               database_up: Callable[[], Awaitable[bool]] | None = None,
               pause_max_seconds: float = 300.0) -> None:
     """Register the service's one consumer on its queue (declared and bound at start).
 
-    aio-pika runs a task per delivered message, so the prefetch count is the handler
-    concurrency of one process; the runtime sizes it to the database pool (one connection per
-    handler in flight). Order is not relied on: aggregate steps are ordered by their version
-    (see the module docstring).
+    aio-pika runs a task per delivered message, so the prefetch count is the number of events
+    in flight in one process. With ``group`` 1 each is handled in a transaction of its own
+    (the runtime sizes the prefetch to the database pool: one connection per handler in
+    flight); with ``group`` > 1 the events in flight share transactions of up to ``group``
+    events, ``prefetch // group`` transactions at once (``GroupCommit``). Order is not relied
+    on: aggregate steps are ordered by their version (see the module docstring).
     """
     service = handlers.service
+    grouped = (GroupCommit(handlers, uow_factory, group, max(1, prefetch // group))
+               if group > 1 else None)
+
+    async def dispatch(envelope: Envelope) -> bool:
+        if grouped is not None:
+            return await grouped.dispatch(envelope)
+        return await handlers.dispatch(envelope, uow_factory)
 
     async def report(message_id: str, event_type: str, outcome: str,
                      exc: BaseException) -> None:
@@ -473,7 +703,7 @@ def subscribe(broker: RabbitBroker, handlers: EventHandlers[U], uow_factory: Cal
         paused_until: float | None = None
         while True:
             try:
-                await handlers.dispatch(envelope, uow_factory)
+                await dispatch(envelope)
             except PermanentFailure as exc:
                 await report(message_id, event_type, "dead_lettered", exc)
                 raise RejectMessage() from None
@@ -565,7 +795,7 @@ async def queue_depths(amqp_url: str, service: str) -> dict[str, int]:
         return depths
 
 
-__all__ = ["DLX", "EXCHANGE", "REGISTRY", "ConsumerFailures", "EventHandlers",
+__all__ = ["DLX", "EXCHANGE", "REGISTRY", "ConsumerFailures", "EventHandlers", "GroupCommit",
            "PermanentFailure", "PredecessorMissing", "RetryLater", "declare_topology",
            "delay_queue_name", "dlq_name", "is_transient", "make_broker", "queue_name",
            "subscribe"]

@@ -167,6 +167,9 @@ class OutboxRelay:
         ticks = 0
         try:
             while True:
+                # cleared before the claim, not after it: a commit while this batch is being
+                # published wakes the next round at once instead of being lost for a poll
+                self._wake.clear()
                 try:
                     published = await self.relay_once()
                     failures = 0
@@ -185,7 +188,6 @@ class OutboxRelay:
                         log.debug("outbox metrics refresh failed", exc_info=True)
                 if published >= self.batch:
                     continue
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
                 except TimeoutError:

@@ -139,8 +139,10 @@ class ServiceRuntime(Generic[U]):
 
     @property
     def consumer_prefetch(self) -> int:
-        """Handler concurrency: the configured prefetch, or the database pool's size."""
-        return self.settings.consumer_prefetch or self.settings.db_pool_size
+        """Events in flight: the configured prefetch, or by default one transaction per pool
+        connection (the pool's size), each of ``consumer_group`` events."""
+        return (self.settings.consumer_prefetch
+                or self.settings.db_pool_size * self.settings.consumer_group)
 
     def uow(self) -> U:
         return self.uow_class(self.sessions, self.tables, self.service, on_commit=self.relay.wake)
@@ -183,6 +185,7 @@ class ServiceRuntime(Generic[U]):
             if self.handlers is not None and self.settings.consumers_enabled:
                 messaging.subscribe(broker, self.handlers, self.uow, self.settings.delivery_limit,
                                     self.consumer_prefetch,
+                                    group=self.settings.consumer_group,
                                     retry_delays=self.settings.retry_delays,
                                     failures=self.failures, database_up=self.database_up,
                                     pause_max_seconds=self.settings.consumer_pause_max_seconds)

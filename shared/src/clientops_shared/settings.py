@@ -74,12 +74,15 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1, le=100,
                               description="database connections kept open (plus 5 overflow)")
     consumer_prefetch: int | None = Field(
-        default=1, ge=1, le=1000,
-        description="events handled at once; None: the pool size (each handler in flight "
-        "holds a connection, more would queue on the pool and time out). 1 by default: "
-        "contract and client steps apply in version order whatever the prefetch, but billing's "
-        "invoice and field-ops' work-order events carry no aggregate version yet, so handling "
-        "them concurrently could apply them out of order")
+        default=None, ge=1, le=1000,
+        description="events handled at once; None (the default): the pool size (each handler "
+        "in flight holds a connection, more would queue on the pool and time out). Order does "
+        "not depend on it: the steps of an aggregate (client, contract, invoice, work order, "
+        "shipment, equipment, downtime, request) apply in version order whatever the prefetch")
+    consumer_group: int = Field(
+        default=1, ge=1, le=100,
+        description="events in flight handled together in one transaction, at most (1: each "
+        "in its own); a burst then pays one BEGIN and one COMMIT per group")
     retry_delays: tuple[float, ...] = Field(
         default=(1.0, 5.0, 30.0, 120.0, 600.0),
         description="back-off of a transiently failing event (seconds), then the DLQ")

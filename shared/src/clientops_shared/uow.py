@@ -9,6 +9,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
+import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -173,6 +174,26 @@ class UnitOfWork:
         await self.session.execute(self.tables.idempotency.insert().values(
             key=key, actor=actor, request_hash=request_hash(request), status_code=status_code,
             response=_jsonable(response)))
+
+
+def number_steps_sql(aggregate_version: sa.Table, contract: type[Event], ids: str
+                     ) -> tuple[str, dict[str, str]]:
+    """SQL numbering one more step of ``contract``'s aggregate for each id that ``ids``
+    selects (one text column, each id once), and its parameters: for a statement that writes
+    aggregate steps' outbox rows set-wise. Use it as a CTE and join its rows
+    ``(aggregate_id, version)`` to the events it numbers.
+
+    The same upsert as ``UnitOfWork.commit`` (same table, ids locked in the same order: Python
+    sorts by code point, hence ``COLLATE "C"``), so steps written either way, in one
+    transaction or in several, get consecutive versions in commit order."""
+    if contract.AGGREGATE is None:
+        raise ValueError(f"{contract.TYPE} is not an aggregate step")
+    sql = (f'INSERT INTO {aggregate_version.name} AS v (aggregate, aggregate_id, version) '
+           f'SELECT CAST(:step_aggregate AS text), s.id, 1 FROM ({ids}) AS s(id) '
+           f'ORDER BY s.id COLLATE "C" '
+           f'ON CONFLICT (aggregate, aggregate_id) DO UPDATE SET version = v.version + 1 '
+           f'RETURNING v.aggregate_id, v.version')
+    return sql, {"step_aggregate": contract.AGGREGATE[0]}
 
 
 def request_hash(request: Any) -> str:

@@ -39,3 +39,13 @@ async def test_consumer_prefetch_is_the_configured_one(private_broker: Servers, 
         async def seen() -> list[int]:
             return consumer_prefetch(private_broker.amqp_url, messaging.queue_name(service))
         assert await eventually_async(seen, timeout=15) == [prefetch]
+
+
+async def test_the_default_prefetch_is_the_database_pool_size(private_broker: Servers) -> None:
+    """Unset, the prefetch is the pool's size: every handler in flight holds one connection
+    (the steps of an aggregate still apply in version order, test_shared_event_order)."""
+    async with running_app(private_broker, "billing", db_pool_size=4):
+
+        async def seen() -> list[int]:
+            return consumer_prefetch(private_broker.amqp_url, messaging.queue_name("billing"))
+        assert await eventually_async(seen, timeout=15) == [4]

@@ -20,6 +20,10 @@ def assert_emitted_envelope(body: dict[str, Any]) -> None:
     assert set(body) == set(wrapped), body
     assert body["payload"] == wrapped["payload"], body
     assert body["event_id"] != wrapped["event_id"] and body["producer"] == "billing"
+    # a step of its invoice, numbered in the statement after the invoice's "issued" (1)
+    assert (body["aggregate"], body["aggregate_id"]) == (wrapped["aggregate"],
+                                                         wrapped["aggregate_id"]) != (None, None)
+    assert body["aggregate_version"] >= 2, body
 
 
 def _days(first: date, last: date) -> list[date]:

@@ -154,6 +154,11 @@ async def test_thousand_contracts_billed_as_the_rules_say(bt: Any) -> None:
         envelope = Envelope.model_validate(row["body"])
         wrapped = Envelope.wrap(envelope.event(), "billing").model_dump(mode="json")
         assert set(row["body"]) == set(wrapped) and row["body"]["payload"] == wrapped["payload"]
+        # the invoice's first step, numbered in the statement as UnitOfWork.commit would
+        assert (row["body"]["aggregate"], row["body"]["aggregate_id"],
+                row["body"]["aggregate_version"]) == ("invoice", wrapped["aggregate_id"], 1)
+    assert await bt.scalar("SELECT count(*) FROM aggregate_version WHERE aggregate = 'invoice' "
+                           "AND version = 1") >= N - 1
 
     again = await _run(bt, "2026-12")
     assert (again["issued"], again["done"], again["failed"]) == (0, N - 1, 1)

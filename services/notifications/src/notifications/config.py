@@ -12,6 +12,9 @@ class NotificationsSettings(ServiceSettings):
     service_name: str = "notifications"
     port: int = 8005
     head_username: str = "head"
+    # every event lands here: a burst (the invoice run's 20k invoices) is handled in groups of
+    # up to 10 events per transaction, one group per pool connection (NOTIFICATIONS_CONSUMER_GROUP)
+    consumer_group: int = Field(default=10, ge=1, le=100)
 
     # SMTP relay (a local aiosmtpd in dev and tests; the real relay by configuration)
     smtp_host: str = "127.0.0.1"

@@ -83,18 +83,24 @@ class Envelope(BaseModel):
         )
 
     @classmethod
-    def common_fields(cls, contract: builtins.type[Event], producer: str) -> dict[str, Any]:
+    def common_fields(cls, contract: builtins.type[Event], producer: str, *,
+                      steps_numbered: bool = False) -> dict[str, Any]:
         """What ``wrap`` would put around any event of ``contract`` here and now, as JSON,
         without ``event_id`` and ``payload``: for outbox rows written set-wise in SQL, which
-        add those two per row (``jsonb_build_object``)."""
-        if contract.AGGREGATE is not None:
+        add those two per row (``jsonb_build_object``).
+
+        An aggregate step also needs its ``aggregate_id`` and ``aggregate_version`` per row:
+        ``steps_numbered`` says the statement numbers them (``uow.number_steps_sql``)."""
+        if contract.AGGREGATE is not None and not steps_numbered:
             raise ValueError(f"{contract.TYPE} is an aggregate step: its rows need versions "
-                             "(UnitOfWork.emit)")
+                             "(UnitOfWork.emit, or uow.number_steps_sql in the statement)")
         envelope = cls(type=contract.TYPE, version=contract.VERSION, producer=producer,
                        correlation_id=context.current_correlation(),
-                       causation_id=context.causation_id.get(), payload={})
-        return {k: v for k, v in envelope.model_dump(mode="json").items()
-                if k not in ("event_id", "payload")}
+                       causation_id=context.causation_id.get(), payload={},
+                       aggregate=contract.AGGREGATE[0] if contract.AGGREGATE else None)
+        per_row = {"event_id", "payload"} | (
+            {"aggregate_id", "aggregate_version"} if contract.AGGREGATE else set())
+        return {k: v for k, v in envelope.model_dump(mode="json").items() if k not in per_row}
 
     def event(self) -> Event:
         contract = REGISTRY.get((self.type, self.version))

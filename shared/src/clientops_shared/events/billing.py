@@ -21,6 +21,7 @@ class SubscriptionOpened(Event):
 
 class InvoiceIssued(Event):
     TYPE = "billing.invoice.issued"
+    AGGREGATE = ("invoice", "invoice_id")
     invoice_id: uuid.UUID
     number: str
     client_id: uuid.UUID
@@ -47,6 +48,7 @@ class CreditNoteIssued(Event):
     """A correction cancelled an unpaid invoice; a new revision follows as InvoiceIssued."""
 
     TYPE = "billing.credit_note.issued"
+    AGGREGATE = ("invoice", "cancels_invoice_id")  # a step of the invoice it cancels
     credit_note_id: uuid.UUID
     number: str
     client_id: uuid.UUID
@@ -61,6 +63,7 @@ class CreditNoteIssued(Event):
 
 class InvoiceOverdue(Event):
     TYPE = "billing.invoice.overdue"
+    AGGREGATE = ("invoice", "invoice_id")
     invoice_id: uuid.UUID
     number: str
     client_id: uuid.UUID
@@ -93,6 +96,7 @@ class PaymentReceived(Event):
 
 class InvoicePaid(Event):
     TYPE = "billing.invoice.paid"
+    AGGREGATE = ("invoice", "invoice_id")
     invoice_id: uuid.UUID
     number: str
     client_id: uuid.UUID

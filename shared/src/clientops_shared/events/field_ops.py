@@ -10,6 +10,7 @@ from clientops_shared.events.base import Event
 
 class WorkOrderCreated(Event):
     TYPE = "field_ops.work_order.created"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     journal_no: str
     client_id: uuid.UUID
@@ -28,6 +29,7 @@ class WorkOrderApproved(Event):
     """The head signed the order; it is registered in the journal under ``journal_no``."""
 
     TYPE = "field_ops.work_order.approved"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     journal_no: str
     client_id: uuid.UUID
@@ -38,6 +40,7 @@ class WorkOrderApproved(Event):
 
 class WorkOrderRejected(Event):
     TYPE = "field_ops.work_order.rejected"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     decided_by: str
@@ -46,6 +49,7 @@ class WorkOrderRejected(Event):
 
 class WorkOrderCancelled(Event):
     TYPE = "field_ops.work_order.cancelled"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     reason: str
@@ -55,6 +59,7 @@ class WorkOrderProblemReported(Event):
     """004 §2.9: the technician hit a problem on site; the head decides."""
 
     TYPE = "field_ops.work_order.problem_reported"
+    AGGREGATE = ("work_order", "work_order_id")
     problem_id: uuid.UUID
     work_order_id: uuid.UUID
     client_id: uuid.UUID
@@ -65,6 +70,7 @@ class WorkOrderProblemReported(Event):
 
 class WorkOrderProblemDecided(Event):
     TYPE = "field_ops.work_order.problem_decided"
+    AGGREGATE = ("work_order", "work_order_id")
     problem_id: uuid.UUID
     work_order_id: uuid.UUID
     client_id: uuid.UUID
@@ -74,6 +80,7 @@ class WorkOrderProblemDecided(Event):
 
 class WorkOrderScheduled(Event):
     TYPE = "field_ops.work_order.scheduled"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     scheduled_for: datetime
@@ -94,6 +101,7 @@ class WorkOrderScheduled(Event):
 
 class WorkOrderCompleted(Event):
     TYPE = "field_ops.work_order.completed"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     completed_on: date
@@ -105,6 +113,7 @@ class WorkOrderCompleted(Event):
 
 class WorkOrderFailed(Event):
     TYPE = "field_ops.work_order.failed"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     reason: str
@@ -115,6 +124,7 @@ class WorkOrderFailed(Event):
 
 class EquipmentInstalled(Event):
     TYPE = "field_ops.equipment.installed"
+    AGGREGATE = ("equipment", "equipment_id")
     equipment_id: uuid.UUID
     client_id: uuid.UUID
     site_id: uuid.UUID | None = None
@@ -134,6 +144,7 @@ class EquipmentRemoved(EquipmentInstalled):
 
 class VisitSlaBreached(Event):
     TYPE = "field_ops.visit.sla_breached"
+    AGGREGATE = ("work_order", "work_order_id")
     work_order_id: uuid.UUID
     client_id: uuid.UUID
     due_by: date
@@ -144,6 +155,7 @@ class VisitSlaBreached(Event):
 
 class DowntimeStarted(Event):
     TYPE = "field_ops.downtime.started"
+    AGGREGATE = ("downtime", "incident_id")
     incident_id: uuid.UUID
     client_id: uuid.UUID
     site_id: uuid.UUID | None = None
@@ -158,6 +170,7 @@ class PartsRequested(Event):
     """Parts a maintenance visit or repair needs and we lack: logistics buys or ships them."""
 
     TYPE = "field_ops.parts.requested"
+    AGGREGATE = ("work_order", "work_order_id")
     request_id: uuid.UUID
     work_order_id: uuid.UUID
     client_id: uuid.UUID
@@ -168,6 +181,7 @@ class PartsRequested(Event):
 
 class DowntimeResolved(Event):
     TYPE = "field_ops.downtime.resolved"
+    AGGREGATE = ("downtime", "incident_id")
     incident_id: uuid.UUID
     client_id: uuid.UUID
     cause: str | None = None

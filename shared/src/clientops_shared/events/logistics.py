@@ -25,6 +25,7 @@ class ShipmentLine(BaseModel):
 
 class ShipmentPlanned(Event):
     TYPE = "logistics.shipment.planned"
+    AGGREGATE = ("shipment", "shipment_id")
     shipment_id: uuid.UUID
     client_id: uuid.UUID
     carrier: str
@@ -40,6 +41,7 @@ class ShipmentDispatched(Event):
     """Handed to the carrier: the goods are on their way to the client's site."""
 
     TYPE = "logistics.shipment.dispatched"
+    AGGREGATE = ("shipment", "shipment_id")
     shipment_id: uuid.UUID
     number: str
     client_id: uuid.UUID
@@ -52,6 +54,7 @@ class ShipmentDispatched(Event):
 
 class ShipmentDelivered(Event):
     TYPE = "logistics.shipment.delivered"
+    AGGREGATE = ("shipment", "shipment_id")
     shipment_id: uuid.UUID
     client_id: uuid.UUID
     site_id: uuid.UUID | None = None

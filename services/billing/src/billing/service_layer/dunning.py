@@ -32,6 +32,7 @@ from clientops_shared.errors import Forbidden, InvalidInput, NotFound
 from clientops_shared.events import billing as ev
 from clientops_shared.events.base import Envelope
 from clientops_shared.jobs import run_once
+from clientops_shared.uow import number_steps_sql
 
 DUNNING_JOB = "dunning"
 
@@ -108,11 +109,13 @@ WITH plan AS (
     SELECT id, CAST(:on AS date), days_overdue, prior + 1, stage, outstanding FROM due
     ON CONFLICT DO NOTHING
     RETURNING invoice_id
+), steps AS ({steps}
 ), events AS (
     INSERT INTO {outbox} (event_id, routing_key, body, headers)
     SELECT event_id, CAST(:routing_key AS varchar),
            CAST(:template AS jsonb) || jsonb_build_object(
                'event_id', event_id,
+               'aggregate_id', aggregate_id, 'aggregate_version', version,
                'payload', jsonb_build_object(
                    'invoice_id', id, 'number', number, 'client_id', client_id,
                    'on', CAST(:on AS date), 'days_overdue', days_overdue,
@@ -121,8 +124,9 @@ WITH plan AS (
                    'stage_starts', stage_starts, 'due_on', due_on,
                    'contract_id', contract_id, 'manager', manager)),
            CAST(:headers AS jsonb)
-    FROM (SELECT gen_random_uuid() AS event_id, d.*
-          FROM reminded JOIN due AS d ON d.id = reminded.invoice_id) AS r
+    FROM (SELECT gen_random_uuid() AS event_id, d.*, steps.aggregate_id, steps.version
+          FROM reminded JOIN due AS d ON d.id = reminded.invoice_id
+          JOIN steps ON steps.aggregate_id = CAST(d.id AS text)) AS r
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM due) AS due, (SELECT count(*) FROM events) AS reminded
@@ -160,10 +164,12 @@ async def run_dunning(uow: BillingUnitOfWork, on: date) -> dict[str, Any]:
         dialect=uow.session.bind.dialect, compile_kwargs={"literal_binds": True}))
     headers: dict[str, str] = {}
     propagate.inject(headers)
-    template = Envelope.common_fields(ev.InvoiceOverdue, uow.producer)
+    template = Envelope.common_fields(ev.InvoiceOverdue, uow.producer, steps_numbered=True)
+    steps, step_params = number_steps_sql(uow.tables.aggregate_version, ev.InvoiceOverdue,
+                                          "SELECT CAST(invoice_id AS text) FROM reminded")
     counts = (await uow.session.execute(sa.text(_REMIND.format(
-        open=open_sql, outbox=uow.tables.outbox.name)), {
-        **plan, "on": on, "routing_key": ev.InvoiceOverdue.TYPE,
+        open=open_sql, outbox=uow.tables.outbox.name, steps=steps)), {
+        **plan, **step_params, "on": on, "routing_key": ev.InvoiceOverdue.TYPE,
         "template": json.dumps(template), "headers": json.dumps(headers)})).one()
     uow.outbox_written()
     await uow.commit()

@@ -44,6 +44,7 @@ from billing.service_layer.payments import apply_advance_to_new
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import billing as ev
 from clientops_shared.events.base import Envelope
+from clientops_shared.uow import number_steps_sql
 
 MIN_DAYS_TO_PAY = 5
 """An invoice issued late in its month is still given this many days to be paid."""
@@ -255,10 +256,17 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
 # written: the body is the envelope ``uow.emit(_issued_event(i))`` would write, field for field
 # (``template``: what is the same for every row), without a pydantic model per invoice.
 _ISSUED_EVENTS = """
+WITH e AS (
+    SELECT gen_random_uuid() AS event_id, u.id, u.email, u.from_advance, u.n
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS text[]),
+                CAST(:from_advance AS numeric[])) WITH ORDINALITY
+        AS u(id, email, from_advance, n)
+), steps AS ({steps})
 INSERT INTO {outbox} (event_id, routing_key, body, headers)
 SELECT e.event_id, CAST(:routing_key AS varchar),
        CAST(:template AS jsonb) || jsonb_build_object(
            'event_id', e.event_id,
+           'aggregate_id', s.aggregate_id, 'aggregate_version', s.version,
            'payload', jsonb_build_object(
                'invoice_id', i.id, 'number', i.number, 'client_id', i.client_id,
                'contract_id', i.contract_id, 'period', i.period,
@@ -267,11 +275,9 @@ SELECT e.event_id, CAST(:routing_key AS varchar),
                'revision', i.revision, 'replaces_invoice_id', i.corrects_id,
                'paid_from_advance', CAST(round(e.from_advance, 2) AS text))),
        CAST(:headers AS jsonb)
-FROM (SELECT gen_random_uuid() AS event_id, u.id, u.email, u.from_advance, u.n
-      FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS text[]),
-                  CAST(:from_advance AS numeric[])) WITH ORDINALITY
-          AS u(id, email, from_advance, n)) AS e
+FROM e
 JOIN invoice AS i ON i.id = e.id
+JOIN steps AS s ON s.aggregate_id = CAST(e.id AS text)
 ORDER BY e.n
 """
 
@@ -284,9 +290,13 @@ async def _write_issued_events(uow: BillingUnitOfWork, issued: Sequence[IssuedIn
         raise ValueError("only invoices are written set-wise")
     headers: dict[str, str] = {}
     propagate.inject(headers)
-    await uow.session.execute(sa.text(_ISSUED_EVENTS.format(outbox=uow.tables.outbox.name)), {
-        "routing_key": ev.InvoiceIssued.TYPE,
-        "template": json.dumps(Envelope.common_fields(ev.InvoiceIssued, uow.producer)),
+    steps, step_params = number_steps_sql(uow.tables.aggregate_version, ev.InvoiceIssued,
+                                          "SELECT CAST(id AS text) FROM e")
+    await uow.session.execute(sa.text(_ISSUED_EVENTS.format(
+        outbox=uow.tables.outbox.name, steps=steps)), {
+        **step_params, "routing_key": ev.InvoiceIssued.TYPE,
+        "template": json.dumps(Envelope.common_fields(ev.InvoiceIssued, uow.producer,
+                                                      steps_numbered=True)),
         "headers": json.dumps(headers),
         "ids": [i.id for i in issued], "emails": [i.planned.payer.email for i in issued],
         "from_advance": [from_advance.get(i.id, Decimal("0.00")) for i in issued]})

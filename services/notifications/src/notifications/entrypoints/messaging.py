@@ -5,7 +5,7 @@ from __future__ import annotations
 from clientops_shared.events import REGISTRY, Envelope, Event
 from clientops_shared.messaging import EventHandlers
 from notifications.service_layer.dependencies import Dependencies
-from notifications.service_layer.handlers import handle_event
+from notifications.service_layer.handlers import handle_event, read_group
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 
@@ -17,4 +17,8 @@ def build_handlers(deps: Dependencies) -> EventHandlers[NotificationsUnitOfWork]
 
     for contract in REGISTRY.values():
         handlers.on(contract)(on_event)
+    # a mail carrying a one-time secret is sent while its event is handled: never in a group,
+    # whose failure would handle (and send) it again
+    handlers.handled_alone = lambda envelope: bool(deps.rules.sensitive_fields(envelope.type))
+    handlers.prepare_group = read_group
     return handlers

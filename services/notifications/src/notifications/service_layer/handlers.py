@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,16 +22,20 @@ from notifications.service_layer.mail import (
     MASK,
     carries_secret,
     queue_mail,
+    queue_mail_at_commit,
     send_secret_now,
 )
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 CLIENT_FACTS = {"contracts.client.registered", "contracts.client.updated"}
+DIRECTORY_FACTS = CLIENT_FACTS | {"contracts.client.reassigned", "contracts.contract.signed"}
 
 
 async def _update_directory(uow: NotificationsUnitOfWork, envelope: Envelope) -> None:
     p = envelope.payload
     table = orm.clients
+    if envelope.type in DIRECTORY_FACTS:  # the row read for the group is stale from here on
+        uow.client_rows.pop(uuid.UUID(p["client_id"]), None)
     if envelope.type in CLIENT_FACTS:
         await projections.upsert_client(uow.session, table, uuid.UUID(p["client_id"]),
                                         name=p["name"], inn=p["inn"], email=p.get("email"),
@@ -76,6 +80,20 @@ async def raise_escalations(uow: NotificationsUnitOfWork, escalations: Iterable[
     return raised
 
 
+def client_of(envelope: Envelope) -> uuid.UUID | None:
+    raw = envelope.payload.get("client_id")
+    try:
+        return None if raw is None else uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+async def read_group(uow: NotificationsUnitOfWork, envelopes: Sequence[Envelope]) -> None:
+    """Before a group of events is handled in one transaction: their clients' directory rows
+    in one query (each handler would otherwise read its own)."""
+    await uow.read_clients(cid for cid in map(client_of, envelopes) if cid is not None)
+
+
 async def handle_event(uow: NotificationsUnitOfWork, envelope: Envelope,
                        deps: Dependencies) -> None:
     now = deps.now()
@@ -87,12 +105,12 @@ async def handle_event(uow: NotificationsUnitOfWork, envelope: Envelope,
     client_id = str(raw_client) if raw_client is not None else None
     row = None
     if client_id is not None:
-        row = await projections.client_row(uow.session, orm.clients, uuid.UUID(client_id))
-        await uow.session.execute(insert(orm.timeline_entry).values(
-            event_id=envelope.event_id, client_id=client_id, at=envelope.occurred_at,
-            type=envelope.type, producer=envelope.producer,
-            summary=summarize(envelope.type, stored), payload=stored,
-        ).on_conflict_do_nothing())
+        row = await uow.client_row(uuid.UUID(client_id))
+        # nothing reads the timeline while events are handled: it goes in set-wise at the commit
+        uow.insert_later(orm.timeline_entry, {
+            "event_id": envelope.event_id, "client_id": client_id, "at": envelope.occurred_at,
+            "type": envelope.type, "producer": envelope.producer,
+            "summary": summarize(envelope.type, stored), "payload": stored})
     manager = row["manager"] if row else None
     context = PlanContext(now=now, head=deps.head, calendar=deps.calendar,
                           client_manager=manager,
@@ -117,4 +135,4 @@ async def handle_event(uow: NotificationsUnitOfWork, envelope: Envelope,
             await send_secret_now(uow, deps, mail, now, client_id,
                                   manager or payload.get("manager"), deps.calendar)
         else:
-            await queue_mail(uow, mail, now, client_id)
+            queue_mail_at_commit(uow, mail, now, client_id)

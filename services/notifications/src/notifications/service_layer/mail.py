@@ -74,20 +74,33 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _delivery_row(draft: MailDraft, now: datetime, client_id: str | None) -> dict[str, Any]:
+    delivery = MailDelivery(id=uuid.uuid4(), template=draft.template, to=address_of(draft),
+                            created_at=now, dedupe_key=draft.dedupe_key)
+    return dict(
+        id=delivery.id, template=delivery.template, to=delivery.to,
+        created_at=delivery.created_at, dedupe_key=delivery.dedupe_key,
+        state=str(delivery.state), attempts=0, next_attempt_at=delivery.next_attempt_at,
+        max_attempts=delivery.max_attempts, context=_jsonable(draft.stored_context()),
+        attachments=list(draft.attachments), client_id=client_id, updated_at=now)
+
+
 async def queue_mail(uow: NotificationsUnitOfWork, draft: MailDraft, now: datetime,
                      client_id: str | None) -> uuid.UUID | None:
     """Insert the delivery row; None when a mail with the same dedupe key exists already."""
-    delivery = MailDelivery(id=uuid.uuid4(), template=draft.template, to=address_of(draft),
-                            created_at=now, dedupe_key=draft.dedupe_key)
     inserted = (await uow.session.execute(insert(orm.mail_delivery).values(
-        id=delivery.id, template=delivery.template, to=delivery.to,
-        created_at=delivery.created_at, dedupe_key=delivery.dedupe_key,
-        state=delivery.state, attempts=0, next_attempt_at=delivery.next_attempt_at,
-        max_attempts=delivery.max_attempts, context=_jsonable(draft.stored_context()),
-        attachments=list(draft.attachments), client_id=client_id, updated_at=now,
+        **_delivery_row(draft, now, client_id),
     ).on_conflict_do_nothing(index_elements=[orm.mail_delivery.c.dedupe_key])
         .returning(orm.mail_delivery.c.id))).first()
     return None if inserted is None else inserted.id
+
+
+def queue_mail_at_commit(uow: NotificationsUnitOfWork, draft: MailDraft, now: datetime,
+                         client_id: str | None) -> None:
+    """``queue_mail`` for a caller that does not need the row's id: the row goes in with the
+    transaction's other mails in one statement at the commit (a mail with the same dedupe
+    key, queued before or in the same statement, wins)."""
+    uow.insert_later(orm.mail_delivery, _delivery_row(draft, now, client_id))
 
 
 async def resolve_address(uow: NotificationsUnitOfWork, to: str,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from clientops_shared.bulk import insert_rows
 from clientops_shared.uow import UnitOfWork
 from notifications.adapters import orm
 from notifications.domain.assignments import RoutingRule, Scope
@@ -27,6 +28,41 @@ _ACTIVE = [s.value for s in ACTIVE_STATES]
 
 
 class NotificationsUnitOfWork(UnitOfWork):
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        # client directory rows read for a group of events at once (``read_clients``): a
+        # handler finds its client here instead of asking the database again
+        self.client_rows: dict[uuid.UUID, sa.RowMapping | None] = {}
+        self._later: dict[sa.Table, list[dict[str, Any]]] = {}
+        return self
+
+    # --- rows written at the commit, set-wise --------------------------------------------
+    def insert_later(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Insert ``row`` (ON CONFLICT DO NOTHING) with this transaction's other rows of the
+        table in one statement at the commit: for rows nothing reads back before then."""
+        self._later.setdefault(table, []).append(row)
+
+    async def commit(self) -> None:
+        later, self._later = self._later, {}
+        for table, rows in later.items():
+            await insert_rows(self.session, table, rows, suffix="ON CONFLICT DO NOTHING")
+        await super().commit()
+
+    async def read_clients(self, client_ids: Iterable[uuid.UUID]) -> None:
+        """The directory rows of these clients into ``client_rows``, in one query."""
+        wanted = set(client_ids) - set(self.client_rows)
+        if not wanted:
+            return
+        c = orm.clients
+        found = {r["client_id"]: r for r in (await self.session.execute(
+            sa.select(c).where(c.c.client_id.in_(wanted)))).mappings()}
+        self.client_rows.update({cid: found.get(cid) for cid in wanted})
+
+    async def client_row(self, client_id: uuid.UUID) -> sa.RowMapping | None:
+        if client_id not in self.client_rows:
+            await self.read_clients([client_id])
+        return self.client_rows[client_id]
+
     # --- tasks -------------------------------------------------------------------------------
     async def active_tasks(self, keys: Iterable[str], client_id: str | None = None
                            ) -> list[Task]:

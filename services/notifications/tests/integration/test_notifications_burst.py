@@ -1,0 +1,85 @@
+"""A burst of invoice events (the invoice run's) is handled in shared transactions
+(GroupCommit) with every row each event owes: inbox, timeline, mail, its step admitted in
+order; a redelivered burst adds nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from clientops_shared.events import Envelope
+from clientops_shared.events import billing as b
+from clientops_shared.testing import Servers, eventually_async, publish_envelopes
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 12, 15, 9, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+N = 200
+EARLY = 20  # invoices whose "paid" (step 2) is published before their "issued" (step 1)
+
+
+def step(event: b.InvoiceIssued | b.InvoicePaid, version: int) -> Envelope:
+    envelope = Envelope.wrap(event, "billing")
+    envelope.aggregate_version = version  # as billing's outbox numbers the invoice's steps
+    return envelope
+
+
+async def test_a_burst_is_handled_in_shared_transactions_with_every_row_in_order(
+        service: Any, servers: Servers) -> None:
+    async with service(NOW):
+        pass  # the queue exists (and the consumer is gone): the burst waits in it, as events
+        # published while notifications was busy or down do
+    invoices = [b.InvoiceIssued(
+        invoice_id=uuid.uuid4(), number=f"СЧ-2026-12-{i:04d}", client_id=uuid.uuid4(),
+        contract_id=uuid.uuid4(), period="2026-12", amount=Decimal("12500.00"),
+        vat=Decimal("2750.00"), total=Decimal("15250.00"), due_on=date(2026, 12, 25),
+        email=f"buh{i}@example.ru") for i in range(N)]
+    paid = [step(b.InvoicePaid(invoice_id=i.invoice_id, number=i.number,
+                               client_id=i.client_id, paid_on=date(2026, 12, 16)), 2)
+            for i in invoices[:EARLY]]
+    issued = [step(i, 1) for i in invoices]
+    burst = paid + issued
+    await publish_envelopes(servers.amqp_url, burst)
+    ids = [e.event_id for e in burst]
+    async with service(NOW) as svc:
+
+        async def all_handled() -> bool:
+            return await svc.scalar("SELECT count(*) FROM inbox_message WHERE event_id = "
+                                    "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(burst)
+        await eventually_async(all_handled, timeout=180, interval=0.2)
+
+        keys = [f"invoice_issued:{i.invoice_id}" for i in invoices]
+        assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE dedupe_key = "
+                                "ANY(CAST(:keys AS text[]))", keys=keys) == N
+        assert await svc.scalar("SELECT count(*) FROM timeline_entry WHERE event_id = "
+                                "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(burst)
+        # every invoice's steps applied in order: the early "paid" ones waited for "issued"
+        versions = await svc.rows(
+            "SELECT version, count(*) AS n FROM aggregate_applied WHERE aggregate = 'invoice' "
+            "AND aggregate_id = ANY(CAST(:ids AS text[])) GROUP BY version",
+            ids=[str(i.invoice_id) for i in invoices])
+        assert {r["version"]: r["n"] for r in versions} == {1: N - EARLY, 2: EARLY}
+        # rows written by one transaction share its xmin: far fewer transactions than events
+        # (one each before GroupCommit)
+        transactions = await svc.scalar(
+            "SELECT count(DISTINCT CAST(xmin AS text)) FROM inbox_message WHERE event_id = "
+            "ANY(CAST(:ids AS uuid[]))", ids=ids)
+        assert transactions <= len(burst) // 2, transactions
+
+        # the same events delivered again (a relay that published twice) add nothing
+        await publish_envelopes(servers.amqp_url, issued[:50])
+        marker = step(b.InvoiceIssued(**{**invoices[0].model_dump(),
+                                         "invoice_id": uuid.uuid4()}), 1)
+        await publish_envelopes(servers.amqp_url, [marker])
+        await svc.wait_processed(marker.event_id)
+        assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE dedupe_key = "
+                                "ANY(CAST(:keys AS text[]))", keys=keys) == N
+        assert await svc.scalar("SELECT count(*) FROM timeline_entry WHERE event_id = "
+                                "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(burst)
+        assert await svc.scalar("SELECT count(*) FROM consumer_failure WHERE message_id = "
+                                "ANY(CAST(:ids AS text[]))", ids=[str(i) for i in ids]) == 0
