@@ -28,19 +28,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import (
     Result,
     Sample,
-    bench_database,
     drop_vhost,
+    launch,
+    launch_service,
     load_average,
+    migrated_databases,
     pairs,
     pg_dsn,
     private_vhost,
     process_cpu_seconds,
+    service_env,
+    stop,
+    wait_ready,
 )
 
 from clientops_shared.auth import issue_token
-from clientops_shared.devtools import SERVICES, create_databases, drop_databases, migrate
+from clientops_shared.devtools import drop_databases
 from clientops_shared.settings import DEV_JWT_SECRET
 from clientops_shared.testing import free_port
+
+__all__ = ["wait_ready"]  # notification_burst imports it from here; it lives in harness
 
 HERE = Path(__file__).resolve().parent
 CLIENTS = 1000
@@ -81,25 +88,6 @@ async def seed(contracts_dsn: str, billing_dsn: str) -> uuid.UUID:
     return client_id
 
 
-def start(cmd: list[str], env: dict[str, str], cwd: Path | None = None
-          ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, env=env, cwd=cwd)
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(1200):
-            if proc.poll() is not None:
-                raise SystemExit(f"{url} exited with {proc.returncode}")
-            try:
-                if (await http.get(url)).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
-
-
 async def load(url: str, headers: dict[str, str], seconds: float, workers: int, pid: int
                ) -> Sample:
     latencies: list[float] = []
@@ -131,28 +119,19 @@ async def load(url: str, headers: dict[str, str], seconds: float, workers: int, 
 
 
 async def main(seconds: float, workers: int, n_pairs: int) -> list[Result]:
-    dbs = {"contracts": bench_database("contracts"), "billing": bench_database("billing")}
     vhost, amqp = private_vhost()
     procs: list[subprocess.Popen[bytes]] = []
-    await create_databases(list(dbs.values()))
+    dbs: dict[str, str] = {}
     try:
-        for s in SERVICES:
-            if s.name in dbs:
-                await asyncio.to_thread(migrate, s, dbs[s.name])
+        dbs = await migrated_databases(["contracts", "billing"])
         client_id = await seed(pg_dsn(dbs["contracts"]), pg_dsn(dbs["billing"]))
-        env = {**os.environ, "CLIENTOPS_AMQP_URL": amqp, "CLIENTOPS_LOG_LEVEL": "WARNING",
-               "CLIENTOPS_DEV_MODE": "1"}
         ports = {name: free_port() for name in ("contracts", "billing", "bare")}
         for name in ("contracts", "billing"):
-            prefix = name.upper()
-            procs.append(start(
-                [sys.executable, "-m", name], env={
-                    **env, f"{prefix}_DATABASE": dbs[name], f"{prefix}_PORT": str(ports[name]),
-                    f"{prefix}_JOBS_ENABLED": "0"}))
-        procs.append(start(
+            procs.append(launch_service(name, service_env(name, dbs[name], ports[name], amqp)))
+        procs.append(launch(
             [sys.executable, "-m", "uvicorn", "--factory", "bare_app:build", "--port",
              str(ports["bare"]), "--log-level", "warning", "--no-access-log"], cwd=HERE,
-            env={**env, "CONTRACTS_DSN": pg_dsn(dbs["contracts"]),
+            env={**os.environ, "CONTRACTS_DSN": pg_dsn(dbs["contracts"]),
                  "BILLING_DSN": pg_dsn(dbs["billing"])}))
         for proc, (name, port) in zip(procs, ports.items(), strict=True):
             await wait_ready(f"http://127.0.0.1:{port}/health/live" if name != "bare"
@@ -178,13 +157,7 @@ async def main(seconds: float, workers: int, n_pairs: int) -> list[Result]:
             results.append(Result(name, a, b, target=0.5, extra={"p99_ratio": p99}))
         return results
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         await drop_databases(list(dbs.values()))
         drop_vhost(vhost)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Query, Request, Response
+from pydantic import BaseModel, TypeAdapter
 
 from clientops_shared.errors import InvalidInput
 
@@ -83,14 +85,41 @@ def next_page(request: Request, response: Response, rows: list[Any], limit: int,
               key: Callable[[Any], Sequence[Any]]) -> list[Any]:
     """Trim the extra row a query fetched (``LIMIT limit + 1``) and say where the next page
     starts, if there is one."""
+    return _trim(request, response.headers.__setitem__, rows, limit, key)
+
+
+def _trim(request: Request, set_header: Callable[[str, str], None], rows: list[Any], limit: int,
+          key: Callable[[Any], Sequence[Any]]) -> list[Any]:
     if len(rows) <= limit:
         return rows
     rows = rows[:limit]
     cursor = encode_cursor(key(rows[-1]))
-    response.headers["X-Next-Cursor"] = cursor
+    set_header("X-Next-Cursor", cursor)
     url = request.url.remove_query_params(["after", "offset"]).include_query_params(after=cursor)
-    response.headers["Link"] = f'<{url}>; rel="next"'
+    set_header("Link", f'<{url}>; rel="next"')
     return rows
+
+
+@functools.cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def page_response(request: Request, rows: list[Any], limit: int,
+                  key: Callable[[Any], Sequence[Any]], model: type[BaseModel], *,
+                  total: int | None = None) -> Response:
+    """A page as the JSON array of ``model`` (its next cursor and capped total in headers),
+    validated and serialised in one pass by pydantic: FastAPI's ``response_model`` path
+    validates every row, turns it back into Python values and ``json.dumps`` them, which is
+    what made a list's time follow the rows it renders (issue 14). The route keeps
+    ``response_model=list[model]`` for its OpenAPI."""
+    headers: dict[str, str] = {}
+    if total is not None:
+        headers["X-Total-Count"] = _total_text(total)
+    rows = _trim(request, headers.__setitem__, rows, limit, key)
+    adapter = _list_of(model)
+    return Response(adapter.dump_json(adapter.validate_python(rows), by_alias=True),
+                    headers=headers, media_type="application/json")
 
 
 async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP) -> int:
@@ -104,7 +133,11 @@ async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP
 
 def total_header(response: Response, n: int, cap: int = COUNT_CAP) -> None:
     """``X-Total-Count``: the count, or ``1000+`` past the cap."""
-    response.headers["X-Total-Count"] = f"{cap}+" if n > cap else str(n)
+    response.headers["X-Total-Count"] = _total_text(n, cap)
+
+
+def _total_text(n: int, cap: int = COUNT_CAP) -> str:
+    return f"{cap}+" if n > cap else str(n)
 
 
 @dataclass(frozen=True)
@@ -138,8 +171,11 @@ async def fetch_page(session: Any, base: sa.Select[Any], order: Order, limit: in
 
 
 def answer_page(request: Request, response: Response, page: tuple[int, list[Any]], limit: int,
-                order: Order) -> list[Any]:
-    """Headers of a page (capped total, next cursor) and its rows."""
+                order: Order, model: type[BaseModel] | None = None) -> Any:
+    """Headers of a page (capped total, next cursor) and its rows; with ``model``, the whole
+    answer, serialised once (``page_response``)."""
     total, rows = page
+    if model is not None:
+        return page_response(request, rows, limit, order.key, model, total=total)
     total_header(response, total)
     return next_page(request, response, rows, limit, order.key)

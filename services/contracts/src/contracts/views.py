@@ -48,6 +48,12 @@ async def _page(session: AsyncSession, base: sa.Select[Any], order: list[Any], l
     return total, [dict(r) for r in rows]
 
 
+async def client_by_id(session: AsyncSession, client_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(sa.select(client).where(client.c.id == client_id))
+           ).mappings().first()
+    return dict(row) if row else None
+
+
 CLIENT_ORDER = Order((client.c.name, client.c.id), ("name", "id"), (str, uuid.UUID))
 """Clients by name: the (name, id) index serves every page, however deep."""
 
