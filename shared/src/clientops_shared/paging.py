@@ -131,6 +131,19 @@ async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP
     return n
 
 
+async def capped_counts(session: Any, queries: dict[str, sa.Select[Any]],
+                        cap: int = COUNT_CAP) -> dict[str, int]:
+    """Several capped counts in one statement (one round trip instead of one each)."""
+    def capped(query: sa.Select[Any]) -> sa.ScalarSelect[Any]:
+        limited = (query.with_only_columns(sa.literal(1), maintain_column_froms=True)
+                   .order_by(None).limit(cap + 1).subquery())
+        return sa.select(sa.func.count()).select_from(limited).scalar_subquery()
+
+    row = (await session.execute(sa.select(*[capped(q).label(name)
+                                             for name, q in queries.items()]))).one()
+    return {name: int(row[i]) for i, name in enumerate(queries)}
+
+
 def total_header(response: Response, n: int, cap: int = COUNT_CAP) -> None:
     """``X-Total-Count``: the count, or ``1000+`` past the cap."""
     response.headers["X-Total-Count"] = _total_text(n, cap)

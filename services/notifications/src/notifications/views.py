@@ -13,7 +13,13 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import Principal
-from clientops_shared.paging import COUNT_CAP, after_key, capped_count, encode_cursor
+from clientops_shared.paging import (
+    COUNT_CAP,
+    after_key,
+    capped_count,
+    capped_counts,
+    encode_cursor,
+)
 from notifications.adapters.orm import (
     assignment,
     client_request,
@@ -167,7 +173,9 @@ def _group_by_client(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-MY_DAY_PAGE = 200
+MY_DAY_PAGE = 50
+"""Tasks on one page of my day, overdue and today's together: the page's size (and so its
+time) is the same for fifty open tasks or fifty thousand; the rest is a cursor away."""
 MY_DAY_KEY = (datetime, int, uuid.UUID)
 
 
@@ -176,45 +184,42 @@ async def my_day(session: AsyncSession, person: str, now: datetime, *,
                  ) -> dict[str, Any]:
     """Overdue first, then today, each grouped by client; the payment-reminder call list.
 
-    A page of each (oldest overdue first; ``next_overdue`` continues the overdue list) read
-    through the person's (assignee, due_at) index, and counts up to the cap, so a day with
-    50,000 open tasks answers as fast as one with fifty."""
+    One list (workable and due before the day ends) read a page at a time through the
+    person's (assignee, due_at) index, oldest due first, so overdue tasks come before today's;
+    ``next_cursor`` continues it. Today's part of a page is shown by priority. The counts stop
+    at the cap, so a day with 50,000 open tasks answers as fast as one with fifty."""
     start, end = _day_bounds(now)
     # a snooze that has ended counts as open even before the sweep wakes the task
     workable = sa.and_(task.c.assignee == person,
                        task.c.state.in_([_state(v) for v in _WORKABLE]),
                        sa.or_(task.c.state == _state(TaskState.OPEN), task.c.snoozed_until <= now))
     by_due = (task.c.due_at, _PRIORITY_RANK, task.c.id)
-    order = (task.c.due_at, _PRIORITY_RANK.desc(), task.c.id)
-    late = [workable, task.c.due_at < now]
+    where = [workable, task.c.due_at < end]
     if after is not None:
-        late.append(after_key(by_due, after, (False, True, False)))
-    overdue = [dict(r) for r in (await session.execute(
-        sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT).where(*late)
-        .order_by(*order).limit(limit + 1))).mappings()]
-    next_overdue = None
-    if len(overdue) > limit:
-        overdue = overdue[:limit]
-        last = overdue[-1]
-        next_overdue = encode_cursor(
-            (last["due_at"], Priority(last["priority"]).rank, last["id"]))
-    today = [dict(r) for r in (await session.execute(
-        sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT)
-        .where(workable, task.c.due_at >= now, task.c.due_at < end)
-        .order_by(*order).limit(limit))).mappings()]
+        where.append(after_key(by_due, after, (False, True, False)))
+    rows = [dict(r) for r in (await session.execute(
+        sa.select(*_TASK_COLUMNS).select_from(_WITH_CLIENT).where(*where)
+        .order_by(task.c.due_at, _PRIORITY_RANK.desc(), task.c.id).limit(limit + 1))
+    ).mappings()]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor((last["due_at"], Priority(last["priority"]).rank, last["id"]))
+    overdue = [r for r in rows if r["due_at"] < now]
+    today = [r for r in rows if r["due_at"] >= now]
     today.sort(key=lambda r: (-Priority(r["priority"]).rank, r["due_at"]))
-    counts = {
-        "overdue": await capped_count(session, sa.select(task.c.id).where(
-            workable, task.c.due_at < now)),
-        "today": await capped_count(session, sa.select(task.c.id).where(
-            workable, task.c.due_at >= now, task.c.due_at < end)),
-        "later": await capped_count(session, sa.select(task.c.id).where(
-            task.c.assignee == person, task.c.state == _state(TaskState.OPEN),
-            task.c.due_at >= end)),
-        "snoozed": await capped_count(session, sa.select(task.c.id).where(
-            task.c.assignee == person, task.c.state == _state(TaskState.SNOOZED),
-            task.c.snoozed_until > now)),
-    }
+    counts = await capped_counts(session, {
+        "overdue": sa.select(task.c.id).where(workable, task.c.due_at < now),
+        "today": sa.select(task.c.id).where(workable, task.c.due_at >= now,
+                                            task.c.due_at < end),
+        "later": sa.select(task.c.id).where(task.c.assignee == person,
+                                            task.c.state == _state(TaskState.OPEN),
+                                            task.c.due_at >= end),
+        "snoozed": sa.select(task.c.id).where(task.c.assignee == person,
+                                              task.c.state == _state(TaskState.SNOOZED),
+                                              task.c.snoozed_until > now),
+    })
     return {
         "person": person,
         "day": start.date(),
@@ -223,9 +228,8 @@ async def my_day(session: AsyncSession, person: str, now: datetime, *,
         "today": _group_by_client(today),
         "counts": counts,
         "counts_cap": COUNT_CAP,
-        "next_overdue": next_overdue,
-        "calls": await call_list(session, [r for r in overdue + today
-                                           if r["kind"] == "payment_reminder"]),
+        "next_cursor": next_cursor,
+        "calls": await call_list(session, [r for r in rows if r["kind"] == "payment_reminder"]),
     }
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import Forbidden, NotFound
 from clientops_shared.http import model_response
-from clientops_shared.paging import After, answer_page
+from clientops_shared.paging import After, answer_page, decode_cursor, page_response
 from clientops_shared.runtime import runtime_of
 from contracts import views
 from contracts.entrypoints.api import schemas
@@ -127,11 +127,21 @@ async def list_interactions(request: Request, client_id: uuid.UUID, actor: Curre
         return await views.interactions(session, client_id)
 
 
+TIMELINE_PAGE = 50
+
+
 @router.get("/clients/{client_id}/timeline", response_model=list[schemas.TimelineEntry])
 async def client_timeline(request: Request, client_id: uuid.UUID, actor: CurrentUser,
-                          uow: UoW) -> Any:
-    """Contracts, amendments, requests, claims, deals, feedback, contacts and scans."""
-    async with uow:
-        handlers.ensure_visible(actor, await uow.client(client_id))
-    async with runtime_of(request).sessions() as session:
-        return await views.timeline(session, client_id)
+                          limit: Limit = TIMELINE_PAGE, after: After = None) -> Response:
+    """Contracts, amendments, requests, claims, deals, feedback, contacts and scans, newest
+    first, ``limit`` (50 unless asked) at a time (``X-Next-Cursor`` → ``after``)."""
+    key = decode_cursor(after, views.TIMELINE_KEY) if after else None
+    async with runtime_of(request).reads() as session:
+        row = await views.client_by_id(session, client_id)
+        if row is None:
+            raise NotFound(f"client {client_id} not found")
+        if not actor.may_see_client_of(row["manager"]):
+            raise Forbidden("this client is assigned to another manager")
+        rows = await views.timeline(session, client_id, limit, key)
+    return page_response(request, rows, limit, lambda r: (r["at"], r["entity_id"]),
+                         schemas.TimelineEntry)
