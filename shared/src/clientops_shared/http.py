@@ -251,12 +251,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_middleware(InputGuard)
 
 
-class CatchAll:
-    """Answer an unhandled exception with the app's ``Exception`` handler and do not re-raise.
-
-    Starlette's outermost error middleware re-raises after answering, and uvicorn then closes
-    the connection: the next request a client sends on that keep-alive connection is reset.
-    """
+class HttpMiddleware:
+    """A plain ASGI middleware for HTTP requests (lifespan and websockets pass through):
+    subclasses implement ``handle``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -265,6 +262,29 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+async def answer_unhandled(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """Answer an exception no handler took with the app's ``Exception`` handler."""
+    request = Request(scope, receive)
+    handlers = getattr(scope.get("app"), "exception_handlers", {})
+    handler = handlers.get(Exception, _unexpected)
+    response = await handler(request, exc)
+    await response(scope, receive, send)
+
+
+class CatchAll(HttpMiddleware):
+    """Answer an unhandled exception with the app's ``Exception`` handler and do not re-raise.
+
+    Starlette's outermost error middleware re-raises after answering, and uvicorn then closes
+    the connection: the next request a client sends on that keep-alive connection is reset.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def watch(message: Message) -> None:
@@ -278,11 +298,7 @@ class CatchAll:
         except Exception as exc:
             if started:
                 raise  # half a response is out: only closing the connection is honest
-            request = Request(scope, receive)
-            handlers = getattr(scope.get("app"), "exception_handlers", {})
-            handler = handlers.get(Exception, _unexpected)
-            response = await handler(request, exc)
-            await response(scope, receive, send)
+            await answer_unhandled(scope, receive, send, exc)
 
 
 # --- bad input the schema cannot see: NUL bytes, broken Unicode, JSON nested too deep -------
@@ -349,7 +365,7 @@ def check_json(body: bytes) -> None:
         raise _Refused(field, message)
 
 
-class InputGuard:
+class InputGuard(HttpMiddleware):
     """Checks every request's path, query and JSON/form body before a route sees it.
 
     PostgreSQL cannot store NUL characters and asyncpg cannot encode lone surrogates, and
@@ -357,13 +373,7 @@ class InputGuard:
     or ``[[[[…]]]]`` 100,000 deep would be a 500. Answers 422 naming the field.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             if "\x00" in scope["path"]:
                 raise _Refused("path", "must not contain NUL characters")
@@ -427,7 +437,7 @@ def install_correlation(app: FastAPI) -> None:
 CORRELATION_HEADER = b"x-correlation-id"
 
 
-class Correlation:
+class Correlation(HttpMiddleware):
     """Every request has a correlation id (the caller's ``X-Correlation-ID``, else a new one):
     bound in ``context`` for the events it causes and its log lines, kept on
     ``request.state`` and answered in the response's ``X-Correlation-ID``.
@@ -436,13 +446,7 @@ class Correlation:
     rest of the app in a task of its own and streams the response through memory channels,
     which cost more than the whole of a one-row read (issue 14's profile)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         cid = ""
         for name, value in scope.get("headers", ()):
             if name == CORRELATION_HEADER:
@@ -468,10 +472,7 @@ class Correlation:
             except Exception as exc:  # an error no handler took: still answered with the id
                 if started:
                     raise  # half a response is out: only closing the connection is honest
-                request = Request(scope, receive)
-                handler = request.app.exception_handlers.get(Exception, _unexpected)
-                response = await handler(request, exc)
-                await response(scope, receive, send_with_id)
+                await answer_unhandled(scope, receive, send_with_id, exc)
 
 
 def install_metrics(app: FastAPI) -> None:

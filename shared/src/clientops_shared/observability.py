@@ -23,6 +23,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clientops_shared.http import HttpMiddleware
+
 access_log = logging.getLogger("clientops.access")
 consumer_log = logging.getLogger("clientops.consumer")
 log = logging.getLogger("clientops.observability")
@@ -72,19 +74,18 @@ def install_access_log(app: FastAPI, service: str) -> None:
 _UNLOGGED_PREFIXES = ("/health/", "/static/")
 
 
-class AccessLog:
+class AccessLog(HttpMiddleware):
     """The access line and ``clientops_http_request_duration_seconds``, as plain ASGI (see
     ``http.Correlation`` for why not ``BaseHTTPMiddleware``). The status is the one sent; an
     exception is answered inside (``http.CatchAll``), so a 500 is logged as one."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
+        super().__init__(app)
         self.service = service
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if (scope["type"] != "http" or path.startswith(_UNLOGGED_PREFIXES)
-                or path == "/metrics"):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if path.startswith(_UNLOGGED_PREFIXES) or path == "/metrics":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

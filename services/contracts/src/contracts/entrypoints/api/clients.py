@@ -6,8 +6,9 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from clientops_shared.auth import CurrentUser
+from clientops_shared.auth import CurrentUser, Principal
 from clientops_shared.errors import Forbidden, NotFound
 from clientops_shared.http import model_response
 from clientops_shared.paging import After, answer_page, decode_cursor, page_response
@@ -73,12 +74,19 @@ async def assign_clients(body: schemas.AssignIn, actor: Head, uow: UoW) -> Any:
 async def get_client(request: Request, client_id: uuid.UUID, actor: ClientReader) -> Response:
     # the desks' hottest read: one statement outside a transaction, serialised once
     async with runtime_of(request).reads() as session:
-        row = await views.client_by_id(session, client_id)
+        row = await visible_client(session, actor, client_id)
+    return model_response(schemas.ClientOut.model_validate(row))
+
+
+async def visible_client(session: AsyncSession, actor: Principal, client_id: uuid.UUID
+                         ) -> dict[str, Any]:
+    """The client's row, if this person may see it (404 / 403 otherwise)."""
+    row = await views.client_by_id(session, client_id)
     if row is None:
         raise NotFound(f"client {client_id} not found")
     if not actor.may_see_client_of(row["manager"]):
         raise Forbidden("this client is assigned to another manager")
-    return model_response(schemas.ClientOut.model_validate(row))
+    return row
 
 
 @router.patch("/clients/{client_id}", response_model=schemas.ClientOut)
@@ -137,11 +145,7 @@ async def client_timeline(request: Request, client_id: uuid.UUID, actor: Current
     first, ``limit`` (50 unless asked) at a time (``X-Next-Cursor`` → ``after``)."""
     key = decode_cursor(after, views.TIMELINE_KEY) if after else None
     async with runtime_of(request).reads() as session:
-        row = await views.client_by_id(session, client_id)
-        if row is None:
-            raise NotFound(f"client {client_id} not found")
-        if not actor.may_see_client_of(row["manager"]):
-            raise Forbidden("this client is assigned to another manager")
+        await visible_client(session, actor, client_id)
         rows = await views.timeline(session, client_id, limit, key)
     return page_response(request, rows, limit, lambda r: (r["at"], r["entity_id"]),
                          schemas.TimelineEntry)
