@@ -122,24 +122,23 @@ def page_response(request: Request, rows: list[Any], limit: int,
                     headers=headers, media_type="application/json")
 
 
-async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP) -> int:
-    """How many rows ``query`` matches, counted up to ``cap + 1`` (``> cap``: "more than")."""
+def _capped(query: sa.Select[Any], cap: int) -> sa.ScalarSelect[Any]:
+    """``count(*)`` of ``query``'s first ``cap + 1`` rows, as a scalar subquery."""
     limited = (query.with_only_columns(sa.literal(1), maintain_column_froms=True)
                .order_by(None).limit(cap + 1).subquery())
-    n: int = (await session.execute(sa.select(sa.func.count()).select_from(limited))
-              ).scalar_one()
+    return sa.select(sa.func.count()).select_from(limited).scalar_subquery()
+
+
+async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP) -> int:
+    """How many rows ``query`` matches, counted up to ``cap + 1`` (``> cap``: "more than")."""
+    n: int = (await session.execute(sa.select(_capped(query, cap)))).scalar_one()
     return n
 
 
 async def capped_counts(session: Any, queries: dict[str, sa.Select[Any]],
                         cap: int = COUNT_CAP) -> dict[str, int]:
     """Several capped counts in one statement (one round trip instead of one each)."""
-    def capped(query: sa.Select[Any]) -> sa.ScalarSelect[Any]:
-        limited = (query.with_only_columns(sa.literal(1), maintain_column_froms=True)
-                   .order_by(None).limit(cap + 1).subquery())
-        return sa.select(sa.func.count()).select_from(limited).scalar_subquery()
-
-    row = (await session.execute(sa.select(*[capped(q).label(name)
+    row = (await session.execute(sa.select(*[_capped(q, cap).label(name)
                                              for name, q in queries.items()]))).one()
     return {name: int(row[i]) for i, name in enumerate(queries)}
 
@@ -171,16 +170,30 @@ class Order:
         return tuple(row[name] for name in self.names)
 
 
+_TOTAL = "_capped_total"
+
+
 async def fetch_page(session: Any, base: sa.Select[Any], order: Order, limit: int, offset: int,
                      after: str | None = None) -> tuple[int, list[dict[str, Any]]]:
-    """The total (capped) and ``limit + 1`` rows from the cursor on, for ``next_page``."""
-    total = await capped_count(session, base)
+    """The total (capped) and ``limit + 1`` rows from the cursor on, for ``next_page``.
+
+    One statement: the capped count rides on every row of the page as an uncorrelated scalar
+    subquery (planned once), so a page costs one round trip, not two; only an empty page
+    after a cursor or offset asks for the count on its own."""
+    total = _capped(base, COUNT_CAP)
+    page = base
     if after:
-        base = base.where(after_key(order.columns, decode_cursor(after, order.types),
+        page = page.where(after_key(order.columns, decode_cursor(after, order.types),
                                     order.descending or None))
-    rows = (await session.execute(base.order_by(*order.by()).limit(limit + 1).offset(offset))
-            ).mappings().all()
-    return total, [dict(r) for r in rows]
+    rows = [dict(r) for r in (await session.execute(
+        page.add_columns(total.label(_TOTAL)).order_by(*order.by()).limit(limit + 1)
+        .offset(offset))).mappings()]
+    if not rows:
+        return (await capped_count(session, base) if after or offset else 0), []
+    n = int(rows[0][_TOTAL])
+    for row in rows:
+        del row[_TOTAL]
+    return n, rows
 
 
 def answer_page(request: Request, response: Response, page: tuple[int, list[Any]], limit: int,
