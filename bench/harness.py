@@ -237,6 +237,19 @@ async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
+async def settled(pid: int, *, busy: float = 0.05, window: float = 1.0,
+                  at_most: float = 90.0) -> None:
+    """Until a started process under test idles (under ``busy`` of a core over ``window``
+    seconds): a service still importing in the background at start-up (billing preloads
+    WeasyPrint in a thread) would otherwise be measured competing with itself."""
+    deadline = time.monotonic() + at_most
+    while time.monotonic() < deadline:
+        before = process_cpu_seconds(pid)
+        await asyncio.sleep(window)
+        if process_cpu_seconds(pid) - before < busy * window:
+            return
+
+
 def stop(procs: Iterable[subprocess.Popen[bytes]]) -> None:
     """SIGTERM each process under test, then wait (killing one that takes over 15 s)."""
     procs = list(procs)

@@ -38,6 +38,7 @@ from harness import (
     private_vhost,
     process_cpu_seconds,
     service_env,
+    settled,
     stop,
     wait_ready,
 )
@@ -136,6 +137,8 @@ async def main(seconds: float, workers: int, n_pairs: int) -> list[Result]:
         for proc, (name, port) in zip(procs, ports.items(), strict=True):
             await wait_ready(f"http://127.0.0.1:{port}/health/live" if name != "bare"
                              else f"http://127.0.0.1:{port}/docs", proc)
+        for proc in procs:  # start-up work done (billing's WeasyPrint import in a thread)
+            await settled(proc.pid)
         auth = {"Authorization": "Bearer " + issue_token(
             os.environ.get("CLIENTOPS_JWT_SECRET", DEV_JWT_SECRET), "head", "head")}
         cases = {

@@ -185,9 +185,10 @@ async def fetch_page(session: Any, base: sa.Select[Any], order: Order, limit: in
     if after:
         page = page.where(after_key(order.columns, decode_cursor(after, order.types),
                                     order.descending or None))
-    rows = [dict(r) for r in (await session.execute(
-        page.add_columns(total.label(_TOTAL)).order_by(*order.by()).limit(limit + 1)
-        .offset(offset))).mappings()]
+    result = await session.execute(page.add_columns(total.label(_TOTAL))
+                                   .order_by(*order.by()).limit(limit + 1).offset(offset))
+    keys = list(result.keys())  # once, not a key view per row (``dict(RowMapping)``)
+    rows = [dict(zip(keys, row, strict=True)) for row in result]
     if not rows:
         return (await capped_count(session, base) if after or offset else 0), []
     n = int(rows[0][_TOTAL])
