@@ -7,6 +7,8 @@ paths with one asyncpg query, in a process of its own. Load: W concurrent keep-a
 D seconds per side, alternating A B A B; prints req/s and the p99 ratio.
 
     .venv/bin/python bench/read_endpoints.py [--seconds 5] [--workers 8] [--pairs 3]
+
+Both sides get the same number of database connections (10); see ``BASELINE_POOL``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ __all__ = ["wait_ready"]  # notification_burst imports it from here; it lives in
 HERE = Path(__file__).resolve().parent
 CLIENTS = 1000
 INVOICES = 24  # two years of monthly invoices for the client read
+BASELINE_POOL = 10  # bare_app.py's asyncpg pools: max_size=10
 
 
 async def seed(contracts_dsn: str, billing_dsn: str) -> uuid.UUID:
@@ -128,7 +131,12 @@ async def main(seconds: float, workers: int, n_pairs: int) -> list[Result]:
         client_id = await seed(pg_dsn(dbs["contracts"]), pg_dsn(dbs["billing"]))
         ports = {name: free_port() for name in ("contracts", "billing", "bare")}
         for name in ("contracts", "billing"):
-            procs.append(launch_service(name, service_env(name, dbs[name], ports[name], amqp)))
+            # as many pooled connections as the baseline's asyncpg pool (10): at the default
+            # 5 (+5 overflow) the 8 workers make the pool open and close an overflow
+            # connection per request, which measures connection set-up, not the read
+            procs.append(launch_service(name, service_env(
+                name, dbs[name], ports[name], amqp,
+                **{f"{name.upper()}_DB_POOL_SIZE": str(BASELINE_POOL)})))
         procs.append(launch(
             [sys.executable, "-m", "uvicorn", "--factory", "bare_app:build", "--port",
              str(ports["bare"]), "--log-level", "warning", "--no-access-log"], cwd=HERE,

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.ext.asyncio as sa_async
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_
 
 NAMING_CONVENTION = {
@@ -62,13 +62,22 @@ def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool for the read side, in autocommit: a read sends no BEGIN and no ROLLBACK
+    (two of a one-row read's round trips). Each statement reads its own snapshot, as under the
+    READ COMMITTED every service runs in: a count and its page were never one snapshot anyway.
+    Nothing may be written through it."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def make_read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for the read side: autocommit, so a read sends no BEGIN and no ROLLBACK (two
-    of a one-row read's round trips). Each statement reads its own snapshot, as under the READ
-    COMMITTED every service runs in: a count and its page were never one snapshot anyway.
-    Nothing may be written through them."""
-    return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"),
-                              expire_on_commit=False)
+    """ORM-free reads can take ``read_engine(engine).connect()`` (a Core connection, no
+    session bookkeeping); views written against a session take these."""
+    return async_sessionmaker(read_engine(engine), expire_on_commit=False)
+
+
+Reader = AsyncSession | AsyncConnection
+"""What a read-side view runs its statements on: a session or a Core connection."""
 
 
 _now = sa.text("now()")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import Principal
+from clientops_shared.db import Reader
 from clientops_shared.paging import Order, after_key, capped_count, fetch_page
 from contracts.adapters.orm import (
     amendment,
@@ -48,7 +49,7 @@ async def _page(session: AsyncSession, base: sa.Select[Any], order: list[Any], l
     return total, [dict(r) for r in rows]
 
 
-async def client_by_id(session: AsyncSession, client_id: uuid.UUID) -> dict[str, Any] | None:
+async def client_by_id(session: Reader, client_id: uuid.UUID) -> dict[str, Any] | None:
     row = (await session.execute(sa.select(client).where(client.c.id == client_id))
            ).mappings().first()
     return dict(row) if row else None

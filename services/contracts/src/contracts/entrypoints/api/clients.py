@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import CurrentUser, Principal
+from clientops_shared.db import Reader
 from clientops_shared.errors import Forbidden, NotFound
 from clientops_shared.http import model_response
 from clientops_shared.paging import After, answer_page, decode_cursor, page_response
@@ -73,12 +73,12 @@ async def assign_clients(body: schemas.AssignIn, actor: Head, uow: UoW) -> Any:
 @router.get("/clients/{client_id}", response_model=schemas.ClientOut)
 async def get_client(request: Request, client_id: uuid.UUID, actor: ClientReader) -> Response:
     # the desks' hottest read: one statement outside a transaction, serialised once
-    async with runtime_of(request).reads() as session:
-        row = await visible_client(session, actor, client_id)
+    async with runtime_of(request).read_engine.connect() as conn:
+        row = await visible_client(conn, actor, client_id)
     return model_response(schemas.ClientOut.model_validate(row))
 
 
-async def visible_client(session: AsyncSession, actor: Principal, client_id: uuid.UUID
+async def visible_client(session: Reader, actor: Principal, client_id: uuid.UUID
                          ) -> dict[str, Any]:
     """The client's row, if this person may see it (404 / 403 otherwise)."""
     row = await views.client_by_id(session, client_id)
