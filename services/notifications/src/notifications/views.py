@@ -21,6 +21,7 @@ from clientops_shared.paging import (
     encode_cursor,
 )
 from notifications.adapters.orm import (
+    PRIORITY_RANK,
     assignment,
     client_request,
     clients,
@@ -60,7 +61,7 @@ def _state(value: str) -> sa.BindParameter[str]:
     ``(assignee, due_at, id) WHERE state IN ('open', 'snoozed')`` index for ``state = $1``
     (a 50k-task day then reads every one of the person's tasks per count)."""
     return sa.bindparam(None, value, type_=task.c.state.type, literal_execute=True)
-_PRIORITY_RANK = sa.case({p.value: p.rank for p in Priority}, value=task.c.priority)
+_PRIORITY_RANK = PRIORITY_RANK
 
 
 def _visible_tasks(actor: Principal) -> sa.ColumnElement[bool]:
