@@ -12,17 +12,22 @@ where ``ratio`` is system throughput over baseline throughput (1.0 = as fast as 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import resource
 import statistics
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import httpx
+
+from clientops_shared.devtools import SERVICES, create_databases, migrate
 from clientops_shared.settings import (
     DEFAULT_AMQP_URL,
     DEFAULT_PG_DSN,
@@ -195,3 +200,86 @@ def main_with_private_vhost(doc: str, default_n: int,
         print(asyncio.run(measure(args.n, args.pairs, amqp)).line())
     finally:
         drop_vhost(vhost)
+
+
+# --- services under test: what read_endpoints and notification_burst share ------------------
+
+
+async def migrated_databases(services: Sequence[str]) -> dict[str, str]:
+    """A fresh bench database per service, migrated to head: ``{service: database}``
+    (``drop_databases(list(result.values()))`` removes them)."""
+    dbs = {name: bench_database(name) for name in services}
+    await create_databases(list(dbs.values()))
+    for service in SERVICES:
+        if service.name in dbs:
+            await asyncio.to_thread(migrate, service, dbs[service.name])
+    return dbs
+
+
+def service_env(service: str, database: str, port: int, amqp_url: str,
+                **extra: str) -> dict[str, str]:
+    """The environment one service gets in a bench: as ``make run`` starts it, on its own
+    database, port and RabbitMQ vhost, with its periodic jobs off (nothing mails out, no
+    sweep runs in the timing window) and only warnings logged."""
+    prefix = service.upper()
+    return {**os.environ, "CLIENTOPS_AMQP_URL": amqp_url, "CLIENTOPS_LOG_LEVEL": "WARNING",
+            DEV_MODE_FLAG: "1", f"{prefix}_DATABASE": database, f"{prefix}_PORT": str(port),
+            f"{prefix}_JOBS_ENABLED": "0", **extra}
+
+
+def launch(cmd: Sequence[str], env: dict[str, str], *, cwd: Path | None = None,
+           log: IO[Any] | None = None) -> subprocess.Popen[bytes]:
+    """A process under test (``[sys.executable, "-m", service]`` for a service); its output
+    into ``log`` if given (stderr with it)."""
+    return subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=log,
+                            stderr=subprocess.STDOUT if log is not None else None)
+
+
+def launch_service(service: str, env: dict[str, str], *, log: IO[Any] | None = None
+                   ) -> subprocess.Popen[bytes]:
+    """One service as ``make run`` starts it: ``python -m <service>`` (uvicorn, its consumer,
+    relay, auth, telemetry, problem handlers, metrics)."""
+    return launch([sys.executable, "-m", service], env, log=log)
+
+
+async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Until ``url`` answers below 500 (e.g. ``/health/live``); exits if the process dies or
+    two minutes pass."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(1200):
+            if proc.poll() is not None:
+                raise SystemExit(f"{url} exited with {proc.returncode}")
+            try:
+                if (await http.get(url)).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+async def settled(pid: int, *, busy: float = 0.05, window: float = 1.0,
+                  at_most: float = 90.0) -> None:
+    """Until a started process under test idles (under ``busy`` of a core over ``window``
+    seconds): a service still importing in the background at start-up (billing preloads
+    WeasyPrint in a thread) would otherwise be measured competing with itself."""
+    deadline = time.monotonic() + at_most
+    while time.monotonic() < deadline:
+        before = process_cpu_seconds(pid)
+        await asyncio.sleep(window)
+        if process_cpu_seconds(pid) - before < busy * window:
+            return
+
+
+def stop(procs: Iterable[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process under test, then wait (killing one that takes over 15 s)."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

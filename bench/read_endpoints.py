@@ -7,6 +7,8 @@ paths with one asyncpg query, in a process of its own. Load: W concurrent keep-a
 D seconds per side, alternating A B A B; prints req/s and the p99 ratio.
 
     .venv/bin/python bench/read_endpoints.py [--seconds 5] [--workers 8] [--pairs 3]
+
+Both sides get the same number of database connections (10); see ``BASELINE_POOL``.
 """
 
 from __future__ import annotations
@@ -28,23 +30,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import (
     Result,
     Sample,
-    bench_database,
     drop_vhost,
+    launch,
+    launch_service,
     load_average,
+    migrated_databases,
     pairs,
     pg_dsn,
     private_vhost,
     process_cpu_seconds,
+    service_env,
+    settled,
+    stop,
+    wait_ready,
 )
 
 from clientops_shared.auth import issue_token
-from clientops_shared.devtools import SERVICES, create_databases, drop_databases, migrate
+from clientops_shared.devtools import drop_databases
 from clientops_shared.settings import DEV_JWT_SECRET
 from clientops_shared.testing import free_port
+
+__all__ = ["wait_ready"]  # notification_burst imports it from here; it lives in harness
 
 HERE = Path(__file__).resolve().parent
 CLIENTS = 1000
 INVOICES = 24  # two years of monthly invoices for the client read
+BASELINE_POOL = 10  # bare_app.py's asyncpg pools: max_size=10
 
 
 async def seed(contracts_dsn: str, billing_dsn: str) -> uuid.UUID:
@@ -81,25 +92,6 @@ async def seed(contracts_dsn: str, billing_dsn: str) -> uuid.UUID:
     return client_id
 
 
-def start(cmd: list[str], env: dict[str, str], cwd: Path | None = None
-          ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, env=env, cwd=cwd)
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(1200):
-            if proc.poll() is not None:
-                raise SystemExit(f"{url} exited with {proc.returncode}")
-            try:
-                if (await http.get(url)).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
-
-
 async def load(url: str, headers: dict[str, str], seconds: float, workers: int, pid: int
                ) -> Sample:
     latencies: list[float] = []
@@ -131,32 +123,30 @@ async def load(url: str, headers: dict[str, str], seconds: float, workers: int, 
 
 
 async def main(seconds: float, workers: int, n_pairs: int) -> list[Result]:
-    dbs = {"contracts": bench_database("contracts"), "billing": bench_database("billing")}
     vhost, amqp = private_vhost()
     procs: list[subprocess.Popen[bytes]] = []
-    await create_databases(list(dbs.values()))
+    dbs: dict[str, str] = {}
     try:
-        for s in SERVICES:
-            if s.name in dbs:
-                await asyncio.to_thread(migrate, s, dbs[s.name])
+        dbs = await migrated_databases(["contracts", "billing"])
         client_id = await seed(pg_dsn(dbs["contracts"]), pg_dsn(dbs["billing"]))
-        env = {**os.environ, "CLIENTOPS_AMQP_URL": amqp, "CLIENTOPS_LOG_LEVEL": "WARNING",
-               "CLIENTOPS_DEV_MODE": "1"}
         ports = {name: free_port() for name in ("contracts", "billing", "bare")}
         for name in ("contracts", "billing"):
-            prefix = name.upper()
-            procs.append(start(
-                [sys.executable, "-m", name], env={
-                    **env, f"{prefix}_DATABASE": dbs[name], f"{prefix}_PORT": str(ports[name]),
-                    f"{prefix}_JOBS_ENABLED": "0"}))
-        procs.append(start(
+            # as many pooled connections as the baseline's asyncpg pool (10): at the default
+            # 5 (+5 overflow) the 8 workers make the pool open and close an overflow
+            # connection per request, which measures connection set-up, not the read
+            procs.append(launch_service(name, service_env(
+                name, dbs[name], ports[name], amqp,
+                **{f"{name.upper()}_DB_POOL_SIZE": str(BASELINE_POOL)})))
+        procs.append(launch(
             [sys.executable, "-m", "uvicorn", "--factory", "bare_app:build", "--port",
              str(ports["bare"]), "--log-level", "warning", "--no-access-log"], cwd=HERE,
-            env={**env, "CONTRACTS_DSN": pg_dsn(dbs["contracts"]),
+            env={**os.environ, "CONTRACTS_DSN": pg_dsn(dbs["contracts"]),
                  "BILLING_DSN": pg_dsn(dbs["billing"])}))
         for proc, (name, port) in zip(procs, ports.items(), strict=True):
             await wait_ready(f"http://127.0.0.1:{port}/health/live" if name != "bare"
                              else f"http://127.0.0.1:{port}/docs", proc)
+        for proc in procs:  # start-up work done (billing's WeasyPrint import in a thread)
+            await settled(proc.pid)
         auth = {"Authorization": "Bearer " + issue_token(
             os.environ.get("CLIENTOPS_JWT_SECRET", DEV_JWT_SECRET), "head", "head")}
         cases = {
@@ -178,13 +168,7 @@ async def main(seconds: float, workers: int, n_pairs: int) -> list[Result]:
             results.append(Result(name, a, b, target=0.5, extra={"p99_ratio": p99}))
         return results
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         await drop_databases(list(dbs.values()))
         drop_vhost(vhost)
 

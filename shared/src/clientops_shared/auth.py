@@ -9,6 +9,7 @@ name it (service-to-service routes); 401 bodies never echo the JWT library's tex
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,7 +78,31 @@ def service_issuer(service: str) -> str:
     return f"{SERVICE_ISSUER_PREFIX}{service}"
 
 
+# tokens already verified in this process: (secret, token) → (principal, exp). A token is
+# refused from here the second its ``exp`` passes, and revocation is checked on every request
+# anyway (``Revocations``, reloaded every few seconds), so the cache saves only the HMAC and
+# the claim checks, which a one-row read spent a tenth of its time on (issue 14)
+VERIFIED_CACHE_SIZE = 2048
+_verified: dict[tuple[str, str], tuple[Principal, float]] = {}
+
+
 def decode_token(secret: str, token: str) -> Principal:
+    key = (secret, token)
+    hit = _verified.get(key)
+    if hit is not None:
+        principal, exp = hit
+        if time.time() < exp:
+            return principal
+        del _verified[key]
+        raise Unauthorized("token expired")
+    principal, exp = _verify(secret, token)
+    if len(_verified) >= VERIFIED_CACHE_SIZE:  # the oldest entry goes (dicts keep order)
+        _verified.pop(next(iter(_verified)), None)
+    _verified[key] = (principal, exp)
+    return principal
+
+
+def _verify(secret: str, token: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE,
                             options={"require": ["sub", "role", "exp", "iat", "iss", "aud"]})
@@ -94,7 +119,7 @@ def decode_token(secret: str, token: str) -> Principal:
             raise Unauthorized("invalid token")
     elif issuer != USER_ISSUER:
         raise Unauthorized("invalid token")
-    return Principal(username=claims["sub"], role=role, version=version)
+    return Principal(username=claims["sub"], role=role, version=version), float(claims["exp"])
 
 
 _bearer = HTTPBearer(auto_error=False)

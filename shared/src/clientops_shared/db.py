@@ -7,11 +7,13 @@ messaging tables on it, so its own Alembic history creates outbox, inbox, audit 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.ext.asyncio as sa_async
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import await_
 
 NAMING_CONVENTION = {
     "ix": "%(column_0_label)s_idx",
@@ -35,12 +37,47 @@ def text_enum(cls: type) -> sa.Enum:
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> AsyncEngine:
     # looked up on the module at call time so OpenTelemetry's wrapper (installed at start-up)
     # traces every engine
-    return sa_async.create_async_engine(url, pool_size=pool_size, max_overflow=5,
-                                        pool_pre_ping=True, echo=echo)
+    engine = sa_async.create_async_engine(url, pool_size=pool_size, max_overflow=5, echo=echo)
+    sa.event.listen(engine.sync_engine.pool, "checkout", _ping)
+    return engine
+
+
+def _ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pessimistic disconnect handling, one round trip per checkout.
+
+    ``pool_pre_ping`` on asyncpg wraps its ``;`` in BEGIN … ROLLBACK (for pgbouncer in
+    transaction mode, which we do not use): three round trips before every request's first
+    statement, more than a one-row read itself (issue 14's profile). A connection the server
+    dropped (a restart) fails here and the pool replaces it before the caller sees it."""
+    driver = record.driver_connection
+    if driver is None:
+        return
+    try:
+        await_(driver.fetchrow(";"))
+    except Exception as exc:  # the pool invalidates it and connects afresh (up to 3 times)
+        raise sa.exc.DisconnectionError(f"ping failed: {type(exc).__name__}") from exc
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool for the read side, in autocommit: a read sends no BEGIN and no ROLLBACK
+    (two of a one-row read's round trips). Each statement reads its own snapshot, as under the
+    READ COMMITTED every service runs in: a count and its page were never one snapshot anyway.
+    Nothing may be written through it."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def make_read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """ORM-free reads can take ``read_engine(engine).connect()`` (a Core connection, no
+    session bookkeeping); views written against a session take these."""
+    return async_sessionmaker(read_engine(engine), expire_on_commit=False)
+
+
+Reader = AsyncSession | AsyncConnection
+"""What a read-side view runs its statements on: a session or a Core connection."""
 
 
 _now = sa.text("now()")

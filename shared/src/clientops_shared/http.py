@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +42,17 @@ def problem(status: int, title: str, detail: str | None = None, *,
     if (cid := context.correlation_id.get()) is not None:
         headers.setdefault("x-correlation-id", cid)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def model_response(model: BaseModel, *, status_code: int = 200,
+                   headers: Mapping[str, str] | None = None) -> Response:
+    """A ``response_model`` route's answer, serialised once by pydantic (in Rust).
+
+    FastAPI would validate the returned object against the response model again, turn it
+    into Python values and ``json.dumps`` those: on a one-row read that was more time than the
+    query. The route keeps ``response_model=`` for its OpenAPI; the body is the same JSON."""
+    return Response(model.model_dump_json(by_alias=True), status_code=status_code,
+                    headers=dict(headers or {}), media_type="application/json")
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -239,12 +251,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_middleware(InputGuard)
 
 
-class CatchAll:
-    """Answer an unhandled exception with the app's ``Exception`` handler and do not re-raise.
-
-    Starlette's outermost error middleware re-raises after answering, and uvicorn then closes
-    the connection: the next request a client sends on that keep-alive connection is reset.
-    """
+class HttpMiddleware:
+    """A plain ASGI middleware for HTTP requests (lifespan and websockets pass through):
+    subclasses implement ``handle``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -253,6 +262,29 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+async def answer_unhandled(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """Answer an exception no handler took with the app's ``Exception`` handler."""
+    request = Request(scope, receive)
+    handlers = getattr(scope.get("app"), "exception_handlers", {})
+    handler = handlers.get(Exception, _unexpected)
+    response = await handler(request, exc)
+    await response(scope, receive, send)
+
+
+class CatchAll(HttpMiddleware):
+    """Answer an unhandled exception with the app's ``Exception`` handler and do not re-raise.
+
+    Starlette's outermost error middleware re-raises after answering, and uvicorn then closes
+    the connection: the next request a client sends on that keep-alive connection is reset.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def watch(message: Message) -> None:
@@ -266,11 +298,7 @@ class CatchAll:
         except Exception as exc:
             if started:
                 raise  # half a response is out: only closing the connection is honest
-            request = Request(scope, receive)
-            handlers = getattr(scope.get("app"), "exception_handlers", {})
-            handler = handlers.get(Exception, _unexpected)
-            response = await handler(request, exc)
-            await response(scope, receive, send)
+            await answer_unhandled(scope, receive, send, exc)
 
 
 # --- bad input the schema cannot see: NUL bytes, broken Unicode, JSON nested too deep -------
@@ -337,7 +365,7 @@ def check_json(body: bytes) -> None:
         raise _Refused(field, message)
 
 
-class InputGuard:
+class InputGuard(HttpMiddleware):
     """Checks every request's path, query and JSON/form body before a route sees it.
 
     PostgreSQL cannot store NUL characters and asyncpg cannot encode lone surrogates, and
@@ -345,13 +373,7 @@ class InputGuard:
     or ``[[[[…]]]]`` 100,000 deep would be a 500. Answers 422 naming the field.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             if "\x00" in scope["path"]:
                 raise _Refused("path", "must not contain NUL characters")
@@ -409,19 +431,48 @@ def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
 
 
 def install_correlation(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def correlation(request: Request,
-                          call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = (request.headers.get("x-correlation-id") or "")[:200] or str(uuid.uuid4())
-        request.state.correlation_id = cid
+    app.add_middleware(Correlation)
+
+
+CORRELATION_HEADER = b"x-correlation-id"
+
+
+class Correlation(HttpMiddleware):
+    """Every request has a correlation id (the caller's ``X-Correlation-ID``, else a new one):
+    bound in ``context`` for the events it causes and its log lines, kept on
+    ``request.state`` and answered in the response's ``X-Correlation-ID``.
+
+    Plain ASGI, not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs the
+    rest of the app in a task of its own and streams the response through memory channels,
+    which cost more than the whole of a one-row read (issue 14's profile)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cid = ""
+        for name, value in scope.get("headers", ()):
+            if name == CORRELATION_HEADER:
+                cid = value.decode("latin-1")[:200]
+                break
+        cid = cid or str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = cid
+        answered = (CORRELATION_HEADER, cid.encode("latin-1"))
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [h for h in message.get("headers", ()) if h[0].lower()
+                           != CORRELATION_HEADER]
+                message = {**message, "headers": [*headers, answered]}
+            await send(message)
+
         with context.bound(correlation=cid):
             try:
-                response = await call_next(request)
+                await self.app(scope, receive, send_with_id)
             except Exception as exc:  # an error no handler took: still answered with the id
-                handler = request.app.exception_handlers.get(Exception, _unexpected)
-                response = await handler(request, exc)
-        response.headers["x-correlation-id"] = cid
-        return response
+                if started:
+                    raise  # half a response is out: only closing the connection is honest
+                await answer_unhandled(scope, receive, send_with_id, exc)
 
 
 def install_metrics(app: FastAPI) -> None:

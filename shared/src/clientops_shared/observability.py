@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clientops_shared.http import HttpMiddleware
 
 access_log = logging.getLogger("clientops.access")
 consumer_log = logging.getLogger("clientops.consumer")
@@ -65,27 +68,47 @@ def trace_id() -> str | None:
 
 def install_access_log(app: FastAPI, service: str) -> None:
     """One line and one histogram sample per request (health and metrics probes excepted)."""
+    app.add_middleware(AccessLog, service=service)
 
-    @app.middleware("http")
-    async def access(request: Request,
-                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        path = request.url.path
-        if path.startswith("/health/") or path == "/metrics" or path.startswith("/static/"):
-            return await call_next(request)
+
+_UNLOGGED_PREFIXES = ("/health/", "/static/")
+
+
+class AccessLog(HttpMiddleware):
+    """The access line and ``clientops_http_request_duration_seconds``, as plain ASGI (see
+    ``http.Correlation`` for why not ``BaseHTTPMiddleware``). The status is the one sent; an
+    exception is answered inside (``http.CatchAll``), so a 500 is logged as one."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        super().__init__(app)
+        self.service = service
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if path.startswith(_UNLOGGED_PREFIXES) or path == "/metrics":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, watch)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(request.scope.get("route"), "path", None) or "unmatched"
-            HTTP_REQUESTS.labels(service, request.method, route, str(status)).observe(elapsed)
-            access_log.info("%s %s %s", request.method, path, status, extra={
-                "method": request.method, "path": path, "route": route, "status": status,
-                "duration_ms": round(elapsed * 1000, 1), "trace_id": trace_id(),
-                "correlation_id": getattr(request.state, "correlation_id", None)})
+            method = scope["method"]
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).observe(elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info("%s %s %s", method, path, status, extra={
+                    "method": method, "path": path, "route": route, "status": status,
+                    "duration_ms": round(elapsed * 1000, 1), "trace_id": trace_id(),
+                    "correlation_id": scope.get("state", {}).get("correlation_id")})
 
 
 # --- events -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Query, Request, Response
+from pydantic import BaseModel, TypeAdapter
 
 from clientops_shared.errors import InvalidInput
 
@@ -83,28 +85,71 @@ def next_page(request: Request, response: Response, rows: list[Any], limit: int,
               key: Callable[[Any], Sequence[Any]]) -> list[Any]:
     """Trim the extra row a query fetched (``LIMIT limit + 1``) and say where the next page
     starts, if there is one."""
+    return _trim(request, response.headers.__setitem__, rows, limit, key)
+
+
+def _trim(request: Request, set_header: Callable[[str, str], None], rows: list[Any], limit: int,
+          key: Callable[[Any], Sequence[Any]]) -> list[Any]:
     if len(rows) <= limit:
         return rows
     rows = rows[:limit]
     cursor = encode_cursor(key(rows[-1]))
-    response.headers["X-Next-Cursor"] = cursor
+    set_header("X-Next-Cursor", cursor)
     url = request.url.remove_query_params(["after", "offset"]).include_query_params(after=cursor)
-    response.headers["Link"] = f'<{url}>; rel="next"'
+    set_header("Link", f'<{url}>; rel="next"')
     return rows
+
+
+@functools.cache
+def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def page_response(request: Request, rows: list[Any], limit: int,
+                  key: Callable[[Any], Sequence[Any]], model: type[BaseModel], *,
+                  total: int | None = None) -> Response:
+    """A page as the JSON array of ``model`` (its next cursor and capped total in headers),
+    validated and serialised in one pass by pydantic: FastAPI's ``response_model`` path
+    validates every row, turns it back into Python values and ``json.dumps`` them, which is
+    what made a list's time follow the rows it renders (issue 14). The route keeps
+    ``response_model=list[model]`` for its OpenAPI."""
+    headers: dict[str, str] = {}
+    if total is not None:
+        headers["X-Total-Count"] = _total_text(total)
+    rows = _trim(request, headers.__setitem__, rows, limit, key)
+    adapter = _list_of(model)
+    return Response(adapter.dump_json(adapter.validate_python(rows), by_alias=True),
+                    headers=headers, media_type="application/json")
+
+
+def _capped(query: sa.Select[Any], cap: int) -> sa.ScalarSelect[Any]:
+    """``count(*)`` of ``query``'s first ``cap + 1`` rows, as a scalar subquery."""
+    limited = (query.with_only_columns(sa.literal(1), maintain_column_froms=True)
+               .order_by(None).limit(cap + 1).subquery())
+    return sa.select(sa.func.count()).select_from(limited).scalar_subquery()
 
 
 async def capped_count(session: Any, query: sa.Select[Any], cap: int = COUNT_CAP) -> int:
     """How many rows ``query`` matches, counted up to ``cap + 1`` (``> cap``: "more than")."""
-    limited = (query.with_only_columns(sa.literal(1), maintain_column_froms=True)
-               .order_by(None).limit(cap + 1).subquery())
-    n: int = (await session.execute(sa.select(sa.func.count()).select_from(limited))
-              ).scalar_one()
+    n: int = (await session.execute(sa.select(_capped(query, cap)))).scalar_one()
     return n
+
+
+async def capped_counts(session: Any, queries: dict[str, sa.Select[Any]],
+                        cap: int = COUNT_CAP) -> dict[str, int]:
+    """Several capped counts in one statement (one round trip instead of one each)."""
+    row = (await session.execute(sa.select(*[_capped(q, cap).label(name)
+                                             for name, q in queries.items()]))).one()
+    return {name: int(row[i]) for i, name in enumerate(queries)}
 
 
 def total_header(response: Response, n: int, cap: int = COUNT_CAP) -> None:
     """``X-Total-Count``: the count, or ``1000+`` past the cap."""
-    response.headers["X-Total-Count"] = f"{cap}+" if n > cap else str(n)
+    response.headers["X-Total-Count"] = _total_text(n, cap)
+
+
+def _total_text(n: int, cap: int = COUNT_CAP) -> str:
+    return f"{cap}+" if n > cap else str(n)
 
 
 @dataclass(frozen=True)
@@ -125,21 +170,39 @@ class Order:
         return tuple(row[name] for name in self.names)
 
 
+_TOTAL = "_capped_total"
+
+
 async def fetch_page(session: Any, base: sa.Select[Any], order: Order, limit: int, offset: int,
                      after: str | None = None) -> tuple[int, list[dict[str, Any]]]:
-    """The total (capped) and ``limit + 1`` rows from the cursor on, for ``next_page``."""
-    total = await capped_count(session, base)
+    """The total (capped) and ``limit + 1`` rows from the cursor on, for ``next_page``.
+
+    One statement: the capped count rides on every row of the page as an uncorrelated scalar
+    subquery (planned once), so a page costs one round trip, not two; only an empty page
+    after a cursor or offset asks for the count on its own."""
+    total = _capped(base, COUNT_CAP)
+    page = base
     if after:
-        base = base.where(after_key(order.columns, decode_cursor(after, order.types),
+        page = page.where(after_key(order.columns, decode_cursor(after, order.types),
                                     order.descending or None))
-    rows = (await session.execute(base.order_by(*order.by()).limit(limit + 1).offset(offset))
-            ).mappings().all()
-    return total, [dict(r) for r in rows]
+    result = await session.execute(page.add_columns(total.label(_TOTAL))
+                                   .order_by(*order.by()).limit(limit + 1).offset(offset))
+    keys = list(result.keys())  # once, not a key view per row (``dict(RowMapping)``)
+    rows = [dict(zip(keys, row, strict=True)) for row in result]
+    if not rows:
+        return (await capped_count(session, base) if after or offset else 0), []
+    n = int(rows[0][_TOTAL])
+    for row in rows:
+        del row[_TOTAL]
+    return n, rows
 
 
 def answer_page(request: Request, response: Response, page: tuple[int, list[Any]], limit: int,
-                order: Order) -> list[Any]:
-    """Headers of a page (capped total, next cursor) and its rows."""
+                order: Order, model: type[BaseModel] | None = None) -> Any:
+    """Headers of a page (capped total, next cursor) and its rows; with ``model``, the whole
+    answer, serialised once (``page_response``)."""
     total, rows = page
+    if model is not None:
+        return page_response(request, rows, limit, order.key, model, total=total)
     total_header(response, total)
     return next_page(request, response, rows, limit, order.key)

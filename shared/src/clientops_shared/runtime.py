@@ -25,7 +25,13 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from clientops_shared import context, messaging, observability, revocation, telemetry
 from clientops_shared.auth import Principal, require_roles
-from clientops_shared.db import make_engine, make_sessions, shared_tables
+from clientops_shared.db import (
+    make_engine,
+    make_read_sessions,
+    make_sessions,
+    read_engine,
+    shared_tables,
+)
 from clientops_shared.dead_letters import MAX_CAP, DeadLetters, Selection
 from clientops_shared.errors import NotFound
 from clientops_shared.http import install_correlation, install_metrics, install_problem_handlers
@@ -115,6 +121,9 @@ class ServiceRuntime(Generic[U]):
         self.tracer_provider = telemetry.setup_tracing(self.service, settings.otlp_endpoint)
         self.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         self.sessions = make_sessions(self.engine)
+        # the read side: no BEGIN/ROLLBACK (sessions, or Core connections for hot reads)
+        self.reads = make_read_sessions(self.engine)
+        self.read_engine = read_engine(self.engine)
         self.tables = shared_tables(metadata)
         self.uow_class = uow_class
         self.handlers = handlers

@@ -40,6 +40,7 @@ from billing.domain.ledger import (
 from billing.domain.model import service_stop
 from billing.domain.vat import ZERO
 from clientops_shared.auth import Principal
+from clientops_shared.db import Reader
 from clientops_shared.errors import Forbidden, NotFound
 from clientops_shared.paging import Order, capped_count, fetch_page
 
@@ -102,7 +103,7 @@ INVOICE_ORDER = Order((invoice.c.period, invoice.c.number), ("period", "number")
 """Invoices newest period first, then by number (unique): ``invoice_period_number_idx``."""
 
 
-async def invoices(session: AsyncSession, actor: Principal, *, client_id: uuid.UUID | None,
+async def invoices(session: Reader, actor: Principal, *, client_id: uuid.UUID | None,
                    period: str | None, status: str | None, contract_id: uuid.UUID | None,
                    kind: str | None, limit: int, offset: int, number: str | None = None,
                    overdue_on: date | None = None, after: str | None = None

@@ -7,14 +7,15 @@ head, admin and back-office roles see all (``Principal.sees_all_clients``).
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clientops_shared.auth import Principal
-from clientops_shared.paging import Order, capped_count, fetch_page
+from clientops_shared.db import Reader
+from clientops_shared.paging import Order, after_key, capped_count, fetch_page
 from contracts.adapters.orm import (
     amendment,
     change_request,
@@ -46,6 +47,12 @@ async def _page(session: AsyncSession, base: sa.Select[Any], order: list[Any], l
     rows = (await session.execute(base.order_by(*order).limit(limit).offset(offset))
             ).mappings().all()
     return total, [dict(r) for r in rows]
+
+
+async def client_by_id(session: Reader, client_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(sa.select(client).where(client.c.id == client_id))
+           ).mappings().first()
+    return dict(row) if row else None
 
 
 CLIENT_ORDER = Order((client.c.name, client.c.id), ("name", "id"), (str, uuid.UUID))
@@ -209,41 +216,54 @@ async def documents(session: AsyncSession, *, client_id: uuid.UUID | None = None
     return [dict(r) for r in rows]
 
 
-async def timeline(session: AsyncSession, client_id: uuid.UUID) -> list[dict[str, Any]]:
-    """The client's life at the contracts desk, newest first."""
+TIMELINE_KEY = (datetime, uuid.UUID)
 
-    def part(table: sa.Table, type_: str, summary: sa.ColumnElement[Any],
-             where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-        return sa.select(table.c.created_at.label("at"), sa.literal(type_).label("type"),
-                         summary.label("summary"), sa.literal(table.name).label("entity"),
-                         table.c.id.label("entity_id")).where(where)
+
+async def timeline(session: AsyncSession, client_id: uuid.UUID, limit: int,
+                   after: tuple[Any, ...] | None = None) -> list[dict[str, Any]]:
+    """A page of the client's life at the contracts desk, newest first (``limit + 1`` rows:
+    the extra one means more; ``after`` is the (at, entity_id) of the previous page's last).
+
+    Each part reads only its newest ``limit + 1`` rows after the cursor, through its
+    (client_id, created_at, id) index where the client's rows grow (contacts, scans, feedback),
+    so the page costs the same for ten entries or ten thousand."""
+
+    def newest(select: sa.Select[Any], at: sa.ColumnElement[Any], id_: sa.ColumnElement[Any]
+               ) -> sa.Select[Any]:
+        if after is not None:
+            select = select.where(after_key((at, id_), after, (True, True)))
+        return select.order_by(at.desc(), id_.desc()).limit(limit + 1)
+
+    def part(table: sa.Table, type_: str, summary: sa.ColumnElement[Any]) -> sa.Select[Any]:
+        return newest(sa.select(table.c.created_at.label("at"), sa.literal(type_).label("type"),
+                                summary.label("summary"), sa.literal(table.name).label("entity"),
+                                table.c.id.label("entity_id"))
+                      .where(table.c.client_id == client_id), table.c.created_at, table.c.id)
 
     c, a = contract, amendment
     parts = [
         part(c, "contract", sa.func.concat("Договор № ", c.c.number, " (", c.c.kind, "), ",
-                                           c.c.status), c.c.client_id == client_id),
-        sa.select(a.c.created_at.label("at"), sa.literal("amendment").label("type"),
-                  sa.func.concat("Изменение № ", a.c.number, " к договору № ", c.c.number,
-                                 ": ", a.c.kind, " с ", a.c.effective_on).label("summary"),
-                  sa.literal("amendment").label("entity"), a.c.id.label("entity_id"))
-        .join(c, c.c.id == a.c.contract_id).where(c.c.client_id == client_id),
+                                           c.c.status)),
+        newest(sa.select(a.c.created_at.label("at"), sa.literal("amendment").label("type"),
+                         sa.func.concat("Изменение № ", a.c.number, " к договору № ",
+                                        c.c.number, ": ", a.c.kind, " с ", a.c.effective_on
+                                        ).label("summary"),
+                         sa.literal("amendment").label("entity"), a.c.id.label("entity_id"))
+               .join(c, c.c.id == a.c.contract_id).where(c.c.client_id == client_id),
+               a.c.created_at, a.c.id),
         part(change_request, "change_request",
              sa.func.concat("Запрос на изменение: ", change_request.c.summary, " — ",
-                            change_request.c.state),
-             change_request.c.client_id == client_id),
+                            change_request.c.state)),
         part(claim, "claim", sa.func.concat("Претензия: ", claim.c.subject, " — ",
-                                            claim.c.stage), claim.c.client_id == client_id),
-        part(deal, "deal", sa.func.concat("Сделка: ", deal.c.title, " — ", deal.c.stage),
-             deal.c.client_id == client_id),
-        part(feedback, "feedback", sa.func.concat(feedback.c.kind, ": ", feedback.c.text),
-             feedback.c.client_id == client_id),
+                                            claim.c.stage)),
+        part(deal, "deal", sa.func.concat("Сделка: ", deal.c.title, " — ", deal.c.stage)),
+        part(feedback, "feedback", sa.func.concat(feedback.c.kind, ": ", feedback.c.text)),
         part(interaction, "interaction",
-             sa.func.concat(interaction.c.channel, ": ", interaction.c.summary),
-             interaction.c.client_id == client_id),
+             sa.func.concat(interaction.c.channel, ": ", interaction.c.summary)),
         part(stored_document, "document",
-             sa.func.concat(stored_document.c.kind, ": ", stored_document.c.filename),
-             stored_document.c.client_id == client_id),
+             sa.func.concat(stored_document.c.kind, ": ", stored_document.c.filename)),
     ]
-    union = sa.union_all(*parts).subquery()
-    rows = (await session.execute(sa.select(union).order_by(union.c.at.desc()))).mappings()
+    union = sa.union_all(*[sa.select(p.subquery()) for p in parts]).subquery()
+    rows = (await session.execute(sa.select(union).order_by(
+        union.c.at.desc(), union.c.entity_id.desc()).limit(limit + 1))).mappings()
     return [dict(r) for r in rows]

@@ -51,41 +51,67 @@ def ids(groups: list[dict[str, Any]]) -> list[str]:
     return [t["id"] for g in groups for t in g["tasks"]]
 
 
-async def test_my_day_pages_through_every_overdue_task_once_in_due_order(service: Any) -> None:
+async def walk_my_day(svc: Any, person: str, **params: Any) -> list[dict[str, Any]]:
+    """Every page of my day, following ``next_cursor``: the pages' day dicts."""
+    pages: list[dict[str, Any]] = []
+    params = {"at": AT.isoformat(), **params}
+    while True:
+        r = await svc.http.get("/api/my/tasks", headers=svc.auth(person, "manager"),
+                               params=params)
+        assert r.status_code == 200, r.text
+        day = r.json()
+        assert r.headers.get("X-Next-Cursor") == day["next_cursor"]
+        pages.append(day)
+        if day["next_cursor"] is None:
+            return pages
+        assert 'rel="next"' in r.headers["Link"]
+        params["after"] = day["next_cursor"]
+
+
+async def test_my_day_pages_through_overdue_then_today_every_task_once(service: Any) -> None:
     person = f"m-{uuid.uuid4().hex[:6]}"
     async with service(AT) as svc:
-        await seed_tasks(svc, person, overdue=25, today=3)
-        seen: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"at": AT.isoformat(), "limit": 10}
-        pages = 0
-        while True:
-            r = await svc.http.get("/api/my/tasks", headers=svc.auth(person, "manager"),
-                                   params=params)
-            assert r.status_code == 200, r.text
-            day = r.json()
-            pages += 1
-            seen += [t for g in day["overdue"] for t in g["tasks"]]
-            assert day["counts"] == {"overdue": 25, "today": 3, "later": 0, "snoozed": 0}
-            assert len(ids(day["today"])) == 3
-            if day["next_overdue"] is None:
-                break
-            params["after"] = day["next_overdue"]
-        assert pages == 3
-        assert len(seen) == 25 and len({t["id"] for t in seen}) == 25
+        await seed_tasks(svc, person, overdue=25, today=8)
+        pages = await walk_my_day(svc, person, limit=10)
+        assert [len(ids(d["overdue"])) + len(ids(d["today"])) for d in pages] == [10, 10, 10, 3]
+        assert all(d["counts"] == {"overdue": 25, "today": 8, "later": 0, "snoozed": 0}
+                   for d in pages)
+        late = [t for d in pages for t in (t for g in d["overdue"] for t in g["tasks"])]
+        today = [t for d in pages for t in (t for g in d["today"] for t in g["tasks"])]
+        assert len(late) == 25 and len({t["id"] for t in late}) == 25
+        assert len(today) == 8 and len({t["id"] for t in today}) == 8
+        # overdue all come before today's: a page holding today's has no overdue after it
+        first_today = next(i for i, d in enumerate(pages) if d["today"])
+        assert not any(d["overdue"] for d in pages[first_today + 1:])
         keys = [(t["due_at"], {"high": 0, "normal": 1, "low": 2}[t["priority"]], t["id"])
-                for t in seen]
+                for t in late]
         assert keys == sorted(keys), "overdue: by due time, the higher priority first"
 
 
-async def test_counts_stop_at_the_cap_and_the_page_stays_small(service: Any) -> None:
+async def test_the_default_page_is_the_same_size_for_a_small_and_a_huge_day(service: Any
+                                                                           ) -> None:
+    small, huge = f"m-{uuid.uuid4().hex[:6]}", f"m-{uuid.uuid4().hex[:6]}"
+    async with service(AT) as svc:
+        await seed_tasks(svc, small, overdue=30, today=40)
+        await seed_tasks(svc, huge, overdue=1005, today=300)
+        sizes = []
+        for person in (small, huge):
+            r = await svc.http.get("/api/my/tasks", headers=svc.auth(person, "manager"),
+                                   params={"at": AT.isoformat()})
+            day = r.json()
+            sizes.append(len(ids(day["overdue"])) + len(ids(day["today"])))
+            assert day["next_cursor"] and r.headers["X-Next-Cursor"] == day["next_cursor"]
+        assert sizes == [50, 50]
+        assert day["counts"]["overdue"] == day["counts_cap"] + 1 == 1001
+        assert day["counts"]["today"] == 300
+        assert (await svc.http.get("/api/my/tasks", headers=svc.auth(huge, "manager"),
+                                   params={"limit": 501})).status_code == 422
+
+
+async def test_counts_stop_at_the_cap(service: Any) -> None:
     person = f"m-{uuid.uuid4().hex[:6]}"
     async with service(AT) as svc:
         await seed_tasks(svc, person, overdue=1005, today=0)
-        r = await svc.http.get("/api/my/tasks", headers=svc.auth(person, "manager"),
-                               params={"at": AT.isoformat()})
-        day = r.json()
-        assert day["counts"]["overdue"] == day["counts_cap"] + 1 == 1001
-        assert len(ids(day["overdue"])) == 200 and day["next_overdue"]
         listed = await svc.http.get("/api/tasks", headers=svc.head,
                                     params={"assignee": person, "limit": 5})
         assert listed.headers["X-Total-Count"] == "1000+"
@@ -111,16 +137,20 @@ async def test_the_task_list_follows_its_cursor_to_the_end(service: Any, sort: s
         assert paged == [t["id"] for t in everything] and len(paged) == 27
 
 
+async def seed_timeline(svc: Any, client_id: uuid.UUID, n: int) -> None:
+    await execute(svc, """
+        INSERT INTO timeline_entry (event_id, client_id, at, type, producer, summary,
+                                    payload)
+        SELECT gen_random_uuid(), :client, CAST(:at AS timestamptz)
+               - make_interval(hours => g / 2), 'contracts.contract.signed', 'contracts',
+               'Договор подписан ' || g, '{}'::jsonb
+        FROM generate_series(1, :n) AS g""", client=str(client_id), at=AT, n=n)
+
+
 async def test_the_timeline_pages_both_ways_and_refuses_a_forged_cursor(service: Any) -> None:
     client_id = uuid.uuid4()
     async with service(AT) as svc:
-        await execute(svc, """
-            INSERT INTO timeline_entry (event_id, client_id, at, type, producer, summary,
-                                        payload)
-            SELECT gen_random_uuid(), :client, CAST(:at AS timestamptz)
-                   - make_interval(hours => g / 2), 'contracts.contract.signed', 'contracts',
-                   'Договор подписан ' || g, '{}'::jsonb
-            FROM generate_series(1, 13) AS g""", client=str(client_id), at=AT)
+        await seed_timeline(svc, client_id, 13)
         for order in ("asc", "desc"):
             got: list[tuple[str, str]] = []
             params: dict[str, Any] = {"limit": 4, "order": order}
@@ -141,3 +171,26 @@ async def test_the_timeline_pages_both_ways_and_refuses_a_forged_cursor(service:
         assert bad.json()["errors"][0]["field"] == "after"
         assert (await svc.http.get("/api/my/tasks", headers=svc.head, params={
             "after": "%%%"})).status_code == 422
+
+
+async def test_the_timeline_answers_a_bounded_page_by_default_and_walks_every_entry_once(
+    service: Any,
+) -> None:
+    client_id = uuid.uuid4()
+    async with service(AT) as svc:
+        await seed_timeline(svc, client_id, 130)
+        sizes: list[int] = []
+        seen: list[str] = []
+        params: dict[str, Any] = {"order": "desc"}
+        while True:  # the web's card: the newest page, then older ones by the cursor
+            r = await svc.http.get(f"/api/clients/{client_id}/timeline", headers=svc.head,
+                                   params=params)
+            assert r.status_code == 200, r.text
+            sizes.append(len(r.json()))
+            seen += [e["summary"] for e in r.json()]
+            if "X-Next-Cursor" not in r.headers:
+                break
+            params["after"] = r.headers["X-Next-Cursor"]
+        assert sizes == [50, 50, 30]
+        assert len(seen) == len(set(seen)) == 130
+        assert seen[0] == "Договор подписан 1"  # the newest first

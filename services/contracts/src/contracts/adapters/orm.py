@@ -268,6 +268,11 @@ interaction = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
 )
 
+# the client timeline's page: the newest rows of one client after the cursor
+for _table in (interaction, feedback):
+    sa.Index(f"{_table.name}_client_created_idx", _table.c.client_id, _table.c.created_at,
+             _table.c.id)
+
 stored_document = sa.Table(
     "stored_document", metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
@@ -284,6 +289,8 @@ stored_document = sa.Table(
     sa.Column("uploaded_by", sa.Text),
     sa.Column("created_at", _ts, nullable=False),
 )
+sa.Index("stored_document_client_created_idx", stored_document.c.client_id,
+         stored_document.c.created_at, stored_document.c.id)
 
 _mapped = False
 

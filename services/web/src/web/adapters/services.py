@@ -78,6 +78,14 @@ class ServiceDown(ServiceError):
     pass
 
 
+@dataclass(frozen=True)
+class Keyset:
+    """One page of a list paged by cursor: its rows and where the next page starts."""
+
+    rows: list[Any]
+    next_cursor: str | None
+
+
 class Services:
     """One user's view of the services: the same shared HTTP pool, their token."""
 
@@ -122,6 +130,11 @@ class Services:
         response = await self.request(service, "GET", path, params=params)
         total = response.headers.get("x-total-count")
         return response.json(), int(total) if total and total.isdigit() else None
+
+    async def get_keyset(self, service: str, path: str, **params: Any) -> Keyset:
+        """A page of a keyset-paged list and its ``X-Next-Cursor`` (None on the last page)."""
+        response = await self.request(service, "GET", path, params=params)
+        return Keyset(response.json(), response.headers.get("x-next-cursor") or None)
 
     async def post(self, service: str, path: str, json: Any = None, **kwargs: Any) -> Any:
         response = await self.request(service, "POST", path, json=json, **kwargs)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from web.adapters.services import ServiceError
@@ -78,9 +79,9 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         services.get("contracts", f"/api/clients/{cid}/interactions"), empty=[])
     parts["balance"] = await panel(
         services.get("billing", f"/api/clients/{cid}/balance"), empty={})
-    parts["timeline"] = await panel(  # the newest 200, however long the history
-        services.get("notifications", f"/api/clients/{cid}/timeline", limit=200,
-                     order="desc"), empty=[])
+    parts["timeline"] = await panel(  # the newest page; older ones by the cursor
+        services.get_keyset("notifications", f"/api/clients/{cid}/timeline",
+                            limit=TIMELINE_PAGE, order="desc"), empty=[])
     contract_numbers = {c["id"]: c["number"] for c in (parts["contracts"].data or [])}
     money = balance(parts["invoices"].data or []) if parts["invoices"].ok else None
     return render(request, "desks/clients/card.html", {
@@ -92,7 +93,33 @@ async def client_card(client_id: uuid.UUID, request: Request, viewer: CurrentVie
         "may_log_contact": viewer.has_role(*CONTACT_ROLES),
         "may_deal": viewer.has_role("sales", "manager", "head"),
         "may_register": viewer.has_role(*REGISTRARS),
-        "flash": CARD_FLASH.get(request.query_params.get("flash", ""))})
+        "flash": CARD_FLASH.get(request.query_params.get("flash", "")),
+        "timeline_more": _older_url(cid, parts["timeline"].extra.get("next_cursor"))})
+
+
+TIMELINE_PAGE = 50  # the card's history: the newest entries, the rest a page at a time
+
+
+def _older_url(cid: str, cursor: str | None) -> str | None:
+    return f"/clients/{cid}/history?{urlencode({'after': cursor})}" if cursor else None
+
+
+@router.get("/{client_id}/history")
+async def client_history(client_id: uuid.UUID, request: Request, viewer: CurrentViewer,
+                         after: Annotated[str | None, Query(max_length=1000)] = None
+                         ) -> Response:
+    """The client's history, newest first, a page at a time (the card shows the first)."""
+    cid = str(client_id)
+    services = await card_services(request, viewer, cid)
+    client = await services.get("contracts", f"/api/clients/{cid}")  # its access rule
+    page = await panel(services.get_keyset(
+        "notifications", f"/api/clients/{cid}/timeline", limit=TIMELINE_PAGE, order="desc",
+        after=after), empty=[])
+    if page.status == 422:  # a cursor from an old link: start from the newest again
+        return redirect(f"/clients/{cid}/history", request)
+    return render(request, "desks/clients/history.html", {
+        "client": client, "timeline": page, "paged": bool(after),
+        "older_url": _older_url(cid, page.extra.get("next_cursor"))})
 
 
 # --- editing the client's details ----------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -63,10 +63,14 @@ DAY_STARTS_AT = time(9, 0)
 
 @router.get("/")
 async def my_day(request: Request, viewer: CurrentViewer, flash: str | None = None,
-                 on: date | None = None) -> Response:
+                 on: date | None = None,
+                 after: Annotated[str | None, Query(max_length=1000)] = None) -> Response:
     day = on or today()
     end_of_day = moscow_moment(day + timedelta(days=1), time(0))
-    at = {} if day == today() else {"at": moscow_moment(day, DAY_STARTS_AT).isoformat()}
+    at: dict[str, str] = {} if day == today() else {
+        "at": moscow_moment(day, DAY_STARTS_AT).isoformat()}
+    if after:  # a later page of the day (the service's cursor)
+        at["after"] = after
     waiting: dict[str, Any] = {"state": "open", "limit": 20}
     if viewer.role in REQUEST_FUNCTION:
         waiting["function"] = REQUEST_FUNCTION[viewer.role]
@@ -83,8 +87,12 @@ async def my_day(request: Request, viewer: CurrentViewer, flash: str | None = No
         if cap:
             data["counts"] = {k: f"более {cap}" if v > cap else v
                               for k, v in data["counts"].items()}
+    on_day = {} if day == today() else {"on": day.isoformat()}
+    cursor = parts["day"].data.get("next_cursor") if parts["day"].ok else None
     return render(request, "desks/my_day/page.html", {
         "day": parts["day"], "later": parts["later"], "requests": parts["requests"],
+        "paged": bool(after), "first_url": "/?" + urlencode(on_day),
+        "next_url": "/?" + urlencode({**on_day, "after": cursor}) if cursor else None,
         "flash": FLASH.get(flash or ""),
         "error": request.query_params.get("error"),
         "tomorrow": (day + timedelta(days=1)).isoformat(), "on": day,

@@ -23,11 +23,11 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
-def uow(request: Request) -> BillingUnitOfWork:
+async def uow(request: Request) -> BillingUnitOfWork:
     return runtime_of(request).uow()  # type: ignore[no-any-return]
 
 
-def billing(request: Request) -> Billing:
+async def billing(request: Request) -> Billing:
     found: Billing = request.app.state.billing
     return found
 

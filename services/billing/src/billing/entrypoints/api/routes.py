@@ -130,13 +130,13 @@ async def list_invoices(request: Request, response: Response, actor: Reader, bil
                         limit: Limit = 100, offset: Offset = 0, after: After = None) -> Any:
     """Newest period first, then by number, a page at a time (``X-Next-Cursor`` → ``after``);
     X-Total-Count has the total up to 1000."""
-    async with runtime_of(request).sessions() as session:
-        page = await views.invoices(session, actor, client_id=client_id,
+    async with runtime_of(request).read_engine.connect() as conn:  # no BEGIN/ROLLBACK
+        page = await views.invoices(conn, actor, client_id=client_id,
                                     period=_period(period), status=status,
                                     contract_id=contract_id, kind=kind, limit=limit,
                                     offset=offset, number=number,
                                     overdue_on=billing.today() if overdue else None, after=after)
-    return answer_page(request, response, page, limit, views.INVOICE_ORDER)
+    return answer_page(request, response, page, limit, views.INVOICE_ORDER, schemas.InvoiceOut)
 
 
 @api.get("/invoices/{invoice_id}", response_model=schemas.InvoiceDetailOut)

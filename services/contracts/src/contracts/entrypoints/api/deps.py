@@ -35,27 +35,27 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
-def uow(request: Request) -> ContractsUnitOfWork:
+async def uow(request: Request) -> ContractsUnitOfWork:
     return runtime_of(request).uow()  # type: ignore[no-any-return]
 
 
-def today(request: Request) -> date:
+async def today(request: Request) -> date:
     """The Moscow business day; tests and demos may swap ``app.state.clock``."""
     clock: Callable[[], date] = request.app.state.clock
     return clock()
 
 
-def storage(request: Request) -> FileStorage:
+async def storage(request: Request) -> FileStorage:
     store: FileStorage = request.app.state.storage
     return store
 
 
-def settings(request: Request) -> ContractsSettings:
+async def settings(request: Request) -> ContractsSettings:
     value: ContractsSettings = runtime_of(request).settings  # type: ignore[assignment]
     return value
 
 
-def company(request: Request) -> docs.CompanyCard:
+async def company(request: Request) -> docs.CompanyCard:
     card: docs.CompanyCard = request.app.state.company
     return card
 

@@ -13,7 +13,7 @@ from notifications.service_layer.dependencies import Dependencies
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 
-def deps_of(request: Request) -> Dependencies:
+async def deps_of(request: Request) -> Dependencies:
     deps: Dependencies = request.app.state.deps
     return deps
 

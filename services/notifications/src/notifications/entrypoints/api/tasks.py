@@ -11,8 +11,15 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from clientops_shared.auth import CurrentUser
 from clientops_shared.errors import Forbidden, InvalidInput, NotFound
+from clientops_shared.http import model_response
 from clientops_shared.idempotency import idempotent
-from clientops_shared.paging import After, decode_cursor, next_page, total_header
+from clientops_shared.paging import (
+    After,
+    decode_cursor,
+    next_page,
+    page_response,
+    total_header,
+)
 from clientops_shared.runtime import runtime_of
 from clientops_shared.types import BoundedInput
 from notifications import views
@@ -101,7 +108,8 @@ class MyDayOut(BaseModel):
     counts: dict[str, int]
     counts_cap: int = Field(description="a count above this was not counted further: "
                                         "show it as «более N»")
-    next_overdue: str | None = Field(description="more overdue tasks: pass as ``after``")
+    next_cursor: str | None = Field(description="more of the day (overdue, then today): pass "
+                                                "as ``after``; also in ``X-Next-Cursor``")
     calls: list[Call]
 
 
@@ -153,20 +161,25 @@ async def get_task(task_id: uuid.UUID, request: Request, actor: CurrentUser) -> 
 @router.get("/my/tasks", response_model=MyDayOut)
 async def my_tasks(request: Request, actor: CurrentUser, deps: Deps,
                    at: AwareDatetime | None = None, assignee: str | None = None,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = views.MY_DAY_PAGE,
-                   after: After = None) -> Any:
+                   limit: Limit = views.MY_DAY_PAGE, after: After = None) -> Response:
     """My day: overdue first, then today, grouped by client; the payment-reminder call list
-    with amounts and the last outcome. The head may look at someone else's day. A page of
-    each list (``limit``); ``next_overdue`` → ``after`` continues the overdue one."""
+    with amounts and the last outcome. The head may look at someone else's day. One page of
+    ``limit`` tasks (50 unless asked), overdue and today's together; ``next_cursor`` (and the
+    ``X-Next-Cursor`` / ``Link`` headers) → ``after`` continues it; counts are whole days."""
     person = actor.username
     if assignee and assignee != actor.username:
         if actor.role not in ("head", "admin"):
             raise Forbidden("only the head looks at another person's day")
         person = assignee
-    async with runtime_of(request).sessions() as session:
-        return await views.my_day(session, person, at or deps.now(), limit=limit,
-                                  after=decode_cursor(after, views.MY_DAY_KEY) if after
-                                  else None)
+    key = decode_cursor(after, views.MY_DAY_KEY) if after else None
+    async with runtime_of(request).reads() as session:
+        day = await views.my_day(session, person, at or deps.now(), limit=limit, after=key)
+    headers = {}
+    if cursor := day["next_cursor"]:
+        headers["X-Next-Cursor"] = cursor
+        url = request.url.remove_query_params(["after"]).include_query_params(after=cursor)
+        headers["Link"] = f'<{url}>; rel="next"'
+    return model_response(MyDayOut.model_validate(day), headers=headers)
 
 
 async def _act(request: Request, actor: Any, deps: Any, ids: list[uuid.UUID], act: Act,
@@ -219,14 +232,19 @@ async def bulk(body: BulkBody, request: Request, actor: CurrentUser, deps: Deps)
     return await _act(request, actor, deps, body.ids, act, body, many=True)
 
 
+TIMELINE_PAGE = 50
+"""Entries on one page of a client's timeline: bounded, so a client with 5,000 events
+answers as fast as one with a hundred; the cursor reaches the rest."""
+
+
 @router.get("/clients/{client_id}/timeline", response_model=list[TimelineOut])
-async def timeline(client_id: uuid.UUID, request: Request, response: Response,
-                   actor: CurrentUser, limit: Limit = 200, offset: Offset = 0,
-                   order: Literal["asc", "desc"] = "asc", after: After = None) -> Any:
+async def timeline(client_id: uuid.UUID, request: Request, actor: CurrentUser,
+                   limit: Limit = TIMELINE_PAGE, offset: Offset = 0,
+                   order: Literal["asc", "desc"] = "asc", after: After = None) -> Response:
     """Every event about the client from every service, oldest first (``order=desc``: newest
-    first), a page at a time (``X-Next-Cursor`` → ``after``)."""
+    first), a page of ``limit`` (50 unless asked) at a time (``X-Next-Cursor`` → ``after``)."""
     key = decode_cursor(after, views.TIMELINE_KEY) if after else None
-    async with runtime_of(request).sessions() as session:
+    async with runtime_of(request).reads() as session:
         known, manager = await views.client_manager(session, client_id)
         if not known:
             raise NotFound(f"no events known for client {client_id}")
@@ -234,4 +252,4 @@ async def timeline(client_id: uuid.UUID, request: Request, response: Response,
             raise Forbidden("this client is assigned to another manager")
         rows = await views.timeline(session, client_id, limit, offset,
                                     newest_first=order == "desc", after=key)
-    return next_page(request, response, rows, limit, lambda r: (r["at"], r["event_id"]))
+    return page_response(request, rows, limit, lambda r: (r["at"], r["event_id"]), TimelineOut)

@@ -37,7 +37,7 @@ from clientops_shared.http import (
 )
 from clientops_shared.runtime import runtime_of
 from web import formatting
-from web.adapters.services import ServiceError, Services
+from web.adapters.services import Keyset, ServiceError, Services
 from web.config import WebSettings
 from web.desks import visible_desks
 from web.service_layer import handlers
@@ -259,6 +259,8 @@ async def panel(call: Awaitable[Any], *, missing: str = NOT_YET, empty: Any = No
         return Panel(error=exc.message, status=exc.status)
     if isinstance(data, tuple) and len(data) == 2:
         return Panel(data=data[0], total=data[1])
+    if isinstance(data, Keyset):  # the cursor of the next page, for a "more" link
+        return Panel(data=data.rows, extra={"next_cursor": data.next_cursor})
     return Panel(data=data)
 
 
