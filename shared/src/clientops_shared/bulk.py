@@ -12,7 +12,6 @@ key's. Both run on the session's own connection, inside its transaction.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,8 +78,9 @@ class PlannedInvoice:
     adjustment_ids: tuple[uuid.UUID, ...] = ()
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
-    @property
+    @cached_property
     def totals(self) -> Totals:
+        """Summed once: the run reads them for the row and again for the event."""
         return Totals.of(self.lines)
 
 
