@@ -5,8 +5,9 @@ its own (so its peak RSS and CPU are its own): set-wise reads of the terms per b
 in the domain, numbered inserts of invoices and lines, the ``billing.invoice.issued`` outbox
 rows, progress per batch. Baseline: ``COPY`` of the very rows that run wrote (invoices, lines,
 outbox rows) into empty tables of the same shape — the floor for writing that much data.
-Also printed: statements per invoice (each row of an executemany counts), the peak RSS of the
-run's process and, for the largest N, the growth of the per-contract cost against the smallest.
+Also printed: statements per invoice (each row of an executemany counts, and each COPY), the
+peak RSS of the run's process and, for the largest N, the growth of the per-contract cost
+against the smallest.
 
     .venv/bin/python bench/invoice_run.py [N …] [--pairs 3]
     .venv/bin/python bench/invoice_run.py --child DATABASE   (internal: one run, JSON out)
@@ -22,6 +23,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -100,6 +102,16 @@ async def child(database: str) -> None:
         statements += len(parameters) if executemany else 1  # type: ignore[arg-type]
 
     event.listen(app.state.runtime.engine.sync_engine, "before_cursor_execute", count)
+    # a COPY (clientops_shared.bulk) goes to the driver's connection, past SQLAlchemy's
+    # events: count each one as the statement it is
+    copy = asyncpg.Connection.copy_records_to_table
+
+    async def counted_copy(self: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        return await copy(self, *args, **kwargs)
+
+    asyncpg.Connection.copy_records_to_table = counted_copy  # type: ignore[method-assign]
     try:
         with Timer() as t:
             result = await run_period(billing, Period.parse(PERIOD), trigger="bench",

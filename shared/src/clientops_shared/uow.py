@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -194,6 +194,17 @@ def number_steps_sql(aggregate_version: sa.Table, contract: type[Event], ids: st
            f'ON CONFLICT (aggregate, aggregate_id) DO UPDATE SET version = v.version + 1 '
            f'RETURNING v.aggregate_id, v.version')
     return sql, {"step_aggregate": contract.AGGREGATE[0]}
+
+
+async def number_steps(session: AsyncSession, aggregate_version: sa.Table,
+                       contract: type[Event], ids: Sequence[str]) -> dict[str, int]:
+    """One more step of ``contract``'s aggregate for each of ``ids`` (each once), numbered
+    as ``number_steps_sql`` does, in one statement: ``{aggregate_id: version}``, for outbox
+    rows built outside SQL (COPYed) that carry their versions."""
+    steps, params = number_steps_sql(aggregate_version, contract,
+                                     "SELECT unnest(CAST(:step_ids AS text[]))")
+    rows = await session.execute(sa.text(steps), {**params, "step_ids": list(ids)})
+    return {aggregate_id: version for aggregate_id, version in rows.tuples()}
 
 
 def request_hash(request: Any) -> str:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from clientops_shared.ru import MONTHS
 
@@ -63,7 +64,7 @@ class Period:
     @property
     def days(self) -> int:
         """Days in the month: the proration denominator."""
-        return calendar.monthrange(self.year, self.month)[1]
+        return _days_in(self.year, self.month)
 
     @property
     def title_ru(self) -> str:
@@ -123,3 +124,9 @@ def check_run_period(period: Period, today: date, confirmed: bool) -> None:
     if period > Period.of(today).next() and not confirmed:
         raise ValueError(f"период {period} позже следующего месяца "
                          f"({Period.of(today).next()}); подтвердите запуск (confirm=true)")
+
+
+@cache
+def _days_in(year: int, month: int) -> int:
+    # asked several times per contract by a run of tens of thousands
+    return calendar.monthrange(year, month)[1]

@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.dialects.postgresql import insert
 
-from billing.adapters.bulk import insert_rows
+from billing.adapters.bulk import copy_insert, copy_rows
 from billing.adapters.orm import (
     invoice,
     invoice_adjustment,
@@ -44,7 +45,7 @@ from billing.service_layer.payments import apply_advance_to_new
 from billing.service_layer.unit_of_work import BillingUnitOfWork
 from clientops_shared.events import billing as ev
 from clientops_shared.events.base import Envelope
-from clientops_shared.uow import number_steps_sql
+from clientops_shared.uow import number_steps
 
 MIN_DAYS_TO_PAY = 5
 """An invoice issued late in its month is still given this many days to be paid."""
@@ -78,8 +79,9 @@ class PlannedInvoice:
     adjustment_ids: tuple[uuid.UUID, ...] = ()
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
-    @property
+    @cached_property
     def totals(self) -> Totals:
+        """Summed once: the run reads them for the row and again for the event."""
         return Totals.of(self.lines)
 
 
@@ -89,6 +91,14 @@ class IssuedInvoice:
     number: str
     planned: PlannedInvoice
     due_on: date
+
+
+_INVOICE_COLUMNS = ("id", "number", "kind", "contract_id", "contract_number", "client_id",
+                    "period", "revision", "corrects_id", "vat_mode", "amount", "vat", "total",
+                    "paid", "status", "issued_on", "due_on", "run_id", "reason")
+_LINE_COLUMNS = ("invoice_id", "position", "kind", "description", "service_from", "service_to",
+                 "days", "days_in_month", "fee", "amount", "vat_rate", "vat", "total")
+_OUTBOX_COLUMNS = ("event_id", "routing_key", "body", "headers")
 
 
 def _series(kind: InvoiceKind) -> str:
@@ -178,40 +188,36 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
     fresh.sort(key=lambda p: (str(p.period), p.kind != InvoiceKind.CREDIT_NOTE,
                               p.payer.contract_number, str(p.payer.contract_id)))
 
-    rows_out: list[dict[str, object]] = []
+    records: list[tuple[Any, ...]] = []
     issued: list[IssuedInvoice] = []
+    paid_none, status = Decimal("0.00"), str(InvoiceStatus.ISSUED)
     for p in fresh:
         counter = (_series(p.kind), str(p.period))
         last[counter] += 1
         number = _number(counter[0], p.period, last[counter])
         totals = p.totals
         due_on = due_date(p.period, issued_on, due_day)
-        rows_out.append({
-            "id": p.id, "number": number, "kind": str(p.kind),
-            "contract_id": p.payer.contract_id, "contract_number": p.payer.contract_number,
-            "client_id": p.payer.client_id, "period": str(p.period), "revision": p.revision,
-            "corrects_id": p.corrects_id, "vat_mode": p.vat_mode, "amount": totals.amount,
-            "vat": totals.vat, "total": totals.total, "paid": Decimal("0.00"),
-            "status": str(InvoiceStatus.ISSUED), "issued_on": issued_on, "due_on": due_on,
-            "run_id": run_id, "reason": p.reason,
-        })
+        records.append((
+            p.id, number, str(p.kind), p.payer.contract_id, p.payer.contract_number,
+            p.payer.client_id, str(p.period), p.revision, p.corrects_id, p.vat_mode,
+            totals.amount, totals.vat, totals.total, paid_none, status, issued_on, due_on,
+            run_id, p.reason))
         issued.append(IssuedInvoice(p.id, number, p, due_on))
-    if not rows_out:
+    if not records:
         return []
-    written = set((await insert_rows(
-        uow.session, invoice, rows_out,
+    # COPY through a temporary table, then one INSERT that the unique key still polices
+    written = set((await copy_insert(
+        uow.session, invoice, _INVOICE_COLUMNS, records,
         suffix="ON CONFLICT ON CONSTRAINT invoice_contract_period_key DO NOTHING RETURNING id"
     )).scalars())
     issued = [i for i in issued if i.id in written]
 
-    lines = [{"invoice_id": i.id, "position": n, "kind": str(line.kind),
-              "description": line.description, "service_from": line.service_from,
-              "service_to": line.service_to, "days": line.days,
-              "days_in_month": line.days_in_month, "fee": line.fee, "amount": line.amount,
-              "vat_rate": line.vat_rate, "vat": line.vat, "total": line.total}
-             for i in issued for n, line in enumerate(i.planned.lines, start=1)]
-    if lines:
-        await insert_rows(uow.session, invoice_line, lines)
+    # the lines of invoices this transaction just wrote: fresh keys, COPY straight in
+    await copy_rows(uow.session, invoice_line, _LINE_COLUMNS, [
+        (i.id, n, str(line.kind), line.description, line.service_from, line.service_to,
+         line.days, line.days_in_month, line.fee, line.amount, line.vat_rate, line.vat,
+         line.total)
+        for i in issued for n, line in enumerate(i.planned.lines, start=1)])
     for (series, period), value in last.items():
         await uow.session.execute(invoice_counter.update().where(
             invoice_counter.c.series == series, invoice_counter.c.period == period
@@ -228,7 +234,8 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
     # but its "paid" events are put back after them: consumers see issued, then paid
     mark = len(uow.emitted)
     from_advance = await apply_advance_to_new(
-        uow, [i.id for i in issued if i.planned.kind is InvoiceKind.INVOICE])
+        uow, {i.id: i.planned.payer.client_id for i in issued
+              if i.planned.kind is InvoiceKind.INVOICE})
     paid_events = uow.emitted[mark:]
     del uow.emitted[mark:]
     if locked is not None:  # the run: invoices only, their events written set-wise (the
@@ -252,54 +259,36 @@ async def issue(uow: BillingUnitOfWork, planned: Sequence[PlannedInvoice], *, is
     return issued
 
 
-# ``billing.invoice.issued`` for many invoices in one INSERT … SELECT from the rows just
-# written: the body is the envelope ``uow.emit(_issued_event(i))`` would write, field for field
-# (``template``: what is the same for every row), without a pydantic model per invoice.
-_ISSUED_EVENTS = """
-WITH e AS (
-    SELECT gen_random_uuid() AS event_id, u.id, u.email, u.from_advance, u.n
-    FROM unnest(CAST(:ids AS uuid[]), CAST(:emails AS text[]),
-                CAST(:from_advance AS numeric[])) WITH ORDINALITY
-        AS u(id, email, from_advance, n)
-), steps AS ({steps})
-INSERT INTO {outbox} (event_id, routing_key, body, headers)
-SELECT e.event_id, CAST(:routing_key AS varchar),
-       CAST(:template AS jsonb) || jsonb_build_object(
-           'event_id', e.event_id,
-           'aggregate_id', s.aggregate_id, 'aggregate_version', s.version,
-           'payload', jsonb_build_object(
-               'invoice_id', i.id, 'number', i.number, 'client_id', i.client_id,
-               'contract_id', i.contract_id, 'period', i.period,
-               'amount', CAST(round(i.amount, 2) AS text), 'vat', CAST(round(i.vat, 2) AS text),
-               'total', CAST(round(i.total, 2) AS text), 'due_on', i.due_on, 'email', e.email,
-               'revision', i.revision, 'replaces_invoice_id', i.corrects_id,
-               'paid_from_advance', CAST(round(e.from_advance, 2) AS text))),
-       CAST(:headers AS jsonb)
-FROM e
-JOIN invoice AS i ON i.id = e.id
-JOIN steps AS s ON s.aggregate_id = CAST(e.id AS text)
-ORDER BY e.n
-"""
-
-
 async def _write_issued_events(uow: BillingUnitOfWork, issued: Sequence[IssuedInvoice],
                                from_advance: dict[uuid.UUID, Decimal]) -> None:
+    """``billing.invoice.issued`` for many invoices, COPYed into the outbox in one go.
+
+    Each body is the envelope ``uow.emit(_issued_event(i))`` would write: the payload is the
+    contract's own JSON (the model validates and serialises it), the envelope's other fields
+    are what ``Envelope.common_fields`` says ``wrap`` would put around it here and now."""
     if not issued:
         return
     if any(i.planned.kind is not InvoiceKind.INVOICE for i in issued):
         raise ValueError("only invoices are written set-wise")
-    headers: dict[str, str] = {}
-    propagate.inject(headers)
-    steps, step_params = number_steps_sql(uow.tables.aggregate_version, ev.InvoiceIssued,
-                                          "SELECT CAST(id AS text) FROM e")
-    await uow.session.execute(sa.text(_ISSUED_EVENTS.format(
-        outbox=uow.tables.outbox.name, steps=steps)), {
-        **step_params, "routing_key": ev.InvoiceIssued.TYPE,
-        "template": json.dumps(Envelope.common_fields(ev.InvoiceIssued, uow.producer,
-                                                      steps_numbered=True)),
-        "headers": json.dumps(headers),
-        "ids": [i.id for i in issued], "emails": [i.planned.payer.email for i in issued],
-        "from_advance": [from_advance.get(i.id, Decimal("0.00")) for i in issued]})
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    headers = json.dumps(carrier)
+    # the envelope as JSON text without its closing brace; event_id and payload go after it
+    head = json.dumps(Envelope.common_fields(ev.InvoiceIssued, uow.producer,
+                                             steps_numbered=True), ensure_ascii=False)[:-1]
+    # each invoice's "issued" is a step of the invoice (numbered as UnitOfWork.commit would)
+    versions = await number_steps(uow.session, uow.tables.aggregate_version, ev.InvoiceIssued,
+                                  [str(i.id) for i in issued])
+    routing_key, none = ev.InvoiceIssued.TYPE, Decimal("0.00")
+    records = []
+    for i in issued:
+        event_id = uuid.uuid4()
+        payload = _issued_event(i, from_advance.get(i.id, none)).model_dump_json()
+        records.append((event_id, routing_key,
+                        f'{head}, "event_id": "{event_id}", "aggregate_id": "{i.id}", '
+                        f'"aggregate_version": {versions[str(i.id)]}, "payload": {payload}}}',
+                        headers))
+    await copy_rows(uow.session, uow.tables.outbox, _OUTBOX_COLUMNS, records)
     uow.outbox_written()
 
 

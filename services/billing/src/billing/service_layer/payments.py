@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import pickle
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from billing.adapters.bulk import any_uuid
 from billing.adapters.orm import (
     bank_statement,
     client_account,
@@ -521,26 +522,33 @@ async def apply_credit(uow: BillingUnitOfWork, actor: Principal, client_id: uuid
     return result
 
 
-async def apply_advance_to_new(uow: BillingUnitOfWork, invoice_ids: Sequence[uuid.UUID]
+async def apply_advance_to_new(uow: BillingUnitOfWork, new: Mapping[uuid.UUID, uuid.UUID]
                                ) -> dict[uuid.UUID, Decimal]:
-    """Newly issued invoices are paid from their clients' advances at once (unless the
-    ``auto_apply_advance`` setting is off). One query finds the few clients holding an
-    advance; only their new invoices are touched (a rent contract's never)."""
-    if not invoice_ids or not uow.rules.auto_apply_advance:
-        return {}
-    fresh = _open_rows((await uow.session.execute(_open_query().where(
-        invoice.c.id.in_(list(invoice_ids)), _not_rent()))).all())
-    if not fresh:
+    """Newly issued invoices (``new``: invoice id → client id) are paid from their clients'
+    advances at once (unless the ``auto_apply_advance`` setting is off).
+
+    One query finds the few clients holding an advance; only their new invoices are read,
+    locked and touched (a rent contract's never). A run's batch of thousands of invoices,
+    whose clients mostly hold none, costs that one query."""
+    if not new or not uow.rules.auto_apply_advance:
         return {}
     # which of these clients hold an advance at all (no locks: a run touches thousands)
     used = sa.func.coalesce(sa.select(sa.func.sum(payment_allocation.c.amount)).where(
         payment_allocation.c.payment_id == payment.c.id).scalar_subquery(), 0)
-    holders = list((await uow.session.execute(
+    holders = set((await uow.session.execute(
         sa.select(payment.c.client_id).distinct()
-        .where(payment.c.client_id.in_({r.client_id for r in fresh}),
+        .where(payment.c.client_id == any_uuid(list(set(new.values()))),
                payment.c.status == str(PaymentStatus.MATCHED), payment.c.amount > used)
     )).scalars())
-    advances = await _remainders(uow, holders)
+    if not holders:
+        return {}
+    fresh = _open_rows((await uow.session.execute(_open_query().where(
+        invoice.c.id == any_uuid([i for i, client in new.items() if client in holders]),
+        _not_rent()))).all())
+    if not fresh:
+        return {}
+    holders &= {r.client_id for r in fresh}
+    advances = await _remainders(uow, sorted(holders))
     paid: dict[uuid.UUID, Decimal] = {}
     for client_id in sorted(advances):
         mine = [r for r in fresh if r.client_id == client_id]
