@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,7 +32,14 @@ import httpx
 import pytest
 
 from clientops_shared.devtools import SERVICES, Service, create_databases, migrate
-from clientops_shared.testing import Servers, System, free_port, start_system, stop_system
+from clientops_shared.testing import (
+    Servers,
+    System,
+    free_port,
+    restart_service,
+    start_system,
+    stop_system,
+)
 
 FULL = os.environ.get("CLIENTOPS_RELIABILITY", "smoke") == "full"
 
@@ -275,21 +281,9 @@ class Faulty:
         return self.system
 
     def restart(self, name: str, label: str = "restarted") -> None:
-        """Start the named service again on its port (after it was killed or stopped)."""
-        system = self.running
-        svc = service(name)
-        old = system.processes[name]
-        if old.poll() is None:
-            old.terminate()
-            old.wait(timeout=30)
-        env = {**os.environ, **self.servers.env(), "CLIENTOPS_LOG_JSON": "1", **self.env,
-               f"{svc.env_prefix}PORT": system.urls[name].rsplit(":", 1)[1]}
-        log = (self.log_dir / f"{name}-{label}-{time.monotonic_ns()}.log").open("wb")
-        system.processes[name] = subprocess.Popen([sys.executable, "-m", svc.package],
-                                                  env=env, stdout=log,
-                                                  stderr=subprocess.STDOUT)
-        wait_until(lambda: ready(system.urls[name], broker=True), timeout=120,
-                   what=f"{name} ready again")
+        """Start the named service again on its port (after it was killed or stopped), with
+        the settings the scenario started it with; ready again within two minutes."""
+        restart_service(self.running, name, label=label, timeout=120)
 
     def resume_all(self) -> None:
         """SIGCONT every service process (a scenario may have stopped one)."""

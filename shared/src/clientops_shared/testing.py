@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import shutil
@@ -293,28 +294,37 @@ def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] 
     return system
 
 
-def restart_service(system: System, name: str, *, label: str = "restarted") -> None:
+def restart_service(system: System, name: str, *, label: str = "restarted",
+                    timeout: float = 240.0) -> None:
     """Start one service of a running system again, on its port and with the settings the
-    system was started with (a restart with other settings changes what later tests see)."""
+    system was started with (a restart with other settings changes what later tests see).
+
+    Its output goes to ``<name>-<label>.log`` in the system's log folder (``-2``, ``-3``... when
+    the service is restarted again under the same label); ``timeout``: seconds to be ready
+    (database and broker) again."""
     svc = next(s for s in SERVICES if s.name == name)
     old = system.processes[name]
     if old.poll() is None:
         old.terminate()
         old.wait(timeout=30)
     env = {**system.env, f"{svc.env_prefix}PORT": system.urls[name].rsplit(":", 1)[1]}
-    log = (system.log_dir / f"{name}-{label}.log").open("wb")
+    path = system.log_dir / f"{name}-{label}.log"
+    again = itertools.count(2)
+    while path.exists():
+        path = system.log_dir / f"{name}-{label}-{next(again)}.log"
+    log = path.open("wb")
     system.processes[name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
                                               stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if system.processes[name].poll() is not None:
-            raise RuntimeError(f"{name} exited at restart; see {log.name}")
+            raise RuntimeError(f"{name} exited at restart; see {path}")
         with contextlib.suppress(httpx.HTTPError):
             r = httpx.get(f"{system.urls[name]}/health/ready", timeout=2)
             if r.status_code == 200 and r.json().get("broker") == "ok":
                 return
         time.sleep(0.3)
-    raise RuntimeError(f"{name} not ready again in time; see {log.name}")
+    raise RuntimeError(f"{name} not ready again within {timeout:.0f} s; see {path}")
 
 
 def stop_system(system: System) -> None:
