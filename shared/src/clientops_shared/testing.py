@@ -486,6 +486,11 @@ class HeavyWorkWatch:
     process at all — on the loop or in a worker thread (where it would hold the GIL and starve
     the loop); work moved to a worker process is never seen. No wall-clock bound is asserted:
     the stall is a figure to report, the samples are the evidence.
+
+    ``longest_stall`` is wall-clock time between two beats, which on a loaded machine includes
+    the time the OS ran other processes; ``longest_busy`` is the loop thread's own CPU time
+    between two beats (the longest stretch of work the loop did without a pause), which load
+    does not inflate.
     """
 
     def __init__(self, interval: float = 0.002) -> None:
@@ -494,6 +499,7 @@ class HeavyWorkWatch:
         self.interval = interval
         self.functions: set[str] = set()
         self.longest_stall = 0.0
+        self.longest_busy = 0.0
         self.stalled_in: dict[str, float] = {}  # the loop's innermost frames when it stalled
         self._loop_thread = 0
         self._beat = time.monotonic()
@@ -524,11 +530,13 @@ class HeavyWorkWatch:
                     f = f.f_back
 
     async def _heartbeat(self) -> None:
+        cpu = time.thread_time()
         while True:
-            now = time.monotonic()
+            now, cpu_now = time.monotonic(), time.thread_time()
             # the loop's own view too: a C call holding the GIL hides a stall from the sampler
             self.longest_stall = max(self.longest_stall, now - self._beat - 0.005)
-            self._beat = now
+            self.longest_busy = max(self.longest_busy, cpu_now - cpu)
+            self._beat, cpu = now, cpu_now
             await asyncio.sleep(0.005)
 
     async def __aenter__(self) -> HeavyWorkWatch:
