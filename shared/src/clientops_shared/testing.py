@@ -490,7 +490,8 @@ class HeavyWorkWatch:
     ``longest_stall`` is wall-clock time between two beats, which on a loaded machine includes
     the time the OS ran other processes; ``longest_busy`` is the loop thread's own CPU time
     between two beats (the longest stretch of work the loop did without a pause), which load
-    does not inflate.
+    does not inflate. ``busy_in`` keeps, by the loop's innermost frames, the longest such
+    stretch the sampler caught there: where the loop works without a pause.
     """
 
     def __init__(self, interval: float = 0.002) -> None:
@@ -501,8 +502,11 @@ class HeavyWorkWatch:
         self.longest_stall = 0.0
         self.longest_busy = 0.0
         self.stalled_in: dict[str, float] = {}  # the loop's innermost frames when it stalled
+        self.busy_in: dict[str, float] = {}  # ... when it had worked long without a pause
         self._loop_thread = 0
+        self._loop_clock = time.CLOCK_THREAD_CPUTIME_ID
         self._beat = time.monotonic()
+        self._beat_cpu = 0.0
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._heart: asyncio.Task[None] | None = None
@@ -516,33 +520,38 @@ class HeavyWorkWatch:
         me = threading.get_ident()
         while not self._stop.wait(self.interval):
             stall = time.monotonic() - self._beat
+            busy = time.clock_gettime(self._loop_clock) - self._beat_cpu
             self.longest_stall = max(self.longest_stall, stall)
             for ident, frame in sys._current_frames().items():
                 if ident == me:
                     continue
-                if ident == self._loop_thread and stall > 0.05:
+                if ident == self._loop_thread and (stall > 0.05 or busy > 0.02):
                     where = " < ".join(f"{g.f_code.co_name}:{g.f_lineno}" for g in
                                        _frames(frame, 6))
-                    self.stalled_in[where] = max(self.stalled_in.get(where, 0.0), stall)
+                    if stall > 0.05:
+                        self.stalled_in[where] = max(self.stalled_in.get(where, 0.0), stall)
+                    if busy > 0.02:
+                        self.busy_in[where] = max(self.busy_in.get(where, 0.0), busy)
                 f: Any = frame
                 while f is not None:
                     self.functions.add(f.f_code.co_name)
                     f = f.f_back
 
     async def _heartbeat(self) -> None:
-        cpu = time.thread_time()
+        self._beat_cpu = time.thread_time()
         while True:
-            now, cpu_now = time.monotonic(), time.thread_time()
+            now, cpu = time.monotonic(), time.thread_time()
             # the loop's own view too: a C call holding the GIL hides a stall from the sampler
             self.longest_stall = max(self.longest_stall, now - self._beat - 0.005)
-            self.longest_busy = max(self.longest_busy, cpu_now - cpu)
-            self._beat, cpu = now, cpu_now
+            self.longest_busy = max(self.longest_busy, cpu - self._beat_cpu)
+            self._beat, self._beat_cpu = now, cpu
             await asyncio.sleep(0.005)
 
     async def __aenter__(self) -> HeavyWorkWatch:
         import threading
 
         self._loop_thread = threading.get_ident()
+        self._loop_clock = time.pthread_getcpuclockid(self._loop_thread)
         self._heart = asyncio.create_task(self._heartbeat())
         await asyncio.sleep(0)
         self._sampler.start()

@@ -44,16 +44,18 @@ class Probes:
 
     answers: list[int] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)  # from one answer to the next
     took: float = 0.0
 
     def report(self, what: str, watch: HeavyWorkWatch) -> None:
         print(f"{what}: {self.took:.1f} s; /health/live median "
               f"{statistics.median(self.latencies) * 1000:.1f} ms, worst "
-              f"{max(self.latencies) * 1000:.0f} ms over {len(self.latencies)} probes; "
+              f"{max(self.latencies) * 1000:.0f} ms over {len(self.latencies)} probes, longest "
+              f"between two answers {max(self.gaps, default=0.0) * 1000:.0f} ms; "
               f"longest loop stall {watch.longest_stall * 1000:.0f} ms (wall), longest stretch "
               f"of loop CPU {watch.longest_busy * 1000:.0f} ms")
-        for where, stall in sorted(watch.stalled_in.items(), key=lambda kv: -kv[1])[:5]:
-            print(f"  loop stalled {stall * 1000:.0f} ms in {where}")
+        for where, busy in sorted(watch.busy_in.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"  loop worked {busy * 1000:.0f} ms without a pause, up to {where}")
 
     def kept_answering(self) -> bool:
         """At least one probe was sent while the work was in flight (the first always is: the
@@ -64,11 +66,14 @@ class Probes:
 async def probe_while(client: Any, work: Awaitable[Any]) -> tuple[Any, Probes]:
     probes = Probes()
     task = asyncio.ensure_future(work)
-    started = time.perf_counter()
+    started = last = time.perf_counter()
     while not task.done():
         t0 = time.perf_counter()
         probes.answers.append((await client.get("/health/live")).status_code)
-        probes.latencies.append(time.perf_counter() - t0)
+        now = time.perf_counter()
+        probes.latencies.append(now - t0)
+        probes.gaps.append(now - last)
+        last = now
         await asyncio.sleep(0.05)
     probes.took = time.perf_counter() - started
     return await task, probes
