@@ -46,8 +46,9 @@ typecheck:
 	.venv/bin/mypy shared/src services/*/src
 
 # the fault suite at the issue's sizes on private RabbitMQ/PostgreSQL servers (make test: a smoke)
+# the full fault suite, its two halves at once on private servers of their own (run.py)
 reliability: install
-	CLIENTOPS_RELIABILITY=full .venv/bin/pytest -q -p no:warnings -m reliability tests/reliability $(PYTEST_ARGS)
+	CLIENTOPS_RELIABILITY=full .venv/bin/python tests/reliability/run.py $(PYTEST_ARGS)
 
 bench:
 	$(PY) bench/run.py

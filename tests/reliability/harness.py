@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -260,7 +262,13 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
 
 @dataclass
 class Faulty:
-    """The private servers, the services' databases on them, and the running processes."""
+    """The private servers, the services' databases on them, and the running processes.
+
+    Services outlive a scenario: the next scenario that asks for the same services with the
+    same settings gets the running processes (every one alive and ready), its queues purged —
+    starting three services costs a minute of a busy 2-core machine. Asked for others, the
+    running ones are stopped first.
+    """
 
     pg: PrivatePostgres
     rabbit: PrivateRabbit
@@ -268,12 +276,31 @@ class Faulty:
     log_dir: Path
     system: System | None = None
     env: dict[str, str] = field(default_factory=dict)
+    started_as: tuple[Any, ...] | None = None
 
     def start(self, names: Sequence[str], **extra_env: str) -> System:
-        self.env = {"WEB_SEED_DEMO_USERS": "0", **extra_env}
+        env = {"WEB_SEED_DEMO_USERS": "0", **extra_env}
+        wanted = (tuple(names), tuple(sorted(env.items())))
+        if self.system is not None and self.started_as == wanted and self._all_ready():
+            return self.system
+        self.stop()
+        self.env = env
         self.system = start_system(self.servers, self.log_dir,
                                    tuple(service(n) for n in names), extra_env=self.env)
+        self.started_as = wanted
         return self.system
+
+    def _all_ready(self) -> bool:
+        system = self.running
+        return all(p.poll() is None for p in system.processes.values()) and all(
+            ready(url, broker=True) for url in system.urls.values())
+
+    def stop(self) -> None:
+        """Stop the running services (stopped ones resumed first so they can exit)."""
+        if self.system is not None:
+            self.resume_all()
+            stop_system(self.system)
+        self.system, self.started_as = None, None
 
     @property
     def running(self) -> System:
@@ -323,9 +350,7 @@ def faulty_servers(log_dir: Path) -> Iterator[Faulty]:
         try:
             yield faulty
         finally:
-            if faulty.system is not None:
-                faulty.resume_all()
-                stop_system(faulty.system)
+            faulty.stop()
 
 
 def ready(url: str, broker: bool = False) -> bool:
@@ -556,6 +581,21 @@ def classify(expected_ids: Iterable[Any], observed_rows: Iterable[Any],
 
 
 RESULTS: list[Outcome] = []
+RESULTS_FILE = os.environ.get("CLIENTOPS_FAULT_RESULTS")
+"""Where a run writes its outcomes as JSON (``tests/reliability/run.py`` joins two runs)."""
+
+
+def save_results(path: str | Path) -> None:
+    Path(path).write_text(json.dumps([dataclasses.asdict(o) for o in RESULTS],
+                                     ensure_ascii=False, indent=1))
+
+
+def load_results(path: str | Path) -> list[Outcome]:
+    if not Path(path).exists():
+        return []
+    return [Outcome(**{**o, "lost_ids": tuple(o["lost_ids"]),
+                       "double_ids": tuple(o["double_ids"])})
+            for o in json.loads(Path(path).read_text())]
 
 
 def record(outcome: Outcome) -> Outcome:

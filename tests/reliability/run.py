@@ -1,0 +1,93 @@
+"""``make reliability``: the full fault suite as two pytest runs at once, each on a private
+RabbitMQ node and PostgreSQL cluster of its own, then one table of every item sorted.
+
+The scenarios that sign contracts through the whole system (contracts, billing,
+notifications) run in one half; those that drive billing alone straight from the broker or
+its database in the other. Much of each scenario is waiting — a node restarting, a process
+stopped for 60 s, a queue draining at the consumer's pace — so the halves overlap well even
+on two cores.
+
+    python tests/reliability/run.py [pytest arguments...]
+
+Each half's output is printed as it comes, prefixed with its name; the exit status is
+non-zero if either half failed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import load_results, table  # noqa: E402
+
+GROUPS: dict[str, list[str]] = {
+    "system": ["test_fault_broker.py", "test_fault_consumer_down.py", "test_fault_database.py",
+               "test_fault_order.py"],
+    "billing": ["test_fault_processes.py", "test_fault_invoice_run.py",
+                "test_reliability_database_down.py", "test_database_unreachable_is_503.py"],
+}
+
+OK = (0, 5)  # passed, or nothing selected in that half (``-k`` naming scenarios of the other)
+
+
+def _check_groups() -> None:
+    """Every test file of the suite runs in exactly one half (a new one must be placed)."""
+    files = sorted(p.name for p in HERE.glob("test_*.py"))
+    placed = sorted(f for group in GROUPS.values() for f in group)
+    if files != placed:
+        raise SystemExit(f"tests/reliability/run.py: GROUPS must list every test file once: "
+                         f"files {files}, listed {placed}")
+
+
+def _pump(name: str, stream: object, out: list[str]) -> None:
+    for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        out.append(line)
+        sys.stdout.write(f"[{name}] {line}")
+        sys.stdout.flush()
+
+
+def main(args: list[str]) -> int:
+    _check_groups()
+    results = Path(tempfile.mkdtemp(prefix="clientops-faults-"))
+    env = {**os.environ, "CLIENTOPS_RELIABILITY": os.environ.get("CLIENTOPS_RELIABILITY", "full")}
+    started = time.monotonic()
+    runs: dict[str, tuple[subprocess.Popen[str], threading.Thread, list[str]]] = {}
+    for name, files in GROUPS.items():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:warnings", "-m", "reliability",
+             "--durations=0", "--durations-min=1", *[str(HERE / f) for f in files], *args],
+            env={**env, "CLIENTOPS_FAULT_RESULTS": str(results / f"{name}.json")},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=HERE.parent.parent)
+        lines: list[str] = []
+        pump = threading.Thread(target=_pump, args=(name, proc.stdout, lines), daemon=True)
+        pump.start()
+        runs[name] = (proc, pump, lines)
+    finished: dict[str, tuple[int, float]] = {}
+    while len(finished) < len(runs):
+        for name, (proc, _, _) in runs.items():
+            if name not in finished and proc.poll() is not None:
+                finished[name] = (proc.returncode, time.monotonic() - started)
+        time.sleep(1.0)
+    for _, pump, _ in runs.values():
+        pump.join(timeout=10)
+    outcomes = [o for name in GROUPS for o in load_results(results / f"{name}.json")]
+    print("\n" + "=" * 30 + " fault suite: every item sorted " + "=" * 30)
+    print(table(outcomes) if outcomes else "(no scenario recorded an outcome)")
+    for name, (code, took) in finished.items():
+        print(f"{name}: {'passed' if code in OK else f'FAILED (exit {code})'} in "
+              f"{took / 60:.1f} min")
+    print(f"fault suite: {(time.monotonic() - started) / 60:.1f} min in all")
+    failed = any(code not in OK for code, _ in finished.values())
+    return 1 if failed or not all(o.passed for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
