@@ -45,8 +45,8 @@ lint:
 typecheck:
 	.venv/bin/mypy shared/src services/*/src
 
-# the fault suite at the issue's sizes on private RabbitMQ/PostgreSQL servers (make test: a smoke)
-# the full fault suite, its two halves at once on private servers of their own (run.py)
+# the fault suite at the issue's sizes on private RabbitMQ/PostgreSQL servers, three parts at once
+# (tests/reliability/run.py); make test runs a smoke
 reliability: install
 	CLIENTOPS_RELIABILITY=full .venv/bin/python tests/reliability/run.py $(PYTEST_ARGS)
 

@@ -1,16 +1,17 @@
-"""``make reliability``: the full fault suite as two pytest runs at once, each on a private
+"""``make reliability``: the full fault suite as three pytest runs at once, each on a private
 RabbitMQ node and PostgreSQL cluster of its own, then one table of every item sorted.
 
 The scenarios that sign contracts through the whole system (contracts, billing,
-notifications) run in one half; those that drive billing alone straight from the broker or
-its database in the other. Much of each scenario is waiting — a node restarting, a process
-stopped for 60 s, a queue draining at the consumer's pace — so the halves overlap well even
-on two cores.
+notifications) run in one part; the 10,000-event backlog (billing alone, one process, at most
+one core) in another; the other scenarios that drive billing alone straight from the broker or
+its database in the third. Much of each scenario is waiting — a node restarting, a process
+stopped for 60 s, a queue draining at one consumer's pace — so the parts overlap well even on
+two cores.
 
     python tests/reliability/run.py [pytest arguments...]
 
-Each half's output is printed as it comes, prefixed with its name; the exit status is
-non-zero if either half failed.
+Each part's output is printed as it comes, prefixed with its name; the exit status is
+non-zero if any part failed.
 """
 
 from __future__ import annotations
@@ -31,15 +32,16 @@ from harness import load_results, table  # noqa: E402
 GROUPS: dict[str, list[str]] = {
     "system": ["test_fault_broker.py", "test_fault_consumer_down.py", "test_fault_database.py",
                "test_fault_order.py"],
+    "backlog": ["test_fault_backlog.py"],
     "billing": ["test_fault_processes.py", "test_fault_invoice_run.py",
                 "test_reliability_database_down.py", "test_database_unreachable_is_503.py"],
 }
 
-OK = (0, 5)  # passed, or nothing selected in that half (``-k`` naming scenarios of the other)
+OK = (0, 5)  # passed, or nothing selected in that part (``-k`` naming scenarios of another)
 
 
 def _check_groups() -> None:
-    """Every test file of the suite runs in exactly one half (a new one must be placed)."""
+    """Every test file of the suite runs in exactly one part (a new one must be placed)."""
     files = sorted(p.name for p in HERE.glob("test_*.py"))
     placed = sorted(f for group in GROUPS.values() for f in group)
     if files != placed:

@@ -434,13 +434,18 @@ def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             servers.vhost_admin("delete_vhost", vhost)
 
 
-async def _purge_service_queues(amqp_url: str) -> None:
+async def purge_service_queues(amqp_url: str, *, dead_letters: bool = True) -> None:
+    """Empty every service's event queue (and its dead-letter queue unless told not to), over
+    one AMQP connection."""
     from clientops_shared import messaging
 
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         for service in messaging.CONSUMERS:
-            for name in (messaging.queue_name(service), messaging.dlq_name(service)):
+            names = [messaging.queue_name(service)]
+            if dead_letters:
+                names.append(messaging.dlq_name(service))
+            for name in names:
                 channel = await connection.channel()
                 try:
                     queue = await channel.declare_queue(name, passive=True)
@@ -460,7 +465,7 @@ def _no_events_from_earlier_tests(request: pytest.FixtureRequest) -> None:
     """
     if "servers" in request.fixturenames and "system" not in request.fixturenames:
         servers: Servers = request.getfixturevalue("servers")
-        asyncio.run(_purge_service_queues(servers.amqp_url))
+        asyncio.run(purge_service_queues(servers.amqp_url))
 
 
 _INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
