@@ -17,6 +17,7 @@ non-zero if any part failed.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,8 +59,13 @@ def _pump(name: str, stream: object, out: list[str]) -> None:
         sys.stdout.flush()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a SIGTERM (a timeout) stops the parts as Ctrl-C does
+
+
 def main(args: list[str]) -> int:
     _check_groups()
+    signal.signal(signal.SIGTERM, _interrupt)
     results = Path(tempfile.mkdtemp(prefix="clientops-faults-"))
     env = {**os.environ, "CLIENTOPS_RELIABILITY": os.environ.get("CLIENTOPS_RELIABILITY", "full")}
     started = time.monotonic()
@@ -75,11 +81,23 @@ def main(args: list[str]) -> int:
         pump.start()
         runs[name] = (proc, pump, lines)
     finished: dict[str, tuple[int, float]] = {}
-    while len(finished) < len(runs):
-        for name, (proc, _, _) in runs.items():
-            if name not in finished and proc.poll() is not None:
-                finished[name] = (proc.returncode, time.monotonic() - started)
-        time.sleep(1.0)
+    try:
+        while len(finished) < len(runs):
+            for name, (proc, _, _) in runs.items():
+                if name not in finished and proc.poll() is not None:
+                    finished[name] = (proc.returncode, time.monotonic() - started)
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        # each part stops as pytest does on Ctrl-C: its fixtures stop the private servers
+        for proc, _, _ in runs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc, _, _ in runs.values():
+            try:
+                proc.wait(timeout=180)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        raise
     for _, pump, _ in runs.values():
         pump.join(timeout=10)
     outcomes = [o for name in GROUPS for o in load_results(results / f"{name}.json")]
