@@ -649,6 +649,11 @@ def subscriptions(faulty: Faulty, contract_ids: Sequence[str]) -> list[str]:
         "WHERE contract_id = ANY($1::uuid[])", list(contract_ids))]
 
 
+def applied(faulty: Faulty, contract_ids: Sequence[str]) -> int:
+    """How many of those contracts billing opened a subscription for."""
+    return len(subscriptions(faulty, contract_ids))
+
+
 def welcome_tasks(faulty: Faulty, contract_ids: Sequence[str]) -> list[str]:
     """One contract id per welcome-call task notifications created (any state)."""
     keys = [f"welcome_call:{c}" for c in contract_ids]

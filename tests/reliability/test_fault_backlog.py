@@ -12,6 +12,7 @@ import pytest
 from .harness import (
     BACKLOG_PREFETCH,
     Faulty,
+    applied,
     classify,
     contract_ids,
     converge,
@@ -26,10 +27,6 @@ from .harness import (
 )
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
-
-
-def _applied(faulty: Faulty, ids: list[str]) -> int:
-    return len(subscriptions(faulty, ids))
 
 
 @full_only
@@ -54,7 +51,7 @@ def test_backlog_for_a_stopped_consumer_is_drained_with_bounded_memory(
     peak_rss, peak_unacked = start_rss, 0
     deadline = time.monotonic() + 1200
     for probe in itertools.count():
-        if _applied(faulty, ids) >= n or time.monotonic() > deadline:
+        if applied(faulty, ids) >= n or time.monotonic() > deadline:
             break
         peak_rss = max(peak_rss, rss_mb(pid))
         if probe % 5 == 0:  # rabbitmqctl boots a VM: half a second of CPU each time
@@ -64,7 +61,7 @@ def test_backlog_for_a_stopped_consumer_is_drained_with_bounded_memory(
                 if name == "billing.events" and count.strip().isdigit():
                     peak_unacked = max(peak_unacked, int(count))
         time.sleep(3)
-    converge(lambda: _applied(faulty, ids), n, timeout=60)
+    converge(lambda: applied(faulty, ids), n, timeout=60)
     print(f"backlog of {n}: drained in {time.monotonic() - started:.0f} s at prefetch "
           f"{BACKLOG_PREFETCH}; billing RSS {start_rss:.0f} MB at start, peak "
           f"{peak_rss:.0f} MB; at most {peak_unacked} unacknowledged at once")

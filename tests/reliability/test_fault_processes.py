@@ -16,6 +16,7 @@ from clientops_shared import messaging
 from .harness import (
     BACKLOG_PREFETCH,
     Faulty,
+    applied,
     classify,
     contract_ids,
     converge,
@@ -32,11 +33,6 @@ from .harness import (
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 
 
-
-def _applied(faulty: Faulty, ids: list[str]) -> int:
-    return len(subscriptions(faulty, ids))
-
-
 def test_billing_sigkilled_then_sigstopped_mid_stream_applies_every_event_once(
         faulty: Faulty) -> None:
     n = size(200, 2000)
@@ -45,15 +41,15 @@ def test_billing_sigkilled_then_sigstopped_mid_stream_applies_every_event_once(
     envelopes = signing_envelopes(n, "KILL")
     ids = contract_ids(envelopes)
     event_ids = publish(faulty, envelopes)
-    wait_until(lambda: _applied(faulty, ids) >= n // 3, 600, "a third applied")
+    wait_until(lambda: applied(faulty, ids) >= n // 3, 600, "a third applied")
     faulty.signal("billing", signal.SIGKILL)
     faulty.running.processes["billing"].wait(timeout=30)
     faulty.restart("billing", "after-sigkill")
-    wait_until(lambda: _applied(faulty, ids) >= 2 * n // 3, 600, "two thirds applied")
+    wait_until(lambda: applied(faulty, ids) >= 2 * n // 3, 600, "two thirds applied")
     faulty.signal("billing", signal.SIGSTOP)
     time.sleep(size(10, 60))
     faulty.signal("billing", signal.SIGCONT)
-    converge(lambda: _applied(faulty, ids), n, timeout=900)
+    converge(lambda: applied(faulty, ids), n, timeout=900)
     record(classify(ids, subscriptions(faulty, ids),
                     scenario="billing SIGKILL + SIGSTOP: subscriptions")).check()
     record(classify(event_ids, inbox_events(faulty, "billing", event_ids),
@@ -93,7 +89,7 @@ def test_poison_messages_are_dead_lettered_and_good_events_behind_them_flow(
     # poison first, in the middle and last: nothing behind any of it may wait
     stream = poison[:2] + good[: n // 2] + poison[2:3] + good[n // 2:] + poison[3:]
     asyncio.run(_publish_raw(faulty.servers.amqp_url, stream))
-    converge(lambda: _applied(faulty, ids), n, timeout=600)
+    converge(lambda: applied(faulty, ids), n, timeout=600)
     record(classify(ids, subscriptions(faulty, ids),
                     scenario=f"poison x{len(poison)} among {n}: good events")).check()
     dlq = converge(lambda: dead_letters(faulty, "billing")["billing"] - before, len(poison),
