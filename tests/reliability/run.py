@@ -17,6 +17,7 @@ non-zero if any part failed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -101,6 +102,7 @@ def main(args: list[str]) -> int:
     for _, pump, _ in runs.values():
         pump.join(timeout=10)
     outcomes = [o for name in GROUPS for o in load_results(results / f"{name}.json")]
+    shutil.rmtree(results, ignore_errors=True)
     print("\n" + "=" * 30 + " fault suite: every item sorted " + "=" * 30)
     print(table(outcomes) if outcomes else "(no scenario recorded an outcome)")
     for name, (code, took) in finished.items():
