@@ -45,9 +45,10 @@ lint:
 typecheck:
 	.venv/bin/mypy shared/src services/*/src
 
-# the fault suite at the issue's sizes on private RabbitMQ/PostgreSQL servers (make test: a smoke)
+# the fault suite at the issue's sizes on private RabbitMQ/PostgreSQL servers, three parts at once
+# (tests/reliability/run.py); make test runs a smoke
 reliability: install
-	CLIENTOPS_RELIABILITY=full .venv/bin/pytest -q -p no:warnings -m reliability tests/reliability $(PYTEST_ARGS)
+	CLIENTOPS_RELIABILITY=full .venv/bin/python tests/reliability/run.py $(PYTEST_ARGS)
 
 bench:
 	$(PY) bench/run.py

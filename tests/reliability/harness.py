@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,13 +35,27 @@ import httpx
 import pytest
 
 from clientops_shared.devtools import SERVICES, Service, create_databases, migrate
-from clientops_shared.testing import Servers, System, free_port, start_system, stop_system
+from clientops_shared.testing import (
+    Servers,
+    System,
+    free_port,
+    purge_service_queues,
+    restart_service,
+    start_system,
+    stop_system,
+)
 
 FULL = os.environ.get("CLIENTOPS_RELIABILITY", "smoke") == "full"
 
 
 # the smoke leaves out the scenarios ``make reliability`` alone runs
 full_only = pytest.mark.skipif(not FULL, reason="make reliability (CLIENTOPS_RELIABILITY=full)")
+
+
+# contract signings carry their aggregate's version, so billing may handle several at once:
+# a backlog drains that much faster, and what the consumer holds at once is bounded by the
+# configured prefetch (read back from the broker); the default stays 1 elsewhere
+BACKLOG_PREFETCH = 5
 
 
 def size(smoke: int, full: int) -> int:
@@ -204,17 +220,19 @@ class PrivateRabbit:
         if self.process is None or self.process.poll() is not None:
             self.start()
             return
-        try:
-            self.ctl("await_startup", "--timeout", "5", timeout=30)
-        except RuntimeError:
+        if not self.listening():  # the VM is up, RabbitMQ stopped (``stop_app``)
             self.start_app()
+
+    def listening(self) -> bool:
+        """RabbitMQ accepts connections (cheaper than ``rabbitmqctl``, which boots a VM)."""
+        with socket.socket() as sock:
+            sock.settimeout(5)
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
 
     def purge_service_queues(self) -> None:
         """Drop what an earlier scenario left queued (its items were judged by that scenario),
-        so a scenario's quiescence is its own."""
-        for name in self.queue_depths():
-            if name.endswith(".events"):
-                self.ctl("purge_queue", name)
+        so a scenario's quiescence is its own; dead-letter queues are kept."""
+        asyncio.run(purge_service_queues(self.amqp_url, dead_letters=False))
 
     def close_all_connections(self) -> None:
         self.ctl("close_all_connections", "fault suite")
@@ -254,7 +272,13 @@ def private_rabbit() -> Iterator[PrivateRabbit]:
 
 @dataclass
 class Faulty:
-    """The private servers, the services' databases on them, and the running processes."""
+    """The private servers, the services' databases on them, and the running processes.
+
+    Services outlive a scenario: the next scenario that asks for the same services with the
+    same settings gets the running processes (every one alive and ready), its queues purged —
+    starting three services costs a minute of a busy 2-core machine. Asked for others, the
+    running ones are stopped first.
+    """
 
     pg: PrivatePostgres
     rabbit: PrivateRabbit
@@ -262,12 +286,44 @@ class Faulty:
     log_dir: Path
     system: System | None = None
     env: dict[str, str] = field(default_factory=dict)
+    started_as: tuple[Any, ...] | None = None
+    migrated: set[str] = field(default_factory=set)
 
     def start(self, names: Sequence[str], **extra_env: str) -> System:
-        self.env = {"WEB_SEED_DEMO_USERS": "0", **extra_env}
+        env = {"WEB_SEED_DEMO_USERS": "0", **extra_env}
+        wanted = (tuple(names), tuple(sorted(env.items())))
+        if self.system is not None and self.started_as == wanted and self._all_ready():
+            return self.system
+        self.stop()
+        self.migrate(*names)
+        self.env = env
         self.system = start_system(self.servers, self.log_dir,
                                    tuple(service(n) for n in names), extra_env=self.env)
+        self.started_as = wanted
         return self.system
+
+    def migrate(self, *names: str) -> None:
+        """The named services' databases, created and migrated on first use (a run of the
+        billing scenarios alone never pays for the other five)."""
+        todo = [n for n in names if n not in self.migrated]
+        if not todo:
+            return
+        asyncio.run(create_databases([self.servers.databases[n] for n in todo], self.pg.dsn))
+        for name in todo:
+            migrate(service(name), self.servers.databases[name], self.pg.dsn)
+            self.migrated.add(name)
+
+    def _all_ready(self) -> bool:
+        system = self.running
+        return all(p.poll() is None for p in system.processes.values()) and all(
+            ready(url, broker=True) for url in system.urls.values())
+
+    def stop(self) -> None:
+        """Stop the running services (stopped ones resumed first so they can exit)."""
+        if self.system is not None:
+            self.resume_all()
+            stop_system(self.system)
+        self.system, self.started_as = None, None
 
     @property
     def running(self) -> System:
@@ -275,21 +331,9 @@ class Faulty:
         return self.system
 
     def restart(self, name: str, label: str = "restarted") -> None:
-        """Start the named service again on its port (after it was killed or stopped)."""
-        system = self.running
-        svc = service(name)
-        old = system.processes[name]
-        if old.poll() is None:
-            old.terminate()
-            old.wait(timeout=30)
-        env = {**os.environ, **self.servers.env(), "CLIENTOPS_LOG_JSON": "1", **self.env,
-               f"{svc.env_prefix}PORT": system.urls[name].rsplit(":", 1)[1]}
-        log = (self.log_dir / f"{name}-{label}-{time.monotonic_ns()}.log").open("wb")
-        system.processes[name] = subprocess.Popen([sys.executable, "-m", svc.package],
-                                                  env=env, stdout=log,
-                                                  stderr=subprocess.STDOUT)
-        wait_until(lambda: ready(system.urls[name], broker=True), timeout=120,
-                   what=f"{name} ready again")
+        """Start the named service again on its port (after it was killed or stopped), with
+        the settings the scenario started it with; ready again within two minutes."""
+        restart_service(self.running, name, label=label, timeout=120)
 
     def resume_all(self) -> None:
         """SIGCONT every service process (a scenario may have stopped one)."""
@@ -302,6 +346,7 @@ class Faulty:
         os.kill(self.running.processes[name].pid, sig)
 
     def dsn(self, name: str) -> str:
+        self.migrate(name)  # a scenario may seed a database before it starts the service
         return f"postgresql://postgres@127.0.0.1:{self.pg.port}/{self.servers.databases[name]}"
 
     def query(self, name: str, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -316,22 +361,18 @@ class Faulty:
 
 @contextlib.contextmanager
 def faulty_servers(log_dir: Path) -> Iterator[Faulty]:
-    """A private RabbitMQ node and PostgreSQL cluster with every service's database migrated."""
+    """A private RabbitMQ node and PostgreSQL cluster; each service's database is created and
+    migrated when a scenario first starts that service (or calls ``Faulty.migrate``)."""
     with private_postgres() as pg, private_rabbit() as rabbit:
         run_id = uuid.uuid4().hex[:8]
         servers = Servers(pg_dsn=pg.dsn, amqp_url=rabbit.amqp_url, run_id=run_id,
                           vhost_admin=rabbit.ctl)
         servers.databases = {s.name: f"clientops_{s.name}" for s in SERVICES}
-        asyncio.run(create_databases(list(servers.databases.values()), pg.dsn))
-        for svc in SERVICES:
-            migrate(svc, servers.databases[svc.name], pg.dsn)
-        faulty = Faulty(pg, rabbit, servers, log_dir)
+        faulty = Faulty(pg, rabbit, servers, log_dir)  # databases migrated as services start
         try:
             yield faulty
         finally:
-            if faulty.system is not None:
-                faulty.resume_all()
-                stop_system(faulty.system)
+            faulty.stop()
 
 
 def ready(url: str, broker: bool = False) -> bool:
@@ -562,6 +603,21 @@ def classify(expected_ids: Iterable[Any], observed_rows: Iterable[Any],
 
 
 RESULTS: list[Outcome] = []
+RESULTS_FILE = os.environ.get("CLIENTOPS_FAULT_RESULTS")
+"""Where a run writes its outcomes as JSON (``tests/reliability/run.py`` joins two runs)."""
+
+
+def save_results(path: str | Path) -> None:
+    Path(path).write_text(json.dumps([dataclasses.asdict(o) for o in RESULTS],
+                                     ensure_ascii=False, indent=1))
+
+
+def load_results(path: str | Path) -> list[Outcome]:
+    if not Path(path).exists():
+        return []
+    return [Outcome(**{**o, "lost_ids": tuple(o["lost_ids"]),
+                       "double_ids": tuple(o["double_ids"])})
+            for o in json.loads(Path(path).read_text())]
 
 
 def record(outcome: Outcome) -> Outcome:
@@ -591,6 +647,11 @@ def subscriptions(faulty: Faulty, contract_ids: Sequence[str]) -> list[str]:
     return [r[0] for r in faulty.query(
         "billing", "SELECT contract_id::text FROM subscription "
         "WHERE contract_id = ANY($1::uuid[])", list(contract_ids))]
+
+
+def applied(faulty: Faulty, contract_ids: Sequence[str]) -> int:
+    """How many of those contracts billing opened a subscription for."""
+    return len(subscriptions(faulty, contract_ids))
 
 
 def welcome_tasks(faulty: Faulty, contract_ids: Sequence[str]) -> list[str]:

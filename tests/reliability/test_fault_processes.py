@@ -1,5 +1,5 @@
-"""Fault suite, consumer faults: billing SIGKILLed and SIGSTOPped mid-stream, a backlog queued
-for a stopped consumer, and poison messages among good ones (issue 9 §5)."""
+"""Fault suite, consumer faults: billing SIGKILLed and SIGSTOPped mid-stream, and poison
+messages among good ones (issue 9 §5); the backlog is in test_fault_backlog.py."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ import pytest
 from clientops_shared import messaging
 
 from .harness import (
+    BACKLOG_PREFETCH,
     Faulty,
+    applied,
     classify,
     contract_ids,
     converge,
     dead_letters,
-    full_only,
     inbox_events,
     publish,
     record,
-    rss_mb,
     signing_envelopes,
     size,
     subscriptions,
@@ -31,15 +31,6 @@ from .harness import (
 )
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
-
-# contract signings carry their aggregate's version, so billing may handle several at once:
-# a backlog drains that much faster, and what the consumer holds at once is bounded by the
-# configured prefetch (read back from the broker); the default stays 1 elsewhere
-BACKLOG_PREFETCH = 5
-
-
-def _applied(faulty: Faulty, ids: list[str]) -> int:
-    return len(subscriptions(faulty, ids))
 
 
 def test_billing_sigkilled_then_sigstopped_mid_stream_applies_every_event_once(
@@ -50,69 +41,21 @@ def test_billing_sigkilled_then_sigstopped_mid_stream_applies_every_event_once(
     envelopes = signing_envelopes(n, "KILL")
     ids = contract_ids(envelopes)
     event_ids = publish(faulty, envelopes)
-    wait_until(lambda: _applied(faulty, ids) >= n // 3, 600, "a third applied")
+    wait_until(lambda: applied(faulty, ids) >= n // 3, 600, "a third applied")
     faulty.signal("billing", signal.SIGKILL)
     faulty.running.processes["billing"].wait(timeout=30)
     faulty.restart("billing", "after-sigkill")
-    wait_until(lambda: _applied(faulty, ids) >= 2 * n // 3, 600, "two thirds applied")
+    wait_until(lambda: applied(faulty, ids) >= 2 * n // 3, 600, "two thirds applied")
     faulty.signal("billing", signal.SIGSTOP)
     time.sleep(size(10, 60))
     faulty.signal("billing", signal.SIGCONT)
-    converge(lambda: _applied(faulty, ids), n, timeout=900)
+    converge(lambda: applied(faulty, ids), n, timeout=900)
     record(classify(ids, subscriptions(faulty, ids),
                     scenario="billing SIGKILL + SIGSTOP: subscriptions")).check()
     record(classify(event_ids, inbox_events(faulty, "billing", event_ids),
                     scenario="billing SIGKILL + SIGSTOP: events in inbox")).check()
     assert dead_letters(faulty, "billing") == {"billing": 0}
     assert faulty.running.processes["billing"].poll() is None
-
-
-@full_only
-def test_backlog_for_a_stopped_consumer_is_drained_with_bounded_memory(
-        faulty: Faulty) -> None:
-    n = size(300, 10_000)
-    faulty.start(("billing",), BILLING_CONSUMER_PREFETCH=str(BACKLOG_PREFETCH))
-    proc = faulty.running.processes["billing"]
-    proc.terminate()
-    proc.wait(timeout=30)
-    envelopes = signing_envelopes(n, "BACKLOG")
-    ids = contract_ids(envelopes)
-    publish(faulty, envelopes)
-    # queued, none dropped (the broker's queue statistics lag a few seconds)
-    wait_until(lambda: faulty.rabbit.queue_depths().get("billing.events") == n, 60,
-               f"{n} queued", interval=2.0)
-    started = time.monotonic()
-    faulty.restart("billing", "on-backlog")
-    pid = faulty.running.processes["billing"].pid
-    assert _consumer_prefetch(faulty, "billing.events") == BACKLOG_PREFETCH
-    start_rss = rss_mb(pid)
-    peak_rss, peak_unacked = start_rss, 0
-    deadline = time.monotonic() + 1200
-    while _applied(faulty, ids) < n and time.monotonic() < deadline:
-        peak_rss = max(peak_rss, rss_mb(pid))
-        unacked = faulty.rabbit.ctl("list_queues", "name", "messages_unacknowledged")
-        for line in unacked.splitlines():
-            name, _, count = line.partition("\t")
-            if name == "billing.events" and count.strip().isdigit():
-                peak_unacked = max(peak_unacked, int(count))
-        time.sleep(5)  # each probe costs the busy machine CPU (rabbitmqctl boots a VM)
-    converge(lambda: _applied(faulty, ids), n, timeout=60)
-    print(f"backlog of {n}: drained in {time.monotonic() - started:.0f} s at prefetch "
-          f"{BACKLOG_PREFETCH}; billing RSS {start_rss:.0f} MB at start, peak "
-          f"{peak_rss:.0f} MB; at most {peak_unacked} unacknowledged at once")
-    record(classify(ids, subscriptions(faulty, ids),
-                    scenario=f"{n} events queued for a stopped consumer")).check()
-    # the consumer never hoards the backlog: the broker holds it to the prefetch
-    assert peak_unacked <= BACKLOG_PREFETCH
-    assert peak_rss - start_rss < 150, (start_rss, peak_rss)
-
-
-def _consumer_prefetch(faulty: Faulty, queue: str) -> int:
-    out = faulty.rabbit.ctl("list_consumers", "queue_name", "prefetch_count")
-    counts = [int(c) for q, _, c in (line.partition("\t") for line in out.splitlines())
-              if q == queue and c.strip().isdigit()]
-    assert counts, out
-    return max(counts)
 
 
 async def _publish_raw(amqp_url: str, messages: list[tuple[bytes, str, str]]) -> None:
@@ -146,7 +89,7 @@ def test_poison_messages_are_dead_lettered_and_good_events_behind_them_flow(
     # poison first, in the middle and last: nothing behind any of it may wait
     stream = poison[:2] + good[: n // 2] + poison[2:3] + good[n // 2:] + poison[3:]
     asyncio.run(_publish_raw(faulty.servers.amqp_url, stream))
-    converge(lambda: _applied(faulty, ids), n, timeout=600)
+    converge(lambda: applied(faulty, ids), n, timeout=600)
     record(classify(ids, subscriptions(faulty, ids),
                     scenario=f"poison x{len(poison)} among {n}: good events")).check()
     dlq = converge(lambda: dead_letters(faulty, "billing")["billing"] - before, len(poison),

@@ -10,7 +10,8 @@ The pool is started on first use (``spawn``: safe beside the loop's threads; a s
 ``MAX_WORKERS`` heavy jobs run at once per service, the rest wait their turn. A worker that
 dies (killed, out of memory) fails its job with ``BrokenProcessPool`` and the next job gets a
 fresh pool. The function and its arguments must be picklable (module-level functions, plain
-data).
+data). A worker whose service dies without shutting the pool down (SIGKILL, OOM kill) exits
+by itself within a second instead of lingering as an orphan.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import asyncio
 import copyreg
 import functools
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -50,7 +53,8 @@ def _executor() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(MAX_WORKERS,
-                                        mp_context=multiprocessing.get_context("spawn"))
+                                        mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_follow_parent, initargs=(os.getpid(),))
         return _pool
 
 
@@ -71,6 +75,15 @@ async def in_worker_process(fn: Callable[..., T], *args: Any, **kwargs: Any) -> 
     except BrokenProcessPool:
         _discard(pool)
         raise
+
+
+def _follow_parent(parent: int, interval: float = 1.0) -> None:
+    """In a worker: exit once the service that started it is gone (re-parented)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+    threading.Thread(target=watch, name="offload-parent-watch", daemon=True).start()
 
 
 def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import shutil
@@ -293,28 +294,37 @@ def start_system(servers: Servers, log_dir: Path, services: tuple[Service, ...] 
     return system
 
 
-def restart_service(system: System, name: str, *, label: str = "restarted") -> None:
+def restart_service(system: System, name: str, *, label: str = "restarted",
+                    timeout: float = 240.0) -> None:
     """Start one service of a running system again, on its port and with the settings the
-    system was started with (a restart with other settings changes what later tests see)."""
+    system was started with (a restart with other settings changes what later tests see).
+
+    Its output goes to ``<name>-<label>.log`` in the system's log folder (``-2``, ``-3``... when
+    the service is restarted again under the same label); ``timeout``: seconds to be ready
+    (database and broker) again."""
     svc = next(s for s in SERVICES if s.name == name)
     old = system.processes[name]
     if old.poll() is None:
         old.terminate()
         old.wait(timeout=30)
     env = {**system.env, f"{svc.env_prefix}PORT": system.urls[name].rsplit(":", 1)[1]}
-    log = (system.log_dir / f"{name}-{label}.log").open("wb")
+    path = system.log_dir / f"{name}-{label}.log"
+    again = itertools.count(2)
+    while path.exists():
+        path = system.log_dir / f"{name}-{label}-{next(again)}.log"
+    log = path.open("wb")
     system.processes[name] = subprocess.Popen([sys.executable, "-m", svc.package], env=env,
                                               stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if system.processes[name].poll() is not None:
-            raise RuntimeError(f"{name} exited at restart; see {log.name}")
+            raise RuntimeError(f"{name} exited at restart; see {path}")
         with contextlib.suppress(httpx.HTTPError):
             r = httpx.get(f"{system.urls[name]}/health/ready", timeout=2)
             if r.status_code == 200 and r.json().get("broker") == "ok":
                 return
         time.sleep(0.3)
-    raise RuntimeError(f"{name} not ready again in time; see {log.name}")
+    raise RuntimeError(f"{name} not ready again within {timeout:.0f} s; see {path}")
 
 
 def stop_system(system: System) -> None:
@@ -424,13 +434,18 @@ def system(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             servers.vhost_admin("delete_vhost", vhost)
 
 
-async def _purge_service_queues(amqp_url: str) -> None:
+async def purge_service_queues(amqp_url: str, *, dead_letters: bool = True) -> None:
+    """Empty every service's event queue (and its dead-letter queue unless told not to), over
+    one AMQP connection."""
     from clientops_shared import messaging
 
     connection = await aio_pika.connect(amqp_url)
     async with connection:
         for service in messaging.CONSUMERS:
-            for name in (messaging.queue_name(service), messaging.dlq_name(service)):
+            names = [messaging.queue_name(service)]
+            if dead_letters:
+                names.append(messaging.dlq_name(service))
+            for name in names:
                 channel = await connection.channel()
                 try:
                     queue = await channel.declare_queue(name, passive=True)
@@ -450,7 +465,7 @@ def _no_events_from_earlier_tests(request: pytest.FixtureRequest) -> None:
     """
     if "servers" in request.fixturenames and "system" not in request.fixturenames:
         servers: Servers = request.getfixturevalue("servers")
-        asyncio.run(_purge_service_queues(servers.amqp_url))
+        asyncio.run(purge_service_queues(servers.amqp_url))
 
 
 _INN_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -476,6 +491,12 @@ class HeavyWorkWatch:
     process at all — on the loop or in a worker thread (where it would hold the GIL and starve
     the loop); work moved to a worker process is never seen. No wall-clock bound is asserted:
     the stall is a figure to report, the samples are the evidence.
+
+    ``longest_stall`` is wall-clock time between two beats, which on a loaded machine includes
+    the time the OS ran other processes; ``longest_busy`` is the loop thread's own CPU time
+    between two beats (the longest stretch of work the loop did without a pause), which load
+    does not inflate. ``busy_in`` keeps, by the loop's innermost frames, the longest such
+    stretch the sampler caught there: where the loop works without a pause.
     """
 
     def __init__(self, interval: float = 0.002) -> None:
@@ -484,9 +505,13 @@ class HeavyWorkWatch:
         self.interval = interval
         self.functions: set[str] = set()
         self.longest_stall = 0.0
+        self.longest_busy = 0.0
         self.stalled_in: dict[str, float] = {}  # the loop's innermost frames when it stalled
+        self.busy_in: dict[str, float] = {}  # ... when it had worked long without a pause
         self._loop_thread = 0
+        self._loop_clock = time.CLOCK_THREAD_CPUTIME_ID
         self._beat = time.monotonic()
+        self._beat_cpu = 0.0
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._heart: asyncio.Task[None] | None = None
@@ -500,31 +525,38 @@ class HeavyWorkWatch:
         me = threading.get_ident()
         while not self._stop.wait(self.interval):
             stall = time.monotonic() - self._beat
+            busy = time.clock_gettime(self._loop_clock) - self._beat_cpu
             self.longest_stall = max(self.longest_stall, stall)
             for ident, frame in sys._current_frames().items():
                 if ident == me:
                     continue
-                if ident == self._loop_thread and stall > 0.05:
+                if ident == self._loop_thread and (stall > 0.05 or busy > 0.02):
                     where = " < ".join(f"{g.f_code.co_name}:{g.f_lineno}" for g in
                                        _frames(frame, 6))
-                    self.stalled_in[where] = max(self.stalled_in.get(where, 0.0), stall)
+                    if stall > 0.05:
+                        self.stalled_in[where] = max(self.stalled_in.get(where, 0.0), stall)
+                    if busy > 0.02:
+                        self.busy_in[where] = max(self.busy_in.get(where, 0.0), busy)
                 f: Any = frame
                 while f is not None:
                     self.functions.add(f.f_code.co_name)
                     f = f.f_back
 
     async def _heartbeat(self) -> None:
+        self._beat_cpu = time.thread_time()
         while True:
-            now = time.monotonic()
+            now, cpu = time.monotonic(), time.thread_time()
             # the loop's own view too: a C call holding the GIL hides a stall from the sampler
             self.longest_stall = max(self.longest_stall, now - self._beat - 0.005)
-            self._beat = now
+            self.longest_busy = max(self.longest_busy, cpu - self._beat_cpu)
+            self._beat, self._beat_cpu = now, cpu
             await asyncio.sleep(0.005)
 
     async def __aenter__(self) -> HeavyWorkWatch:
         import threading
 
         self._loop_thread = threading.get_ident()
+        self._loop_clock = time.pthread_getcpuclockid(self._loop_thread)
         self._heart = asyncio.create_task(self._heartbeat())
         await asyncio.sleep(0)
         self._sampler.start()

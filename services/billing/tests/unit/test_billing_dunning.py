@@ -1,3 +1,4 @@
+import pickle
 from datetime import date, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from billing.domain.dunning import (
     EscalationStage,
     WorkingCalendar,
     is_reminder_day,
+    plan_reminders,
     reminder_days,
     reminder_for,
     should_remind,
@@ -163,3 +165,36 @@ def test_reminders_are_the_working_days_until_handed_on(due: date, span: int) ->
         if should_remind(due + timedelta(days=offset), due, paid=False)
     ]
     assert actual == expected
+
+
+POLICY = EscalationPolicy.from_data({2: "call", 4: "letter", 7: "suspension_proposal"})
+OVERRIDES = {date(2026, 12, 31): True, date(2027, 1, 11): False}
+
+
+@given(st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 3, 31)),
+       st.lists(st.tuples(st.dates(min_value=date(2025, 6, 1), max_value=date(2027, 3, 31)),
+                          st.none() | st.dates(min_value=date(2026, 1, 1),
+                                               max_value=date(2027, 3, 31))),
+                max_size=12, unique=True))
+def test_the_planned_reminders_are_reminder_for_of_each_pair(
+        on: date, pairs: list[tuple[date, date | None]]) -> None:
+    """The worker's plan (plain data in, plain data out) is the domain's answer, pair by pair,
+    with the calendar's overrides and the policy's stages carried as data."""
+    calendar = WorkingCalendar(OVERRIDES)
+    expected = []
+    for due, promised in pairs:
+        reminder = reminder_for(on, due, False, promised, calendar=calendar, policy=POLICY)
+        if reminder is not None:
+            expected.append((due, promised, reminder.days_overdue, str(reminder.stage.action),
+                             reminder.stage_starts))
+    assert plan_reminders(on, pairs, OVERRIDES, POLICY.as_data()) == expected
+
+
+def test_the_plan_travels_to_a_worker_process() -> None:
+    """What ``in_worker_process`` sends and gets back pickles (the rule objects did not)."""
+    args = (date(2027, 1, 27), [(date(2026, 12, 21), None)], OVERRIDES, POLICY.as_data())
+    again = pickle.loads(pickle.dumps((plan_reminders, args)))
+    assert again[0] is plan_reminders
+    result = plan_reminders(*again[1])
+    assert result == pickle.loads(pickle.dumps(result))
+    assert EscalationPolicy.from_stages(POLICY.as_data()) == POLICY

@@ -19,7 +19,8 @@ Choices (the rules leave them open):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import bisect
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -134,6 +135,15 @@ class EscalationPolicy:
         """Whether a hand-on stage's day has already passed."""
         return any(stage.hands_on and stage.day < days_overdue for stage in self.stages)
 
+    def as_data(self) -> tuple[tuple[int, str, bool], ...]:
+        """The stages as plain data ``(day, action, hands_on)`` (to send to a worker)."""
+        return tuple((stage.day, str(stage.action), stage.hands_on) for stage in self.stages)
+
+    @classmethod
+    def from_stages(cls, stages: Iterable[tuple[int, str, bool]]) -> EscalationPolicy:
+        return cls(tuple(EscalationStage(day=day, action=DunningAction(action),
+                                         hands_on=hands_on) for day, action, hands_on in stages))
+
 
 DEFAULT_ESCALATION = EscalationPolicy.from_data(
     {
@@ -216,3 +226,45 @@ def should_remind(
         reminder_for(on, due_date, paid, promised_until, calendar=calendar, policy=policy)
         is not None
     )
+
+
+# --- a day's reminders, planned in a worker process ---------------------------------------------
+
+PlannedReminder = tuple[date, date | None, int, str, bool]
+"""``(due_on, promised_until, days_overdue, stage action, stage_starts)``."""
+
+# a worker process keeps its calendars between runs: the holiday data is worked out once
+_calendars: dict[frozenset[tuple[date, bool]], WorkingCalendar] = {}
+
+
+def plan_reminders(on: date, pairs: Sequence[tuple[date, date | None]],
+                   overrides: Mapping[date, bool],
+                   stages: Sequence[tuple[int, str, bool]]) -> list[PlannedReminder]:
+    """The reminder of ``on`` for each open invoice's (due date, promise) pair, from plain data
+    only (the calendar's overrides, the policy's stages), so that it runs in a worker process
+    (``clientops_shared.offload``): an invoice due years ago means thousands of calendar days
+    to count, which would hold the service's loop (issue 9 §4).
+
+    Same answer as ``reminder_for`` for each pair; the working days from the earliest due date
+    to ``on`` are listed once and each pair's count is a bisection into that list.
+    """
+    key = frozenset(overrides.items())
+    calendar = _calendars.get(key)
+    if calendar is None:
+        calendar = _calendars[key] = WorkingCalendar(dict(overrides))
+    policy = EscalationPolicy.from_stages(stages)
+    if not pairs or not calendar.is_working_day(on):
+        return []
+    earliest = min(due_on for due_on, _ in pairs)
+    working = list(calendar.working_days(earliest, on)) if earliest <= on else []
+    planned: list[PlannedReminder] = []
+    for due_on, promised_until in pairs:
+        if on < due_on or (promised_until is not None and on <= promised_until):
+            continue
+        days = len(working) - bisect.bisect_left(working, due_on)  # working days due..on
+        stage = policy.stage_for(days)
+        if stage is None or policy.handed_on(days):
+            continue
+        planned.append((due_on, promised_until, days, str(stage.action),
+                        stage.day == days))
+    return planned

@@ -1,6 +1,9 @@
 """Fault suite: an invoice run SIGKILLed half-way and run again, then two runs of one period at
 once — exactly one invoice per contract and period, and the run report lists none missing
-(issue 9 §5; tests/e2e/test_billing_killed_run.py covers the numbering at 20,000)."""
+(issue 9 §5; tests/e2e/test_billing_killed_run.py covers the numbering at 20,000).
+
+After the SIGKILL and poison scenarios on purpose (file order): once a period is run, every
+signing for it is invoiced at once by a correction, which would slow their events."""
 
 from __future__ import annotations
 
