@@ -434,6 +434,13 @@ class EventHandlers(Generic[U]):
             return f"{self.service} does not handle version {envelope.version} of {envelope.type}"
         return None
 
+    def mark_span(self, envelope: Envelope) -> None:
+        """Name the consumer and the event on the current span: FastStream's consumer span,
+        continued from the event's headers (the trace of the request that caused it)."""
+        span = trace.get_current_span()
+        span.set_attribute("clientops.consumer", self.service)
+        span.set_attribute("clientops.event_id", str(envelope.event_id))
+
     def _contract_of(self, envelope: Envelope) -> tuple[Subscription | None, Event | None]:
         """The subscription and the validated event; (None, None) for an event bound by
         pattern that is not ours. Raises PermanentFailure for what must be dead-lettered."""
@@ -475,9 +482,7 @@ class EventHandlers(Generic[U]):
         """Run the handler in one transaction with the inbox row. False if already seen
         (or not ours). Raises PermanentFailure for what must be dead-lettered at once and
         PredecessorMissing for an aggregate step that came too early."""
-        span = trace.get_current_span()  # FastStream's consumer span, continued from the headers
-        span.set_attribute("clientops.consumer", self.service)
-        span.set_attribute("clientops.event_id", str(envelope.event_id))
+        self.mark_span(envelope)
         sub, event = self._contract_of(envelope)
         if sub is None and not self._ordered(envelope):
             return False  # bound by pattern but not ours: nothing to do
@@ -493,8 +498,14 @@ class EventHandlers(Generic[U]):
         ``dispatch`` would handle it, their inbox rows and order checks set-wise; all or
         none. Raises what the first failing one raises: the caller then handles them one by
         one (``GroupCommit``)."""
-        contracts = {e.event_id: self._contract_of(e) for e in envelopes}
-        ours = [e for e in envelopes
+        # one event delivered twice (a redelivery while the first copy waited) is handled
+        # once: two copies would share one inbox row and one order check, and the second
+        # copy's "already applied" must not cancel the first's handling
+        unique: dict[uuid.UUID, Envelope] = {}
+        for e in envelopes:
+            unique.setdefault(e.event_id, e)
+        contracts = {e.event_id: self._contract_of(e) for e in unique.values()}
+        ours = [e for e in unique.values()
                 if contracts[e.event_id][0] is not None or self._ordered(e)]
         done: set[uuid.UUID] = set()
         async with uow_factory() as uow:
@@ -506,8 +517,6 @@ class EventHandlers(Generic[U]):
             if self.prepare_group is not None:
                 await self.prepare_group(uow, ours)
             for envelope in ours:
-                if envelope.event_id in done:
-                    continue  # the same event twice in one group
                 sub, event = contracts[envelope.event_id]
                 if sub is not None:
                     with context.bound(correlation=envelope.correlation_id,
@@ -524,6 +533,15 @@ class EventHandlers(Generic[U]):
         return outcomes
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """An event delivered and waiting for a group: what it resolves, and its delivery's context
+    (its trace)."""
+    envelope: Envelope
+    future: asyncio.Future[bool]
+    context: contextvars.Context
+
+
 class GroupCommit(Generic[U]):
     """Events delivered at the same time handled in shared transactions: up to ``size``
     events per transaction, up to ``workers`` transactions at once (one connection each).
@@ -534,8 +552,10 @@ class GroupCommit(Generic[U]):
     letter) exactly as without grouping; their inbox rows keep that idempotent, also for a
     handler that committed part of the group itself.
 
-    Each group runs in a context of its own (no caller's trace): its statements belong to
-    several deliveries' traces at once.
+    An event handled by itself (a group of one, or one by one after a failed group) runs in
+    its delivery's context, so its statements are in the trace of the request that caused it.
+    A group of several runs under a span of its own linked to each delivery's span: its
+    statements belong to several traces at once.
     """
 
     def __init__(self, handlers: EventHandlers[U], uow_factory: Callable[[], U], size: int,
@@ -544,15 +564,16 @@ class GroupCommit(Generic[U]):
         self.uow_factory = uow_factory
         self.size = size
         self.workers = workers
-        self._waiting: list[tuple[Envelope, asyncio.Future[bool]]] = []
+        self._waiting: list[Waiting] = []
         self._active = 0  # workers started and not finished
         self._tasks: set[asyncio.Task[None]] = set()  # referenced until done
 
     async def dispatch(self, envelope: Envelope) -> bool:
         if self.handlers.handled_alone(envelope):
             return await self.handlers.dispatch(envelope, self.uow_factory)
+        self.handlers.mark_span(envelope)
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((envelope, future))
+        self._waiting.append(Waiting(envelope, future, contextvars.copy_context()))
         if self._active < self.workers:
             self._active += 1
             task = asyncio.create_task(self._work(), context=contextvars.Context())
@@ -561,7 +582,7 @@ class GroupCommit(Generic[U]):
         return await future
 
     async def _work(self) -> None:
-        group: list[tuple[Envelope, asyncio.Future[bool]]] = []
+        group: list[Waiting] = []
         try:
             # the check for more and the exit below happen without a pause in between, so
             # an event queued meanwhile always finds a worker running or starts one
@@ -569,17 +590,21 @@ class GroupCommit(Generic[U]):
                 group, self._waiting = self._waiting[:self.size], self._waiting[self.size:]
                 await self._handle(group)
         except asyncio.CancelledError:
-            for _, future in group:
-                future.cancel()
+            for waiting in group:
+                waiting.future.cancel()
             raise
         finally:
             self._active -= 1
 
-    async def _handle(self, group: list[tuple[Envelope, asyncio.Future[bool]]]) -> None:
+    async def _handle(self, group: list[Waiting]) -> None:
         if len(group) > 1:
+            links = [trace.Link(w.context.run(trace.get_current_span).get_span_context())
+                     for w in group]
             try:
-                outcomes = await self.handlers.dispatch_together(
-                    [envelope for envelope, _ in group], self.uow_factory)
+                with trace.get_tracer(__name__).start_as_current_span(
+                        f"{self.handlers.service} group of {len(group)} events", links=links):
+                    outcomes = await self.handlers.dispatch_together(
+                        [w.envelope for w in group], self.uow_factory)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # handled one by one below, each with its own outcome
@@ -587,21 +612,23 @@ class GroupCommit(Generic[U]):
                          "one by one", self.handlers.service, len(group), type(exc).__name__,
                          exc)
             else:
-                for (_, future), outcome in zip(group, outcomes, strict=True):
-                    if not future.done():
-                        future.set_result(outcome)
+                for waiting, outcome in zip(group, outcomes, strict=True):
+                    if not waiting.future.done():
+                        waiting.future.set_result(outcome)
                 return
-        for envelope, future in group:
-            try:
-                outcome = await self.handlers.dispatch(envelope, self.uow_factory)
+        for waiting in group:
+            try:  # in the delivery's own context: its trace, its log fields
+                outcome = await asyncio.create_task(
+                    self.handlers.dispatch(waiting.envelope, self.uow_factory),
+                    context=waiting.context.copy())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
+                if not waiting.future.done():
+                    waiting.future.set_exception(exc)
             else:
-                if not future.done():
-                    future.set_result(outcome)
+                if not waiting.future.done():
+                    waiting.future.set_result(outcome)
 
 
 def make_broker(amqp_url: str, tracer_provider: TracerProvider | None = None) -> RabbitBroker:

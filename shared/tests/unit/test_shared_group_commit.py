@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 
 from clientops_shared.events import Envelope
 from clientops_shared.messaging import EventHandlers, GroupCommit, PermanentFailure
@@ -85,3 +86,41 @@ async def test_a_group_of_one_is_handled_as_a_single_event(size: int) -> None:
     one = envelope()
     assert await group.dispatch(one) is True
     assert handlers.alone == [one.event_id] and handlers.together == []
+
+
+async def test_an_event_handled_alone_stays_in_its_deliverys_trace_and_a_group_links_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One delivery's work runs in its own trace; a group's span links every delivery's."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    seen: dict[uuid.UUID, int] = {}
+
+    class Traced(Recorded):
+        async def dispatch(self, envelope: Envelope, uow_factory: Callable[[], Any]) -> bool:
+            seen[envelope.event_id] = trace.get_current_span().get_span_context().trace_id
+            return await super().dispatch(envelope, uow_factory)
+
+    async def delivered(group: GroupCommit[Any], e: Envelope) -> tuple[int, bool]:
+        with tracer.start_as_current_span("delivery") as span:  # FastStream's consumer span
+            return span.get_span_context().trace_id, await group.dispatch(e)
+
+    handlers = Traced()
+    alone = envelope()
+    trace_id, _ = await delivered(GroupCommit(handlers, lambda: None, size=10, workers=1), alone)
+    assert seen[alone.event_id] == trace_id
+    assert exporter.get_finished_spans()[0].attributes == {
+        "clientops.consumer": "test", "clientops.event_id": str(alone.event_id)}
+
+    exporter.clear()
+    grouped = GroupCommit(handlers, lambda: None, size=10, workers=1)
+    monkeypatch.setattr(trace, "get_tracer", lambda *args, **kwargs: tracer)
+    results = await asyncio.gather(*(delivered(grouped, envelope()) for _ in range(3)))
+    group_span = next(s for s in exporter.get_finished_spans() if s.name.startswith("test group"))
+    assert {link.context.trace_id for link in group_span.links} >= {
+        t for t, _ in results[1:]}  # the first may have gone alone, before the others queued

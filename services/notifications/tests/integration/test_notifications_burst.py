@@ -83,3 +83,35 @@ async def test_a_burst_is_handled_in_shared_transactions_with_every_row_in_order
                                 "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(burst)
         assert await svc.scalar("SELECT count(*) FROM consumer_failure WHERE message_id = "
                                 "ANY(CAST(:ids AS text[]))", ids=[str(i) for i in ids]) == 0
+
+
+async def test_an_event_delivered_twice_into_one_group_is_handled_once(
+        service: Any, servers: Servers) -> None:
+    """A redelivery can reach the consumer while the first copy still waits (the broker
+    requeues it after a connection loss): both copies in one group must still apply the event
+    once — the second copy's "already applied" must not cancel the first's handling."""
+    async with service(NOW):
+        pass
+    invoices = [b.InvoiceIssued(
+        invoice_id=uuid.uuid4(), number=f"СЧ-2026-12-{i:04d}", client_id=uuid.uuid4(),
+        contract_id=uuid.uuid4(), period="2026-12", amount=Decimal("100.00"),
+        vat=Decimal("22.00"), total=Decimal("122.00"), due_on=date(2026, 12, 25),
+        email=f"twice{i}@example.ru") for i in range(30)]
+    issued = [step(i, 1) for i in invoices]
+    await publish_envelopes(servers.amqp_url, [e for e in issued for _ in range(2)])
+    ids = [e.event_id for e in issued]
+    async with service(NOW) as svc:
+
+        async def all_handled() -> bool:
+            return await svc.scalar("SELECT count(*) FROM inbox_message WHERE event_id = "
+                                    "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(ids)
+        await eventually_async(all_handled, timeout=180, interval=0.2)
+        marker = step(b.InvoiceIssued(**{**invoices[0].model_dump(),
+                                         "invoice_id": uuid.uuid4()}), 1)
+        await publish_envelopes(servers.amqp_url, [marker])
+        await svc.wait_processed(marker.event_id)  # every copy before it has been handled
+        keys = [f"invoice_issued:{i.invoice_id}" for i in invoices]
+        assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE dedupe_key = "
+                                "ANY(CAST(:keys AS text[]))", keys=keys) == len(invoices)
+        assert await svc.scalar("SELECT count(*) FROM timeline_entry WHERE event_id = "
+                                "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(ids)
