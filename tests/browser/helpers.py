@@ -8,6 +8,10 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
+# a rendered document (PDF, DOCX, XLSX, 1C XML) waits as long as the web waits for it
+# (WEB_DOCUMENT_TIMEOUT_SECONDS): on a loaded machine rendering takes longer than a page
+DOCUMENT_MS = 60_000
+
 # a generator of its own: pytest-randomly reseeds the global one before every test
 _rng = random.Random()
 

@@ -18,7 +18,7 @@ from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
-from .helpers import inn10
+from .helpers import DOCUMENT_MS, inn10
 
 pytestmark = pytest.mark.browser
 
@@ -108,10 +108,11 @@ def test_documents_scans_and_the_expiring_spreadsheet(browsing: Browsing,
 
     page.goto(f"/clients/{client_id}")
     row = page.locator(f"#contracts tr[data-contract='{contract['number']}']")
-    with page.expect_download() as download:
-        row.locator("a", has_text="договор DOCX").click()
+    with page.expect_download(timeout=DOCUMENT_MS) as download:
+        row.locator("a", has_text="договор DOCX").click(timeout=DOCUMENT_MS)
     assert download.value.suggested_filename.endswith(".docx")
-    pdf = page.request.get(f"/contracts/{contract['id']}/documents/contract.pdf")
+    pdf = page.request.get(f"/contracts/{contract['id']}/documents/contract.pdf",
+                           timeout=DOCUMENT_MS)
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF-")
 
     signed_scan: FilePayload = {"name": "подписанный.pdf", "mimeType": "application/pdf",
@@ -136,7 +137,7 @@ def test_documents_scans_and_the_expiring_spreadsheet(browsing: Browsing,
     page.goto("/contracts/expiring?within_days=60")
     eventually(lambda: page.reload() and page.locator(f"#expiring tr:has-text('{name}')"
                                                        ).count() == 1)
-    xlsx = page.request.get("/contracts/expiring.xlsx?within_days=60")
+    xlsx = page.request.get("/contracts/expiring.xlsx?within_days=60", timeout=DOCUMENT_MS)
     assert xlsx.status == 200
     assert "spreadsheetml" in xlsx.headers["content-type"]
     assert xlsx.body()[:2] == b"PK"  # a zip: the XLSX container

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from clientops_shared.testing import System, eventually
 
 from .conftest import ARTIFACTS, PHONE, Browsing, api_token
-from .helpers import inn10
+from .helpers import DOCUMENT_MS, inn10
 
 pytestmark = pytest.mark.browser
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -124,7 +124,7 @@ def test_an_order_goes_from_draft_to_scheduled_and_the_technician_reports_it_don
     expect(card.get_by_test_id("call")).to_have_attribute("href", "tel:+74951234567")
     act = card.get_by_test_id("act").get_attribute("href")
     assert act is not None
-    pdf = tech.request.get(act)
+    pdf = tech.request.get(act, timeout=DOCUMENT_MS)
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF"), pdf.status
     shot(tech, "tech-desk")
     card.get_by_role("button", name="Отчитаться").click()

@@ -14,6 +14,7 @@ from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
+from .helpers import DOCUMENT_MS
 from .test_browser_billing import invoice_of, previous_period, signed_client
 
 pytestmark = pytest.mark.browser
@@ -42,7 +43,8 @@ def test_billing_finds_downloads_resends_corrects_and_cancels_an_invoice(
     expect(desk.get_by_test_id("invoice-status")).to_have_text("выставлен")
     expect(desk.locator("#lines tbody tr")).to_have_count(1)
 
-    pdf = desk.request.get(desk.get_by_test_id("pdf").get_attribute("href") or "")
+    pdf = desk.request.get(desk.get_by_test_id("pdf").get_attribute("href") or "",
+                           timeout=DOCUMENT_MS)
     assert pdf.ok and pdf.body().startswith(b"%PDF"), pdf.status
 
     desk.fill("#resend input[name=email]", "buh-copy@example.ru")

@@ -19,6 +19,7 @@ from clientops_shared.jobs import business_today
 from clientops_shared.testing import System, eventually
 
 from .conftest import Browsing, api_token
+from .helpers import DOCUMENT_MS
 from .test_browser_billing import previous_period, signed_client
 
 pytestmark = pytest.mark.browser
@@ -151,8 +152,8 @@ def test_billing_downloads_the_1c_export_and_a_bad_month_is_refused(
         "Период ещё не наступил")
     _shot(desk, "onec-refused")
     desk.fill("input[name=period]", previous_period(business_today()).strftime("%Y-%m"))
-    with desk.expect_download() as download:
-        desk.click("form[data-testid=onec-form] button[type=submit]")
+    with desk.expect_download(timeout=DOCUMENT_MS) as download:
+        desk.click("form[data-testid=onec-form] button[type=submit]", timeout=DOCUMENT_MS)
     path = download.value.path()
     assert download.value.suggested_filename.endswith(".xml")
     assert b"EnterpriseData" in Path(path).read_bytes()

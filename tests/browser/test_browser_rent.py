@@ -17,7 +17,7 @@ from clientops_shared.jobs import business_today
 from clientops_shared.testing import System
 
 from .conftest import Browsing, api_token
-from .helpers import inn10, rub
+from .helpers import DOCUMENT_MS, inn10, rub
 
 pytestmark = pytest.mark.browser
 
@@ -108,7 +108,8 @@ def test_cashless_agreement_its_change_and_next_months_registry(browsing: Browsi
     expect(registry_row).to_contain_text(rub("6000.00"))
     expect(registry_row).to_contain_text("40702810500000004444")
     expect(desk.get_by_test_id("registry-state")).to_have_text("черновик")
-    xlsx = desk.request.get(desk.get_by_test_id("registry-xlsx").get_attribute("href") or "")
+    xlsx = desk.request.get(desk.get_by_test_id("registry-xlsx").get_attribute("href") or "",
+                            timeout=DOCUMENT_MS)
     assert xlsx.status == 200 and "spreadsheetml" in xlsx.headers["content-type"]
     assert xlsx.body()[:2] == b"PK"
     assert f"rent-registry-{period}.xlsx" in xlsx.headers.get("content-disposition", "")
