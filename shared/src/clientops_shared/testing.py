@@ -179,9 +179,11 @@ async def running_app(servers: Servers, service: str, **overrides: Any
     svc = next(s for s in SERVICES if s.name == service)
     bootstrap = importlib.import_module(f"{svc.package}.bootstrap")
     app = bootstrap.build(settings_for(servers, service, **overrides))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+    # hang guards, not speed checks: at load 20 a billing stopping its worker pool took over
+    # 30 s (a fresh-clone run at four suites at once)
+    async with LifespanManager(app, startup_timeout=120, shutdown_timeout=120):
         runtime = app.state.runtime
-        await asyncio.wait_for(runtime.broker_started.wait(), 30)
+        await asyncio.wait_for(runtime.broker_started.wait(), 120)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
             yield app, client
