@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import uuid
@@ -251,7 +252,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_middleware(InputGuard)
 
 
-class HttpMiddleware:
+class HttpMiddleware(abc.ABC):
     """A plain ASGI middleware for HTTP requests (lifespan and websockets pass through):
     subclasses implement ``handle``."""
 
@@ -264,8 +265,9 @@ class HttpMiddleware:
             return
         await self.handle(scope, receive, send)
 
+    @abc.abstractmethod
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise NotImplementedError
+        """The middleware's work on one HTTP request."""
 
 
 async def answer_unhandled(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
