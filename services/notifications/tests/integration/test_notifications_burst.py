@@ -42,6 +42,14 @@ async def mails_dropped_after(servers: Servers) -> AsyncIterator[list[str]]:
         await engine.dispose()
 
 
+async def all_in_inbox(svc: Any, ids: list[uuid.UUID]) -> None:
+    """Until every event of ``ids`` has its inbox row (is handled)."""
+    async def handled() -> bool:
+        return await svc.scalar("SELECT count(*) FROM inbox_message WHERE event_id = "
+                                "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(ids)
+    await eventually_async(handled, timeout=180, interval=0.2)
+
+
 def step(event: b.InvoiceIssued | b.InvoicePaid, version: int) -> Envelope:
     envelope = Envelope.wrap(event, "billing")
     envelope.aggregate_version = version  # as billing's outbox numbers the invoice's steps
@@ -67,11 +75,7 @@ async def test_a_burst_is_handled_in_shared_transactions_with_every_row_in_order
     await publish_envelopes(servers.amqp_url, burst)
     ids = [e.event_id for e in burst]
     async with service(NOW) as svc:
-
-        async def all_handled() -> bool:
-            return await svc.scalar("SELECT count(*) FROM inbox_message WHERE event_id = "
-                                    "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(burst)
-        await eventually_async(all_handled, timeout=180, interval=0.2)
+        await all_in_inbox(svc, ids)
 
         keys = [f"invoice_issued:{i.invoice_id}" for i in invoices]
         assert await svc.scalar("SELECT count(*) FROM mail_delivery WHERE dedupe_key = "
@@ -122,11 +126,7 @@ async def test_an_event_delivered_twice_into_one_group_is_handled_once(
     await publish_envelopes(servers.amqp_url, [e for e in issued for _ in range(2)])
     ids = [e.event_id for e in issued]
     async with service(NOW) as svc:
-
-        async def all_handled() -> bool:
-            return await svc.scalar("SELECT count(*) FROM inbox_message WHERE event_id = "
-                                    "ANY(CAST(:ids AS uuid[]))", ids=ids) == len(ids)
-        await eventually_async(all_handled, timeout=180, interval=0.2)
+        await all_in_inbox(svc, ids)
         marker = step(b.InvoiceIssued(**{**invoices[0].model_dump(),
                                          "invoice_id": uuid.uuid4()}), 1)
         await publish_envelopes(servers.amqp_url, [marker])
