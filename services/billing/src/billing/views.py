@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -42,7 +43,14 @@ from billing.domain.vat import ZERO
 from clientops_shared.auth import Principal
 from clientops_shared.db import Reader
 from clientops_shared.errors import Forbidden, NotFound
-from clientops_shared.paging import Order, capped_count, fetch_page
+from clientops_shared.paging import (
+    Order,
+    PageStatement,
+    capped_count,
+    fetch_page,
+    page_statement,
+    run_page,
+)
 
 
 def _visible(actor: Principal) -> list[sa.ColumnElement[bool]]:
@@ -103,33 +111,48 @@ INVOICE_ORDER = Order((invoice.c.period, invoice.c.number), ("period", "number")
 """Invoices newest period first, then by number (unique): ``invoice_period_number_idx``."""
 
 
+@functools.cache
+def _invoice_page(filters: frozenset[str], cursor: bool) -> PageStatement:
+    """The invoice list's statement for one shape of filters, built once (``PageStatement``);
+    each filter's value is the bound parameter of its name."""
+    i = invoice.c
+    conditions: dict[str, list[sa.ColumnElement[bool]]] = {
+        "manager": [client_account.c.manager == sa.bindparam("manager")],
+        "number": [i.number.ilike(sa.bindparam("number"))],
+        # open and past its due date on that day
+        "overdue_on": [i.kind == "invoice", i.status.in_(("issued", "partially_paid")),
+                       i.due_on < sa.bindparam("overdue_on")],
+        "client_id": [i.client_id == sa.bindparam("client_id")],
+        "contract_id": [i.contract_id == sa.bindparam("contract_id")],
+        "period": [i.period == sa.bindparam("period")],
+        "status": [i.status == sa.bindparam("status")],
+        "kind": [i.kind == sa.bindparam("kind")],
+    }
+    base = (sa.select(*_invoice_columns())
+            .join(client_account, client_account.c.client_id == invoice.c.client_id,
+                  isouter=True)
+            .where(*[c for name in sorted(filters) for c in conditions[name]]))
+    return page_statement(base, INVOICE_ORDER, cursor=cursor)
+
+
 async def invoices(session: Reader, actor: Principal, *, client_id: uuid.UUID | None,
                    period: str | None, status: str | None, contract_id: uuid.UUID | None,
                    kind: str | None, limit: int, offset: int, number: str | None = None,
                    overdue_on: date | None = None, after: str | None = None
                    ) -> tuple[int, list[dict[str, Any]]]:
-    """A page of invoices (``limit + 1`` rows, for ``answer_page``) and the capped total."""
-    where = _visible(actor)
-    if number:  # the desk's search box: a part of the number, any case
-        where.append(invoice.c.number.ilike(f"%{number.strip()}%"))
-    if overdue_on is not None:  # open and past its due date on that day
-        where.append(invoice.c.kind == "invoice")
-        where.append(invoice.c.status.in_(("issued", "partially_paid")))
-        where.append(invoice.c.due_on < overdue_on)
-    if client_id:
-        where.append(invoice.c.client_id == client_id)
-    if contract_id:
-        where.append(invoice.c.contract_id == contract_id)
-    if period:
-        where.append(invoice.c.period == period)
-    if status:
-        where.append(invoice.c.status == status)
-    if kind:
-        where.append(invoice.c.kind == kind)
-    base = (sa.select(*_invoice_columns())
-            .join(client_account, client_account.c.client_id == invoice.c.client_id,
-                  isouter=True).where(*where))
-    return await fetch_page(session, base, INVOICE_ORDER, limit, offset, after)
+    """A page of invoices (``limit + 1`` rows, for ``answer_page``) and the capped total.
+    A manager sees only the clients assigned to them; ``number`` is the desk's search box (a
+    part of the number, any case)."""
+    given: dict[str, Any] = {
+        "number": f"%{number.strip()}%" if number else None,
+        "overdue_on": overdue_on, "client_id": client_id, "contract_id": contract_id,
+        "period": period, "status": status, "kind": kind,
+    }
+    params = {name: value for name, value in given.items() if value}
+    if not actor.sees_all_clients:
+        params["manager"] = actor.username
+    return await run_page(session, _invoice_page(frozenset(params), bool(after)), INVOICE_ORDER,
+                          limit, offset, after, params)
 
 
 async def invoice_detail(session: AsyncSession, actor: Principal, invoice_id: uuid.UUID

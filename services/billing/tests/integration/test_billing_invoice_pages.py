@@ -4,6 +4,7 @@ reads a page from the list's index."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -65,3 +66,53 @@ async def test_a_deep_page_is_read_from_the_index(bt: Any) -> None:
               AND number > 'СЧ-01000'))
         ORDER BY period DESC, number LIMIT 101"""))
     assert "invoice_period_number_idx" in plan, plan
+
+
+async def test_every_filter_answers_with_this_requests_values(bt: Any) -> None:
+    """The list's statement is built once per shape of filters (``PageStatement``) and run
+    with each request's values: asked twice in a row with other values, each answer is the
+    invoices those values select, walked page by page, for the desk and for a manager."""
+    await seed_invoices(bt, 40)
+    await bt.execute("""
+        UPDATE invoice SET status = CASE WHEN number < 'СЧ-00010' THEN 'paid' ELSE status END,
+                           kind = CASE WHEN number > 'СЧ-00035' THEN 'credit_note' ELSE kind END,
+                           due_on = CASE WHEN number < 'СЧ-00020' THEN DATE '2026-11-20'
+                                         ELSE due_on END""")
+    await bt.execute("""
+        INSERT INTO client_account (client_id, name, inn, email, manager)
+        SELECT DISTINCT client_id, 'ООО ' || client_id, '7707083893', 'buh@example.ru',
+               CASE WHEN client_id = md5('client0')::uuid THEN 'manager1' ELSE 'manager2' END
+        FROM invoice""")
+    bt.billing.rules.today = lambda: date(2026, 12, 10)
+    rows = await bt.rows("SELECT i.*, a.manager FROM invoice i JOIN client_account a USING "
+                         "(client_id)")
+    a_contract = next(r["contract_id"] for r in rows if r["number"] == "СЧ-00012")
+    cases: list[tuple[dict[str, Any], Any]] = [
+        ({"client_id": str(r0)}, lambda r, v=r0: r["client_id"] == v)
+        for r0 in sorted({r["client_id"] for r in rows})
+    ] + [
+        ({"period": p}, lambda r, p=p: r["period"] == p) for p in ("2026-10", "2026-11")
+    ] + [
+        ({"status": s}, lambda r, s=s: r["status"] == s) for s in ("paid", "issued")
+    ] + [
+        ({"kind": k}, lambda r, k=k: r["kind"] == k) for k in ("credit_note", "invoice")
+    ] + [
+        ({"number": n}, lambda r, n=n: n in r["number"]) for n in ("0001", "СЧ-0003")
+    ] + [
+        ({"contract_id": str(a_contract)}, lambda r: r["contract_id"] == a_contract),
+        ({"overdue": "true"}, lambda r: r["kind"] == "invoice" and r["status"] == "issued"
+         and r["due_on"] < date(2026, 12, 10)),
+        ({"overdue": "true", "period": "2026-11"},
+         lambda r: r["kind"] == "invoice" and r["status"] == "issued"
+         and r["due_on"] < date(2026, 12, 10) and r["period"] == "2026-11"),
+    ]
+    for query, wanted in cases:
+        got = {i["number"] for i in await walk(bt, **query)}
+        expected = {r["number"] for r in rows if wanted(r)}
+        assert got == expected and expected, query
+    for manager in ("manager1", "manager2"):
+        r = await bt.client.get("/api/invoices", params={"period": "2026-11"},
+                                headers=bt.auth(manager, "manager"))
+        assert {i["number"] for i in r.json()} == {
+            x["number"] for x in rows if x["manager"] == manager and x["period"] == "2026-11"}
+        assert r.headers["X-Total-Count"] == str(len(r.json()))
