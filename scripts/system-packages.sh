@@ -2,6 +2,10 @@
 # Debian packages the services and the tests need: fonts with Cyrillic and pango for the PDFs,
 # poppler's pdftotext for the document tests, chromium for the browser tests.
 set -eu
+# two checkouts tested side by side on one machine install one after the other: the second
+# finds the packages there (apt's own lock would fail it instead of waiting)
+exec 9>"${TMPDIR:-/tmp}/clientops-system-packages.lock"
+flock 9
 need=()
 for pkg in fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libfontconfig1 \
            poppler-utils "$@"; do
